@@ -1,0 +1,1 @@
+//! Test helpers for retort (placeholder until the CLI tests land).
