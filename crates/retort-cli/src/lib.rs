@@ -1,1 +1,86 @@
-//! placeholder
+//! The `retort` command-line tool.
+//!
+//! `main.rs` only calls [`main_exit_code`]; everything else lives here so
+//! tests can drive it. The flow of a command: parse arguments (args.rs) →
+//! resolve settings from flags, environment and retort.toml (config.rs)
+//! before any IO → open the database (db.rs) → call the library crates →
+//! print. Only this crate prints or exits; exit codes are 0 success, 1 drift
+//! found (`check`), 2 error.
+
+pub mod args;
+pub mod config;
+mod commands;
+mod db;
+
+pub use commands::{run, run_in};
+
+use args::Cli;
+use clap::Parser;
+use std::io::Write;
+use std::process::ExitCode;
+
+/// How a command ended, when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    /// `check` found differences (exit code 1).
+    Drift,
+}
+
+/// Parses the process arguments, runs the command and maps the result to
+/// an exit code, printing any error chain to stderr.
+pub fn main_exit_code() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let result = runtime.block_on(commands::run(cli, &mut out));
+    let _ = out.flush();
+    match result {
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Ok(Outcome::Drift) => ExitCode::from(1),
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            eprint!("{}", format_error(&err));
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// The error chain as printed: the top message, then each cause once.
+/// Model diagnostics print in full, with their source excerpts.
+pub fn format_error(err: &anyhow::Error) -> String {
+    if let Some(model_error) = err.downcast_ref::<retort_models::ModelError>() {
+        return format!("{}\n", retort_models::render_report(model_error).trim_end());
+    }
+    let mut text = format!("error: {err}\n");
+    let mut previous = err.to_string();
+    for cause in err.chain().skip(1) {
+        let message = cause.to_string();
+        // Some errors repeat their source's text; print each message once.
+        if !previous.contains(&message) {
+            text.push_str(&format!("  caused by: {message}\n"));
+        }
+        previous = message;
+    }
+    text
+}

@@ -1,1 +1,5 @@
-fn main() {}
+//! The `retort` binary; all logic lives in the library.
+
+fn main() -> std::process::ExitCode {
+    retort_cli::main_exit_code()
+}

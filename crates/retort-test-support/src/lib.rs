@@ -1,1 +1,232 @@
-//! Test helpers for retort (placeholder until the CLI tests land).
+//! Test helpers for retort: a temporary project that drives the real
+//! `retort` binary, and blocking SQLite helpers to seed and read the
+//! project's database.
+//!
+//! Tests talk to real SQLite files; nothing here mocks a database.
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use sqlx::{ConnectOptions, Connection, Row};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A project folder with a retort.toml pointing at `app.db` and the models
+/// in `schema.sql`, deleted when dropped.
+pub struct TempProject {
+    dir: tempfile::TempDir,
+    binary: PathBuf,
+}
+
+/// What one run of the binary printed, and how it exited.
+#[derive(Debug)]
+pub struct RunResult {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl RunResult {
+    fn from_output(output: Output) -> Self {
+        RunResult {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Panics with both streams unless the run exited with `code`.
+    pub fn expect_code(self, code: i32, what: &str) -> Self {
+        assert_eq!(
+            self.code, code,
+            "{what}: expected exit {code}, got {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// Panics unless the run succeeded.
+    pub fn success(self, what: &str) -> Self {
+        self.expect_code(0, what)
+    }
+}
+
+impl TempProject {
+    /// An empty project folder; `binary` is the `retort` executable
+    /// (`env!("CARGO_BIN_EXE_retort")` in the CLI's tests).
+    pub fn empty(binary: impl Into<PathBuf>) -> Self {
+        let dir = match tempfile::Builder::new().prefix("retort-test-").tempdir() {
+            Ok(dir) => dir,
+            Err(err) => panic!("cannot create a temp dir: {err}"),
+        };
+        TempProject {
+            dir,
+            binary: binary.into(),
+        }
+    }
+
+    /// A project with retort.toml (SQLite `app.db`, models `schema.sql`,
+    /// migrations in `migrations/`), the given models and an empty
+    /// `migrations/versions/`.
+    pub fn sqlite(binary: impl Into<PathBuf>, models: &str) -> Self {
+        let project = TempProject::empty(binary);
+        project.write(
+            "retort.toml",
+            "[database]\nurl = \"sqlite://app.db\"\n\n[models]\npaths = [\"schema.sql\"]\n\n[migrations]\ndir = \"migrations\"\n",
+        );
+        project.write("schema.sql", models);
+        project.mkdir("migrations/versions");
+        project
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The project's SQLite database file.
+    pub fn db_path(&self) -> PathBuf {
+        self.path().join("app.db")
+    }
+
+    /// Writes `text` to `relative` inside the project, creating folders.
+    pub fn write(&self, relative: &str, text: &str) {
+        let path = self.path().join(relative);
+        if let Some(parent) = path.parent() {
+            self.mkdir_abs(parent);
+        }
+        if let Err(err) = std::fs::write(&path, text) {
+            panic!("cannot write {}: {err}", path.display());
+        }
+    }
+
+    /// Reads `relative` inside the project.
+    pub fn read(&self, relative: &str) -> String {
+        let path = self.path().join(relative);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(err) => panic!("cannot read {}: {err}", path.display()),
+        }
+    }
+
+    pub fn mkdir(&self, relative: &str) {
+        self.mkdir_abs(&self.path().join(relative));
+    }
+
+    fn mkdir_abs(&self, path: &Path) {
+        if let Err(err) = std::fs::create_dir_all(path) {
+            panic!("cannot create {}: {err}", path.display());
+        }
+    }
+
+    /// The revision files, sorted by name.
+    pub fn revision_files(&self) -> Vec<PathBuf> {
+        let dir = self.path().join("migrations/versions");
+        let mut files: Vec<PathBuf> = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        files.sort();
+        files
+    }
+
+    /// Runs `retort ARGS` in the project folder, without DATABASE_URL.
+    pub fn retort(&self, args: &[&str]) -> RunResult {
+        self.retort_with_env(args, &[])
+    }
+
+    /// Runs `retort ARGS` in the project folder with extra environment.
+    pub fn retort_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> RunResult {
+        let mut command = Command::new(&self.binary);
+        command
+            .args(args)
+            .current_dir(self.path())
+            .env_remove("DATABASE_URL")
+            .env("NO_COLOR", "1");
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        match command.output() {
+            Ok(output) => RunResult::from_output(output),
+            Err(err) => panic!("cannot run {}: {err}", self.binary.display()),
+        }
+    }
+
+    /// Runs SQL statements (separated by `;`, none containing one) against
+    /// the project's database, creating it if needed.
+    pub fn sqlite_exec(&self, sql: &str) {
+        sqlite_exec(&self.db_path(), sql);
+    }
+
+    /// Every row of `query` as text cells (NULL as `NULL`).
+    pub fn sqlite_rows(&self, query: &str) -> Vec<Vec<String>> {
+        sqlite_rows(&self.db_path(), query)
+    }
+}
+
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(future),
+        Err(err) => panic!("cannot start a tokio runtime: {err}"),
+    }
+}
+
+async fn connect(path: &Path) -> SqliteConnection {
+    match SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .connect()
+        .await
+    {
+        Ok(conn) => conn,
+        Err(err) => panic!("cannot open {}: {err}", path.display()),
+    }
+}
+
+/// Runs an SQL script (several statements) on the SQLite file at `path`.
+pub fn sqlite_exec(path: &Path, sql: &str) {
+    block_on(async {
+        let mut conn = connect(path).await;
+        if let Err(err) = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(&mut conn)
+            .await
+        {
+            panic!("cannot run SQL on {}: {err}\n{sql}", path.display());
+        }
+        let _ = conn.close().await;
+    })
+}
+
+/// Every row of `query` on the SQLite file at `path`, as text cells.
+pub fn sqlite_rows(path: &Path, query: &str) -> Vec<Vec<String>> {
+    block_on(async {
+        let mut conn = connect(path).await;
+        let sql = format!(
+            "SELECT * FROM ({query})"
+        );
+        let rows = match sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut conn).await {
+            Ok(rows) => rows,
+            Err(err) => panic!("cannot query {}: {err}\n{query}", path.display()),
+        };
+        let result = rows
+            .iter()
+            .map(|row| {
+                (0..row.len())
+                    .map(|i| {
+                        let text: Option<String> = row
+                            .try_get_unchecked::<Option<String>, _>(i)
+                            .ok()
+                            .flatten();
+                        text.unwrap_or_else(|| "NULL".to_string())
+                    })
+                    .collect()
+            })
+            .collect();
+        let _ = conn.close().await;
+        result
+    })
+}

@@ -1,0 +1,673 @@
+//! One function per subcommand. Each resolves what it needs, calls the
+//! library crates and prints; none re-implements library logic (the runner
+//! loop lives in retort-migrate, the differ in retort-diff).
+
+use anyhow::{Context, Result, anyhow, bail};
+use retort_diff::{DiffOptions, Plan};
+use retort_migrate::{DowngradeTarget, Revision, RevisionGraph, UpgradeTarget};
+use retort_schema::{Dialect, Schema};
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::Outcome;
+use crate::args::{
+    AutogenArgs, Cli, Command, DiffArgs, DiffFormat, DialectArg, DowngradeArgs, HistoryArgs,
+    InitArgs, InspectArgs, InspectFormat, MergeArgs, RevisionArgs, ShowArgs, StampArgs,
+    UpgradeArgs,
+};
+use crate::config::{self, CONFIG_FILE, Settings};
+use crate::db::{Access, Database};
+
+/// Runs a parsed command line in `cwd`, reading the environment through
+/// `env`, printing to `out`.
+pub async fn run_in(
+    cli: Cli,
+    cwd: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+    out: &mut dyn Write,
+) -> Result<Outcome> {
+    if let Command::Init(args) = &cli.command {
+        return init(args, cwd, cli.global.config.as_deref(), out);
+    }
+    let settings = config::resolve(&cli.global, cwd, env)?;
+    match cli.command {
+        Command::Init(_) => unreachable_init(),
+        Command::Autogen(args) => {
+            autogen(&settings, &args.message, args.allow_empty, out).await
+        }
+        Command::Revision(args) => revision(&settings, &args, out).await,
+        Command::Diff(args) => diff(&settings, &args, out).await,
+        Command::Check => check(&settings, out).await,
+        Command::Upgrade(args) => upgrade(&settings, &args, out).await,
+        Command::Downgrade(args) => downgrade(&settings, &args, out).await,
+        Command::Current => current(&settings, out).await,
+        Command::History(args) => history(&settings, &args, out).await,
+        Command::Heads => heads(&settings, out),
+        Command::Show(args) => show(&settings, &args, out),
+        Command::Stamp(args) => stamp(&settings, &args, out).await,
+        Command::Merge(args) => merge(&settings, &args, out),
+        Command::Inspect(args) => inspect(&settings, &args, out).await,
+    }
+}
+
+/// Runs a parsed command line in the process's working directory and
+/// environment.
+pub async fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    run_in(cli, &cwd, &|name| std::env::var(name).ok(), out).await
+}
+
+fn unreachable_init() -> Result<Outcome> {
+    bail!("init is handled before settings are resolved")
+}
+
+fn init(args: &InitArgs, cwd: &Path, config: Option<&Path>, out: &mut dyn Write) -> Result<Outcome> {
+    let dialect = match args.dialect {
+        DialectArg::Sqlite => Dialect::Sqlite,
+        DialectArg::Postgres => Dialect::Postgres,
+        DialectArg::Mysql => Dialect::Mysql,
+    };
+    let config_path = cwd.join(config.unwrap_or(Path::new(CONFIG_FILE)));
+    let project = config_path.parent().unwrap_or(cwd).to_path_buf();
+    let schema_path = project.join("schema.sql");
+    let versions = project.join("migrations").join("versions");
+    if config_path.exists() {
+        bail!(
+            "{} already exists: retort init never overwrites; edit it or remove it first",
+            config_path.display()
+        );
+    }
+    std::fs::create_dir_all(&versions)
+        .with_context(|| format!("cannot create {}", versions.display()))?;
+    write_new_file(&config_path, &config::init_config(dialect))?;
+    writeln!(out, "Created {}", config_path.display())?;
+    if schema_path.exists() {
+        writeln!(out, "Kept existing {}", schema_path.display())?;
+    } else {
+        write_new_file(&schema_path, example_models(dialect))?;
+        writeln!(out, "Created {}", schema_path.display())?;
+    }
+    writeln!(out, "Created {}", versions.display())?;
+    writeln!(
+        out,
+        "Next: edit schema.sql, then run `retort autogen -m \"create tables\"` and `retort upgrade`"
+    )?;
+    Ok(Outcome::Success)
+}
+
+/// Writes a file that must not exist yet (never overwrites).
+fn write_new_file(path: &Path, text: &str) -> Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The example TodoApp models that `init` writes.
+fn example_models(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => include_str!("../templates/schema.sqlite.sql"),
+        Dialect::Postgres => include_str!("../templates/schema.postgres.sql"),
+        Dialect::Mysql => include_str!("../templates/schema.mysql.sql"),
+    }
+}
+
+fn load_graph(settings: &Settings) -> Result<RevisionGraph> {
+    let dir = settings.versions_dir();
+    if !dir.is_dir() {
+        bail!(
+            "migrations folder {} does not exist: run `retort init`, or set [migrations] dir in {}",
+            dir.display(),
+            CONFIG_FILE
+        );
+    }
+    Ok(RevisionGraph::load(&dir)?)
+}
+
+fn load_models(settings: &Settings, dialect: Dialect) -> Result<Schema> {
+    let paths = settings.require_models()?;
+    Ok(retort_models::load_files(paths, dialect)?)
+}
+
+async fn introspect(db: &mut Database, settings: &Settings) -> Result<Schema> {
+    let options = retort_introspect::IntrospectOptions {
+        version_table: settings.version_table.clone(),
+    };
+    match db {
+        Database::Sqlite(conn) => Ok(retort_introspect::introspect_sqlite(conn, &options).await?),
+    }
+}
+
+async fn current_revisions(db: &mut Database, settings: &Settings) -> Result<Vec<String>> {
+    match db {
+        Database::Sqlite(conn) => {
+            Ok(retort_migrate::current(conn, &settings.version_table).await?)
+        }
+    }
+}
+
+/// Errors unless the database is at the graph's heads: a draft generated
+/// from a database that is behind would repeat the pending revisions.
+fn ensure_at_heads(graph: &RevisionGraph, current: &[String], what: &str) -> Result<()> {
+    let heads: BTreeSet<&str> = graph.heads().iter().map(|r| r.id.as_str()).collect();
+    let at: BTreeSet<&str> = current.iter().map(String::as_str).collect();
+    if heads != at {
+        bail!(
+            "the database is not at head (it is at {}, head is {}): run `retort upgrade head` before {what}",
+            describe_revisions(&at),
+            describe_revisions(&heads)
+        );
+    }
+    Ok(())
+}
+
+fn describe_revisions(ids: &BTreeSet<&str>) -> String {
+    if ids.is_empty() {
+        "base".to_string()
+    } else {
+        ids.iter().copied().collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// The live schema, the models and the plan between them.
+struct Drift {
+    dialect: Dialect,
+    live: Schema,
+    plan: Plan,
+}
+
+async fn compute_drift(settings: &Settings, db: &mut Database) -> Result<Drift> {
+    let url = settings.require_database()?;
+    let dialect = url.dialect();
+    let models = load_models(settings, dialect)?;
+    let live = introspect(db, settings).await?;
+    let plan = retort_diff::diff(&live, &models, &DiffOptions { dialect });
+    Ok(Drift {
+        dialect,
+        live,
+        plan,
+    })
+}
+
+/// The upgrade and downgrade SQL of a plan.
+fn render_both(drift: &Drift) -> Result<(String, String)> {
+    let options = DiffOptions {
+        dialect: drift.dialect,
+    };
+    let up = retort_render::render(&drift.plan.ops, &drift.live, drift.dialect)?;
+    let after = retort_diff::apply_all(&drift.live, &drift.plan.ops())?;
+    let down_plan = retort_diff::plan(retort_diff::invert(&drift.plan.ops()), &options);
+    let down = retort_render::render(&down_plan.ops, &after, drift.dialect)?;
+    Ok((up.to_sql(), down.to_sql()))
+}
+
+async fn autogen(
+    settings: &Settings,
+    message: &str,
+    allow_empty: bool,
+    out: &mut dyn Write,
+) -> Result<Outcome> {
+    let url = settings.require_database()?;
+    // Models first: a typo in schema.sql is reported before any connection.
+    load_models(settings, url.dialect())?;
+    let graph = load_graph(settings)?;
+    let mut db = Database::open(url, Access::ReadOnly).await?;
+    let current = current_revisions(&mut db, settings).await?;
+    ensure_at_heads(&graph, &current, "autogenerating a revision")?;
+    let drift = compute_drift(settings, &mut db).await?;
+    db.close().await;
+    if drift.plan.is_empty() && !allow_empty {
+        writeln!(out, "No changes detected")?;
+        return Ok(Outcome::Success);
+    }
+    let (up, down) = render_both(&drift)?;
+    let path = write_revision(settings, &graph, message, graph_head_ids(&graph), up, down)?;
+    writeln!(out, "Generated {}", display_path(&path))?;
+    for line in retort_render::summary(&drift.plan.ops) {
+        writeln!(out, "  {line}")?;
+    }
+    if drift.plan.is_empty() {
+        writeln!(out, "  (empty: no changes detected)")?;
+    }
+    Ok(Outcome::Success)
+}
+
+fn graph_head_ids(graph: &RevisionGraph) -> Vec<String> {
+    graph.heads().iter().map(|r| r.id.clone()).collect()
+}
+
+fn write_revision(
+    settings: &Settings,
+    graph: &RevisionGraph,
+    message: &str,
+    parents: Vec<String>,
+    up: String,
+    down: String,
+) -> Result<PathBuf> {
+    let message = message.trim();
+    if message.is_empty() {
+        bail!("the revision message is empty: pass -m \"what this revision does\"");
+    }
+    let mut id = retort_migrate::new_revision_id();
+    while graph.get(&id).is_some() {
+        id = retort_migrate::new_revision_id();
+    }
+    let revision = Revision {
+        id,
+        parents,
+        message: message.to_string(),
+        created: chrono::Utc::now()
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string(),
+        up,
+        down,
+        path: PathBuf::new(),
+    };
+    Ok(retort_migrate::write_revision(&settings.versions_dir(), &revision)?)
+}
+
+fn display_path(path: &Path) -> String {
+    match std::env::current_dir() {
+        Ok(cwd) => path
+            .strip_prefix(&cwd)
+            .unwrap_or(path)
+            .display()
+            .to_string(),
+        Err(_) => path.display().to_string(),
+    }
+}
+
+async fn revision(settings: &Settings, args: &RevisionArgs, out: &mut dyn Write) -> Result<Outcome> {
+    if args.autogenerate {
+        return autogen(settings, &args.message, args.allow_empty, out).await;
+    }
+    let graph = load_graph(settings)?;
+    let path = write_revision(
+        settings,
+        &graph,
+        &args.message,
+        graph_head_ids(&graph),
+        String::new(),
+        String::new(),
+    )?;
+    writeln!(out, "Generated {}", display_path(&path))?;
+    Ok(Outcome::Success)
+}
+
+async fn diff(settings: &Settings, args: &DiffArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let url = settings.require_database()?;
+    load_models(settings, url.dialect())?;
+    let mut db = Database::open(url, Access::ReadOnly).await?;
+    let drift = compute_drift(settings, &mut db).await?;
+    db.close().await;
+    match args.format {
+        DiffFormat::Json => {
+            let json = serde_json::to_string_pretty(&drift.plan)?;
+            writeln!(out, "{json}")?;
+        }
+        DiffFormat::Sql => {
+            let (up, _) = render_both(&drift)?;
+            write!(out, "{up}")?;
+        }
+        DiffFormat::Text => {
+            if drift.plan.is_empty() {
+                writeln!(out, "No changes detected")?;
+            }
+            for line in retort_render::summary(&drift.plan.ops) {
+                writeln!(out, "{line}")?;
+            }
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+async fn check(settings: &Settings, out: &mut dyn Write) -> Result<Outcome> {
+    let url = settings.require_database()?;
+    load_models(settings, url.dialect())?;
+    let graph = load_graph(settings)?;
+    let mut db = Database::open(url, Access::ReadOnly).await?;
+    let current = current_revisions(&mut db, settings).await?;
+    let mut outcome = Outcome::Success;
+    if let Err(err) = ensure_at_heads(&graph, &current, "checking") {
+        writeln!(out, "{err}")?;
+        outcome = Outcome::Drift;
+    }
+    let drift = compute_drift(settings, &mut db).await?;
+    db.close().await;
+    if drift.plan.is_empty() {
+        if outcome == Outcome::Success {
+            writeln!(out, "No changes detected: the database matches the models")?;
+        }
+        return Ok(outcome);
+    }
+    writeln!(
+        out,
+        "Drift detected: {} op(s) would bring the database in line with the models",
+        drift.plan.ops.len()
+    )?;
+    for line in retort_render::summary(&drift.plan.ops) {
+        writeln!(out, "  {line}")?;
+    }
+    writeln!(out, "Run `retort autogen -m \"…\"` to write a revision for it")?;
+    Ok(Outcome::Drift)
+}
+
+fn parse_upgrade_target(text: &str) -> Result<UpgradeTarget> {
+    Ok(match text {
+        "head" => UpgradeTarget::Head,
+        "heads" => UpgradeTarget::Heads,
+        _ => match text.strip_prefix('+') {
+            Some(n) => UpgradeTarget::Relative(parse_steps(n, text)?),
+            None => UpgradeTarget::Revision(text.to_string()),
+        },
+    })
+}
+
+fn parse_downgrade_target(text: &str) -> Result<DowngradeTarget> {
+    Ok(match text {
+        "base" => DowngradeTarget::Base,
+        _ => match text.strip_prefix('-') {
+            Some(n) => DowngradeTarget::Relative(parse_steps(n, text)?),
+            None => DowngradeTarget::Revision(text.to_string()),
+        },
+    })
+}
+
+fn parse_steps(number: &str, whole: &str) -> Result<u32> {
+    match number.parse::<u32>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(anyhow!(
+            "`{whole}` is not a step count: write +N / -N with N a positive whole number"
+        )),
+    }
+}
+
+/// The revisions named by `--from` (for `--sql`), resolved in the graph.
+fn offline_start(graph: &RevisionGraph, from: Option<&str>, default_heads: bool) -> Result<Vec<String>> {
+    match from {
+        Some("base") => Ok(Vec::new()),
+        Some(spec) => Ok(vec![graph.resolve(spec)?.id.clone()]),
+        None if default_heads => Ok(graph_head_ids(graph)),
+        None => Ok(Vec::new()),
+    }
+}
+
+async fn upgrade(settings: &Settings, args: &UpgradeArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let graph = load_graph(settings)?;
+    let target = parse_upgrade_target(&args.target)?;
+    if args.sql {
+        let dialect = offline_dialect(settings);
+        let from = offline_start(&graph, args.from.as_deref(), false)?;
+        let sql = retort_migrate::offline_upgrade_sql(
+            &graph,
+            &from,
+            &target,
+            &settings.version_table,
+            dialect,
+        )?;
+        write!(out, "{sql}")?;
+        return Ok(Outcome::Success);
+    }
+    let url = settings.require_database()?;
+    let mut db = Database::open(url, Access::ReadWrite).await?;
+    let options = run_options(settings);
+    let mut printer = EventPrinter { out, error: None };
+    let result = match &mut db {
+        Database::Sqlite(conn) => {
+            retort_migrate::upgrade(conn, &graph, &target, &options, &mut |e| printer.print(e))
+                .await
+        }
+    };
+    db.close().await;
+    printer.finish()?;
+    result?;
+    Ok(Outcome::Success)
+}
+
+async fn downgrade(settings: &Settings, args: &DowngradeArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let graph = load_graph(settings)?;
+    let target = parse_downgrade_target(&args.target)?;
+    if args.sql {
+        let dialect = offline_dialect(settings);
+        let from = offline_start(&graph, args.from.as_deref(), true)?;
+        let sql = retort_migrate::offline_downgrade_sql(
+            &graph,
+            &from,
+            &target,
+            &settings.version_table,
+            dialect,
+        )?;
+        write!(out, "{sql}")?;
+        return Ok(Outcome::Success);
+    }
+    let url = settings.require_database()?;
+    let mut db = Database::open(url, Access::ReadWrite).await?;
+    let options = run_options(settings);
+    let mut printer = EventPrinter { out, error: None };
+    let result = match &mut db {
+        Database::Sqlite(conn) => {
+            retort_migrate::downgrade(conn, &graph, &target, &options, &mut |e| printer.print(e))
+                .await
+        }
+    };
+    db.close().await;
+    printer.finish()?;
+    result?;
+    Ok(Outcome::Success)
+}
+
+/// The dialect for offline SQL: the configured database's, else SQLite.
+fn offline_dialect(settings: &Settings) -> Dialect {
+    settings
+        .database_url
+        .as_ref()
+        .map_or(Dialect::Sqlite, |url| url.dialect())
+}
+
+fn run_options(settings: &Settings) -> retort_migrate::RunOptions {
+    retort_migrate::RunOptions {
+        version_table: settings.version_table.clone(),
+    }
+}
+
+/// Prints runner events as they happen; the first write error is kept and
+/// reported after the run (the runner's callback cannot fail).
+struct EventPrinter<'a> {
+    out: &'a mut dyn Write,
+    error: Option<std::io::Error>,
+}
+
+impl EventPrinter<'_> {
+    fn print(&mut self, event: retort_migrate::Event) {
+        if self.error.is_some() {
+            return;
+        }
+        if let Err(err) = writeln!(self.out, "{event}") {
+            self.error = Some(err);
+        }
+    }
+
+    fn finish(self) -> Result<()> {
+        match self.error {
+            Some(err) => Err(err.into()),
+            None => Ok(()),
+        }
+    }
+}
+
+async fn current(settings: &Settings, out: &mut dyn Write) -> Result<Outcome> {
+    let url = settings.require_database()?;
+    let graph = load_graph(settings)?;
+    let mut db = Database::open(url, Access::ReadOnly).await?;
+    let current = current_revisions(&mut db, settings).await?;
+    db.close().await;
+    if current.is_empty() {
+        writeln!(out, "(base): no revision applied")?;
+    }
+    let heads: BTreeSet<String> = graph_head_ids(&graph).into_iter().collect();
+    for id in &current {
+        match graph.get(id) {
+            Some(rev) => {
+                let mark = if heads.contains(id) { " (head)" } else { "" };
+                writeln!(out, "{id}{mark} {}", rev.message)?;
+            }
+            None => writeln!(
+                out,
+                "{id} (not found in {}: the database is at a revision this project does not have)",
+                display_path(&settings.versions_dir())
+            )?,
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+async fn history(settings: &Settings, args: &HistoryArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let graph = load_graph(settings)?;
+    let heads: BTreeSet<String> = graph_head_ids(&graph).into_iter().collect();
+    for rev in graph.history() {
+        let mark = if heads.contains(&rev.id) { " (head)" } else { "" };
+        if args.verbose {
+            write_revision_details(out, rev, mark)?;
+        } else {
+            let parents = if rev.parents.is_empty() {
+                "<base>".to_string()
+            } else {
+                rev.parents.join(", ")
+            };
+            writeln!(out, "{parents} -> {}{mark}, {}", rev.id, rev.message)?;
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+fn write_revision_details(out: &mut dyn Write, rev: &Revision, mark: &str) -> Result<()> {
+    let parents = if rev.parents.is_empty() {
+        "<base>".to_string()
+    } else {
+        rev.parents.join(" ")
+    };
+    writeln!(out, "Revision: {}{mark}", rev.id)?;
+    writeln!(out, "Parents: {parents}")?;
+    writeln!(out, "Created: {}", rev.created)?;
+    writeln!(out, "Path: {}", display_path(&rev.path))?;
+    writeln!(out)?;
+    writeln!(out, "    {}", rev.message)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn heads(settings: &Settings, out: &mut dyn Write) -> Result<Outcome> {
+    let graph = load_graph(settings)?;
+    for rev in graph.heads() {
+        writeln!(out, "{} (head) {}", rev.id, rev.message)?;
+    }
+    Ok(Outcome::Success)
+}
+
+fn show(settings: &Settings, args: &ShowArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let graph = load_graph(settings)?;
+    let rev = match args.revision.as_str() {
+        "head" => {
+            let heads = graph.heads();
+            match heads.as_slice() {
+                [one] => *one,
+                [] => bail!("there are no revisions yet"),
+                _ => bail!("there are several heads: name one of them"),
+            }
+        }
+        spec => graph.resolve(spec)?,
+    };
+    let heads: BTreeSet<String> = graph_head_ids(&graph).into_iter().collect();
+    let mark = if heads.contains(&rev.id) { " (head)" } else { "" };
+    write_revision_details(out, rev, mark)?;
+    writeln!(out, "-- up")?;
+    write!(out, "{}", ensure_newline(&rev.up))?;
+    writeln!(out, "-- down")?;
+    write!(out, "{}", ensure_newline(&rev.down))?;
+    Ok(Outcome::Success)
+}
+
+fn ensure_newline(text: &str) -> String {
+    if text.is_empty() || text.ends_with('\n') {
+        text.to_string()
+    } else {
+        format!("{text}\n")
+    }
+}
+
+async fn stamp(settings: &Settings, args: &StampArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let graph = load_graph(settings)?;
+    let url = settings.require_database()?;
+    let revisions: Vec<String> = match args.revision.as_str() {
+        "base" => Vec::new(),
+        "head" | "heads" => graph_head_ids(&graph),
+        spec => vec![graph.resolve(spec)?.id.clone()],
+    };
+    let mut db = Database::open(url, Access::ReadWrite).await?;
+    let result = match &mut db {
+        Database::Sqlite(conn) => {
+            retort_migrate::stamp(conn, &revisions, &settings.version_table).await
+        }
+    };
+    db.close().await;
+    result?;
+    if revisions.is_empty() {
+        writeln!(out, "Stamped base")?;
+    } else {
+        writeln!(out, "Stamped {}", revisions.join(", "))?;
+    }
+    Ok(Outcome::Success)
+}
+
+fn merge(settings: &Settings, args: &MergeArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let graph = load_graph(settings)?;
+    let parents: Vec<String> = if args.revisions.is_empty() {
+        graph_head_ids(&graph)
+    } else {
+        let mut ids = Vec::new();
+        for spec in &args.revisions {
+            let id = graph.resolve(spec)?.id.clone();
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        ids
+    };
+    if parents.len() < 2 {
+        bail!(
+            "nothing to merge: a merge needs at least two revisions (there {} {} head(s))",
+            if graph.heads().len() == 1 { "is" } else { "are" },
+            graph.heads().len()
+        );
+    }
+    let path = write_revision(
+        settings,
+        &graph,
+        &args.message,
+        parents,
+        String::new(),
+        String::new(),
+    )?;
+    writeln!(out, "Generated {}", display_path(&path))?;
+    Ok(Outcome::Success)
+}
+
+async fn inspect(settings: &Settings, args: &InspectArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let url = settings.require_database()?;
+    let mut db = Database::open(url, Access::ReadOnly).await?;
+    let schema = introspect(&mut db, settings).await?;
+    db.close().await;
+    match args.format {
+        InspectFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&schema)?)?,
+        InspectFormat::Sql => {
+            for statement in retort_render::schema_sql(&schema, url.dialect()) {
+                writeln!(out, "{statement};")?;
+            }
+        }
+    }
+    Ok(Outcome::Success)
+}

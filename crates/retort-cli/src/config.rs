@@ -1,0 +1,396 @@
+//! retort.toml, and the resolve step that turns command-line flags, the
+//! environment and the file into validated [`Settings`] before any IO.
+//!
+//! Precedence: `-d/--database-url` > `DATABASE_URL` > `[database] url`;
+//! `--models` > `[models] paths`. String values may use `${VAR}` and
+//! `${VAR:-default}`. Relative paths in the file are relative to the file's
+//! folder, so commands work from anywhere in the project.
+
+use anyhow::{Context, Result, anyhow, bail};
+use retort_schema::Dialect;
+use serde::Deserialize;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::args::GlobalArgs;
+
+/// The configuration file's name.
+pub const CONFIG_FILE: &str = "retort.toml";
+
+/// The version table's default name.
+pub const DEFAULT_VERSION_TABLE: &str = "retort_version";
+
+/// retort.toml as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(default)]
+    database: DatabaseSection,
+    #[serde(default)]
+    models: ModelsSection,
+    #[serde(default)]
+    migrations: MigrationsSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DatabaseSection {
+    url: Option<String>,
+    version_table: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelsSection {
+    paths: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MigrationsSection {
+    dir: Option<String>,
+}
+
+/// Everything a command needs to know, validated.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The configuration file, when one was read.
+    pub config_path: Option<PathBuf>,
+    /// Where the database lives; `None` where neither flag, environment nor
+    /// file names one (commands that need it say so).
+    pub database_url: Option<DatabaseUrl>,
+    /// Model files and folders.
+    pub model_paths: Vec<PathBuf>,
+    /// The migrations folder; revision files live in its `versions/`.
+    pub migrations_dir: PathBuf,
+    pub version_table: String,
+}
+
+impl Settings {
+    /// The folder holding revision files.
+    pub fn versions_dir(&self) -> PathBuf {
+        self.migrations_dir.join("versions")
+    }
+
+    /// The database URL, or an error telling the user how to give one.
+    pub fn require_database(&self) -> Result<&DatabaseUrl> {
+        self.database_url.as_ref().ok_or_else(|| {
+            anyhow!(
+                "no database URL: pass -d/--database-url, set DATABASE_URL, or set [database] url in {}",
+                self.config_name()
+            )
+        })
+    }
+
+    /// The model paths, or an error telling the user how to give them.
+    pub fn require_models(&self) -> Result<&[PathBuf]> {
+        if self.model_paths.is_empty() {
+            bail!(
+                "no model files: pass --models PATH or set [models] paths in {}",
+                self.config_name()
+            );
+        }
+        Ok(&self.model_paths)
+    }
+
+    fn config_name(&self) -> String {
+        match &self.config_path {
+            Some(path) => path.display().to_string(),
+            None => CONFIG_FILE.to_string(),
+        }
+    }
+}
+
+/// A database URL whose `Display` hides the password, so that it can go
+/// into any message. [`DatabaseUrl::expose`] gives the real text, for the
+/// driver only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl {
+    url: String,
+    dialect: Dialect,
+}
+
+impl DatabaseUrl {
+    /// Checks the scheme; the error shows the URL redacted.
+    pub fn parse(url: &str) -> Result<Self> {
+        let dialect = Dialect::from_url(url).ok_or_else(|| {
+            anyhow!(
+                "unsupported database URL `{}`: expected sqlite://, postgres:// or mysql://",
+                redact(url)
+            )
+        })?;
+        Ok(DatabaseUrl {
+            url: url.to_string(),
+            dialect,
+        })
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// The URL with its password, for the database driver only.
+    pub fn expose(&self) -> &str {
+        &self.url
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&redact(&self.url))
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({})", redact(&self.url))
+    }
+}
+
+/// `url` with the password of its user-info part and any `password=` query
+/// parameter replaced by `***`.
+pub fn redact(url: &str) -> String {
+    let mut out = url.to_string();
+    if let Some(scheme_end) = out.find("://") {
+        let rest_start = scheme_end + 3;
+        let authority_end = out[rest_start..]
+            .find(['/', '?'])
+            .map_or(out.len(), |i| rest_start + i);
+        if let Some(at) = out[rest_start..authority_end].rfind('@') {
+            let userinfo = &out[rest_start..rest_start + at];
+            if let Some(colon) = userinfo.find(':') {
+                let start = rest_start + colon + 1;
+                out.replace_range(start..rest_start + at, "***");
+            }
+        }
+    }
+    if let Some(query_start) = out.find('?') {
+        let (head, query) = out.split_at(query_start + 1);
+        let redacted: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                _ => pair.to_string(),
+            })
+            .collect();
+        out = format!("{head}{}", redacted.join("&"));
+    }
+    out
+}
+
+/// `url` with a relative SQLite file path made absolute against `base`;
+/// other URLs, in-memory databases and absolute paths are returned as they
+/// are.
+fn absolute_sqlite_url(url: &str, base: &Path) -> String {
+    let Some(rest) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    else {
+        return url.to_string();
+    };
+    let (path, query) = match rest.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (rest, None),
+    };
+    if path.is_empty() || path.contains(":memory:") || Path::new(path).is_absolute() {
+        return url.to_string();
+    }
+    let absolute = base.join(path);
+    match query {
+        Some(query) => format!("sqlite://{}?{query}", absolute.display()),
+        None => format!("sqlite://{}", absolute.display()),
+    }
+}
+
+/// Replaces `${VAR}` and `${VAR:-default}` in `value` from `lookup`.
+fn interpolate(
+    value: &str,
+    what: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<String> {
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after
+            .find('}')
+            .ok_or_else(|| anyhow!("{what}: `${{` without a closing `}}`"))?;
+        let expr = &after[..end];
+        let (name, default) = match expr.split_once(":-") {
+            Some((name, default)) => (name, Some(default)),
+            None => (expr, None),
+        };
+        match (lookup(name), default) {
+            (Some(v), _) => out.push_str(&v),
+            (None, Some(d)) => out.push_str(d),
+            (None, None) => bail!(
+                "{what} uses ${{{name}}}, which is not set: set the environment variable or write ${{{name}:-default}}"
+            ),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Resolves settings from flags, the environment (through `env`) and the
+/// configuration file, relative to `cwd`.
+pub fn resolve(
+    args: &GlobalArgs,
+    cwd: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Settings> {
+    let explicit = args.config.is_some();
+    let config_path = match &args.config {
+        Some(path) => cwd.join(path),
+        None => cwd.join(CONFIG_FILE),
+    };
+    let (file, config_path) = if config_path.is_file() {
+        let text = std::fs::read_to_string(&config_path)
+            .with_context(|| format!("cannot read {}", config_path.display()))?;
+        let file: ConfigFile = toml::from_str(&text)
+            .map_err(|e| anyhow!("{}: {}", config_path.display(), e.to_string().trim_end()))?;
+        (file, Some(config_path))
+    } else if explicit {
+        bail!(
+            "configuration file {} does not exist: check the -c/--config path or run `retort init`",
+            config_path.display()
+        );
+    } else {
+        (ConfigFile::default(), None)
+    };
+    let base = config_path
+        .as_deref()
+        .and_then(Path::parent)
+        .map_or_else(|| cwd.to_path_buf(), Path::to_path_buf);
+    let name = config_path
+        .as_deref()
+        .map_or_else(|| CONFIG_FILE.to_string(), |p| p.display().to_string());
+
+    // A relative SQLite path given on the command line or in the
+    // environment is relative to the working directory; one in retort.toml
+    // to the file's folder, so that the project works from anywhere.
+    let url_text = match (&args.database_url, env("DATABASE_URL"), &file.database.url) {
+        (Some(url), _, _) => Some(absolute_sqlite_url(url, cwd)),
+        (None, Some(url), _) if !url.is_empty() => Some(absolute_sqlite_url(&url, cwd)),
+        (None, _, Some(url)) => Some(absolute_sqlite_url(
+            &interpolate(url, &format!("{name}: [database] url"), env)?,
+            &base,
+        )),
+        _ => None,
+    };
+    let database_url = url_text.as_deref().map(DatabaseUrl::parse).transpose()?;
+
+    let model_paths = if !args.models.is_empty() {
+        args.models.iter().map(|p| cwd.join(p)).collect()
+    } else {
+        let mut paths = Vec::new();
+        for path in file.models.paths.iter().flatten() {
+            let path = interpolate(path, &format!("{name}: [models] paths"), env)?;
+            paths.push(base.join(path));
+        }
+        paths
+    };
+
+    let migrations_dir = match &file.migrations.dir {
+        Some(dir) => base.join(interpolate(dir, &format!("{name}: [migrations] dir"), env)?),
+        None => base.join("migrations"),
+    };
+    let version_table = match &file.database.version_table {
+        Some(table) => interpolate(table, &format!("{name}: [database] version_table"), env)?,
+        None => DEFAULT_VERSION_TABLE.to_string(),
+    };
+    if version_table.is_empty()
+        || !version_table
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        bail!(
+            "{name}: [database] version_table `{version_table}` must be a plain identifier (letters, digits, _)"
+        );
+    }
+
+    Ok(Settings {
+        config_path,
+        database_url,
+        model_paths,
+        migrations_dir,
+        version_table,
+    })
+}
+
+/// The retort.toml that `retort init` writes.
+pub fn init_config(dialect: Dialect) -> String {
+    let url = match dialect {
+        Dialect::Sqlite => "sqlite://app.db",
+        Dialect::Postgres => "postgres://${PGUSER:-postgres}@${PGHOST:-localhost}/${PGDATABASE:-app}",
+        Dialect::Mysql => "mysql://${MYSQL_USER:-root}@${MYSQL_HOST:-localhost}/${MYSQL_DATABASE:-app}",
+    };
+    format!(
+        r#"# retort configuration. Values may use ${{VAR}} and ${{VAR:-default}}.
+# The database URL can also come from -d/--database-url or DATABASE_URL.
+
+[database]
+url = "{url}"
+# version_table = "retort_version"
+
+[models]
+# SQL DDL files (or folders of .sql files) declaring the tables.
+paths = ["schema.sql"]
+
+[migrations]
+# Revision files are written to <dir>/versions/.
+dir = "migrations"
+"#
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redact_hides_passwords_in_userinfo_and_query() {
+        assert_eq!(
+            redact("postgres://app:s3cret@db:5432/app"),
+            "postgres://app:***@db:5432/app"
+        );
+        assert_eq!(
+            redact("mysql://root@localhost/test?password=hunter2&ssl=true"),
+            "mysql://root@localhost/test?password=***&ssl=true"
+        );
+        assert_eq!(redact("sqlite://app.db"), "sqlite://app.db");
+        assert_eq!(
+            redact("postgres://u:p%40ss@h/db"),
+            "postgres://u:***@h/db"
+        );
+    }
+
+    #[test]
+    fn relative_sqlite_paths_become_absolute() {
+        let base = Path::new("/srv/app");
+        assert_eq!(
+            absolute_sqlite_url("sqlite://app.db", base),
+            "sqlite:///srv/app/app.db"
+        );
+        assert_eq!(
+            absolute_sqlite_url("sqlite:data/app.db?mode=rwc", base),
+            "sqlite:///srv/app/data/app.db?mode=rwc"
+        );
+        assert_eq!(absolute_sqlite_url("sqlite::memory:", base), "sqlite::memory:");
+        assert_eq!(absolute_sqlite_url("sqlite:///x.db", base), "sqlite:///x.db");
+        assert_eq!(absolute_sqlite_url("postgres://h/db", base), "postgres://h/db");
+    }
+
+    #[test]
+    fn interpolate_reads_variables_and_defaults() {
+        let env = |name: &str| (name == "HOST").then(|| "db".to_string());
+        assert_eq!(
+            interpolate("pg://${HOST}/${DB:-app}", "url", &env).unwrap(),
+            "pg://db/app"
+        );
+        let err = interpolate("pg://${NOPE}/x", "retort.toml: [database] url", &env).unwrap_err();
+        assert!(err.to_string().contains("${NOPE}"), "{err}");
+    }
+}

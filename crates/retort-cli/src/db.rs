@@ -1,0 +1,72 @@
+//! Opening the database a command works on.
+//!
+//! Commands that only read (`check`, `diff`, `current`, `inspect`,
+//! `autogen`) open SQLite read-only and never create the file: `check` must
+//! write nothing, so a database that does not exist yet reads as an empty
+//! one. Commands that write (`upgrade`, `downgrade`, `stamp`) create it.
+
+use anyhow::{Context, Result, bail};
+use retort_schema::Dialect;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use sqlx::{ConnectOptions, Connection};
+use std::str::FromStr;
+use std::time::Duration;
+
+use crate::config::DatabaseUrl;
+
+/// How long a SQLite connection waits for another process's lock, e.g.
+/// while a concurrent `retort upgrade` applies a revision.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Whether the command may change the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    ReadOnly,
+    ReadWrite,
+}
+
+/// An open database connection, one variant per supported backend.
+pub enum Database {
+    Sqlite(SqliteConnection),
+}
+
+impl Database {
+    /// Connects to `url`; errors show the URL redacted.
+    pub async fn open(url: &DatabaseUrl, access: Access) -> Result<Database> {
+        match url.dialect() {
+            Dialect::Sqlite => open_sqlite(url, access).await.map(Database::Sqlite),
+            other => bail!(
+                "{other} databases are not supported by this version of retort yet (database {url}): use a sqlite:// URL"
+            ),
+        }
+    }
+
+    pub async fn close(self) {
+        match self {
+            Database::Sqlite(conn) => {
+                let _ = conn.close().await;
+            }
+        }
+    }
+}
+
+async fn open_sqlite(url: &DatabaseUrl, access: Access) -> Result<SqliteConnection> {
+    let options = SqliteConnectOptions::from_str(url.expose())
+        .with_context(|| format!("invalid SQLite URL {url}"))?
+        .busy_timeout(SQLITE_BUSY_TIMEOUT);
+    let in_memory = options.get_filename().as_os_str().is_empty()
+        || options.get_filename().to_string_lossy().contains(":memory:");
+    let options = match access {
+        Access::ReadWrite => options.create_if_missing(true),
+        Access::ReadOnly if !in_memory && !options.get_filename().exists() => {
+            // Nothing to read: an empty in-memory database stands in, so
+            // read-only commands neither fail nor create the file.
+            SqliteConnectOptions::from_str("sqlite::memory:")?
+        }
+        Access::ReadOnly => options.read_only(true),
+    };
+    options
+        .connect()
+        .await
+        .with_context(|| format!("cannot open database {url}"))
+}

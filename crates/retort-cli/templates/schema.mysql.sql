@@ -1,0 +1,25 @@
+-- Models: the tables this project declares. Edit them, then run
+--   retort autogen -m "what changed"
+-- to write a revision that brings the database in line, and
+--   retort upgrade
+-- to apply it.
+
+CREATE TABLE users (
+    id INT AUTO_INCREMENT PRIMARY KEY,
+    email VARCHAR(255) NOT NULL UNIQUE,
+    hashed_password TEXT NOT NULL,
+    is_active BOOLEAN NOT NULL DEFAULT TRUE,
+    created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+
+CREATE TABLE todos (
+    id INT AUTO_INCREMENT PRIMARY KEY,
+    title VARCHAR(200) NOT NULL,
+    description TEXT,
+    priority INT NOT NULL DEFAULT 1 CHECK (priority BETWEEN 1 AND 5),
+    complete BOOLEAN NOT NULL DEFAULT FALSE,
+    owner_id INT NOT NULL,
+    FOREIGN KEY (owner_id) REFERENCES users (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_todos_owner_id ON todos (owner_id);

@@ -1,0 +1,440 @@
+//! User flows: the FastAPI TodoApp journey, every command, and the errors a
+//! user meets.
+
+use crate::binary;
+use retort_test_support::{RunResult, TempProject};
+
+const TODO_MODELS: &str = "\
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    email VARCHAR(255) NOT NULL UNIQUE,
+    hashed_password TEXT NOT NULL,
+    is_active BOOLEAN NOT NULL DEFAULT TRUE,
+    created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+
+CREATE TABLE todos (
+    id INTEGER PRIMARY KEY,
+    title VARCHAR(200) NOT NULL,
+    complete BOOLEAN NOT NULL DEFAULT FALSE,
+    owner_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_todos_owner_id ON todos (owner_id);
+";
+
+/// The revision id that `autogen`/`revision` printed ("Generated …/<id>_<slug>.sql").
+fn generated_id(run: &RunResult) -> String {
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("Generated "))
+        .unwrap_or_else(|| panic!("no Generated line in: {}", run.stdout));
+    let file = line.rsplit('/').next().unwrap_or(line);
+    file.split('_').next().unwrap_or(file).to_string()
+}
+
+fn columns(project: &TempProject, table: &str) -> Vec<String> {
+    project
+        .sqlite_rows(&format!(
+            "SELECT name FROM pragma_table_info('{table}') ORDER BY cid"
+        ))
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect()
+}
+
+#[test]
+fn todoapp_flow_autogen_upgrade_hand_written_and_downgrade() {
+    let project = TempProject::sqlite(binary(), TODO_MODELS);
+
+    let first = project
+        .retort(&["autogen", "-m", "create users and todos"])
+        .success("first autogen");
+    assert!(first.stdout.contains("create_table users"), "{}", first.stdout);
+    let rev1 = generated_id(&first);
+    project.retort(&["upgrade", "head"]).success("upgrade head");
+    project.retort(&["check"]).success("check after first upgrade");
+    project.sqlite_exec(
+        "INSERT INTO users (id, email, hashed_password) VALUES (1, 'ann@example.com', 'x');
+         INSERT INTO todos (id, title, owner_id) VALUES (1, 'write docs', 1), (2, 'ship', 1);",
+    );
+
+    // "add age column"
+    project.write(
+        "schema.sql",
+        &TODO_MODELS.replace(
+            "    created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP\n",
+            "    created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,\n    age INTEGER\n",
+        ),
+    );
+    let drift = project.retort(&["check"]).expect_code(1, "check sees the new column");
+    assert!(drift.stdout.contains("add_column users.age"), "{}", drift.stdout);
+    let second = project
+        .retort(&["autogen", "-m", "add age column"])
+        .success("autogen add age column");
+    let rev2 = generated_id(&second);
+    let file2 = project
+        .revision_files()
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains(&rev2))
+        .expect("second revision file");
+    assert!(file2.to_string_lossy().ends_with("_add_age_column.sql"));
+    let text2 = std::fs::read_to_string(&file2).expect("read revision");
+    assert!(text2.contains(&format!("-- retort:parents {rev1}")), "{text2}");
+    assert!(text2.contains("-- retort:message add age column"), "{text2}");
+
+    // autogen refuses while the database is behind head
+    let refused = project
+        .retort(&["autogen", "-m", "too early"])
+        .expect_code(2, "autogen while not at head");
+    assert!(refused.stderr.contains("not at head"), "{}", refused.stderr);
+
+    // a hand-written revision
+    let third = project
+        .retort(&["revision", "-m", "backfill age"])
+        .success("revision");
+    let rev3 = generated_id(&third);
+    let file3 = project
+        .revision_files()
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains(&rev3))
+        .expect("third revision file");
+    let blank = std::fs::read_to_string(&file3).expect("read");
+    std::fs::write(
+        &file3,
+        blank
+            .replace(
+                "-- retort:up\n",
+                "-- retort:up\nUPDATE users SET age = 42 WHERE age IS NULL;\n",
+            )
+            .replace(
+                "-- retort:down\n",
+                "-- retort:down\nUPDATE users SET age = NULL;\n",
+            ),
+    )
+    .expect("edit revision");
+
+    project.retort(&["upgrade", "+1"]).success("upgrade +1");
+    assert!(columns(&project, "users").contains(&"age".to_string()));
+    let current = project.retort(&["current"]).success("current");
+    assert!(current.stdout.contains(&rev2), "{}", current.stdout);
+    assert!(!current.stdout.contains("(head)"), "{}", current.stdout);
+
+    project.retort(&["upgrade"]).success("upgrade to head");
+    assert_eq!(
+        project.sqlite_rows("SELECT age FROM users"),
+        vec![vec!["42".to_string()]]
+    );
+    let current = project.retort(&["current"]).success("current");
+    assert!(current.stdout.contains(&format!("{rev3} (head)")), "{}", current.stdout);
+    project.retort(&["check"]).success("check at head");
+
+    project.retort(&["downgrade", "-1"]).success("downgrade -1");
+    assert_eq!(
+        project.sqlite_rows("SELECT age FROM users"),
+        vec![vec!["NULL".to_string()]]
+    );
+    project.retort(&["downgrade", "-1"]).success("downgrade -1 again");
+    assert!(!columns(&project, "users").contains(&"age".to_string()));
+    assert_eq!(project.sqlite_rows("SELECT count(*) FROM todos"), vec![vec!["2".to_string()]]);
+
+    project.retort(&["downgrade", "base"]).success("downgrade base");
+    assert!(
+        project
+            .sqlite_rows("SELECT name FROM sqlite_master WHERE name IN ('users', 'todos')")
+            .is_empty()
+    );
+    let current = project.retort(&["current"]).success("current at base");
+    assert!(current.stdout.contains("(base)"), "{}", current.stdout);
+
+    let history = project.retort(&["history"]).success("history");
+    let lines: Vec<&str> = history.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", history.stdout);
+    assert!(lines[0].contains(&format!("{rev2} -> {rev3} (head), backfill age")));
+    assert!(lines[2].starts_with(&format!("<base> -> {rev1},")));
+}
+
+#[test]
+fn check_and_diff_write_nothing() {
+    let project = TempProject::sqlite(binary(), TODO_MODELS);
+    project.retort(&["check"]).expect_code(1, "drift on an empty database");
+    project.retort(&["diff"]).success("diff");
+    project.retort(&["diff", "--format", "sql"]).success("diff sql");
+    assert!(!project.db_path().exists(), "check/diff created the database file");
+    assert!(project.revision_files().is_empty());
+}
+
+#[test]
+fn diff_json_is_deterministic_and_carries_hazards() {
+    let project = TempProject::sqlite(binary(), "CREATE TABLE keep (id INTEGER PRIMARY KEY);\n");
+    project.sqlite_exec(
+        "CREATE TABLE keep (id INTEGER PRIMARY KEY, old TEXT);
+         CREATE TABLE zeta (id INTEGER PRIMARY KEY);
+         CREATE TABLE alpha (id INTEGER PRIMARY KEY);",
+    );
+    let first = project.retort(&["diff", "--format", "json"]).success("diff json").stdout;
+    let second = project.retort(&["diff", "--format", "json"]).success("diff json").stdout;
+    assert_eq!(first, second);
+    let json: serde_json::Value = serde_json::from_str(&first).expect("JSON");
+    let ops = json["ops"].as_array().expect("ops array");
+    let names: Vec<String> = ops
+        .iter()
+        .map(|op| format!("{} {}", op["op"].as_str().unwrap_or(""), op["table"].as_str().or_else(|| op["table"]["name"].as_str()).unwrap_or("")))
+        .collect();
+    assert!(names.contains(&"drop_column keep".to_string()), "{names:?}");
+    for op in ops {
+        let codes: Vec<&str> = op["hazards"]
+            .as_array()
+            .expect("hazards array")
+            .iter()
+            .filter_map(|h| h["code"].as_str())
+            .collect();
+        assert!(codes.contains(&"data_loss"), "{op}");
+    }
+}
+
+#[test]
+fn failing_revision_is_rolled_back_and_named() {
+    let project = TempProject::sqlite(binary(), TODO_MODELS);
+    let first = project.retort(&["autogen", "-m", "init"]).success("autogen");
+    let rev1 = generated_id(&first);
+    let bad = project.retort(&["revision", "-m", "broken"]).success("revision");
+    let rev2 = generated_id(&bad);
+    let file = project
+        .revision_files()
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains(&rev2))
+        .expect("file");
+    let text = std::fs::read_to_string(&file).expect("read");
+    std::fs::write(
+        &file,
+        text.replace(
+            "-- retort:up\n",
+            "-- retort:up\nCREATE TABLE scratch (id INTEGER);\nINSERT INTO no_such_table VALUES (1);\n",
+        ),
+    )
+    .expect("write");
+    let failed = project.retort(&["upgrade"]).expect_code(2, "failing upgrade");
+    assert!(failed.stderr.contains(&rev2), "{}", failed.stderr);
+    assert!(failed.stderr.contains("statement 2"), "{}", failed.stderr);
+    assert!(failed.stderr.contains("no_such_table"), "{}", failed.stderr);
+    // The first revision stays applied; the failed one left nothing behind.
+    let current = project.retort(&["current"]).success("current");
+    assert!(current.stdout.contains(&rev1), "{}", current.stdout);
+    assert!(
+        project
+            .sqlite_rows("SELECT name FROM sqlite_master WHERE name = 'scratch'")
+            .is_empty(),
+        "the failed revision's first statement was not rolled back"
+    );
+}
+
+#[test]
+fn upgrade_sql_prints_without_touching_the_database() {
+    let project = TempProject::sqlite(binary(), TODO_MODELS);
+    project.retort(&["autogen", "-m", "init"]).success("autogen");
+    let sql = project.retort(&["upgrade", "--sql"]).success("upgrade --sql").stdout;
+    assert!(sql.contains("CREATE TABLE"), "{sql}");
+    assert!(sql.contains("retort_version"), "{sql}");
+    assert!(!project.db_path().exists());
+    let down = project
+        .retort(&["downgrade", "base", "--sql"])
+        .success("downgrade --sql")
+        .stdout;
+    assert!(down.contains("DROP TABLE"), "{down}");
+}
+
+#[test]
+fn revision_prefixes_stamp_heads_show_and_merge() {
+    let project = TempProject::sqlite(binary(), TODO_MODELS);
+    let rev1 = generated_id(&project.retort(&["revision", "-m", "one"]).success("rev one"));
+    let rev2 = generated_id(&project.retort(&["revision", "-m", "two"]).success("rev two"));
+    // Branch: a second child of rev1, written by hand.
+    let branch = "b".repeat(12);
+    project.write(
+        &format!("migrations/versions/{branch}_branch.sql"),
+        &format!(
+            "-- retort:revision {branch}\n-- retort:parents {rev1}\n-- retort:message branch\n-- retort:created 2026-01-01T00:00:00Z\n\n-- retort:up\n\n-- retort:down\n"
+        ),
+    );
+    let heads = project.retort(&["heads"]).success("heads").stdout;
+    assert_eq!(heads.lines().count(), 2, "{heads}");
+    let refused = project.retort(&["upgrade", "head"]).expect_code(2, "head with two heads");
+    assert!(refused.stderr.contains("merge"), "{}", refused.stderr);
+
+    let shown = project.retort(&["show", &rev2[..6]]).success("show by prefix").stdout;
+    assert!(shown.contains(&format!("Revision: {rev2}")), "{shown}");
+    let unknown = project.retort(&["show", "ffffffffffff0"]).expect_code(2, "unknown");
+    assert!(unknown.stderr.contains("ffffffffffff0"), "{}", unknown.stderr);
+    let ambiguous_prefix = if rev1.starts_with('b') || rev2.starts_with('b') { "b" } else { "" };
+    if !ambiguous_prefix.is_empty() {
+        let ambiguous = project.retort(&["show", ambiguous_prefix]).expect_code(2, "ambiguous");
+        assert!(ambiguous.stderr.contains("ambiguous"), "{}", ambiguous.stderr);
+    }
+
+    let merged = generated_id(&project.retort(&["merge", "-m", "merge heads"]).success("merge"));
+    let heads = project.retort(&["heads"]).success("heads").stdout;
+    assert_eq!(heads.trim().lines().collect::<Vec<_>>().len(), 1, "{heads}");
+    assert!(heads.contains(&merged), "{heads}");
+
+    project.retort(&["stamp", &rev2]).success("stamp");
+    let current = project.retort(&["current"]).success("current").stdout;
+    assert!(current.contains(&rev2), "{current}");
+    project.retort(&["upgrade", "heads"]).success("upgrade heads");
+    let current = project.retort(&["current"]).success("current").stdout;
+    assert!(current.contains(&format!("{merged} (head)")), "{current}");
+    project.retort(&["stamp", "base"]).success("stamp base");
+    let current = project.retort(&["current"]).success("current").stdout;
+    assert!(current.contains("(base)"), "{current}");
+}
+
+#[test]
+fn autogen_reports_no_changes_and_writes_nothing_when_in_sync() {
+    let project = TempProject::sqlite(binary(), TODO_MODELS);
+    project.retort(&["autogen", "-m", "init"]).success("autogen");
+    project.retort(&["upgrade"]).success("upgrade");
+    let run = project.retort(&["autogen", "-m", "nothing"]).success("autogen in sync");
+    assert!(run.stdout.contains("No changes detected"), "{}", run.stdout);
+    assert_eq!(project.revision_files().len(), 1);
+    project
+        .retort(&["autogen", "-m", "empty on purpose", "--allow-empty"])
+        .success("allow empty");
+    assert_eq!(project.revision_files().len(), 2);
+}
+
+#[test]
+fn malformed_models_name_file_line_and_column_and_write_nothing() {
+    let project = TempProject::sqlite(
+        binary(),
+        "CREATE TABLE ok (id INTEGER PRIMARY KEY);\n\nCREATE TABLE broken (id INTEGER PRIMARY KEY,, name TEXT);\n",
+    );
+    let run = project.retort(&["autogen", "-m", "x"]).expect_code(2, "bad models");
+    assert!(run.stderr.contains("schema.sql:3:"), "{}", run.stderr);
+    assert!(project.revision_files().is_empty());
+    assert!(!project.db_path().exists());
+}
+
+#[test]
+fn missing_config_unknown_revision_and_unreachable_database_exit_2() {
+    let empty = TempProject::empty(binary());
+    let run = empty.retort(&["check"]).expect_code(2, "no config");
+    assert!(run.stderr.contains("retort.toml") || run.stderr.contains("retort init"), "{}", run.stderr);
+    let run = empty
+        .retort(&["-c", "nope.toml", "history"])
+        .expect_code(2, "missing explicit config");
+    assert!(run.stderr.contains("nope.toml"), "{}", run.stderr);
+
+    let project = TempProject::sqlite(binary(), TODO_MODELS);
+    let run = project.retort(&["upgrade", "abc123"]).expect_code(2, "unknown revision");
+    assert!(run.stderr.contains("abc123"), "{}", run.stderr);
+
+    let run = project.retort(&[
+        "-d",
+        "postgres://app:hunter2@127.0.0.1:1/app",
+        "check",
+    ]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(!run.stdout.contains("hunter2") && !run.stderr.contains("hunter2"), "{run:?}");
+    let run = project.retort_with_env(
+        &["current"],
+        &[("DATABASE_URL", "sqlite:///nonexistent-dir/sub/x.db?mode=rw")],
+    );
+    assert_eq!(run.code, 2, "{run:?}");
+}
+
+#[test]
+fn database_url_precedence_flag_over_env_over_file() {
+    let project = TempProject::sqlite(binary(), TODO_MODELS);
+    project.retort(&["autogen", "-m", "init"]).success("autogen");
+    project
+        .retort_with_env(&["upgrade"], &[("DATABASE_URL", "sqlite://from_env.db")])
+        .success("upgrade via env");
+    assert!(project.path().join("from_env.db").exists());
+    assert!(!project.db_path().exists());
+    project
+        .retort_with_env(
+            &["-d", "sqlite://from_flag.db", "upgrade"],
+            &[("DATABASE_URL", "sqlite://from_env.db")],
+        )
+        .success("upgrade via flag");
+    assert!(project.path().join("from_flag.db").exists());
+}
+
+#[test]
+fn config_interpolates_environment_variables() {
+    let project = TempProject::sqlite(binary(), TODO_MODELS);
+    project.write(
+        "retort.toml",
+        "[database]\nurl = \"sqlite://${APP_DB:-default}.db\"\n[models]\npaths = [\"schema.sql\"]\n",
+    );
+    project.retort(&["autogen", "-m", "init"]).success("autogen");
+    project
+        .retort_with_env(&["upgrade"], &[("APP_DB", "interpolated")])
+        .success("upgrade");
+    assert!(project.path().join("interpolated.db").exists());
+    project.retort(&["upgrade"]).success("upgrade with default");
+    assert!(project.path().join("default.db").exists());
+}
+
+#[test]
+fn init_creates_a_working_project_and_refuses_to_overwrite() {
+    let project = TempProject::empty(binary());
+    project.retort(&["init"]).success("init");
+    assert!(project.path().join("retort.toml").is_file());
+    assert!(project.path().join("schema.sql").is_file());
+    assert!(project.path().join("migrations/versions").is_dir());
+    let again = project.retort(&["init"]).expect_code(2, "init twice");
+    assert!(again.stderr.contains("already exists"), "{}", again.stderr);
+    project.retort(&["autogen", "-m", "init"]).success("autogen");
+    project.retort(&["upgrade"]).success("upgrade");
+    project.retort(&["check"]).success("check");
+}
+
+#[test]
+fn concurrent_upgrades_apply_each_revision_once() {
+    let project = TempProject::sqlite(binary(), TODO_MODELS);
+    project.retort(&["autogen", "-m", "init"]).success("autogen");
+    let log = generated_id(&project.retort(&["revision", "-m", "log"]).success("revision"));
+    let file = project
+        .revision_files()
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains(&log))
+        .expect("file");
+    let text = std::fs::read_to_string(&file).expect("read");
+    std::fs::write(
+        &file,
+        text.replace(
+            "-- retort:up\n",
+            "-- retort:up\nCREATE TABLE IF NOT EXISTS applied (n INTEGER);\nINSERT INTO applied VALUES (1);\n",
+        )
+        .replace("-- retort:down\n", "-- retort:down\nDROP TABLE applied;\n"),
+    )
+    .expect("write");
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let binary = binary();
+            let dir = project.path().to_path_buf();
+            std::thread::spawn(move || {
+                std::process::Command::new(binary)
+                    .arg("upgrade")
+                    .current_dir(dir)
+                    .env_remove("DATABASE_URL")
+                    .output()
+                    .expect("run retort")
+            })
+        })
+        .collect();
+    for handle in handles {
+        let output = handle.join().expect("thread");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    assert_eq!(
+        project.sqlite_rows("SELECT count(*) FROM applied"),
+        vec![vec!["1".to_string()]]
+    );
+}
