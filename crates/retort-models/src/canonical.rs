@@ -1,0 +1,694 @@
+//! Canonical forms of the SQL text that appears in DDL: column types,
+//! defaults and expressions.
+//!
+//! The loader (reading model files) and the introspector (reading catalog
+//! text) both go through these functions, so that two spellings of the same
+//! thing (`INT` / `integer`, `(1)` / `1`, `"email"` / `email`) become one
+//! value and never show up as a difference.
+
+use retort_schema::{ColumnType, DefaultValue, Dialect};
+use sqlparser::ast::{
+    CastKind, Expr, FunctionArguments, Ident, UnaryOperator, Value, ValueWithSpan,
+};
+use sqlparser::dialect::{Dialect as SqlDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
+use sqlparser::keywords::ALL_KEYWORDS;
+use sqlparser::parser::Parser;
+use sqlparser::tokenizer::{Token, Tokenizer};
+
+/// The sqlparser dialect that reads `dialect`'s SQL.
+pub(crate) fn sql_dialect(dialect: Dialect) -> Box<dyn SqlDialect> {
+    match dialect {
+        Dialect::Sqlite => Box::new(SQLiteDialect {}),
+        Dialect::Postgres => Box::new(PostgreSqlDialect {}),
+        Dialect::Mysql => Box::new(MySqlDialect {}),
+    }
+}
+
+/// PostgreSQL's `serial` family: an integer type plus a generated value.
+fn has_serial_types(dialect: Dialect) -> bool {
+    matches!(dialect, Dialect::Postgres)
+}
+
+/// MySQL has no real BOOLEAN: it is `TINYINT(1)`, and its catalog says so.
+fn tinyint1_is_boolean(dialect: Dialect) -> bool {
+    matches!(dialect, Dialect::Mysql)
+}
+
+/// `now()` is PostgreSQL's and MySQL's spelling of `CURRENT_TIMESTAMP`;
+/// SQLite has no such function.
+fn now_is_current_timestamp(dialect: Dialect) -> bool {
+    !matches!(dialect, Dialect::Sqlite)
+}
+
+/// SQLite and MySQL read a double-quoted word in a `DEFAULT` as a string
+/// literal; PostgreSQL reads it as an identifier.
+fn double_quotes_may_be_strings(dialect: Dialect) -> bool {
+    !matches!(dialect, Dialect::Postgres)
+}
+
+/// Whether the database folds unquoted identifiers to lower case and
+/// compares them case-sensitively (PostgreSQL: `"Email"` is not `Email`).
+/// There a quoted identifier may only lose its quotes when it is already
+/// lower case; SQLite and MySQL compare column names case-insensitively.
+fn folds_unquoted_identifiers(dialect: Dialect) -> bool {
+    matches!(dialect, Dialect::Postgres)
+}
+
+// ---------------------------------------------------------------------------
+// Column types
+
+/// The canonical [`ColumnType`] of a declared type, as a model file or a
+/// catalog spells it (`VARCHAR(255)`, `int`, `DATETIME`, `character
+/// varying(20)`, `int[]`, `tinyint(1)` …). Case and spacing do not matter.
+///
+/// A column declared without a type (SQLite allows `CREATE TABLE t (x)`, and
+/// its catalog reports the type as `""`) is [`ColumnType::Blob`]: such a
+/// column has BLOB affinity in SQLite, and `blob` renders and reads back as
+/// the same value, whereas an empty custom type could not be written out.
+/// Anything not recognised is [`ColumnType::Custom`] with the lowercased,
+/// whitespace-collapsed text.
+pub fn column_type(sql_type: &str, dialect: Dialect) -> ColumnType {
+    column_type_and_serial(sql_type, dialect).0
+}
+
+/// The canonical type and whether the spelling implies a generated value
+/// (PostgreSQL `serial`, `bigserial`, `smallserial`).
+pub(crate) fn column_type_and_serial(sql_type: &str, dialect: Dialect) -> (ColumnType, bool) {
+    let text = collapse_type_text(sql_type);
+    if text.is_empty() {
+        return (ColumnType::Blob, false);
+    }
+    if let Some(inner) = text.strip_suffix("[]") {
+        let (inner, _) = column_type_and_serial(inner, dialect);
+        return (ColumnType::Array(Box::new(inner)), false);
+    }
+    if let Some(inner) = text.strip_suffix(" array") {
+        let (inner, _) = column_type_and_serial(inner, dialect);
+        return (ColumnType::Array(Box::new(inner)), false);
+    }
+    if let Some(values) = inline_enum_values(sql_type) {
+        return (ColumnType::InlineEnum { values }, false);
+    }
+    if has_serial_types(dialect) {
+        match text.as_str() {
+            "serial" | "serial4" => return (ColumnType::Integer, true),
+            "bigserial" | "serial8" => return (ColumnType::BigInt, true),
+            "smallserial" | "serial2" => return (ColumnType::SmallInt, true),
+            _ => {}
+        }
+    }
+    (base_type(&text, dialect), false)
+}
+
+/// Lowercases, collapses runs of whitespace and removes spaces around
+/// parentheses and commas: `VARCHAR ( 255 )` → `varchar(255)`.
+fn collapse_type_text(text: &str) -> String {
+    let lower = text.trim().to_lowercase();
+    let collapsed = lower.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut out = String::with_capacity(collapsed.len());
+    let chars: Vec<char> = collapsed.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if c == ' ' {
+            let prev = if i > 0 { chars[i - 1] } else { ' ' };
+            let next = chars.get(i + 1).copied().unwrap_or(' ');
+            if matches!(next, '(' | ')' | ',' | '[' | ']') || matches!(prev, '(' | ',' | '[') {
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The values of `ENUM('a', 'b')` (any case and spacing), read from the
+/// original text so that the values keep their case.
+fn inline_enum_values(text: &str) -> Option<Vec<String>> {
+    let trimmed = text.trim();
+    let head = trimmed.get(..4)?;
+    if !head.eq_ignore_ascii_case("enum") {
+        return None;
+    }
+    let list = trimmed[4..]
+        .trim_start()
+        .strip_prefix('(')?
+        .strip_suffix(')')?;
+    let canonical: ColumnType = format!("enum({list})").parse().ok()?;
+    match canonical {
+        ColumnType::InlineEnum { values } => Some(values),
+        _ => None,
+    }
+}
+
+fn base_type(text: &str, dialect: Dialect) -> ColumnType {
+    let (name, args) = split_type_args(text);
+    let numbers: Option<Vec<u32>> = args.iter().map(|a| a.parse().ok()).collect();
+    let numbers = numbers.unwrap_or_default();
+    let first = numbers.first().copied();
+    let second = numbers.get(1).copied();
+    let custom = || ColumnType::Custom(text.to_string());
+    match name {
+        // MySQL spells BOOLEAN as TINYINT(1), and its catalog reports it so.
+        "tinyint" if tinyint1_is_boolean(dialect) && first == Some(1) => ColumnType::Boolean,
+        // Integer display widths (`int(11)`) mean nothing to the storage.
+        "int" | "integer" | "mediumint" | "int4" => ColumnType::Integer,
+        "bigint" | "int8" => ColumnType::BigInt,
+        "smallint" | "tinyint" | "int2" => ColumnType::SmallInt,
+        "varchar"
+        | "character varying"
+        | "nvarchar"
+        | "varying character"
+        | "national varchar"
+        | "national character varying"
+        | "varchar2" => ColumnType::Varchar { length: first },
+        "char" | "character" | "nchar" | "national character" | "native character" | "bpchar" => {
+            ColumnType::Char { length: first }
+        }
+        "text" | "clob" => ColumnType::Text,
+        "blob" | "bytea" => ColumnType::Blob,
+        "real" | "float" | "float4" => ColumnType::Real,
+        "double" | "double precision" | "float8" => ColumnType::Double,
+        "numeric" | "decimal" | "dec" => ColumnType::Decimal {
+            precision: first,
+            scale: second,
+        },
+        "boolean" | "bool" => ColumnType::Boolean,
+        "date" => ColumnType::Date,
+        "datetime" | "timestamp" | "timestamp without time zone" => ColumnType::Timestamp {
+            with_time_zone: false,
+        },
+        "timestamptz" | "timestamp with time zone" => ColumnType::Timestamp {
+            with_time_zone: true,
+        },
+        "time" | "time without time zone" => ColumnType::Time {
+            with_time_zone: false,
+        },
+        "timetz" | "time with time zone" => ColumnType::Time {
+            with_time_zone: true,
+        },
+        "json" => ColumnType::Json,
+        "jsonb" => ColumnType::Jsonb,
+        "uuid" => ColumnType::Uuid,
+        _ => custom(),
+    }
+}
+
+/// Splits `name(a,b)` into `name` and its arguments. A trailing modifier
+/// after the parentheses (`timestamp(3) with time zone`) is kept in the name
+/// so that such types fall through to `Custom` rather than losing it.
+fn split_type_args(text: &str) -> (&str, Vec<&str>) {
+    match (text.find('('), text.rfind(')')) {
+        (Some(open), Some(close)) if close > open => {
+            let rest = &text[close + 1..];
+            if !rest.is_empty() {
+                return (text, Vec::new());
+            }
+            let args = text[open + 1..close].split(',').map(str::trim).collect();
+            (&text[..open], args)
+        }
+        _ => (text, Vec::new()),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Defaults
+
+/// The canonical [`DefaultValue`] of default-expression text, as a catalog
+/// prints it (`'x'`, `0.00`, `(1)`, `CURRENT_TIMESTAMP`, `'x'::text`,
+/// `(datetime('now'))` …). `NULL` gives [`DefaultValue::Null`]; a column
+/// whose default is `NULL` has no default, see [`column_default`].
+pub fn default_value(sql: &str, dialect: Dialect) -> DefaultValue {
+    match parse_expression(sql, dialect) {
+        Some(expr) => default_from_expr(&expr, dialect),
+        None => DefaultValue::Expression(collapse_whitespace(strip_outer_parens_text(sql))),
+    }
+}
+
+/// The default a column has, given its default-expression text: like
+/// [`default_value`], except that `NULL` (the same as no default) is `None`.
+pub fn column_default(sql: &str, dialect: Dialect) -> Option<DefaultValue> {
+    match default_value(sql, dialect) {
+        DefaultValue::Null => None,
+        other => Some(other),
+    }
+}
+
+/// The canonical default of a parsed `DEFAULT` expression.
+pub(crate) fn default_from_expr(expr: &Expr, dialect: Dialect) -> DefaultValue {
+    let expr = strip_nested(expr);
+    if let Some(literal) = literal_default(expr, dialect) {
+        return literal;
+    }
+    match expr {
+        Expr::Cast {
+            kind: CastKind::DoubleColon,
+            expr: inner,
+            data_type,
+            ..
+        } => {
+            // PostgreSQL prints literal defaults with a cast: 'x'::text,
+            // '-1'::integer. The cast adds nothing the column type does not
+            // already say, so the literal alone is the default.
+            let inner = strip_nested(inner);
+            if let Some(value) = literal_default(inner, dialect) {
+                let numeric = matches!(
+                    column_type(&data_type.to_string(), dialect),
+                    ColumnType::SmallInt
+                        | ColumnType::Integer
+                        | ColumnType::BigInt
+                        | ColumnType::Real
+                        | ColumnType::Double
+                        | ColumnType::Decimal { .. }
+                );
+                if let (true, DefaultValue::String(text)) = (numeric, &value)
+                    && let Some(number) = DefaultValue::number(text)
+                {
+                    return number;
+                }
+                return value;
+            }
+            if let Expr::Cast { .. } = inner {
+                return default_from_expr(inner, dialect);
+            }
+        }
+        Expr::Function(function) => {
+            let name = function.name.to_string().to_ascii_uppercase();
+            let no_args = match &function.args {
+                FunctionArguments::None => true,
+                FunctionArguments::List(list) => list.args.is_empty(),
+                FunctionArguments::Subquery(_) => false,
+            };
+            if no_args {
+                match name.as_str() {
+                    "CURRENT_TIMESTAMP" => return DefaultValue::CurrentTimestamp,
+                    "CURRENT_DATE" => return DefaultValue::CurrentDate,
+                    "CURRENT_TIME" => return DefaultValue::CurrentTime,
+                    "NOW" if now_is_current_timestamp(dialect) => {
+                        return DefaultValue::CurrentTimestamp;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        _ => {}
+    }
+    DefaultValue::Expression(canonical_expr(expr, dialect))
+}
+
+/// A literal default: string, number (with sign), boolean or NULL.
+fn literal_default(expr: &Expr, dialect: Dialect) -> Option<DefaultValue> {
+    match expr {
+        Expr::Value(ValueWithSpan { value, .. }) => match value {
+            Value::SingleQuotedString(s)
+            | Value::NationalStringLiteral(s)
+            | Value::EscapedStringLiteral(s) => Some(DefaultValue::String(s.clone())),
+            Value::DoubleQuotedString(s) if double_quotes_may_be_strings(dialect) => {
+                Some(DefaultValue::String(s.clone()))
+            }
+            Value::Number(n, _) => DefaultValue::number(n),
+            Value::Boolean(b) => Some(DefaultValue::Boolean(*b)),
+            Value::Null => Some(DefaultValue::Null),
+            _ => None,
+        },
+        // SQLite and MySQL read `DEFAULT "x"` as the string 'x'.
+        Expr::Identifier(Ident {
+            value,
+            quote_style: Some('"'),
+            ..
+        }) if double_quotes_may_be_strings(dialect) => Some(DefaultValue::String(value.clone())),
+        Expr::UnaryOp {
+            op: op @ (UnaryOperator::Minus | UnaryOperator::Plus),
+            expr: inner,
+        } => match strip_nested(inner) {
+            Expr::Value(ValueWithSpan {
+                value: Value::Number(n, _),
+                ..
+            }) => {
+                let sign = if *op == UnaryOperator::Minus { "-" } else { "" };
+                DefaultValue::number(&format!("{sign}{n}"))
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Expressions
+
+/// The canonical text of an expression (a `CHECK`, a partial-index
+/// predicate, an index expression): parsed and printed back by sqlparser, so
+/// that spacing and keyword case vanish, redundant outer parentheses
+/// stripped, simple quoted identifiers unquoted and function names
+/// lowercased. Text that does not parse falls back to its
+/// whitespace-collapsed form without outer parentheses.
+pub fn canonical_expression(sql: &str, dialect: Dialect) -> String {
+    match parse_expression(sql, dialect) {
+        Some(expr) => canonical_expr(&expr, dialect),
+        None => collapse_whitespace(strip_outer_parens_text(sql)),
+    }
+}
+
+/// The canonical text of a parsed expression, see [`canonical_expression`].
+pub(crate) fn canonical_expr(expr: &Expr, dialect: Dialect) -> String {
+    let printed = strip_nested(expr).to_string();
+    polish_tokens(&printed, dialect).unwrap_or(printed)
+}
+
+/// Parses `sql` as one whole expression.
+fn parse_expression(sql: &str, dialect: Dialect) -> Option<Expr> {
+    let sql_dialect = sql_dialect(dialect);
+    let mut parser = Parser::new(&*sql_dialect).try_with_sql(sql).ok()?;
+    let expr = parser.parse_expr().ok()?;
+    if parser.peek_token_ref().token != Token::EOF {
+        return None;
+    }
+    Some(expr)
+}
+
+/// `expr` without any number of enclosing parentheses.
+pub(crate) fn strip_nested(mut expr: &Expr) -> &Expr {
+    while let Expr::Nested(inner) = expr {
+        expr = inner;
+    }
+    expr
+}
+
+/// Rewrites printed SQL token by token: quoted identifiers that need no
+/// quotes lose them, and function names (an unquoted word directly followed
+/// by `(`, as sqlparser prints calls) are lowercased, since SQL function
+/// names are case-insensitive.
+fn polish_tokens(sql: &str, dialect: Dialect) -> Option<String> {
+    let sql_dialect = sql_dialect(dialect);
+    let tokens = Tokenizer::new(&*sql_dialect, sql)
+        .with_unescape(false)
+        .tokenize()
+        .ok()?;
+    let mut out = String::with_capacity(sql.len());
+    for (i, token) in tokens.iter().enumerate() {
+        match token {
+            Token::Word(word) if word.quote_style.is_some() => {
+                if is_plain_identifier(&word.value, dialect) {
+                    out.push_str(&word.value);
+                } else {
+                    out.push_str(&token.to_string());
+                }
+            }
+            Token::Word(word) if matches!(tokens.get(i + 1), Some(Token::LParen)) => {
+                out.push_str(&word.value.to_lowercase());
+            }
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    Some(out)
+}
+
+/// Whether `name` can be written without quotes and mean the same.
+pub(crate) fn is_plain_identifier(name: &str, dialect: Dialect) -> bool {
+    let mut chars = name.chars();
+    let starts_well = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let case_ok =
+        !folds_unquoted_identifiers(dialect) || !name.chars().any(|c| c.is_ascii_uppercase());
+    let upper = name.to_ascii_uppercase();
+    // Keywords keep their quotes: `"order"` unquoted would no longer parse.
+    let keyword = ALL_KEYWORDS.binary_search(&upper.as_str()).is_ok();
+    starts_well && rest_ok && case_ok && !keyword
+}
+
+fn collapse_whitespace(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `text` without parentheses that enclose all of it: `((a))` → `a`, but
+/// `(a) + (b)` stays.
+fn strip_outer_parens_text(text: &str) -> &str {
+    let mut text = text.trim();
+    while let Some(inner) = text.strip_prefix('(').and_then(|t| t.strip_suffix(')')) {
+        let mut depth = 0i32;
+        let balanced = inner.chars().all(|c| {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                _ => {}
+            }
+            depth >= 0
+        });
+        if !balanced || depth != 0 {
+            break;
+        }
+        text = inner.trim();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ColumnType as T;
+
+    fn sqlite(text: &str) -> ColumnType {
+        column_type(text, Dialect::Sqlite)
+    }
+
+    #[test]
+    fn sqlite_type_spellings() {
+        let cases: &[(&str, ColumnType)] = &[
+            ("INT", T::Integer),
+            ("integer", T::Integer),
+            ("MEDIUMINT", T::Integer),
+            ("int(11)", T::Integer),
+            ("BIGINT", T::BigInt),
+            ("int8", T::BigInt),
+            ("SMALLINT", T::SmallInt),
+            ("TINYINT", T::SmallInt),
+            ("INT2", T::SmallInt),
+            ("VARCHAR(255)", T::Varchar { length: Some(255) }),
+            ("varchar ( 255 )", T::Varchar { length: Some(255) }),
+            ("CHARACTER VARYING(20)", T::Varchar { length: Some(20) }),
+            ("NVARCHAR(10)", T::Varchar { length: Some(10) }),
+            ("VARYING CHARACTER(5)", T::Varchar { length: Some(5) }),
+            ("VARCHAR", T::Varchar { length: None }),
+            ("CHAR(3)", T::Char { length: Some(3) }),
+            ("CHARACTER(3)", T::Char { length: Some(3) }),
+            ("NCHAR(2)", T::Char { length: Some(2) }),
+            ("TEXT", T::Text),
+            ("CLOB", T::Text),
+            ("BLOB", T::Blob),
+            ("", T::Blob),
+            ("REAL", T::Real),
+            ("FLOAT", T::Real),
+            ("FLOAT4", T::Real),
+            ("DOUBLE", T::Double),
+            ("DOUBLE  PRECISION", T::Double),
+            ("FLOAT8", T::Double),
+            (
+                "NUMERIC",
+                T::Decimal {
+                    precision: None,
+                    scale: None,
+                },
+            ),
+            (
+                "DECIMAL(10, 2)",
+                T::Decimal {
+                    precision: Some(10),
+                    scale: Some(2),
+                },
+            ),
+            ("BOOLEAN", T::Boolean),
+            ("bool", T::Boolean),
+            ("DATE", T::Date),
+            (
+                "DATETIME",
+                T::Timestamp {
+                    with_time_zone: false,
+                },
+            ),
+            (
+                "TIMESTAMP",
+                T::Timestamp {
+                    with_time_zone: false,
+                },
+            ),
+            (
+                "TIMESTAMPTZ",
+                T::Timestamp {
+                    with_time_zone: true,
+                },
+            ),
+            (
+                "TIMESTAMP WITH TIME ZONE",
+                T::Timestamp {
+                    with_time_zone: true,
+                },
+            ),
+            (
+                "TIME",
+                T::Time {
+                    with_time_zone: false,
+                },
+            ),
+            ("JSON", T::Json),
+            ("JSONB", T::Jsonb),
+            ("UUID", T::Uuid),
+            ("tinyint(1)", T::SmallInt),
+            ("UNSIGNED  BIG INT", T::Custom("unsigned big int".into())),
+            ("Money", T::Custom("money".into())),
+            ("serial", T::Custom("serial".into())),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(&sqlite(text), expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn postgres_type_spellings() {
+        let pg = |t: &str| column_type_and_serial(t, Dialect::Postgres);
+        assert_eq!(pg("int4"), (T::Integer, false));
+        assert_eq!(pg("serial"), (T::Integer, true));
+        assert_eq!(pg("BIGSERIAL"), (T::BigInt, true));
+        assert_eq!(
+            pg("character varying(40)"),
+            (T::Varchar { length: Some(40) }, false)
+        );
+        assert_eq!(
+            pg("timestamp without time zone"),
+            (
+                T::Timestamp {
+                    with_time_zone: false
+                },
+                false
+            )
+        );
+        assert_eq!(
+            pg("numeric(12,4)"),
+            (
+                T::Decimal {
+                    precision: Some(12),
+                    scale: Some(4)
+                },
+                false
+            )
+        );
+        assert_eq!(pg("bytea"), (T::Blob, false));
+        assert_eq!(pg("int[]"), (T::Array(Box::new(T::Integer)), false));
+        assert_eq!(pg("INTEGER []"), (T::Array(Box::new(T::Integer)), false));
+        assert_eq!(
+            pg("character varying(10)[]"),
+            (T::Array(Box::new(T::Varchar { length: Some(10) })), false)
+        );
+        assert_eq!(pg("inet"), (T::Custom("inet".into()), false));
+        assert_eq!(
+            pg("timestamp(3) with time zone"),
+            (T::Custom("timestamp(3) with time zone".into()), false)
+        );
+    }
+
+    #[test]
+    fn mysql_type_spellings() {
+        let my = |t: &str| column_type(t, Dialect::Mysql);
+        assert_eq!(my("tinyint(1)"), T::Boolean);
+        assert_eq!(my("TINYINT(4)"), T::SmallInt);
+        assert_eq!(my("int(11)"), T::Integer);
+        assert_eq!(my("bigint(20)"), T::BigInt);
+        assert_eq!(
+            my("ENUM('a', 'B')"),
+            T::InlineEnum {
+                values: vec!["a".into(), "B".into()]
+            }
+        );
+        assert_eq!(my("int unsigned"), T::Custom("int unsigned".into()));
+    }
+
+    #[test]
+    fn defaults_canonicalise() {
+        let d = |t: &str| default_value(t, Dialect::Sqlite);
+        assert_eq!(d("'x'"), DefaultValue::String("x".into()));
+        assert_eq!(d("'it''s'"), DefaultValue::String("it's".into()));
+        assert_eq!(d("\"x\""), DefaultValue::String("x".into()));
+        assert_eq!(d("42"), DefaultValue::Number("42".into()));
+        assert_eq!(d("0.00"), DefaultValue::Number("0".into()));
+        assert_eq!(d("-1"), DefaultValue::Number("-1".into()));
+        assert_eq!(d("- 2.50"), DefaultValue::Number("-2.5".into()));
+        assert_eq!(d("+3"), DefaultValue::Number("3".into()));
+        assert_eq!(d("(1)"), DefaultValue::Number("1".into()));
+        assert_eq!(d("((-1))"), DefaultValue::Number("-1".into()));
+        assert_eq!(d("('a')"), DefaultValue::String("a".into()));
+        assert_eq!(d("TRUE"), DefaultValue::Boolean(true));
+        assert_eq!(d("false"), DefaultValue::Boolean(false));
+        assert_eq!(d("NULL"), DefaultValue::Null);
+        assert_eq!(column_default("null", Dialect::Sqlite), None);
+        assert_eq!(d("CURRENT_TIMESTAMP"), DefaultValue::CurrentTimestamp);
+        assert_eq!(d("current_timestamp"), DefaultValue::CurrentTimestamp);
+        assert_eq!(d("CURRENT_DATE"), DefaultValue::CurrentDate);
+        assert_eq!(d("CURRENT_TIME"), DefaultValue::CurrentTime);
+        assert_eq!(
+            d("(datetime('now'))"),
+            DefaultValue::Expression("datetime('now')".into())
+        );
+        assert_eq!(
+            d("( DATETIME( 'now' ) )"),
+            DefaultValue::Expression("datetime('now')".into())
+        );
+        assert_eq!(
+            d("'a' || 'b'"),
+            DefaultValue::Expression("'a' || 'b'".into())
+        );
+        // now() is no SQLite function: it stays an expression there.
+        assert_eq!(d("now()"), DefaultValue::Expression("now()".into()));
+    }
+
+    #[test]
+    fn postgres_and_mysql_defaults_canonicalise() {
+        let pg = |t: &str| default_value(t, Dialect::Postgres);
+        assert_eq!(pg("now()"), DefaultValue::CurrentTimestamp);
+        assert_eq!(pg("CURRENT_TIMESTAMP()"), DefaultValue::CurrentTimestamp);
+        assert_eq!(
+            pg("'x'::character varying"),
+            DefaultValue::String("x".into())
+        );
+        assert_eq!(pg("'x'::text"), DefaultValue::String("x".into()));
+        assert_eq!(pg("'-1'::integer"), DefaultValue::Number("-1".into()));
+        assert_eq!(pg("'0.00'::numeric"), DefaultValue::Number("0".into()));
+        assert_eq!(
+            pg("nextval('users_id_seq'::regclass)"),
+            DefaultValue::Expression("nextval('users_id_seq'::REGCLASS)".into())
+        );
+        let my = |t: &str| default_value(t, Dialect::Mysql);
+        assert_eq!(my("now()"), DefaultValue::CurrentTimestamp);
+        assert_eq!(my("current_timestamp()"), DefaultValue::CurrentTimestamp);
+    }
+
+    #[test]
+    fn expressions_canonicalise() {
+        let e = |t: &str| canonical_expression(t, Dialect::Sqlite);
+        assert_eq!(e("price>0"), "price > 0");
+        assert_eq!(e("(price > 0)"), "price > 0");
+        assert_eq!(e("((price   >   0))"), "price > 0");
+        assert_eq!(e("\"price\" > 0"), "price > 0");
+        assert_eq!(e("`price` > 0"), "price > 0");
+        assert_eq!(e("\"order\" > 0"), "\"order\" > 0");
+        assert_eq!(e("\"two words\" > 0"), "\"two words\" > 0");
+        assert_eq!(e("a > 0 and b is not null"), "a > 0 AND b IS NOT NULL");
+        assert_eq!(e("LOWER(email)"), "lower(email)");
+        assert_eq!(e("status in ('a','b')"), "status IN ('a', 'b')");
+        assert_eq!(e("name <> 'it''s'"), "name <> 'it''s'");
+        assert_eq!(e("length(x) between 1 and 5"), "length(x) BETWEEN 1 AND 5");
+        // Unparseable text falls back to collapsed whitespace.
+        assert_eq!(e("(a  >>>  ( b )"), "(a >>> ( b )");
+        assert_eq!(e("(a $$$ b)"), "a $$$ b");
+    }
+
+    #[test]
+    fn postgres_keeps_quotes_that_change_meaning() {
+        let e = |t: &str| canonical_expression(t, Dialect::Postgres);
+        assert_eq!(e("\"email\" <> ''"), "email <> ''");
+        assert_eq!(e("\"Email\" <> ''"), "\"Email\" <> ''");
+        assert_eq!(
+            canonical_expression("\"Email\" <> ''", Dialect::Sqlite),
+            "Email <> ''"
+        );
+    }
+}

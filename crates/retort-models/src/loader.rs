@@ -1,0 +1,1081 @@
+//! Reading statements into tables, and the checks that need all of them.
+//!
+//! Each file is tokenized whole (so every position is relative to the file,
+//! not to the statement), split into statements at top-level semicolons and
+//! parsed statement by statement: a parse error costs one statement, and the
+//! rest of the file is still read and checked.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use miette::NamedSource;
+use retort_schema::{
+    CheckConstraint, Column, ColumnType, Dialect, EnumType, ForeignKey, ForeignKeyAction, Index,
+    IndexPart, IndexTarget, PrimaryKey, Schema, Table, UniqueConstraint,
+};
+use sqlparser::ast::{
+    ColumnOption, CommentDef, CommentObject, CreateIndex, CreateTable, Expr, ForeignKeyConstraint,
+    GeneratedAs, Ident, IndexColumn, ObjectName, OrderBySort, ReferentialAction, Spanned,
+    Statement, TableConstraint, UserDefinedTypeRepresentation,
+};
+use sqlparser::keywords::Keyword;
+use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::{Location, Span, Token, TokenWithSpan, Tokenizer};
+
+use crate::canonical::{
+    canonical_expr, column_type_and_serial, default_from_expr, sql_dialect, strip_nested,
+};
+use crate::error::{Diagnostic, Diagnostics, ModelError, Snippet};
+
+/// A position in one of the loaded files.
+#[derive(Debug, Clone, Copy)]
+struct Site {
+    file: usize,
+    span: Span,
+}
+
+struct SourceFile {
+    path: String,
+    source: Arc<NamedSource<String>>,
+    /// Byte offset of the start of each line.
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    fn new(path: String, text: String) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        SourceFile {
+            source: Arc::new(NamedSource::new(&path, text)),
+            path,
+            line_starts,
+        }
+    }
+
+    /// Byte offset of a 1-based line and character column.
+    fn offset(&self, location: Location) -> usize {
+        let text = self.source.inner();
+        let line = (location.line.max(1) - 1) as usize;
+        let Some(&start) = self.line_starts.get(line) else {
+            return text.len();
+        };
+        let chars = (location.column.max(1) - 1) as usize;
+        text[start..]
+            .char_indices()
+            .nth(chars)
+            .map_or(text.len(), |(i, _)| start + i)
+    }
+}
+
+struct TableDraft {
+    table: Table,
+    site: Site,
+    foreign_keys: Vec<ForeignKeyDraft>,
+}
+
+struct ForeignKeyDraft {
+    key: ForeignKey,
+    /// Where the referred table is named.
+    table_site: Site,
+    /// Where each referred column is named.
+    column_sites: Vec<Site>,
+}
+
+struct IndexDraft {
+    table: String,
+    table_site: Site,
+    name_site: Site,
+    index: Index,
+    column_sites: Vec<(String, Site)>,
+}
+
+struct CommentDraft {
+    table: String,
+    column: Option<String>,
+    text: Option<String>,
+    site: Site,
+}
+
+/// Collects statements from any number of files into one schema.
+pub(crate) struct Loader {
+    dialect: Dialect,
+    files: Vec<SourceFile>,
+    tables: Vec<TableDraft>,
+    indexes: Vec<IndexDraft>,
+    enums: Vec<(EnumType, Site)>,
+    comments: Vec<CommentDraft>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Loader {
+    pub(crate) fn new(dialect: Dialect) -> Self {
+        Loader {
+            dialect,
+            files: Vec::new(),
+            tables: Vec::new(),
+            indexes: Vec::new(),
+            enums: Vec::new(),
+            comments: Vec::new(),
+            diagnostics: Vec::new(),
+        }
+    }
+
+    /// Reads every statement of one file.
+    pub(crate) fn add_source(&mut self, path: &str, text: &str) {
+        let file = self.files.len();
+        self.files
+            .push(SourceFile::new(path.to_string(), text.to_string()));
+        let dialect = sql_dialect(self.dialect);
+        let tokens = match Tokenizer::new(&*dialect, text).tokenize_with_location() {
+            Ok(tokens) => tokens,
+            Err(err) => {
+                let site = Site {
+                    file,
+                    span: Span::new(err.location, err.location),
+                };
+                self.report(
+                    site,
+                    "parse-error",
+                    lowercase_first(&err.message),
+                    Some(self.syntax_help()),
+                );
+                return;
+            }
+        };
+        for statement_tokens in split_statements(tokens) {
+            self.parse_statement(file, statement_tokens);
+        }
+    }
+
+    fn parse_statement(&mut self, file: usize, mut tokens: Vec<TokenWithSpan>) {
+        let Some(first) = tokens
+            .iter()
+            .find(|t| !matches!(t.token, Token::Whitespace(_)))
+        else {
+            return;
+        };
+        let start = Site {
+            file,
+            span: first.span,
+        };
+        let words = leading_words(&tokens);
+        let end = tokens.last().map_or(first.span.end, |t| t.span.end);
+        tokens.push(TokenWithSpan::new(Token::EOF, Span::new(end, end)));
+        let dialect = sql_dialect(self.dialect);
+        let mut parser = Parser::new(&*dialect).with_tokens_with_locations(tokens);
+        match parser.parse_statement() {
+            Ok(statement) => {
+                let next = parser.peek_token();
+                if next.token != Token::EOF {
+                    let site = Site {
+                        file,
+                        span: next.span,
+                    };
+                    let message = format!("expected end of statement, found `{}`", next.token);
+                    self.report(site, "parse-error", message, Some(self.syntax_help()));
+                    return;
+                }
+                self.statement(file, start, &words, statement);
+            }
+            Err(err) => {
+                let (message, location) = split_parser_error(&err);
+                let span = location.map_or(start.span, |l| Span::new(l, l));
+                let help = self.syntax_help();
+                self.report(Site { file, span }, "parse-error", message, Some(help));
+            }
+        }
+    }
+
+    fn syntax_help(&self) -> String {
+        format!(
+            "model files are read as {} DDL; check the statement's syntax",
+            self.dialect
+        )
+    }
+
+    fn statement(&mut self, file: usize, start: Site, words: &str, statement: Statement) {
+        match statement {
+            Statement::CreateTable(create) => self.create_table(file, start, &create),
+            Statement::CreateIndex(create) => self.create_index(file, start, &create),
+            Statement::CreateType {
+                name,
+                representation: Some(UserDefinedTypeRepresentation::Enum { labels }),
+            } if self.dialect.named_enums() => {
+                let (schema, name) = split_name(&name, self.dialect);
+                let values = labels.into_iter().map(|l| l.value).collect();
+                self.enums.push((
+                    EnumType {
+                        schema,
+                        name,
+                        values,
+                    },
+                    start,
+                ));
+            }
+            Statement::Comment {
+                object_type: object_type @ (CommentObject::Table | CommentObject::Column),
+                object_name,
+                comment,
+                ..
+            } if self.dialect.comments() => {
+                let parts: Vec<String> = object_name
+                    .0
+                    .iter()
+                    .filter_map(|p| p.as_ident())
+                    .map(|i| i.value.clone())
+                    .collect();
+                let (table, column) = match (object_type, parts.as_slice()) {
+                    (CommentObject::Column, [.., table, column]) => {
+                        (table.clone(), Some(column.clone()))
+                    }
+                    (_, [.., table]) => (table.clone(), None),
+                    _ => return,
+                };
+                self.comments.push(CommentDraft {
+                    table,
+                    column,
+                    text: comment,
+                    site: start,
+                });
+            }
+            _ => {
+                let mut what = String::from("model files declare tables and indexes");
+                if self.dialect.named_enums() {
+                    what.push_str(", enum types (CREATE TYPE … AS ENUM)");
+                }
+                if self.dialect.comments() && self.dialect.named_enums() {
+                    what.push_str(" and comments (COMMENT ON)");
+                }
+                self.report(
+                    start,
+                    "unsupported-statement",
+                    format!("unsupported statement `{words}` in a model file: {what}"),
+                    Some(
+                        "remove it from the models; data changes and other objects belong in a \
+                         migration revision"
+                            .to_string(),
+                    ),
+                );
+            }
+        }
+    }
+
+    fn create_table(&mut self, file: usize, start: Site, create: &CreateTable) {
+        let site = |span: Span| Site { file, span };
+        let name_site = site(create.name.span());
+        let (schema, name) = split_name(&create.name, self.dialect);
+        if create.query.is_some() || create.like.is_some() || create.clone.is_some() {
+            self.report(
+                start,
+                "unsupported-statement",
+                format!("table `{name}` is created from another table or a query"),
+                Some("declare its columns explicitly".to_string()),
+            );
+            return;
+        }
+        if let Some(first) = self
+            .tables
+            .iter()
+            .find(|t| t.table.name == name && t.table.schema == schema)
+        {
+            let help = format!(
+                "it is first declared at {}; rename or remove one of them",
+                self.location_text(first.site)
+            );
+            self.report(
+                name_site,
+                "duplicate-table",
+                format!("table `{name}` is declared twice"),
+                Some(help),
+            );
+            return;
+        }
+        let mut table = Table::new(name.clone());
+        table.schema = schema;
+        table.comment = create.comment.as_ref().map(|c| match c {
+            CommentDef::WithEq(text) | CommentDef::WithoutEq(text) => text.clone(),
+        });
+        let mut foreign_keys = Vec::new();
+        let mut column_sites: BTreeMap<String, Site> = BTreeMap::new();
+        let mut primary_key_site: Option<Site> = None;
+
+        for def in &create.columns {
+            let column_name = def.name.value.clone();
+            if let Some(first) = column_sites.get(&column_name).copied() {
+                let help = format!("it is first declared at {}", self.location_text(first));
+                self.report(
+                    site(def.name.span),
+                    "duplicate-column",
+                    format!("column `{name}.{column_name}` is declared twice"),
+                    Some(help),
+                );
+                continue;
+            }
+            column_sites.insert(column_name.clone(), site(def.name.span));
+            let (ty, serial) = column_type_and_serial(&def.data_type.to_string(), self.dialect);
+            let mut column = Column::new(column_name.clone(), ty);
+            column.autoincrement = serial;
+            for option in &def.options {
+                match &option.option {
+                    ColumnOption::Null => column.nullable = true,
+                    ColumnOption::NotNull => column.nullable = false,
+                    ColumnOption::Default(expr) => {
+                        column.default = match default_from_expr(expr, self.dialect) {
+                            retort_schema::DefaultValue::Null => None,
+                            value => Some(value),
+                        };
+                    }
+                    ColumnOption::PrimaryKey(pk) => {
+                        let key = PrimaryKey {
+                            name: ident_value(option.name.as_ref().or(pk.name.as_ref())),
+                            columns: vec![column_name.clone()],
+                        };
+                        self.set_primary_key(&mut table, &mut primary_key_site, key, site(def.name.span));
+                    }
+                    ColumnOption::Unique(unique) => {
+                        table.unique_constraints.push(UniqueConstraint {
+                            name: ident_value(option.name.as_ref().or(unique.name.as_ref())),
+                            columns: vec![column_name.clone()],
+                        })
+                    }
+                    ColumnOption::ForeignKey(fk) => {
+                        let mut draft = self.foreign_key(file, fk, vec![column_name.clone()]);
+                        if draft.key.name.is_none() {
+                            draft.key.name = ident_value(option.name.as_ref());
+                        }
+                        foreign_keys.push(draft);
+                    }
+                    ColumnOption::Check(check) => table.checks.push(CheckConstraint {
+                        name: ident_value(option.name.as_ref().or(check.name.as_ref())),
+                        expression: canonical_expr(&check.expr, self.dialect),
+                    }),
+                    ColumnOption::DialectSpecific(tokens) => {
+                        if tokens.iter().any(|t| {
+                            matches!(t, Token::Word(w)
+                                if matches!(w.keyword, Keyword::AUTOINCREMENT | Keyword::AUTO_INCREMENT))
+                        }) {
+                            column.autoincrement = true;
+                        }
+                    }
+                    ColumnOption::Identity(_) => column.autoincrement = true,
+                    ColumnOption::Generated {
+                        generated_as: GeneratedAs::Always | GeneratedAs::ByDefault,
+                        generation_expr: None,
+                        ..
+                    } => column.autoincrement = true,
+                    ColumnOption::Comment(text) => column.comment = Some(text.clone()),
+                    // Collations, character sets and conflict clauses do not
+                    // take part in the comparison.
+                    ColumnOption::Collation(_)
+                    | ColumnOption::CharacterSet(_)
+                    | ColumnOption::OnConflict(_) => {}
+                    other => self.report(
+                        site(def.name.span),
+                        "unsupported-clause",
+                        format!("column `{name}.{column_name}`: `{other}` is not supported"),
+                        Some("remove the clause from the model".to_string()),
+                    ),
+                }
+            }
+            table.columns.push(column);
+        }
+
+        for constraint in &create.constraints {
+            match constraint {
+                TableConstraint::PrimaryKey(pk) => {
+                    let columns = self.key_columns(file, &name, &pk.columns, &column_sites);
+                    let key = PrimaryKey {
+                        name: ident_value(pk.name.as_ref()),
+                        columns,
+                    };
+                    self.set_primary_key(&mut table, &mut primary_key_site, key, site(pk.span()));
+                }
+                TableConstraint::Unique(unique) => {
+                    let columns = self.key_columns(file, &name, &unique.columns, &column_sites);
+                    table.unique_constraints.push(UniqueConstraint {
+                        name: ident_value(unique.name.as_ref()),
+                        columns,
+                    });
+                }
+                TableConstraint::ForeignKey(fk) => {
+                    let columns = self.check_columns(file, &name, &fk.columns, &column_sites);
+                    foreign_keys.push(self.foreign_key(file, fk, columns));
+                }
+                TableConstraint::Check(check) => table.checks.push(CheckConstraint {
+                    name: ident_value(check.name.as_ref()),
+                    expression: canonical_expr(&check.expr, self.dialect),
+                }),
+                // MySQL's inline `KEY ix (col)` is an ordinary index.
+                TableConstraint::Index(index) => {
+                    let index_name = index
+                        .name
+                        .as_ref()
+                        .map_or_else(|| format!("{name}_idx"), |n| n.value.clone());
+                    let name_site = index.name.as_ref().map_or(name_site, |n| site(n.span));
+                    self.index_draft(
+                        file,
+                        &name,
+                        name_site,
+                        name_site,
+                        index_name,
+                        &index.columns,
+                        false,
+                        None,
+                        None,
+                    );
+                }
+                other => self.report(
+                    site(other.span()),
+                    "unsupported-clause",
+                    format!("table `{name}`: constraint `{other}` is not supported"),
+                    Some("remove it from the model".to_string()),
+                ),
+            }
+        }
+
+        self.tables.push(TableDraft {
+            table,
+            site: name_site,
+            foreign_keys,
+        });
+    }
+
+    fn set_primary_key(
+        &mut self,
+        table: &mut Table,
+        existing: &mut Option<Site>,
+        key: PrimaryKey,
+        site: Site,
+    ) {
+        if let Some(first) = *existing {
+            let help = format!(
+                "the first is at {}; use one composite PRIMARY KEY (a, b) instead",
+                self.location_text(first)
+            );
+            self.report(
+                site,
+                "duplicate-primary-key",
+                format!("table `{}` declares more than one primary key", table.name),
+                Some(help),
+            );
+            return;
+        }
+        *existing = Some(site);
+        table.primary_key = Some(key);
+    }
+
+    fn foreign_key(
+        &mut self,
+        file: usize,
+        fk: &ForeignKeyConstraint,
+        columns: Vec<String>,
+    ) -> ForeignKeyDraft {
+        let (referred_schema, referred_table) = split_name(&fk.foreign_table, self.dialect);
+        ForeignKeyDraft {
+            key: ForeignKey {
+                name: ident_value(fk.name.as_ref()),
+                columns,
+                referred_schema,
+                referred_table,
+                referred_columns: fk
+                    .referred_columns
+                    .iter()
+                    .map(|c| c.value.clone())
+                    .collect(),
+                on_delete: fk.on_delete.map_or(ForeignKeyAction::NoAction, action),
+                on_update: fk.on_update.map_or(ForeignKeyAction::NoAction, action),
+            },
+            table_site: Site {
+                file,
+                span: fk.foreign_table.span(),
+            },
+            column_sites: fk
+                .referred_columns
+                .iter()
+                .map(|c| Site { file, span: c.span })
+                .collect(),
+        }
+    }
+
+    /// The column names of a key's parts, reporting expressions and columns
+    /// the table does not have.
+    fn key_columns(
+        &mut self,
+        file: usize,
+        table: &str,
+        parts: &[IndexColumn],
+        columns: &BTreeMap<String, Site>,
+    ) -> Vec<String> {
+        let mut idents = Vec::new();
+        for part in parts {
+            match strip_nested(&part.column.expr) {
+                Expr::Identifier(ident) => idents.push(ident.clone()),
+                other => self.report(
+                    Site {
+                        file,
+                        span: other.span(),
+                    },
+                    "unsupported-clause",
+                    format!("table `{table}`: a key on the expression `{other}` is not supported"),
+                    Some("key plain columns, or use a unique index on the expression".to_string()),
+                ),
+            }
+        }
+        self.check_columns(file, table, &idents, columns)
+    }
+
+    fn check_columns(
+        &mut self,
+        file: usize,
+        table: &str,
+        idents: &[Ident],
+        columns: &BTreeMap<String, Site>,
+    ) -> Vec<String> {
+        for ident in idents {
+            if !columns.contains_key(&ident.value) {
+                self.report_unknown_column(
+                    Site {
+                        file,
+                        span: ident.span,
+                    },
+                    table,
+                    &ident.value,
+                );
+            }
+        }
+        idents.iter().map(|i| i.value.clone()).collect()
+    }
+
+    fn report_unknown_column(&mut self, site: Site, table: &str, column: &str) {
+        self.report(
+            site,
+            "unknown-column",
+            format!("table `{table}` has no column `{column}`"),
+            Some(format!(
+                "declare `{column}` in table `{table}`, or fix the name"
+            )),
+        );
+    }
+
+    fn create_index(&mut self, file: usize, start: Site, create: &CreateIndex) {
+        let (_, table) = split_name(&create.table_name, self.dialect);
+        let table_site = Site {
+            file,
+            span: create.table_name.span(),
+        };
+        let Some(name) = &create.name else {
+            self.report(
+                start,
+                "unnamed-index",
+                format!("an index on `{table}` has no name"),
+                Some(
+                    "name it: CREATE INDEX ix_name ON …; retort tells indexes apart by name".into(),
+                ),
+            );
+            return;
+        };
+        let name_site = Site {
+            file,
+            span: name.span(),
+        };
+        let (_, index_name) = split_name(name, self.dialect);
+        let method = create
+            .using
+            .as_ref()
+            .map(|m| m.to_string().to_lowercase())
+            .filter(|m| m != "btree");
+        let predicate = create
+            .predicate
+            .as_ref()
+            .map(|p| canonical_expr(p, self.dialect));
+        self.index_draft(
+            file,
+            &table,
+            table_site,
+            name_site,
+            index_name,
+            &create.columns,
+            create.unique,
+            predicate,
+            method,
+        );
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn index_draft(
+        &mut self,
+        file: usize,
+        table: &str,
+        table_site: Site,
+        name_site: Site,
+        name: String,
+        columns: &[IndexColumn],
+        unique: bool,
+        predicate: Option<String>,
+        method: Option<String>,
+    ) {
+        let mut parts = Vec::new();
+        let mut column_sites = Vec::new();
+        for column in columns {
+            let target = match strip_nested(&column.column.expr) {
+                Expr::Identifier(ident) => {
+                    column_sites.push((
+                        ident.value.clone(),
+                        Site {
+                            file,
+                            span: ident.span,
+                        },
+                    ));
+                    IndexTarget::Column(ident.value.clone())
+                }
+                expr => IndexTarget::Expression(canonical_expr(expr, self.dialect)),
+            };
+            parts.push(IndexPart {
+                target,
+                descending: matches!(column.column.options.sort, Some(OrderBySort::Desc)),
+            });
+        }
+        self.indexes.push(IndexDraft {
+            table: table.to_string(),
+            table_site,
+            name_site,
+            index: Index {
+                name,
+                parts,
+                unique,
+                predicate,
+                method,
+            },
+            column_sites,
+        });
+    }
+
+    /// Cross-statement checks and resolution; the schema, or every problem.
+    pub(crate) fn finish(mut self) -> Result<Schema, ModelError> {
+        self.resolve_enums();
+        self.apply_comments();
+        self.resolve_foreign_keys();
+        self.attach_indexes();
+        let enums = std::mem::take(&mut self.enums);
+        let tables = std::mem::take(&mut self.tables);
+        let schema = Schema {
+            tables: tables.into_iter().map(|d| d.table).collect(),
+            enums: enums.into_iter().map(|(e, _)| e).collect(),
+            ..Schema::default()
+        };
+        self.into_result(schema.normalized())
+    }
+
+    /// The one table of a single `CREATE TABLE` statement, checked only
+    /// against itself: foreign keys are not resolved.
+    pub(crate) fn finish_single_table(mut self) -> Result<Table, ModelError> {
+        if self.diagnostics.is_empty() && (self.tables.len() != 1 || !self.indexes.is_empty()) {
+            let site = Site {
+                file: 0,
+                span: Span::new(Location::new(1, 1), Location::new(1, 1)),
+            };
+            self.report(
+                site,
+                "unsupported-statement",
+                "expected exactly one CREATE TABLE statement".to_string(),
+                None,
+            );
+        }
+        let Some(mut draft) = self.tables.pop() else {
+            return Err(ModelError::Invalid(Diagnostics(self.diagnostics)));
+        };
+        draft
+            .table
+            .foreign_keys
+            .extend(draft.foreign_keys.drain(..).map(|d| d.key));
+        let mut table = draft.table;
+        table.normalize();
+        self.into_result(table)
+    }
+
+    /// The one index of a single `CREATE INDEX` statement and its table.
+    pub(crate) fn finish_single_index(mut self) -> Result<(String, Index), ModelError> {
+        if self.diagnostics.is_empty() && (self.indexes.len() != 1 || !self.tables.is_empty()) {
+            let site = Site {
+                file: 0,
+                span: Span::new(Location::new(1, 1), Location::new(1, 1)),
+            };
+            self.report(
+                site,
+                "unsupported-statement",
+                "expected exactly one CREATE INDEX statement".to_string(),
+                None,
+            );
+        }
+        match self.indexes.pop() {
+            Some(draft) if self.diagnostics.is_empty() => Ok((draft.table, draft.index)),
+            _ => Err(ModelError::Invalid(Diagnostics(self.diagnostics))),
+        }
+    }
+
+    fn into_result<T>(mut self, value: T) -> Result<T, ModelError> {
+        if self.diagnostics.is_empty() {
+            return Ok(value);
+        }
+        // Stable: problems at the same place keep the order they were found.
+        self.diagnostics.sort_by_key(|d| {
+            let file = self.files.iter().position(|f| f.path == d.path);
+            (file, d.line, d.column)
+        });
+        Err(ModelError::Invalid(Diagnostics(self.diagnostics)))
+    }
+
+    /// Columns whose type names a declared enum type become enum columns.
+    fn resolve_enums(&mut self) {
+        if self.enums.is_empty() {
+            return;
+        }
+        let names: BTreeMap<String, String> = self
+            .enums
+            .iter()
+            .map(|(e, _)| (e.name.to_lowercase(), e.name.clone()))
+            .collect();
+        fn resolve(ty: &mut ColumnType, names: &BTreeMap<String, String>) {
+            match ty {
+                ColumnType::Custom(custom) => {
+                    let bare = custom
+                        .rsplit('.')
+                        .next()
+                        .unwrap_or(custom)
+                        .trim_matches('"');
+                    if let Some(name) = names.get(bare) {
+                        *ty = ColumnType::Enum { name: name.clone() };
+                    }
+                }
+                ColumnType::Array(inner) => resolve(inner, names),
+                _ => {}
+            }
+        }
+        for draft in &mut self.tables {
+            for column in &mut draft.table.columns {
+                resolve(&mut column.ty, &names);
+            }
+        }
+    }
+
+    fn apply_comments(&mut self) {
+        for comment in std::mem::take(&mut self.comments) {
+            let Some(draft) = self
+                .tables
+                .iter_mut()
+                .find(|t| t.table.name == comment.table)
+            else {
+                self.report_unknown_table(comment.site, &comment.table, "a comment");
+                continue;
+            };
+            match &comment.column {
+                None => draft.table.comment = comment.text,
+                Some(column_name) => match draft.table.column_mut(column_name) {
+                    Some(column) => column.comment = comment.text,
+                    None => {
+                        let table = comment.table.clone();
+                        self.report_unknown_column(comment.site, &table, column_name);
+                    }
+                },
+            }
+        }
+    }
+
+    fn report_unknown_table(&mut self, site: Site, table: &str, what: &str) {
+        self.report(
+            site,
+            "unknown-table",
+            format!("{what} refers to table `{table}`, which no model declares"),
+            Some(format!(
+                "declare table `{table}` in the models, or remove the reference"
+            )),
+        );
+    }
+
+    /// Checks each foreign key against the table it references and fills in
+    /// the referred columns of `REFERENCES t` (t's primary key).
+    fn resolve_foreign_keys(&mut self) {
+        let mut problems = Vec::new();
+        let mut resolved: Vec<Vec<ForeignKey>> = Vec::new();
+        for draft in &self.tables {
+            let mut keys = Vec::new();
+            for fk in &draft.foreign_keys {
+                let mut key = fk.key.clone();
+                let source = format!(
+                    "foreign key {}({})",
+                    draft.table.name,
+                    key.columns.join(", ")
+                );
+                let Some(target) = self.tables.iter().find(|t| {
+                    t.table.name == key.referred_table && t.table.schema == key.referred_schema
+                }) else {
+                    problems.push(Problem::UnknownTable(
+                        fk.table_site,
+                        key.referred_table.clone(),
+                        source,
+                    ));
+                    continue;
+                };
+                if key.referred_columns.is_empty() {
+                    match &target.table.primary_key {
+                        Some(pk) => key.referred_columns = pk.columns.clone(),
+                        None => {
+                            problems.push(Problem::Other(
+                                fk.table_site,
+                                "missing-primary-key",
+                                format!(
+                                    "{source} references `{}` without naming columns, and `{}` has no primary key",
+                                    key.referred_table, key.referred_table
+                                ),
+                                format!("name the referenced columns: REFERENCES {}(…)", key.referred_table),
+                            ));
+                            continue;
+                        }
+                    }
+                } else {
+                    for (column, site) in key.referred_columns.iter().zip(&fk.column_sites) {
+                        if target.table.column(column).is_none() {
+                            problems.push(Problem::UnknownColumn(
+                                *site,
+                                key.referred_table.clone(),
+                                column.clone(),
+                            ));
+                        }
+                    }
+                }
+                if key.referred_columns.len() != key.columns.len() {
+                    problems.push(Problem::Other(
+                        fk.table_site,
+                        "foreign-key-mismatch",
+                        format!(
+                            "{source} has {} column(s) but references {} column(s) of `{}`",
+                            key.columns.len(),
+                            key.referred_columns.len(),
+                            key.referred_table
+                        ),
+                        "reference as many columns as the key has".to_string(),
+                    ));
+                }
+                keys.push(key);
+            }
+            resolved.push(keys);
+        }
+        for (draft, keys) in self.tables.iter_mut().zip(resolved) {
+            draft.table.foreign_keys.extend(keys);
+            draft.foreign_keys.clear();
+        }
+        for problem in problems {
+            self.report_problem(problem);
+        }
+    }
+
+    fn attach_indexes(&mut self) {
+        let mut seen: BTreeMap<(Option<String>, String), Site> = BTreeMap::new();
+        let table_scoped = self.dialect.table_scoped_index_names();
+        for draft in std::mem::take(&mut self.indexes) {
+            let scope = table_scoped.then(|| draft.table.clone());
+            let key = (scope, draft.index.name.clone());
+            if let Some(first) = seen.get(&key).copied() {
+                let help = format!(
+                    "it is first declared at {}; rename one of them",
+                    self.location_text(first)
+                );
+                self.report(
+                    draft.name_site,
+                    "duplicate-index",
+                    format!("index `{}` is declared twice", draft.index.name),
+                    Some(help),
+                );
+                continue;
+            }
+            seen.insert(key, draft.name_site);
+            let Some(position) = self.tables.iter().position(|t| t.table.name == draft.table)
+            else {
+                let what = format!("index `{}`", draft.index.name);
+                self.report_unknown_table(draft.table_site, &draft.table, &what);
+                continue;
+            };
+            for (column, site) in &draft.column_sites {
+                if self.tables[position].table.column(column).is_none() {
+                    self.report_unknown_column(*site, &draft.table, column);
+                }
+            }
+            self.tables[position].table.indexes.push(draft.index);
+        }
+    }
+
+    fn report_problem(&mut self, problem: Problem) {
+        match problem {
+            Problem::UnknownTable(site, table, what) => {
+                self.report_unknown_table(site, &table, &what)
+            }
+            Problem::UnknownColumn(site, table, column) => {
+                self.report_unknown_column(site, &table, &column)
+            }
+            Problem::Other(site, code, message, help) => {
+                self.report(site, code, message, Some(help))
+            }
+        }
+    }
+
+    fn location_text(&self, site: Site) -> String {
+        let path = self.files.get(site.file).map_or("?", |f| f.path.as_str());
+        format!("{path}:{}:{}", site.span.start.line, site.span.start.column)
+    }
+
+    fn report(&mut self, site: Site, code: &'static str, message: String, help: Option<String>) {
+        let Some(file) = self.files.get(site.file) else {
+            return;
+        };
+        let start = site.span.start;
+        let (line, column) = if start.line == 0 {
+            (1, 1)
+        } else {
+            (start.line as usize, start.column as usize)
+        };
+        let offset = file.offset(Location::new(line as u64, column as u64));
+        let end = site.span.end;
+        let len = if end.line == start.line && end.column > start.column {
+            file.offset(end).saturating_sub(offset).max(1)
+        } else {
+            // A point, or a span over several lines: mark the first token.
+            let rest = &file.source.inner()[offset..];
+            rest.find(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')' || c == ';')
+                .unwrap_or(rest.len())
+                .max(1)
+        };
+        self.diagnostics.push(Diagnostic {
+            code,
+            path: file.path.clone(),
+            line,
+            column,
+            message,
+            help,
+            snippet: Some(Snippet {
+                source: Arc::clone(&file.source),
+                offset,
+                len,
+            }),
+        });
+    }
+}
+
+/// A problem found while the tables are borrowed, reported afterwards.
+enum Problem {
+    UnknownTable(Site, String, String),
+    UnknownColumn(Site, String, String),
+    Other(Site, &'static str, String, String),
+}
+
+/// Splits a file's tokens into statements at top-level semicolons. A
+/// trigger body (`BEGIN … END`) and `CASE … END` contain semicolons or
+/// `END`s of their own, so semicolons inside them do not split.
+fn split_statements(tokens: Vec<TokenWithSpan>) -> Vec<Vec<TokenWithSpan>> {
+    let mut statements = Vec::new();
+    let mut current: Vec<TokenWithSpan> = Vec::new();
+    let mut depth = 0i32;
+    let mut in_trigger = false;
+    for token in tokens {
+        match &token.token {
+            Token::SemiColon if depth <= 0 => {
+                statements.push(std::mem::take(&mut current));
+                depth = 0;
+                in_trigger = false;
+                continue;
+            }
+            Token::Word(word) if word.quote_style.is_none() => match word.keyword {
+                Keyword::TRIGGER => in_trigger = true,
+                Keyword::BEGIN if in_trigger => depth += 1,
+                Keyword::CASE => depth += 1,
+                Keyword::END => depth -= 1,
+                _ => {}
+            },
+            _ => {}
+        }
+        current.push(token);
+    }
+    statements.push(current);
+    statements.retain(|s| s.iter().any(|t| !matches!(t.token, Token::Whitespace(_))));
+    statements
+}
+
+/// The first two words of a statement (`CREATE VIEW`, `INSERT INTO`), to
+/// name it in a diagnostic.
+fn leading_words(tokens: &[TokenWithSpan]) -> String {
+    tokens
+        .iter()
+        .filter(|t| !matches!(t.token, Token::Whitespace(_)))
+        .take(2)
+        .map(|t| match &t.token {
+            Token::Word(w) if w.quote_style.is_none() => w.value.to_uppercase(),
+            other => other.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// sqlparser's message without its prefix and location suffix, and the
+/// location ("… at Line: 3, Column: 14").
+fn split_parser_error(err: &ParserError) -> (String, Option<Location>) {
+    let text = match err {
+        ParserError::TokenizerError(s) | ParserError::ParserError(s) => s.clone(),
+        ParserError::RecursionLimitExceeded => "statement nests too deeply".to_string(),
+    };
+    let Some(at) = text.rfind(" at Line: ") else {
+        return (lowercase_first(&text), None);
+    };
+    let location = text[at + " at Line: ".len()..]
+        .split_once(", Column: ")
+        .and_then(|(line, column)| {
+            Some(Location::new(
+                line.trim().parse().ok()?,
+                column.trim().parse().ok()?,
+            ))
+        });
+    // The statement is parsed on its own, so its end reads as EOF.
+    let message = text[..at].replace("found: EOF", "found: end of statement");
+    (lowercase_first(&message), location)
+}
+
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// `(schema, name)` of a possibly qualified name. The default schema
+/// (SQLite `main`, PostgreSQL `public`) is left out, because catalogs of
+/// the default schema report no schema either.
+fn split_name(name: &ObjectName, dialect: Dialect) -> (Option<String>, String) {
+    let parts: Vec<&Ident> = name.0.iter().filter_map(|p| p.as_ident()).collect();
+    match parts.as_slice() {
+        [.., schema, table] => {
+            let default_schema = match dialect {
+                Dialect::Sqlite => "main",
+                Dialect::Postgres => "public",
+                Dialect::Mysql => "",
+            };
+            let schema = (schema.value != default_schema).then(|| schema.value.clone());
+            (schema, table.value.clone())
+        }
+        [table] => (None, table.value.clone()),
+        [] => (None, name.to_string()),
+    }
+}
+
+fn ident_value(ident: Option<&Ident>) -> Option<String> {
+    ident.map(|i| i.value.clone())
+}
+
+fn action(action: ReferentialAction) -> ForeignKeyAction {
+    match action {
+        ReferentialAction::Restrict => ForeignKeyAction::Restrict,
+        ReferentialAction::Cascade => ForeignKeyAction::Cascade,
+        ReferentialAction::SetNull => ForeignKeyAction::SetNull,
+        ReferentialAction::NoAction => ForeignKeyAction::NoAction,
+        ReferentialAction::SetDefault => ForeignKeyAction::SetDefault,
+    }
+}

@@ -1,0 +1,139 @@
+use retort_models::{ModelError, load_files, load_str};
+use retort_schema::Dialect;
+
+use crate::with_snapshots;
+
+fn errors(ddl: &str) -> ModelError {
+    match load_str(ddl, "schema.sql", Dialect::Sqlite) {
+        Ok(schema) => panic!("expected diagnostics, got {schema:?}"),
+        Err(err) => err,
+    }
+}
+
+/// `(code, "line:column")` of each diagnostic.
+fn codes(err: &ModelError) -> Vec<(&'static str, String)> {
+    err.diagnostics()
+        .unwrap()
+        .iter()
+        .map(|d| (d.code, format!("{}:{}", d.line, d.column)))
+        .collect()
+}
+
+#[test]
+fn parse_error_on_line_three_reports_its_position() {
+    let err = errors("CREATE TABLE a (id INTEGER);\n\nCREATE TABLE b (id INTEGER,, x TEXT);\n");
+    assert_eq!(codes(&err), [("parse-error", "3:28".to_string())]);
+    assert!(
+        err.to_string()
+            .starts_with("schema.sql:3:28: error[parse-error]: "),
+        "{err}"
+    );
+    with_snapshots!({
+        insta::assert_snapshot!("parse_error_line_3", err.to_string());
+        insta::assert_snapshot!("parse_error_line_3_fancy", err.render_fancy());
+    });
+}
+
+#[test]
+fn every_problem_in_a_file_is_reported() {
+    let err = errors(
+        "CREATE TABLE users (\n    id INTEGER PRIMARY KEY,\n    email TEXT\n);\nCREATE TABLE oops (id INTEGER\nCREATE INDEX ix_users_name ON users (name);\n",
+    );
+    let found = codes(&err);
+    assert_eq!(
+        found.len(),
+        1,
+        "the unterminated statement swallows the next: {found:?}"
+    );
+
+    let err = errors(
+        "CREATE TABLE users (\n    id INTEGER PRIMARY KEY,\n    email TEXT\n);\nCREATE TABLE oops (id INTEGER;\nCREATE INDEX ix_users_name ON users (name);\nINSERT INTO users VALUES (1, 'a');\n",
+    );
+    assert_eq!(
+        codes(&err),
+        [
+            ("parse-error", "5:30".to_string()),
+            ("unknown-column", "6:38".to_string()),
+            ("unsupported-statement", "7:1".to_string()),
+        ]
+    );
+    with_snapshots!({
+        insta::assert_snapshot!("several_problems", err.to_string());
+        insta::assert_snapshot!("several_problems_fancy", err.render_fancy());
+    });
+}
+
+#[test]
+fn semantic_problems_are_diagnosed() {
+    let err = errors(
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT, email TEXT);
+CREATE TABLE users (id INTEGER);
+CREATE TABLE todos (
+    id INTEGER PRIMARY KEY,
+    owner_id INTEGER REFERENCES users(uid),
+    team_id INTEGER REFERENCES teams(id),
+    UNIQUE (title),
+    PRIMARY KEY (id)
+);
+CREATE INDEX ix_todos_owner ON todos (owner_id);
+CREATE INDEX ix_todos_owner ON todos (id);
+CREATE INDEX ix_ghosts ON ghosts (id);
+CREATE VIEW v AS SELECT 1;
+",
+    );
+    assert_eq!(
+        codes(&err),
+        [
+            ("duplicate-column", "1:57".to_string()),
+            ("duplicate-table", "2:14".to_string()),
+            ("unknown-column", "5:39".to_string()),
+            ("unknown-table", "6:32".to_string()),
+            ("unknown-column", "7:13".to_string()),
+            ("duplicate-primary-key", "8:18".to_string()),
+            ("duplicate-index", "11:14".to_string()),
+            ("unknown-table", "12:27".to_string()),
+            ("unsupported-statement", "13:1".to_string()),
+        ]
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("help: declare table `teams` in the models, or remove the reference"),
+        "{text}"
+    );
+    with_snapshots!({
+        insta::assert_snapshot!("semantic_problems", text);
+    });
+}
+
+#[test]
+fn problems_across_files_name_their_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.sql");
+    let b = dir.path().join("b.sql");
+    std::fs::write(&a, "CREATE TABLE users (id INTEGER PRIMARY KEY);\n").unwrap();
+    std::fs::write(
+        &b,
+        "-- again\nCREATE TABLE users (id INTEGER PRIMARY KEY);\n",
+    )
+    .unwrap();
+    let err = load_files(&[a.clone(), b.clone()], Dialect::Sqlite).unwrap_err();
+    let diagnostic = err.diagnostics().unwrap().iter().next().unwrap();
+    assert_eq!(diagnostic.code, "duplicate-table");
+    assert_eq!(diagnostic.path, b.display().to_string());
+    assert_eq!((diagnostic.line, diagnostic.column), (2, 14));
+    assert!(
+        diagnostic
+            .help
+            .as_deref()
+            .unwrap()
+            .contains(&format!("{}:1:14", a.display())),
+        "{diagnostic}"
+    );
+}
+
+#[test]
+fn tokenizer_errors_are_parse_errors() {
+    let err = errors("CREATE TABLE t (\n  name TEXT DEFAULT 'unterminated\n);\n");
+    assert_eq!(codes(&err)[0].0, "parse-error");
+    assert_eq!(err.diagnostics().unwrap().iter().next().unwrap().line, 2);
+}
