@@ -1,1 +1,72 @@
-//! placeholder
+//! Reads a live database catalog into retort's schema IR.
+//!
+//! The introspector is the other producer of a [`Schema`](retort_schema::Schema) besides the model
+//! loader (`retort-models`). A database created from some DDL must introspect
+//! *equal* (after [`Schema::normalize`](retort_schema::Schema::normalize)) to what the loader reads from the same
+//! DDL: that equality is what makes `retort check` report "in sync", so every
+//! piece of canonical text (types, defaults, expressions) goes through the
+//! loader's own canonicalisers rather than a second implementation here.
+//!
+//! ```no_run
+//! # async fn run(conn: &mut sqlx::SqliteConnection) -> Result<(), retort_introspect::IntrospectError> {
+//! use retort_introspect::{IntrospectOptions, introspect_sqlite};
+//!
+//! let schema = introspect_sqlite(conn, &IntrospectOptions::default()).await?;
+//! for table in &schema.tables {
+//!     println!("{}: {} columns", table.name, table.columns.len());
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! Design decision: each catalog relation is read once for all tables (SQLite's
+//! table-valued pragma functions joined against `sqlite_schema`), so the number
+//! of queries is constant whatever the table count; the rows are then turned
+//! into IR by pure functions that are tested without a database. Backends live
+//! in their own modules (`sqlite/` now; `postgres/` and `mysql/` later).
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
+mod sqlite;
+
+pub use sqlite::introspect_sqlite;
+
+/// What to read and what to leave out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntrospectOptions {
+    /// retort's own bookkeeping table, left out of the introspected schema
+    /// (with its indexes and triggers) so it never shows up as drift.
+    pub version_table: String,
+}
+
+impl Default for IntrospectOptions {
+    fn default() -> Self {
+        IntrospectOptions {
+            version_table: "retort_version".to_string(),
+        }
+    }
+}
+
+/// Why a catalog could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IntrospectError {
+    /// A catalog query failed (connection lost, database locked, a SQLite too
+    /// old for the table-valued pragma functions, which need 3.16).
+    #[error("cannot read the database catalog ({what})")]
+    Query {
+        /// Which catalog read failed, e.g. `table columns (pragma_table_xinfo)`.
+        what: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+    /// The catalog holds text retort cannot understand, such as a
+    /// `sqlite_schema.sql` statement that fails to parse.
+    #[error(
+        "cannot understand the catalog entry for `{table}`: {message}; \
+         please report this statement to retort"
+    )]
+    Catalog {
+        /// The table (or index, view, trigger) whose catalog entry failed.
+        table: String,
+        message: String,
+    },
+}

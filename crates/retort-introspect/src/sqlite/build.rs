@@ -1,0 +1,366 @@
+//! Catalog rows → IR, without a database.
+//!
+//! The pragmas are the source for everything they report (columns, keys,
+//! index columns, foreign-key columns and actions). What no pragma reports —
+//! constraint names, CHECK constraints, AUTOINCREMENT, index expressions and
+//! predicates — comes from the stored `CREATE` statement, parsed by the model
+//! loader's own parser so the canonical text matches what it reads from DDL.
+
+use super::{CatalogRows, ColumnRow, ForeignKeyRow, IndexRow, ObjectRow};
+use crate::IntrospectError;
+use retort_models::{column_type, default_value, parse_create_index, parse_create_table};
+use retort_schema::{
+    Column, DefaultValue, Dialect, ForeignKey, ForeignKeyAction, Index, IndexPart, IndexTarget,
+    PrimaryKey, Schema, Table, Trigger, UniqueConstraint, View,
+};
+use std::collections::BTreeMap;
+
+const DIALECT: Dialect = Dialect::Sqlite;
+
+/// Turns catalog rows into a normalised [`Schema`].
+pub(crate) fn build_schema(rows: CatalogRows) -> Result<Schema, IntrospectError> {
+    let mut table_sql: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut index_sql: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut schema = Schema::default();
+    for object in &rows.objects {
+        match (object.kind.as_str(), object.sql.as_deref()) {
+            // Virtual tables are not managed by retort (see columns.sql).
+            ("table", Some(sql)) if !is_virtual_table(sql) => {
+                table_sql.insert(&object.name, sql);
+            }
+            ("index", Some(sql)) => {
+                index_sql.insert(&object.name, sql);
+            }
+            ("view", Some(sql)) => schema.views.push(View {
+                name: object.name.clone(),
+                sql: sql.to_string(),
+            }),
+            ("trigger", Some(sql)) => schema.triggers.push(Trigger {
+                name: object.name.clone(),
+                table: object.table.clone(),
+                sql: sql.to_string(),
+            }),
+            _ => return Err(missing_sql(object)),
+        }
+    }
+
+    let mut parsed: BTreeMap<&str, Table> = BTreeMap::new();
+    for (name, sql) in &table_sql {
+        let table = parse_create_table(sql, DIALECT).map_err(|e| IntrospectError::Catalog {
+            table: name.to_string(),
+            message: e.to_string(),
+        })?;
+        parsed.insert(name, table);
+    }
+
+    let mut tables: BTreeMap<&str, Table> = BTreeMap::new();
+    for (name, declared) in &parsed {
+        let columns = rows.columns.iter().filter(|c| c.table == *name);
+        tables.insert(name, table_from_columns(name, declared, columns));
+    }
+
+    for (key, index_rows) in group_by(&rows.indexes, |r| (r.table.as_str(), r.index.as_str())) {
+        let (table_name, index_name) = key;
+        let Some(table) = tables.get_mut(table_name) else {
+            continue;
+        };
+        let first = index_rows[0];
+        match first.origin.as_str() {
+            "c" => {
+                let index = index_from_rows(index_name, &index_rows, index_sql.get(index_name))?;
+                table.indexes.push(index);
+            }
+            "u" => table.unique_constraints.push(UniqueConstraint {
+                name: None,
+                columns: index_columns(&index_rows),
+            }),
+            // Backs the primary key, which the columns' pk numbers describe.
+            _ => {}
+        }
+    }
+    for (name, table) in tables.iter_mut() {
+        if let Some(declared) = parsed.get(name) {
+            name_unique_constraints(table, declared, &rows.indexes);
+        }
+    }
+
+    let primary_keys: Vec<(String, Vec<String>)> = tables
+        .values()
+        .map(|t| {
+            let columns = t
+                .primary_key
+                .as_ref()
+                .map(|pk| pk.columns.clone())
+                .unwrap_or_default();
+            (t.name.clone(), columns)
+        })
+        .collect();
+    // SQLite numbers a table's foreign keys from the last declared one, so
+    // walk them backwards to meet them in declared order when matching names.
+    let fk_groups = group_by(&rows.foreign_keys, |r| (r.table.as_str(), r.id));
+    for (key, fk_rows) in fk_groups.into_iter().rev() {
+        let (table_name, _) = key;
+        let (Some(table), Some(declared)) = (tables.get_mut(table_name), parsed.get(table_name))
+        else {
+            continue;
+        };
+        let mut fk = foreign_key_from_rows(table_name, &fk_rows, &primary_keys)?;
+        fk.name = declared_foreign_key_name(declared, &fk, &table.foreign_keys);
+        table.foreign_keys.push(fk);
+    }
+
+    for (name, table) in tables.iter_mut() {
+        if let Some(declared) = parsed.get(name) {
+            table.checks = declared.checks.clone();
+        }
+    }
+
+    schema.tables = tables.into_values().collect();
+    schema.normalize();
+    Ok(schema)
+}
+
+fn is_virtual_table(sql: &str) -> bool {
+    let words: Vec<String> = sql
+        .split_whitespace()
+        .take(2)
+        .map(|w| w.to_ascii_uppercase())
+        .collect();
+    words == ["CREATE", "VIRTUAL"]
+}
+
+fn missing_sql(object: &ObjectRow) -> IntrospectError {
+    IntrospectError::Catalog {
+        table: object.name.clone(),
+        message: format!(
+            "sqlite_schema has no SQL for {} `{}`",
+            object.kind, object.name
+        ),
+    }
+}
+
+/// Consecutive rows sharing a key (the queries order rows by that key).
+fn group_by<'r, R, K: PartialEq>(rows: &'r [R], key: impl Fn(&'r R) -> K) -> Vec<(K, Vec<&'r R>)> {
+    let mut groups: Vec<(K, Vec<&R>)> = Vec::new();
+    for row in rows {
+        let k = key(row);
+        match groups.last_mut() {
+            Some((last, members)) if *last == k => members.push(row),
+            _ => groups.push((k, vec![row])),
+        }
+    }
+    groups
+}
+
+/// A table's columns and primary key from its `pragma_table_xinfo` rows.
+fn table_from_columns<'r>(
+    name: &str,
+    declared: &Table,
+    rows: impl Iterator<Item = &'r ColumnRow>,
+) -> Table {
+    let mut table = Table::new(name);
+    let mut pk: Vec<(i64, String)> = Vec::new();
+    for row in rows {
+        // Hidden (virtual-table) and generated columns (2 virtual, 3 stored)
+        // are not modelled yet: the IR has no place for a generation expression.
+        if row.hidden != 0 {
+            continue;
+        }
+        let declared_column = declared
+            .columns
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(&row.name));
+        let mut column = Column::new(&row.name, column_type(&row.declared_type, DIALECT));
+        column.nullable = !row.not_null;
+        column.default = row
+            .default
+            .as_deref()
+            .and_then(|text| column_default(text, declared_column));
+        // No pragma reports AUTOINCREMENT; only the statement says it.
+        column.autoincrement = declared_column.is_some_and(|c| c.autoincrement);
+        if row.pk > 0 {
+            pk.push((row.pk, row.name.clone()));
+        }
+        table.columns.push(column);
+    }
+    if !pk.is_empty() {
+        pk.sort();
+        table.primary_key = Some(PrimaryKey {
+            name: declared.primary_key.as_ref().and_then(|p| p.name.clone()),
+            columns: pk.into_iter().map(|(_, c)| c).collect(),
+        });
+    }
+    table
+}
+
+/// The default from `dflt_value`'s text. `DEFAULT NULL` is no default.
+///
+/// SQLite strips the parentheses of `DEFAULT (expr)` from `dflt_value`
+/// (`(datetime('now'))` reads back as `datetime('now')`), and only literals
+/// may be written without them, so for a non-literal default the statement's
+/// own text, through the loader's parser, is the one that matches the loader.
+fn column_default(text: &str, declared: Option<&Column>) -> Option<DefaultValue> {
+    match default_value(text, DIALECT) {
+        DefaultValue::Null => None,
+        DefaultValue::Expression(_) => match declared.and_then(|c| c.default.clone()) {
+            Some(value) => Some(value),
+            None => Some(default_value(&format!("({text})"), DIALECT)),
+        },
+        value => Some(value),
+    }
+}
+
+fn index_columns(rows: &[&IndexRow]) -> Vec<String> {
+    rows.iter().filter_map(|r| r.column.clone()).collect()
+}
+
+/// A `CREATE INDEX` index from its key rows; expression parts (and the rowid,
+/// which has no name) and the predicate come from the stored statement.
+fn index_from_rows(
+    name: &str,
+    rows: &[&IndexRow],
+    sql: Option<&&str>,
+) -> Result<Index, IntrospectError> {
+    let catalog_error = |message: String| IntrospectError::Catalog {
+        table: name.to_string(),
+        message,
+    };
+    // cid -2 is an expression and -1 the rowid: neither has a column name.
+    let from_statement = |r: &IndexRow| r.cid == -2 || r.column.is_none();
+    let needs_statement = rows[0].partial || rows.iter().any(|r| from_statement(r));
+    let declared = if needs_statement {
+        let sql = sql.ok_or_else(|| catalog_error("no CREATE INDEX statement".into()))?;
+        Some(parse_create_index(sql, DIALECT).map_err(|e| catalog_error(e.to_string()))?)
+    } else {
+        None
+    };
+    let mut parts = Vec::with_capacity(rows.len());
+    for (position, row) in rows.iter().enumerate() {
+        let column = row.column.as_ref().filter(|_| !from_statement(row));
+        let target = match (column, &declared) {
+            (Some(column), _) => IndexTarget::Column(column.clone()),
+            (None, Some(declared)) => declared
+                .parts
+                .get(position)
+                .map(|p| p.target.clone())
+                .ok_or_else(|| {
+                    catalog_error(format!(
+                        "the statement has fewer key parts than the catalog's {}",
+                        rows.len()
+                    ))
+                })?,
+            (None, None) => return Err(catalog_error("unnamed key part".into())),
+        };
+        parts.push(IndexPart {
+            target,
+            descending: row.descending,
+        });
+    }
+    Ok(Index {
+        name: name.to_string(),
+        parts,
+        unique: rows[0].unique,
+        predicate: declared.and_then(|d| d.predicate),
+        method: None,
+    })
+}
+
+/// Names the UNIQUE constraints read from automatic indexes after the
+/// statement's named constraints (no pragma reports constraint names), and
+/// restores declared UNIQUE constraints SQLite folded into an identical
+/// constraint index (`UNIQUE (a, b)` beside `PRIMARY KEY (a, b)`, or a
+/// repeated `UNIQUE (b)`): SQLite builds no index for those, but the loader
+/// lists them, and reporting them as missing would be a false drift.
+fn name_unique_constraints(table: &mut Table, declared: &Table, index_rows: &[IndexRow]) {
+    let same = |a: &[String], b: &[String]| {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.eq_ignore_ascii_case(y))
+    };
+    let mut used = vec![false; declared.unique_constraints.len()];
+    for unique in &mut table.unique_constraints {
+        let found = declared
+            .unique_constraints
+            .iter()
+            .enumerate()
+            .find(|(i, d)| !used[*i] && same(&d.columns, &unique.columns));
+        if let Some((i, d)) = found {
+            used[i] = true;
+            unique.name = d.name.clone();
+        }
+    }
+    let constraint_indexes: Vec<Vec<String>> =
+        group_by(index_rows, |r| (r.table.as_str(), r.index.as_str()))
+            .into_iter()
+            .filter(|((t, _), rows)| *t == table.name && rows[0].origin != "c")
+            .map(|(_, rows)| index_columns(&rows))
+            .collect();
+    for (i, d) in declared.unique_constraints.iter().enumerate() {
+        if !used[i] && constraint_indexes.iter().any(|cols| same(cols, &d.columns)) {
+            table.unique_constraints.push(d.clone());
+        }
+    }
+}
+
+/// A foreign key from its column-pair rows (ordered by seq).
+fn foreign_key_from_rows(
+    table: &str,
+    rows: &[&ForeignKeyRow],
+    primary_keys: &[(String, Vec<String>)],
+) -> Result<ForeignKey, IntrospectError> {
+    let first = rows[0];
+    let action = |text: &str| {
+        ForeignKeyAction::from_sql(text).ok_or_else(|| IntrospectError::Catalog {
+            table: table.to_string(),
+            message: format!(
+                "unknown foreign-key action `{text}` on the key to `{}`",
+                first.referred_table
+            ),
+        })
+    };
+    let referred_columns = match rows
+        .iter()
+        .map(|r| r.to.clone())
+        .collect::<Option<Vec<_>>>()
+    {
+        Some(columns) => columns,
+        // `REFERENCES parent` without columns means the parent's primary key.
+        // A missing parent (SQLite only checks on writes) leaves it empty.
+        None => primary_keys
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(&first.referred_table))
+            .map(|(_, columns)| columns.clone())
+            .unwrap_or_default(),
+    };
+    Ok(ForeignKey {
+        name: None,
+        columns: rows.iter().map(|r| r.from.clone()).collect(),
+        referred_schema: None,
+        referred_table: first.referred_table.clone(),
+        referred_columns,
+        on_delete: action(&first.on_delete)?,
+        on_update: action(&first.on_update)?,
+    })
+}
+
+/// The name the statement gives `fk` (matched by columns and target, taking
+/// each declared key once), since no pragma reports foreign-key names.
+fn declared_foreign_key_name(
+    declared: &Table,
+    fk: &ForeignKey,
+    already: &[ForeignKey],
+) -> Option<String> {
+    let matches = |d: &ForeignKey| {
+        d.referred_table.eq_ignore_ascii_case(&fk.referred_table)
+            && d.columns.len() == fk.columns.len()
+            && d.columns
+                .iter()
+                .zip(&fk.columns)
+                .all(|(a, b)| a.eq_ignore_ascii_case(b))
+    };
+    let taken = already.iter().filter(|a| matches(a)).count();
+    declared
+        .foreign_keys
+        .iter()
+        .filter(|d| matches(d))
+        .nth(taken)
+        .and_then(|d| d.name.clone())
+}

@@ -1,0 +1,15 @@
+-- The columns of every table in one query, through the table-valued form of
+-- PRAGMA table_xinfo (which, unlike table_info, also reports hidden and
+-- generated columns, so retort can tell them apart).
+-- https://www.sqlite.org/pragma.html#pragma_table_xinfo
+-- https://www.sqlite.org/pragma.html#pragfunc
+-- Virtual tables are skipped: their module may not be loaded on this
+-- connection, and retort does not manage them. ?1 is the version table.
+SELECT m.name AS table_name, p.cid, p.name, p.type, p."notnull", p.dflt_value, p.pk, p.hidden
+FROM sqlite_schema AS m
+JOIN pragma_table_xinfo(m.name) AS p
+WHERE m.type = 'table'
+  AND m.name NOT LIKE 'sqlite\_%' ESCAPE '\'
+  AND m.name <> ?1 COLLATE NOCASE
+  AND m.sql NOT LIKE 'CREATE VIRTUAL %'
+ORDER BY m.name, p.cid
