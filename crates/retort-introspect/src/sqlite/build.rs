@@ -25,8 +25,10 @@ pub(crate) fn build_schema(rows: CatalogRows) -> Result<Schema, IntrospectError>
     for object in &rows.objects {
         match (object.kind.as_str(), object.sql.as_deref()) {
             // Virtual tables are not managed by retort (see columns.sql).
-            ("table", Some(sql)) if !is_virtual_table(sql) => {
-                table_sql.insert(&object.name, sql);
+            ("table", Some(sql)) => {
+                if !is_virtual_table(sql) {
+                    table_sql.insert(&object.name, sql);
+                }
             }
             ("index", Some(sql)) => {
                 index_sql.insert(&object.name, sql);
@@ -363,4 +365,179 @@ fn declared_foreign_key_name(
         .filter(|d| matches(d))
         .nth(taken)
         .and_then(|d| d.name.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(name: &str, sql: &str) -> ObjectRow {
+        ObjectRow {
+            kind: "table".into(),
+            name: name.into(),
+            table: name.into(),
+            sql: Some(sql.into()),
+        }
+    }
+
+    fn column(table: &str, name: &str, ty: &str, pk: i64) -> ColumnRow {
+        ColumnRow {
+            table: table.into(),
+            name: name.into(),
+            declared_type: ty.into(),
+            not_null: false,
+            default: None,
+            pk,
+            hidden: 0,
+        }
+    }
+
+    fn fk(table: &str, id: i64, parent: &str, from: &str, to: Option<&str>) -> ForeignKeyRow {
+        ForeignKeyRow {
+            table: table.into(),
+            id,
+            referred_table: parent.into(),
+            from: from.into(),
+            to: to.map(Into::into),
+            on_update: "NO ACTION".into(),
+            on_delete: "NO ACTION".into(),
+        }
+    }
+
+    fn index_row(table: &str, index: &str, origin: &str, column: Option<&str>) -> IndexRow {
+        IndexRow {
+            table: table.into(),
+            index: index.into(),
+            unique: origin != "c",
+            origin: origin.into(),
+            partial: false,
+            cid: if column.is_some() { 0 } else { -2 },
+            column: column.map(Into::into),
+            descending: false,
+        }
+    }
+
+    #[test]
+    fn foreign_key_without_referred_columns_targets_the_parent_primary_key() {
+        let rows = CatalogRows {
+            objects: vec![
+                table("p", "CREATE TABLE p (a INT, b INT, PRIMARY KEY (a, b))"),
+                table(
+                    "c",
+                    "CREATE TABLE c (x INT, y INT, FOREIGN KEY (x, y) REFERENCES p)",
+                ),
+            ],
+            columns: vec![
+                column("c", "x", "INT", 0),
+                column("c", "y", "INT", 0),
+                column("p", "a", "INT", 1),
+                column("p", "b", "INT", 2),
+            ],
+            indexes: vec![],
+            foreign_keys: vec![fk("c", 0, "p", "x", None), fk("c", 0, "p", "y", None)],
+        };
+        let schema = build_schema(rows).unwrap();
+        let key = &schema.table("c").unwrap().foreign_keys[0];
+        assert_eq!(key.columns, ["x", "y"]);
+        assert_eq!(key.referred_columns, ["a", "b"]);
+    }
+
+    #[test]
+    fn foreign_key_names_follow_declaration_order_though_ids_run_backwards() {
+        // Two keys on the same column and parent: SQLite gives the last
+        // declared one id 0, so naming by id order would swap the names.
+        let sql = "CREATE TABLE c (x INT, \
+                   CONSTRAINT first FOREIGN KEY (x) REFERENCES p (a) ON DELETE CASCADE, \
+                   CONSTRAINT second FOREIGN KEY (x) REFERENCES p (a))";
+        let mut cascade = fk("c", 1, "p", "x", Some("a"));
+        cascade.on_delete = "CASCADE".into();
+        let rows = CatalogRows {
+            objects: vec![table("c", sql)],
+            columns: vec![column("c", "x", "INT", 0)],
+            indexes: vec![],
+            foreign_keys: vec![fk("c", 0, "p", "x", Some("a")), cascade],
+        };
+        let schema = build_schema(rows).unwrap();
+        let keys = &schema.table("c").unwrap().foreign_keys;
+        let first = keys
+            .iter()
+            .find(|k| k.name.as_deref() == Some("first"))
+            .unwrap();
+        assert_eq!(first.on_delete, ForeignKeyAction::Cascade);
+    }
+
+    #[test]
+    fn null_default_is_no_default_and_pk_columns_are_not_null() {
+        let mut seat = column("t", "seat", "INTEGER", 0);
+        seat.default = Some("NULL".into());
+        let rows = CatalogRows {
+            objects: vec![table(
+                "t",
+                "CREATE TABLE t (id INTEGER PRIMARY KEY, seat INTEGER DEFAULT NULL)",
+            )],
+            columns: vec![column("t", "id", "INTEGER", 1), seat],
+            ..CatalogRows::default()
+        };
+        let schema = build_schema(rows).unwrap();
+        let t = schema.table("t").unwrap();
+        assert_eq!(t.column("seat").unwrap().default, None);
+        assert!(!t.column("id").unwrap().nullable);
+    }
+
+    #[test]
+    fn primary_key_index_is_skipped_and_expression_parts_come_from_the_statement() {
+        let rows = CatalogRows {
+            objects: vec![
+                table("t", "CREATE TABLE t (code TEXT PRIMARY KEY)"),
+                ObjectRow {
+                    kind: "index".into(),
+                    name: "ix_lower".into(),
+                    table: "t".into(),
+                    sql: Some("CREATE INDEX ix_lower ON t (lower(code), code)".into()),
+                },
+            ],
+            columns: vec![column("t", "code", "TEXT", 1)],
+            indexes: vec![
+                index_row("t", "ix_lower", "c", None),
+                index_row("t", "ix_lower", "c", Some("code")),
+                index_row("t", "sqlite_autoindex_t_1", "pk", Some("code")),
+            ],
+            foreign_keys: vec![],
+        };
+        let schema = build_schema(rows).unwrap();
+        let t = schema.table("t").unwrap();
+        assert!(t.unique_constraints.is_empty());
+        assert_eq!(t.indexes.len(), 1);
+        assert_eq!(
+            t.indexes[0].parts,
+            [
+                IndexPart {
+                    target: IndexTarget::Expression("lower(code)".into()),
+                    descending: false,
+                },
+                IndexPart::column("code"),
+            ]
+        );
+    }
+
+    #[test]
+    fn unparsable_table_statement_is_a_catalog_error_naming_the_table() {
+        let rows = CatalogRows {
+            objects: vec![table("broken", "CREATE TABLE broken (")],
+            ..CatalogRows::default()
+        };
+        match build_schema(rows) {
+            Err(IntrospectError::Catalog { table, .. }) => assert_eq!(table, "broken"),
+            other => panic!("expected a catalog error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn virtual_tables_are_left_out() {
+        let rows = CatalogRows {
+            objects: vec![table("docs", "CREATE VIRTUAL TABLE docs USING fts5(body)")],
+            ..CatalogRows::default()
+        };
+        assert!(build_schema(rows).unwrap().tables.is_empty());
+    }
 }

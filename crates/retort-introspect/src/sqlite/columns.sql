@@ -5,9 +5,11 @@
 -- https://www.sqlite.org/pragma.html#pragfunc
 -- Virtual tables are skipped: their module may not be loaded on this
 -- connection, and retort does not manage them. ?1 is the version table.
+-- The second argument pins the pragma to the main schema, so a TEMP table
+-- of the same name cannot shadow the one sqlite_schema lists.
 SELECT m.name AS table_name, p.cid, p.name, p.type, p."notnull", p.dflt_value, p.pk, p.hidden
 FROM sqlite_schema AS m
-JOIN pragma_table_xinfo(m.name) AS p
+JOIN pragma_table_xinfo(m.name, 'main') AS p
 WHERE m.type = 'table'
   AND m.name NOT LIKE 'sqlite\_%' ESCAPE '\'
   AND m.name <> ?1 COLLATE NOCASE

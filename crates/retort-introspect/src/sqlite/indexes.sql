@@ -7,11 +7,13 @@
 -- CREATE INDEX statement). key = 0 rows are the auxiliary columns (rowid or
 -- primary key) every index carries, not part of the declared key.
 -- ?1 is the version table.
+-- The second argument pins the pragma to the main schema, so a TEMP table
+-- of the same name cannot shadow the one sqlite_schema lists.
 SELECT m.name AS table_name, il.name AS index_name, il."unique", il.origin, il.partial,
        ix.seqno, ix.cid, ix.name AS column_name, ix."desc"
 FROM sqlite_schema AS m
-JOIN pragma_index_list(m.name) AS il
-JOIN pragma_index_xinfo(il.name) AS ix
+JOIN pragma_index_list(m.name, 'main') AS il
+JOIN pragma_index_xinfo(il.name, 'main') AS ix
 WHERE m.type = 'table'
   AND m.name NOT LIKE 'sqlite\_%' ESCAPE '\'
   AND m.name <> ?1 COLLATE NOCASE
