@@ -122,6 +122,17 @@ pub(crate) fn foreign_key_statement(table: &str, fk: &ForeignKey) -> sq::Foreign
     stmt
 }
 
+/// Whether sea-query writes `fk` exactly: its SQLite builder drops a
+/// foreign key's name, its MySQL builder writes `CONSTRAINT  FOREIGN KEY`
+/// for an unnamed one. Those are written by hand.
+pub(crate) fn builder_writes_foreign_key(fk: &ForeignKey, dialect: Dialect) -> bool {
+    match dialect {
+        Dialect::Sqlite => fk.name.is_none(),
+        Dialect::Mysql => fk.name.is_some(),
+        Dialect::Postgres => true,
+    }
+}
+
 /// `[CONSTRAINT n] FOREIGN KEY (…) REFERENCES p (…) [ON DELETE …] [ON UPDATE …]`.
 pub(crate) fn foreign_key_clause(fk: &ForeignKey, dialect: Dialect) -> String {
     let mut sql = constraint_prefix(fk.name.as_deref(), dialect);
@@ -198,11 +209,9 @@ pub(crate) fn create_table_statement(table: &Table, dialect: Dialect) -> String 
         }
         stmt.index(&mut index);
     }
-    // sea-query's SQLite builder drops a foreign key's name, so named keys
-    // are written by hand and appended to the definition list.
     let mut by_hand = Vec::new();
     for fk in &table.foreign_keys {
-        if dialect == Dialect::Sqlite && fk.name.is_some() {
+        if !builder_writes_foreign_key(fk, dialect) {
             by_hand.push(foreign_key_clause(fk, dialect));
         } else {
             stmt.foreign_key(&mut foreign_key_statement(&table.name, fk));

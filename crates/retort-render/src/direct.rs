@@ -24,7 +24,11 @@ pub(crate) fn statements(op: &Op, dialect: Dialect) -> Result<Vec<String>, Rende
     let out = match op {
         Op::CreateEnum { enum_type } => {
             if !dialect.named_enums() {
-                return Err(unsupported(op, dialect, &format!("enum type `{}`", enum_type.name)));
+                return Err(unsupported(
+                    op,
+                    dialect,
+                    &format!("enum type `{}`", enum_type.name),
+                ));
             }
             let values: Vec<String> = enum_type
                 .values
@@ -39,7 +43,11 @@ pub(crate) fn statements(op: &Op, dialect: Dialect) -> Result<Vec<String>, Rende
         }
         Op::DropEnum { enum_type } => {
             if !dialect.named_enums() {
-                return Err(unsupported(op, dialect, &format!("enum type `{}`", enum_type.name)));
+                return Err(unsupported(
+                    op,
+                    dialect,
+                    &format!("enum type `{}`", enum_type.name),
+                ));
             }
             vec![format!("DROP TYPE {}", quote(&enum_type.name, dialect))]
         }
@@ -57,7 +65,12 @@ pub(crate) fn statements(op: &Op, dialect: Dialect) -> Result<Vec<String>, Rende
                     .build_for(dialect),
             ];
             if let (Some(comment), Dialect::Postgres) = (&column.comment, dialect) {
-                out.push(ddl::column_comment_statement(table, &column.name, Some(comment), dialect));
+                out.push(ddl::column_comment_statement(
+                    table,
+                    &column.name,
+                    Some(comment),
+                    dialect,
+                ));
             }
             out
         }
@@ -108,7 +121,12 @@ pub(crate) fn statements(op: &Op, dialect: Dialect) -> Result<Vec<String>, Rende
             vec![alter_table(table, dialect, &action)]
         }
         Op::CreateForeignKey { table, constraint } => {
-            vec![ddl::foreign_key_statement(table, constraint).build_for(dialect)]
+            if ddl::builder_writes_foreign_key(constraint, dialect) {
+                vec![ddl::foreign_key_statement(table, constraint).build_for(dialect)]
+            } else {
+                let action = format!("ADD {}", ddl::foreign_key_clause(constraint, dialect));
+                vec![alter_table(table, dialect, &action)]
+            }
         }
         Op::CreateCheckConstraint { table, constraint } => {
             let action = format!(
@@ -149,23 +167,44 @@ fn alter_column(table: &str, from: &Column, to: &Column, dialect: Dialect) -> Ve
         ));
     }
     if from.nullable != to.nullable {
-        let action = if to.nullable { "DROP NOT NULL" } else { "SET NOT NULL" };
-        out.push(alter_table(table, dialect, &format!("ALTER COLUMN {column} {action}")));
+        let action = if to.nullable {
+            "DROP NOT NULL"
+        } else {
+            "SET NOT NULL"
+        };
+        out.push(alter_table(
+            table,
+            dialect,
+            &format!("ALTER COLUMN {column} {action}"),
+        ));
     }
     if from.default != to.default {
         let action = match &to.default {
             Some(default) => format!("SET DEFAULT {}", spelling::default_value(default, dialect)),
             None => "DROP DEFAULT".to_string(),
         };
-        out.push(alter_table(table, dialect, &format!("ALTER COLUMN {column} {action}")));
+        out.push(alter_table(
+            table,
+            dialect,
+            &format!("ALTER COLUMN {column} {action}"),
+        ));
     }
     if from.comment != to.comment && dialect.comments() {
-        out.push(ddl::column_comment_statement(table, &to.name, to.comment.as_deref(), dialect));
+        out.push(ddl::column_comment_statement(
+            table,
+            &to.name,
+            to.comment.as_deref(),
+            dialect,
+        ));
     }
     out
 }
 
-fn drop_constraint(table: &str, constraint: &Constraint, dialect: Dialect) -> Result<String, RenderError> {
+fn drop_constraint(
+    table: &str,
+    constraint: &Constraint,
+    dialect: Dialect,
+) -> Result<String, RenderError> {
     // MySQL's primary key is always called PRIMARY and dropped without name.
     if let (Constraint::PrimaryKey(_), Dialect::Mysql) = (constraint, dialect) {
         return Ok(alter_table(table, dialect, "DROP PRIMARY KEY"));
@@ -182,39 +221,37 @@ fn drop_constraint(table: &str, constraint: &Constraint, dialect: Dialect) -> Re
             .name(name)
             .table(sq::Alias::new(table))
             .build_for(dialect),
-        (Constraint::Unique(_), Dialect::Mysql) => {
-            alter_table(table, dialect, &format!("DROP INDEX {}", quote(name, dialect)))
-        }
-        (Constraint::Check(_), Dialect::Mysql) => {
-            alter_table(table, dialect, &format!("DROP CHECK {}", quote(name, dialect)))
-        }
-        _ => alter_table(table, dialect, &format!("DROP CONSTRAINT {}", quote(name, dialect))),
+        (Constraint::Unique(_), Dialect::Mysql) => alter_table(
+            table,
+            dialect,
+            &format!("DROP INDEX {}", quote(name, dialect)),
+        ),
+        (Constraint::Check(_), Dialect::Mysql) => alter_table(
+            table,
+            dialect,
+            &format!("DROP CHECK {}", quote(name, dialect)),
+        ),
+        _ => alter_table(
+            table,
+            dialect,
+            &format!("DROP CONSTRAINT {}", quote(name, dialect)),
+        ),
     };
     Ok(sql)
 }
 
-/// A constraint as people name it in review: `unique (email)`,
-/// `foreign key (org_id) → orgs (id)`.
+/// A constraint's kind and definition, without its name (which the
+/// context shows): `unique (email)`, `foreign key (org_id) → orgs (id)`.
 pub(crate) fn describe_constraint(constraint: &Constraint) -> String {
-    let named = |kind: &str, name: Option<&str>, rest: String| match name {
-        Some(name) => format!("{kind} {name} {rest}"),
-        None => format!("{kind} {rest}"),
-    };
     match constraint {
-        Constraint::PrimaryKey(c) => {
-            named("primary key", c.name.as_deref(), format!("({})", c.columns.join(", ")))
-        }
-        Constraint::Unique(c) => named("unique", c.name.as_deref(), format!("({})", c.columns.join(", "))),
-        Constraint::ForeignKey(c) => named(
-            "foreign key",
-            c.name.as_deref(),
-            format!(
-                "({}) → {} ({})",
-                c.columns.join(", "),
-                c.referred_table,
-                c.referred_columns.join(", ")
-            ),
+        Constraint::PrimaryKey(c) => format!("primary key ({})", c.columns.join(", ")),
+        Constraint::Unique(c) => format!("unique ({})", c.columns.join(", ")),
+        Constraint::ForeignKey(c) => format!(
+            "foreign key ({}) → {} ({})",
+            c.columns.join(", "),
+            c.referred_table,
+            c.referred_columns.join(", ")
         ),
-        Constraint::Check(c) => named("check", c.name.as_deref(), format!("({})", c.expression)),
+        Constraint::Check(c) => format!("check ({})", c.expression),
     }
 }

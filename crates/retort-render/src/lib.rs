@@ -64,7 +64,9 @@ pub enum RenderError {
         what: String,
     },
     /// A column's type does not exist in the dialect.
-    #[error("{dialect} has no type `{ty}` for column `{table}.{column}`; use a type {dialect} supports")]
+    #[error(
+        "{dialect} has no type `{ty}` for column `{table}.{column}`; use a type {dialect} supports"
+    )]
     UnsupportedType {
         table: String,
         column: String,
@@ -140,7 +142,8 @@ pub fn render(ops: &[PlannedOp], from: &Schema, dialect: Dialect) -> Result<Scri
             let mut hazards = Vec::new();
             let mut reasons: Vec<String> = Vec::new();
             while let Some(next) = ops.get(at) {
-                if next.op.table() != Some(table) || !sqlite::needs_rebuild(&next.op, &state, dialect)
+                if next.op.table() != Some(table)
+                    || !sqlite::needs_rebuild(&next.op, &state, dialect)
                 {
                     break;
                 }
@@ -149,7 +152,9 @@ pub fn render(ops: &[PlannedOp], from: &Schema, dialect: Dialect) -> Result<Scri
                 reasons.push(format!("{} {}", next.op.name(), op_subject(&next.op)));
                 at += 1;
             }
-            steps.push(rebuild_step(&before, &state, table, dialect, hazards, &reasons)?);
+            steps.push(rebuild_step(
+                &before, &state, table, dialect, hazards, &reasons,
+            )?);
             continue;
         }
         check_types(op, dialect)?;
@@ -230,9 +235,10 @@ fn check_table_types(table: &Table, dialect: Dialect) -> Result<(), RenderError>
 fn check_types(op: &Op, dialect: Dialect) -> Result<(), RenderError> {
     match op {
         Op::CreateTable { table } => check_table_types(table, dialect),
-        Op::AddColumn { table, column } | Op::AlterColumn { table, to: column, .. } => {
-            unsupported_type(table, column, dialect)
-        }
+        Op::AddColumn { table, column }
+        | Op::AlterColumn {
+            table, to: column, ..
+        } => unsupported_type(table, column, dialect),
         _ => Ok(()),
     }
 }
@@ -479,9 +485,15 @@ fn op_details(op: &Op) -> Option<String> {
         }
         Op::CreateForeignKey { constraint, .. } => {
             let mut text = direct::describe_constraint(&Constraint::ForeignKey(constraint.clone()));
-            for (label, action) in [("on delete", constraint.on_delete), ("on update", constraint.on_update)] {
+            for (label, action) in [
+                ("on delete", constraint.on_delete),
+                ("on update", constraint.on_update),
+            ] {
                 if action != retort_schema::ForeignKeyAction::NoAction {
-                    text.push_str(&format!(" {label} {}", action.as_sql().to_ascii_lowercase()));
+                    text.push_str(&format!(
+                        " {label} {}",
+                        action.as_sql().to_ascii_lowercase()
+                    ));
                 }
             }
             text
@@ -490,7 +502,10 @@ fn op_details(op: &Op) -> Option<String> {
             direct::describe_constraint(&Constraint::Check(constraint.clone()))
         }
         Op::DropConstraint { constraint, .. } => direct::describe_constraint(constraint),
-        Op::DropEnum { .. } | Op::DropTable { .. } | Op::DropColumn { .. } | Op::DropIndex { .. } => {
+        Op::DropEnum { .. }
+        | Op::DropTable { .. }
+        | Op::DropColumn { .. }
+        | Op::DropIndex { .. } => {
             return None;
         }
     };

@@ -243,7 +243,10 @@ pub(crate) fn mentions(sql: &str, name: &str) -> bool {
     while let Some(found) = haystack[from..].find(&needle) {
         let start = from + found;
         let end = start + needle.len();
-        let before_ok = haystack[..start].chars().next_back().is_none_or(|c| !is_word(c));
+        let before_ok = haystack[..start]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !is_word(c));
         let after_ok = haystack[end..].chars().next().is_none_or(|c| !is_word(c));
         if before_ok && after_ok {
             return true;
@@ -310,10 +313,7 @@ mod tests {
     #[test]
     fn expression_defaults_are_parenthesized_once_on_sqlite() {
         let expr = DefaultValue::Expression("datetime('now')".into());
-        assert_eq!(
-            default_value(&expr, Dialect::Sqlite),
-            "(datetime('now'))"
-        );
+        assert_eq!(default_value(&expr, Dialect::Sqlite), "(datetime('now'))");
         let wrapped = DefaultValue::Expression("(datetime('now'))".into());
         assert_eq!(
             default_value(&wrapped, Dialect::Sqlite),
@@ -330,9 +330,18 @@ mod tests {
 
     #[test]
     fn mentions_matches_whole_words_ignoring_case() {
-        assert!(mentions("CREATE VIEW v AS SELECT * FROM \"Users\"", "users"));
-        assert!(!mentions("CREATE VIEW v AS SELECT * FROM users_archive", "users"));
-        assert!(mentions("select a from x join users_archive, users", "users"));
+        assert!(mentions(
+            "CREATE VIEW v AS SELECT * FROM \"Users\"",
+            "users"
+        ));
+        assert!(!mentions(
+            "CREATE VIEW v AS SELECT * FROM users_archive",
+            "users"
+        ));
+        assert!(mentions(
+            "select a from x join users_archive, users",
+            "users"
+        ));
     }
 
     #[test]

@@ -24,9 +24,7 @@ pub(crate) const NEW_TABLE_PREFIX: &str = "_retort_new_";
 pub(crate) fn can_add_column(table: &Table, column: &Column) -> bool {
     let constant_default = match &column.default {
         None | Some(DefaultValue::Null) => true,
-        Some(
-            DefaultValue::Boolean(_) | DefaultValue::Number(_) | DefaultValue::String(_),
-        ) => true,
+        Some(DefaultValue::Boolean(_) | DefaultValue::Number(_) | DefaultValue::String(_)) => true,
         Some(
             DefaultValue::CurrentTimestamp
             | DefaultValue::CurrentDate
@@ -47,8 +45,8 @@ pub(crate) fn can_add_column(table: &Table, column: &Column) -> bool {
     constant_default
         && !column.autoincrement
         && !keyed
-        && !(!column.nullable && null_default)
-        && !(referencing && !null_default)
+        && (column.nullable || !null_default)
+        && (!referencing || null_default)
 }
 
 /// Whether `op` needs a table rebuild on `dialect`, given the schema as it
