@@ -1,1 +1,513 @@
-//! placeholder
+//! Renders migration ops as SQL for one dialect, and as a review summary.
+//!
+//! [`render`] turns the differ's [`PlannedOp`]s into a [`Script`]: one
+//! [`Step`] per op (or per merged SQLite rebuild), each with its hazards, an
+//! optional comment and its statements. [`Script::to_sql`] is the text that
+//! goes into a revision file. [`create_table_sql`] and [`schema_sql`] render
+//! whole tables and schemas (for `retort inspect --format sql` and fixtures);
+//! [`summary`] renders one review line per op.
+//!
+//! ```
+//! use retort_diff::{Op, PlannedOp};
+//! use retort_render::render;
+//! use retort_schema::{Column, ColumnType, Dialect, Schema, Table};
+//!
+//! let mut users = Table::new("users");
+//! users.columns.push(Column::new("id", ColumnType::Integer).not_null());
+//! let from = Schema { tables: vec![users], ..Schema::default() };
+//! let op = Op::AddColumn { table: "users".into(), column: Column::new("age", ColumnType::Integer) };
+//! let script = render(&[PlannedOp { op, hazards: vec![] }], &from, Dialect::Sqlite).unwrap();
+//! assert_eq!(script.to_sql(), "ALTER TABLE \"users\" ADD COLUMN \"age\" INTEGER;\n");
+//! ```
+//!
+//! Design decisions:
+//! - sea-query builds every statement it expresses exactly; what it cannot
+//!   (expression defaults, expression and partial indexes, SQLite's named
+//!   foreign keys, `ADD CONSTRAINT` for keys and checks, the rebuild's view
+//!   and trigger handling) is written by hand with the same quoting. Its
+//!   SQLite builder panics on alters SQLite lacks, so every op is checked
+//!   against the dialect's capabilities before a builder sees it.
+//! - The renderer tracks the schema: each op is rendered against the schema
+//!   as the previous ops left it, because a SQLite rebuild needs the whole
+//!   table at that point.
+//! - Consecutive SQLite rebuild ops on one table merge into one rebuild, so
+//!   a revision copies each table's rows once.
+
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
+mod ddl;
+mod direct;
+mod spelling;
+mod sqlite;
+
+use retort_diff::{ApplyError, Constraint, Hazard, Op, PlannedOp};
+use retort_schema::{Column, ColumnType, Dialect, Schema, Table, View};
+use std::collections::BTreeSet;
+
+/// The error for ops that cannot be rendered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RenderError {
+    /// The op does not fit the schema it is rendered against (it names a
+    /// table that does not exist at that point, or creates one twice).
+    #[error("op `{op}` does not fit the schema being migrated; regenerate the revision")]
+    Apply {
+        op: &'static str,
+        #[source]
+        source: ApplyError,
+    },
+    /// The dialect has no statement for what the op does.
+    #[error("{dialect} cannot express {what} (op `{op}`)")]
+    Unsupported {
+        op: &'static str,
+        dialect: Dialect,
+        what: String,
+    },
+    /// A column's type does not exist in the dialect.
+    #[error(
+        "{dialect} has no type `{ty}` for column `{table}.{column}`; use a type {dialect} supports"
+    )]
+    UnsupportedType {
+        table: String,
+        column: String,
+        ty: ColumnType,
+        dialect: Dialect,
+    },
+    /// A constraint without a name cannot be dropped by name.
+    #[error(
+        "cannot drop the unnamed {constraint} of `{table}` on {dialect}: name the constraint in the model (CONSTRAINT <name> …) and migrate that first"
+    )]
+    UnnamedConstraint {
+        table: String,
+        constraint: String,
+        dialect: Dialect,
+    },
+}
+
+/// The SQL of a revision section: steps in order.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Script {
+    pub steps: Vec<Step>,
+}
+
+/// One op (or one merged SQLite rebuild) as SQL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// The hazards of the op(s), in order, without duplicates.
+    pub hazards: Vec<Hazard>,
+    /// Complete statements, without the trailing `;`.
+    pub statements: Vec<String>,
+    /// A note for the reader, e.g. why a table is rebuilt.
+    pub comment: Option<String>,
+}
+
+impl Script {
+    /// The script as text: per step, `-- hazard: <code>: <message>` lines,
+    /// an optional `-- <comment>` line, then each statement and `;`; steps
+    /// separated by a blank line.
+    pub fn to_sql(&self) -> String {
+        let mut blocks = Vec::with_capacity(self.steps.len());
+        for step in &self.steps {
+            let mut block = String::new();
+            for hazard in &step.hazards {
+                block.push_str(&format!(
+                    "-- hazard: {}: {}\n",
+                    hazard.code.as_str(),
+                    hazard.message
+                ));
+            }
+            if let Some(comment) = &step.comment {
+                block.push_str(&format!("-- {comment}\n"));
+            }
+            for statement in &step.statements {
+                block.push_str(statement);
+                block.push_str(";\n");
+            }
+            blocks.push(block);
+        }
+        blocks.join("\n")
+    }
+}
+
+/// SQL that performs `ops` on a database whose schema is `from`.
+pub fn render(ops: &[PlannedOp], from: &Schema, dialect: Dialect) -> Result<Script, RenderError> {
+    let mut state = from.clone();
+    let mut steps = Vec::new();
+    let mut at = 0;
+    while at < ops.len() {
+        let planned = &ops[at];
+        let op = &planned.op;
+        if let (true, Some(table)) = (sqlite::needs_rebuild(op, &state, dialect), op.table()) {
+            let before = state.clone();
+            let mut hazards = Vec::new();
+            let mut reasons: Vec<String> = Vec::new();
+            while let Some(next) = ops.get(at) {
+                if next.op.table() != Some(table)
+                    || !sqlite::needs_rebuild(&next.op, &state, dialect)
+                {
+                    break;
+                }
+                apply(&next.op, &mut state)?;
+                push_unique(&mut hazards, &next.hazards);
+                reasons.push(format!("{} {}", next.op.name(), op_subject(&next.op)));
+                at += 1;
+            }
+            steps.push(rebuild_step(
+                &before, &state, table, dialect, hazards, &reasons,
+            )?);
+            continue;
+        }
+        check_types(op, dialect)?;
+        let statements = direct::statements(op, dialect)?;
+        apply(op, &mut state)?;
+        steps.push(Step {
+            hazards: planned.hazards.clone(),
+            statements,
+            comment: None,
+        });
+        at += 1;
+    }
+    Ok(Script { steps })
+}
+
+fn apply(op: &Op, state: &mut Schema) -> Result<(), RenderError> {
+    op.apply(state).map_err(|source| RenderError::Apply {
+        op: op.name(),
+        source,
+    })
+}
+
+fn push_unique(into: &mut Vec<Hazard>, hazards: &[Hazard]) {
+    for hazard in hazards {
+        if !into.contains(hazard) {
+            into.push(hazard.clone());
+        }
+    }
+}
+
+fn rebuild_step(
+    before: &Schema,
+    after: &Schema,
+    table: &str,
+    dialect: Dialect,
+    hazards: Vec<Hazard>,
+    reasons: &[String],
+) -> Result<Step, RenderError> {
+    let missing = |op: &'static str| RenderError::Apply {
+        op,
+        source: ApplyError::NoSuchTable {
+            op,
+            table: table.to_string(),
+        },
+    };
+    let old = before.table(table).ok_or_else(|| missing("rebuild"))?;
+    let new = after.table(table).ok_or_else(|| missing("rebuild"))?;
+    check_table_types(new, dialect)?;
+    Ok(Step {
+        hazards,
+        statements: sqlite::rebuild_statements(old, after, new),
+        comment: Some(format!(
+            "rebuild {table} (SQLite cannot {} in place): rows are copied",
+            reasons.join(", ")
+        )),
+    })
+}
+
+fn unsupported_type(table: &str, column: &Column, dialect: Dialect) -> Result<(), RenderError> {
+    match spelling::column_type(&column.ty, dialect) {
+        Some(_) => Ok(()),
+        None => Err(RenderError::UnsupportedType {
+            table: table.to_string(),
+            column: column.name.clone(),
+            ty: column.ty.clone(),
+            dialect,
+        }),
+    }
+}
+
+fn check_table_types(table: &Table, dialect: Dialect) -> Result<(), RenderError> {
+    table
+        .columns
+        .iter()
+        .try_for_each(|c| unsupported_type(&table.name, c, dialect))
+}
+
+fn check_types(op: &Op, dialect: Dialect) -> Result<(), RenderError> {
+    match op {
+        Op::CreateTable { table } => check_table_types(table, dialect),
+        Op::AddColumn { table, column }
+        | Op::AlterColumn {
+            table, to: column, ..
+        } => unsupported_type(table, column, dialect),
+        _ => Ok(()),
+    }
+}
+
+/// `CREATE TABLE` for `table` followed by its `CREATE INDEX` statements
+/// (and, on PostgreSQL, its `COMMENT ON` statements). A type the dialect
+/// lacks is written in its canonical spelling.
+pub fn create_table_sql(table: &Table, dialect: Dialect) -> Vec<String> {
+    ddl::create_table_with_indexes(table, dialect)
+}
+
+/// The whole schema: enum types, tables in foreign-key dependency order
+/// (a referenced table first, ties by name; tables in a cycle by name),
+/// then views (a referenced view first) and triggers.
+pub fn schema_sql(schema: &Schema, dialect: Dialect) -> Vec<String> {
+    let mut out = Vec::new();
+    if dialect.named_enums() {
+        for enum_type in &schema.enums {
+            let op = Op::CreateEnum {
+                enum_type: enum_type.clone(),
+            };
+            out.extend(direct::statements(&op, dialect).unwrap_or_default());
+        }
+    }
+    for table in tables_in_dependency_order(schema) {
+        out.extend(create_table_sql(table, dialect));
+    }
+    for view in views_in_dependency_order(&schema.views) {
+        out.push(statement_text(&view.sql));
+    }
+    for trigger in &schema.triggers {
+        out.push(statement_text(&trigger.sql));
+    }
+    out
+}
+
+fn statement_text(sql: &str) -> String {
+    sql.trim().trim_end_matches(';').trim_end().to_string()
+}
+
+fn tables_in_dependency_order(schema: &Schema) -> Vec<&Table> {
+    let names: BTreeSet<&str> = schema.tables.iter().map(|t| t.name.as_str()).collect();
+    let mut done: BTreeSet<&str> = BTreeSet::new();
+    let mut order: Vec<&Table> = Vec::new();
+    let mut sorted: Vec<&Table> = schema.tables.iter().collect();
+    sorted.sort_by(|a, b| a.name.cmp(&b.name));
+    while order.len() < sorted.len() {
+        // The first table by name whose referenced tables are all created.
+        let ready = sorted.iter().find(|t| {
+            !done.contains(t.name.as_str())
+                && t.foreign_keys.iter().all(|fk| {
+                    fk.referred_table == t.name
+                        || !names.contains(fk.referred_table.as_str())
+                        || done.contains(fk.referred_table.as_str())
+                })
+        });
+        // In a cycle nothing is ready: take the first remaining by name.
+        let next = ready.or_else(|| sorted.iter().find(|t| !done.contains(t.name.as_str())));
+        let Some(next) = next else { break };
+        done.insert(next.name.as_str());
+        order.push(next);
+    }
+    order
+}
+
+fn views_in_dependency_order(views: &[View]) -> Vec<&View> {
+    let mut order: Vec<&View> = Vec::new();
+    let mut remaining: Vec<&View> = views.iter().collect();
+    remaining.sort_by(|a, b| a.name.cmp(&b.name));
+    while !remaining.is_empty() {
+        let ready = remaining.iter().position(|v| {
+            remaining
+                .iter()
+                .all(|other| other.name == v.name || !spelling::mentions(&v.sql, &other.name))
+        });
+        let next = remaining.remove(ready.unwrap_or(0));
+        order.push(next);
+    }
+    order
+}
+
+/// One review line per op: a sign (`+` creates, `-` drops, `~` changes),
+/// the op name, its subject and details, then its hazards in brackets:
+/// `+ add_column users.age (integer, nullable)`,
+/// `- drop_table legacy  [data_loss: drops table legacy and all its rows]`.
+pub fn summary(ops: &[PlannedOp]) -> Vec<String> {
+    ops.iter()
+        .map(|planned| {
+            let op = &planned.op;
+            let sign = match op {
+                Op::CreateEnum { .. }
+                | Op::CreateTable { .. }
+                | Op::AddColumn { .. }
+                | Op::CreateIndex { .. }
+                | Op::CreatePrimaryKey { .. }
+                | Op::CreateUniqueConstraint { .. }
+                | Op::CreateForeignKey { .. }
+                | Op::CreateCheckConstraint { .. } => '+',
+                Op::DropEnum { .. }
+                | Op::DropTable { .. }
+                | Op::DropColumn { .. }
+                | Op::DropIndex { .. }
+                | Op::DropConstraint { .. } => '-',
+                Op::AlterColumn { .. } => '~',
+            };
+            let mut line = format!("{sign} {} {}", op.name(), op_subject(op));
+            if let Some(details) = op_details(op) {
+                line.push_str(&format!(" ({details})"));
+            }
+            if !planned.hazards.is_empty() {
+                line.push(' ');
+                for hazard in &planned.hazards {
+                    line.push_str(&format!(" [{}: {}]", hazard.code.as_str(), hazard.message));
+                }
+            }
+            line
+        })
+        .collect()
+}
+
+/// What an op changes: `users`, `users.age`, `users.ix_users_email`.
+fn op_subject(op: &Op) -> String {
+    match op {
+        Op::CreateEnum { enum_type } | Op::DropEnum { enum_type } => enum_type.name.clone(),
+        Op::CreateTable { table } | Op::DropTable { table } => table.name.clone(),
+        Op::AddColumn { table, column } | Op::DropColumn { table, column } => {
+            format!("{table}.{}", column.name)
+        }
+        Op::AlterColumn { table, to, .. } => format!("{table}.{}", to.name),
+        Op::CreateIndex { table, index } | Op::DropIndex { table, index } => {
+            format!("{table}.{}", index.name)
+        }
+        Op::CreatePrimaryKey { table, constraint } => qualified(table, constraint.name.as_deref()),
+        Op::CreateUniqueConstraint { table, constraint } => {
+            qualified(table, constraint.name.as_deref())
+        }
+        Op::CreateForeignKey { table, constraint } => qualified(table, constraint.name.as_deref()),
+        Op::CreateCheckConstraint { table, constraint } => {
+            qualified(table, constraint.name.as_deref())
+        }
+        Op::DropConstraint { table, constraint } => qualified(table, constraint.name()),
+    }
+}
+
+fn qualified(table: &str, name: Option<&str>) -> String {
+    match name {
+        Some(name) => format!("{table}.{name}"),
+        None => table.to_string(),
+    }
+}
+
+fn column_details(column: &Column) -> String {
+    let mut parts = vec![
+        column.ty.to_string(),
+        if column.nullable {
+            "nullable".to_string()
+        } else {
+            "not null".to_string()
+        },
+    ];
+    if let Some(default) = &column.default {
+        parts.push(format!("default {default}"));
+    }
+    if column.autoincrement {
+        parts.push("autoincrement".to_string());
+    }
+    parts.join(", ")
+}
+
+fn op_details(op: &Op) -> Option<String> {
+    let details = match op {
+        Op::CreateEnum { enum_type } => enum_type
+            .values
+            .iter()
+            .map(|v| retort_schema::DefaultValue::String(v.clone()).to_sql())
+            .collect::<Vec<_>>()
+            .join(", "),
+        Op::CreateTable { table } => {
+            let names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
+            names.join(", ")
+        }
+        Op::AddColumn { column, .. } => column_details(column),
+        Op::AlterColumn { from, to, .. } => {
+            let mut changes = Vec::new();
+            if from.ty != to.ty {
+                changes.push(format!("{} → {}", from.ty, to.ty));
+            }
+            if from.nullable != to.nullable {
+                changes.push(if to.nullable {
+                    "not null → nullable".to_string()
+                } else {
+                    "nullable → not null".to_string()
+                });
+            }
+            if from.default != to.default {
+                let show = |d: &Option<retort_schema::DefaultValue>| match d {
+                    Some(d) => format!("default {d}"),
+                    None => "no default".to_string(),
+                };
+                changes.push(format!("{} → {}", show(&from.default), show(&to.default)));
+            }
+            if from.autoincrement != to.autoincrement {
+                changes.push(format!(
+                    "autoincrement {} → {}",
+                    from.autoincrement, to.autoincrement
+                ));
+            }
+            if from.comment != to.comment {
+                changes.push("comment".to_string());
+            }
+            changes.join(", ")
+        }
+        Op::CreateIndex { index, .. } => {
+            let parts: Vec<String> = index
+                .parts
+                .iter()
+                .map(|p| {
+                    let target = match &p.target {
+                        retort_schema::IndexTarget::Column(c) => c.clone(),
+                        retort_schema::IndexTarget::Expression(e) => spelling::parenthesize(e),
+                    };
+                    if p.descending {
+                        format!("{target} DESC")
+                    } else {
+                        target
+                    }
+                })
+                .collect();
+            let mut text = String::new();
+            if index.unique {
+                text.push_str("unique ");
+            }
+            text.push_str(&parts.join(", "));
+            if let Some(predicate) = &index.predicate {
+                text.push_str(&format!(" WHERE {predicate}"));
+            }
+            text
+        }
+        Op::CreatePrimaryKey { constraint, .. } => {
+            direct::describe_constraint(&Constraint::PrimaryKey(constraint.clone()))
+        }
+        Op::CreateUniqueConstraint { constraint, .. } => {
+            direct::describe_constraint(&Constraint::Unique(constraint.clone()))
+        }
+        Op::CreateForeignKey { constraint, .. } => {
+            let mut text = direct::describe_constraint(&Constraint::ForeignKey(constraint.clone()));
+            for (label, action) in [
+                ("on delete", constraint.on_delete),
+                ("on update", constraint.on_update),
+            ] {
+                if action != retort_schema::ForeignKeyAction::NoAction {
+                    text.push_str(&format!(
+                        " {label} {}",
+                        action.as_sql().to_ascii_lowercase()
+                    ));
+                }
+            }
+            text
+        }
+        Op::CreateCheckConstraint { constraint, .. } => {
+            direct::describe_constraint(&Constraint::Check(constraint.clone()))
+        }
+        Op::DropConstraint { constraint, .. } => direct::describe_constraint(constraint),
+        Op::DropEnum { .. }
+        | Op::DropTable { .. }
+        | Op::DropColumn { .. }
+        | Op::DropIndex { .. } => {
+            return None;
+        }
+    };
+    Some(details)
+}

@@ -1,0 +1,257 @@
+//! Ops a dialect performs with one or a few statements, no rebuild.
+
+use crate::RenderError;
+use crate::ddl::{self, BuildFor};
+use crate::spelling::{self, quote, quote_list};
+use retort_diff::{Constraint, Op};
+use retort_schema::{Column, Dialect};
+use sea_query as sq;
+
+fn alter_table(table: &str, dialect: Dialect, action: &str) -> String {
+    format!("ALTER TABLE {} {action}", quote(table, dialect))
+}
+
+fn unsupported(op: &Op, dialect: Dialect, what: &str) -> RenderError {
+    RenderError::Unsupported {
+        op: op.name(),
+        dialect,
+        what: what.to_string(),
+    }
+}
+
+/// The statements for `op`.
+pub(crate) fn statements(op: &Op, dialect: Dialect) -> Result<Vec<String>, RenderError> {
+    let out = match op {
+        Op::CreateEnum { enum_type } => {
+            if !dialect.named_enums() {
+                return Err(unsupported(
+                    op,
+                    dialect,
+                    &format!("enum type `{}`", enum_type.name),
+                ));
+            }
+            let values: Vec<String> = enum_type
+                .values
+                .iter()
+                .map(|v| retort_schema::DefaultValue::String(v.clone()).to_sql())
+                .collect();
+            vec![format!(
+                "CREATE TYPE {} AS ENUM ({})",
+                quote(&enum_type.name, dialect),
+                values.join(", ")
+            )]
+        }
+        Op::DropEnum { enum_type } => {
+            if !dialect.named_enums() {
+                return Err(unsupported(
+                    op,
+                    dialect,
+                    &format!("enum type `{}`", enum_type.name),
+                ));
+            }
+            vec![format!("DROP TYPE {}", quote(&enum_type.name, dialect))]
+        }
+        Op::CreateTable { table } => ddl::create_table_with_indexes(table, dialect),
+        Op::DropTable { table } => vec![
+            sq::Table::drop()
+                .table(sq::Alias::new(table.name.as_str()))
+                .build_for(dialect),
+        ],
+        Op::AddColumn { table, column } => {
+            let mut out = vec![
+                sq::Table::alter()
+                    .table(sq::Alias::new(table.as_str()))
+                    .add_column(ddl::column_def(column, dialect))
+                    .build_for(dialect),
+            ];
+            if let (Some(comment), Dialect::Postgres) = (&column.comment, dialect) {
+                out.push(ddl::column_comment_statement(
+                    table,
+                    &column.name,
+                    Some(comment),
+                    dialect,
+                ));
+            }
+            out
+        }
+        Op::DropColumn { table, column } => {
+            if !dialect.drop_column() {
+                return Err(unsupported(op, dialect, "ALTER TABLE … DROP COLUMN"));
+            }
+            vec![
+                sq::Table::alter()
+                    .table(sq::Alias::new(table.as_str()))
+                    .drop_column(sq::Alias::new(column.name.as_str()))
+                    .build_for(dialect),
+            ]
+        }
+        Op::AlterColumn { table, from, to } => {
+            if !dialect.alter_column() {
+                return Err(unsupported(op, dialect, "ALTER TABLE … ALTER COLUMN"));
+            }
+            alter_column(table, from, to, dialect)
+        }
+        Op::CreateIndex { table, index } => {
+            if index.predicate.is_some() && !dialect.partial_index() {
+                return Err(unsupported(
+                    op,
+                    dialect,
+                    &format!("partial index `{}` on `{table}`", index.name),
+                ));
+            }
+            vec![ddl::create_index_statement(table, index, dialect)]
+        }
+        Op::DropIndex { table, index } => {
+            vec![ddl::drop_index_statement(table, &index.name, dialect)]
+        }
+        Op::CreatePrimaryKey { table, constraint } => {
+            let action = format!(
+                "ADD {}PRIMARY KEY ({})",
+                ddl::constraint_prefix(constraint.name.as_deref(), dialect),
+                quote_list(&constraint.columns, dialect)
+            );
+            vec![alter_table(table, dialect, &action)]
+        }
+        Op::CreateUniqueConstraint { table, constraint } => {
+            let action = format!(
+                "ADD {}UNIQUE ({})",
+                ddl::constraint_prefix(constraint.name.as_deref(), dialect),
+                quote_list(&constraint.columns, dialect)
+            );
+            vec![alter_table(table, dialect, &action)]
+        }
+        Op::CreateForeignKey { table, constraint } => {
+            if ddl::builder_writes_foreign_key(constraint, dialect) {
+                vec![ddl::foreign_key_statement(table, constraint).build_for(dialect)]
+            } else {
+                let action = format!("ADD {}", ddl::foreign_key_clause(constraint, dialect));
+                vec![alter_table(table, dialect, &action)]
+            }
+        }
+        Op::CreateCheckConstraint { table, constraint } => {
+            let action = format!(
+                "ADD {}CHECK ({})",
+                ddl::constraint_prefix(constraint.name.as_deref(), dialect),
+                constraint.expression
+            );
+            vec![alter_table(table, dialect, &action)]
+        }
+        Op::DropConstraint { table, constraint } => {
+            vec![drop_constraint(table, constraint, dialect)?]
+        }
+    };
+    Ok(out)
+}
+
+fn alter_column(table: &str, from: &Column, to: &Column, dialect: Dialect) -> Vec<String> {
+    if dialect == Dialect::Mysql {
+        // MODIFY COLUMN restates the whole column; anything left out
+        // (default, NOT NULL, comment) would be lost.
+        return vec![
+            sq::Table::alter()
+                .table(sq::Alias::new(table))
+                .modify_column(ddl::column_def(to, dialect))
+                .build_for(dialect),
+        ];
+    }
+    let column = quote(&to.name, dialect);
+    let mut out = Vec::new();
+    if from.ty != to.ty {
+        let ty = spelling::column_type_lenient(&to.ty, dialect);
+        // USING makes conversions without an implicit cast (text → integer)
+        // work; for the others it is what PostgreSQL does anyway.
+        out.push(alter_table(
+            table,
+            dialect,
+            &format!("ALTER COLUMN {column} TYPE {ty} USING {column}::{ty}"),
+        ));
+    }
+    if from.nullable != to.nullable {
+        let action = if to.nullable {
+            "DROP NOT NULL"
+        } else {
+            "SET NOT NULL"
+        };
+        out.push(alter_table(
+            table,
+            dialect,
+            &format!("ALTER COLUMN {column} {action}"),
+        ));
+    }
+    if from.default != to.default {
+        let action = match &to.default {
+            Some(default) => format!("SET DEFAULT {}", spelling::default_value(default, dialect)),
+            None => "DROP DEFAULT".to_string(),
+        };
+        out.push(alter_table(
+            table,
+            dialect,
+            &format!("ALTER COLUMN {column} {action}"),
+        ));
+    }
+    if from.comment != to.comment && dialect.comments() {
+        out.push(ddl::column_comment_statement(
+            table,
+            &to.name,
+            to.comment.as_deref(),
+            dialect,
+        ));
+    }
+    out
+}
+
+fn drop_constraint(
+    table: &str,
+    constraint: &Constraint,
+    dialect: Dialect,
+) -> Result<String, RenderError> {
+    // MySQL's primary key is always called PRIMARY and dropped without name.
+    if let (Constraint::PrimaryKey(_), Dialect::Mysql) = (constraint, dialect) {
+        return Ok(alter_table(table, dialect, "DROP PRIMARY KEY"));
+    }
+    let Some(name) = constraint.name() else {
+        return Err(RenderError::UnnamedConstraint {
+            table: table.to_string(),
+            constraint: describe_constraint(constraint),
+            dialect,
+        });
+    };
+    let sql = match (constraint, dialect) {
+        (Constraint::ForeignKey(_), Dialect::Mysql) => sq::ForeignKey::drop()
+            .name(name)
+            .table(sq::Alias::new(table))
+            .build_for(dialect),
+        (Constraint::Unique(_), Dialect::Mysql) => alter_table(
+            table,
+            dialect,
+            &format!("DROP INDEX {}", quote(name, dialect)),
+        ),
+        (Constraint::Check(_), Dialect::Mysql) => alter_table(
+            table,
+            dialect,
+            &format!("DROP CHECK {}", quote(name, dialect)),
+        ),
+        _ => alter_table(
+            table,
+            dialect,
+            &format!("DROP CONSTRAINT {}", quote(name, dialect)),
+        ),
+    };
+    Ok(sql)
+}
+
+/// A constraint's kind and definition, without its name (which the
+/// context shows): `unique (email)`, `foreign key (org_id) → orgs (id)`.
+pub(crate) fn describe_constraint(constraint: &Constraint) -> String {
+    match constraint {
+        Constraint::PrimaryKey(c) => format!("primary key ({})", c.columns.join(", ")),
+        Constraint::Unique(c) => format!("unique ({})", c.columns.join(", ")),
+        Constraint::ForeignKey(c) => format!(
+            "foreign key ({}) → {} ({})",
+            c.columns.join(", "),
+            c.referred_table,
+            c.referred_columns.join(", ")
+        ),
+        Constraint::Check(c) => format!("check ({})", c.expression),
+    }
+}

@@ -1,0 +1,8 @@
+//! retort-render's integration tests: one binary, to save link time.
+
+#[path = "retort_render/fixtures.rs"]
+mod fixtures;
+#[path = "retort_render/snapshots.rs"]
+mod snapshots;
+#[path = "retort_render/sqlite_exec.rs"]
+mod sqlite_exec;

@@ -1,0 +1,386 @@
+//! Per-dialect SQL for each op, as insta snapshots in `snapshots/render/`.
+
+use crate::fixtures::*;
+use retort_diff::{Constraint, HazardCode, Op, PlannedOp};
+use retort_render::{RenderError, create_table_sql, render, schema_sql, summary};
+use retort_schema::{
+    CheckConstraint, Column, ColumnType, DefaultValue, Dialect, EnumType, ForeignKey,
+    ForeignKeyAction, PrimaryKey, Schema, UniqueConstraint,
+};
+
+macro_rules! snapshot {
+    ($name:expr, $value:expr) => {
+        insta::with_settings!({
+            snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/../../snapshots/render"),
+            prepend_module_to_snapshot => false,
+        }, {
+            insta::assert_snapshot!($name, $value);
+        })
+    };
+}
+
+/// The script for each dialect, or its error.
+fn all_dialects(ops: &[PlannedOp], from: &Schema) -> String {
+    let mut out = String::new();
+    for dialect in Dialect::ALL {
+        out.push_str(&format!("===== {dialect}\n"));
+        match render(ops, from, dialect) {
+            Ok(script) => out.push_str(&script.to_sql()),
+            Err(err) => out.push_str(&format!("error: {err}\n")),
+        }
+    }
+    out
+}
+
+fn case(name: &str, ops: Vec<PlannedOp>) {
+    snapshot!(name, all_dialects(&ops, &app()));
+}
+
+fn fk_users_orgs(name: Option<&str>) -> ForeignKey {
+    ForeignKey {
+        name: name.map(str::to_string),
+        columns: vec!["org_id".into()],
+        referred_schema: None,
+        referred_table: "orgs".into(),
+        referred_columns: vec!["id".into()],
+        on_delete: ForeignKeyAction::Cascade,
+        on_update: ForeignKeyAction::NoAction,
+    }
+}
+
+#[test]
+fn create_table() {
+    let mut table = app().table("users").unwrap().clone();
+    table.name = "members".into();
+    table.foreign_keys[0].name = Some("fk_members_org".into());
+    table.indexes.push(expression_index());
+    table.columns.push(created_at());
+    case("create_table", vec![planned(Op::CreateTable { table })]);
+}
+
+#[test]
+fn drop_table() {
+    let table = app().table("audit").unwrap().clone();
+    case(
+        "drop_table",
+        vec![with_hazard(
+            Op::DropTable { table },
+            HazardCode::DataLoss,
+            "drops table audit and all its rows",
+        )],
+    );
+}
+
+#[test]
+fn add_column_direct() {
+    case(
+        "add_column_direct",
+        vec![
+            planned(Op::AddColumn {
+                table: "users".into(),
+                column: Column::new("nickname", ColumnType::Varchar { length: Some(30) }),
+            }),
+            planned(Op::AddColumn {
+                table: "users".into(),
+                column: Column::new("score", ColumnType::Integer)
+                    .not_null()
+                    .with_default(DefaultValue::Number("0".into())),
+            }),
+        ],
+    );
+}
+
+#[test]
+fn add_column_not_null_expression_default_rebuilds_on_sqlite() {
+    case(
+        "add_column_rebuild",
+        vec![planned(Op::AddColumn {
+            table: "users".into(),
+            column: created_at(),
+        })],
+    );
+}
+
+#[test]
+fn drop_column() {
+    let column = users_column(&app(), "age");
+    case(
+        "drop_column",
+        vec![with_hazard(
+            Op::DropColumn {
+                table: "users".into(),
+                column,
+            },
+            HazardCode::DataLoss,
+            "drops column users.age",
+        )],
+    );
+}
+
+#[test]
+fn alter_column() {
+    let from = users_column(&app(), "age");
+    let to = Column::new("age", ColumnType::Integer)
+        .not_null()
+        .with_default(DefaultValue::Number("0".into()));
+    case(
+        "alter_column",
+        vec![planned(Op::AlterColumn {
+            table: "users".into(),
+            from,
+            to,
+        })],
+    );
+}
+
+#[test]
+fn consecutive_rebuild_ops_merge_into_one_step() {
+    let schema = app();
+    let ops = vec![
+        with_hazard(
+            Op::DropColumn {
+                table: "users".into(),
+                column: users_column(&schema, "age"),
+            },
+            HazardCode::DataLoss,
+            "drops column users.age",
+        ),
+        with_hazard(
+            Op::AlterColumn {
+                table: "users".into(),
+                from: users_column(&schema, "email"),
+                to: Column::new("email", ColumnType::Varchar { length: Some(200) }),
+            },
+            HazardCode::TableRewrite,
+            "rebuilds table users",
+        ),
+        with_hazard(
+            Op::CreateCheckConstraint {
+                table: "users".into(),
+                constraint: CheckConstraint {
+                    name: Some("ck_email".into()),
+                    expression: "email LIKE '%@%'".into(),
+                },
+            },
+            HazardCode::TableRewrite,
+            "rebuilds table users",
+        ),
+        planned(Op::CreateIndex {
+            table: "users".into(),
+            index: expression_index_without_age(),
+        }),
+    ];
+    let script = render(&ops, &schema, Dialect::Sqlite).unwrap();
+    assert_eq!(script.steps.len(), 2, "one rebuild, then the index");
+    assert_eq!(script.steps[0].hazards.len(), 2, "hazards are a union");
+    snapshot!("merged_rebuild", all_dialects(&ops, &schema));
+}
+
+fn expression_index_without_age() -> retort_schema::Index {
+    let mut index = expression_index();
+    index.parts.truncate(1);
+    index
+}
+
+#[test]
+fn indexes() {
+    case(
+        "indexes",
+        vec![
+            planned(Op::CreateIndex {
+                table: "users".into(),
+                index: expression_index(),
+            }),
+            planned(Op::CreateIndex {
+                table: "users".into(),
+                index: index("ix_users_org_age", &["org_id", "age"]),
+            }),
+            planned(Op::DropIndex {
+                table: "users".into(),
+                index: index("ix_users_name", &["name"]),
+            }),
+        ],
+    );
+}
+
+#[test]
+fn constraints() {
+    case(
+        "constraints",
+        vec![
+            planned(Op::DropConstraint {
+                table: "users".into(),
+                constraint: Constraint::Unique(UniqueConstraint {
+                    name: Some("uq_users_email".into()),
+                    columns: vec!["email".into()],
+                }),
+            }),
+            planned(Op::CreateUniqueConstraint {
+                table: "users".into(),
+                constraint: UniqueConstraint {
+                    name: Some("uq_users_org_name".into()),
+                    columns: vec!["org_id".into(), "name".into()],
+                },
+            }),
+            planned(Op::CreateForeignKey {
+                table: "audit".into(),
+                constraint: ForeignKey {
+                    name: Some("fk_audit_self".into()),
+                    columns: vec!["id".into()],
+                    referred_schema: None,
+                    referred_table: "audit".into(),
+                    referred_columns: vec!["id".into()],
+                    on_delete: ForeignKeyAction::SetNull,
+                    on_update: ForeignKeyAction::Cascade,
+                },
+            }),
+            planned(Op::DropConstraint {
+                table: "users".into(),
+                constraint: Constraint::Check(CheckConstraint {
+                    name: Some("ck_users_name".into()),
+                    expression: "length(name) > 0".into(),
+                }),
+            }),
+        ],
+    );
+}
+
+#[test]
+fn primary_key() {
+    let mut schema = app();
+    schema.table_mut("audit").unwrap().primary_key = None;
+    let ops = vec![planned(Op::CreatePrimaryKey {
+        table: "audit".into(),
+        constraint: PrimaryKey {
+            name: Some("pk_audit".into()),
+            columns: vec!["id".into()],
+        },
+    })];
+    snapshot!("primary_key", all_dialects(&ops, &schema));
+}
+
+#[test]
+fn dropping_an_unnamed_constraint_names_it_on_postgres() {
+    let ops = vec![planned(Op::DropConstraint {
+        table: "users".into(),
+        constraint: Constraint::ForeignKey(fk_users_orgs(None)),
+    })];
+    let err = render(&ops, &app(), Dialect::Postgres).unwrap_err();
+    assert!(matches!(err, RenderError::UnnamedConstraint { .. }));
+    assert_eq!(
+        err.to_string(),
+        "cannot drop the unnamed foreign key (org_id) → orgs (id) of `users` on postgres: name the constraint in the model (CONSTRAINT <name> …) and migrate that first"
+    );
+    // SQLite rebuilds the table, so it needs no name.
+    assert!(render(&ops, &app(), Dialect::Sqlite).is_ok());
+}
+
+#[test]
+fn enums() {
+    let mood = EnumType {
+        schema: None,
+        name: "mood".into(),
+        values: vec!["sad".into(), "it's ok".into()],
+    };
+    case(
+        "enums",
+        vec![
+            planned(Op::CreateEnum {
+                enum_type: mood.clone(),
+            }),
+            planned(Op::AddColumn {
+                table: "users".into(),
+                column: Column::new(
+                    "mood",
+                    ColumnType::Enum {
+                        name: "mood".into(),
+                    },
+                ),
+            }),
+        ],
+    );
+}
+
+#[test]
+fn an_op_that_does_not_fit_the_schema_is_an_error() {
+    let ops = vec![planned(Op::AddColumn {
+        table: "ghosts".into(),
+        column: Column::new("x", ColumnType::Text),
+    })];
+    let err = render(&ops, &app(), Dialect::Sqlite).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "op `add_column` does not fit the schema being migrated; regenerate the revision"
+    );
+    assert!(std::error::Error::source(&err).is_some());
+}
+
+#[test]
+fn whole_schema() {
+    let schema = app();
+    let mut out = String::new();
+    for dialect in Dialect::ALL {
+        out.push_str(&format!("===== {dialect}\n"));
+        for statement in schema_sql(&schema, dialect) {
+            out.push_str(&statement);
+            out.push_str(";\n");
+        }
+    }
+    snapshot!("schema_sql", out);
+}
+
+#[test]
+fn create_table_sql_inlines_sqlite_autoincrement_key() {
+    let table = app().table("orgs").unwrap().clone();
+    assert_eq!(
+        create_table_sql(&table, Dialect::Sqlite),
+        vec![
+            "CREATE TABLE \"orgs\" ( \"id\" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, \"name\" TEXT NOT NULL )"
+        ]
+    );
+}
+
+#[test]
+fn summary_lines() {
+    let schema = app();
+    let ops = vec![
+        planned(Op::AddColumn {
+            table: "users".into(),
+            column: Column::new("nickname", ColumnType::Integer),
+        }),
+        with_hazard(
+            Op::DropTable {
+                table: schema.table("audit").unwrap().clone(),
+            },
+            HazardCode::DataLoss,
+            "drops table audit and all its rows",
+        ),
+        planned(Op::AlterColumn {
+            table: "users".into(),
+            from: users_column(&schema, "age"),
+            to: Column::new("age", ColumnType::Integer).not_null(),
+        }),
+        planned(Op::CreateIndex {
+            table: "users".into(),
+            index: expression_index(),
+        }),
+        planned(Op::CreateForeignKey {
+            table: "users".into(),
+            constraint: fk_users_orgs(Some("fk_users_org")),
+        }),
+        planned(Op::DropConstraint {
+            table: "users".into(),
+            constraint: Constraint::Unique(UniqueConstraint {
+                name: None,
+                columns: vec!["email".into()],
+            }),
+        }),
+    ];
+    let lines = summary(&ops);
+    assert_eq!(lines[0], "+ add_column users.nickname (integer, nullable)");
+    assert_eq!(
+        lines[1],
+        "- drop_table audit  [data_loss: drops table audit and all its rows]"
+    );
+    snapshot!("summary", lines.join("\n"));
+}
