@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use crate::Outcome;
 use crate::args::{
-    AutogenArgs, Cli, Command, DiffArgs, DiffFormat, DialectArg, DowngradeArgs, HistoryArgs,
+    AutogenArgs, Cli, Command, DialectArg, DiffArgs, DiffFormat, DowngradeArgs, HistoryArgs,
     InitArgs, InspectArgs, InspectFormat, MergeArgs, RevisionArgs, ShowArgs, StampArgs,
     UpgradeArgs,
 };
@@ -33,9 +33,7 @@ pub async fn run_in(
     let settings = config::resolve(&cli.global, cwd, env)?;
     match cli.command {
         Command::Init(_) => unreachable_init(),
-        Command::Autogen(args) => {
-            autogen(&settings, &args.message, args.allow_empty, out).await
-        }
+        Command::Autogen(args) => autogen(&settings, &args.message, args.allow_empty, out).await,
         Command::Revision(args) => revision(&settings, &args, out).await,
         Command::Diff(args) => diff(&settings, &args, out).await,
         Command::Check => check(&settings, out).await,
@@ -62,7 +60,12 @@ fn unreachable_init() -> Result<Outcome> {
     bail!("init is handled before settings are resolved")
 }
 
-fn init(args: &InitArgs, cwd: &Path, config: Option<&Path>, out: &mut dyn Write) -> Result<Outcome> {
+fn init(
+    args: &InitArgs,
+    cwd: &Path,
+    config: Option<&Path>,
+    out: &mut dyn Write,
+) -> Result<Outcome> {
     let dialect = match args.dialect {
         DialectArg::Sqlite => Dialect::Sqlite,
         DialectArg::Postgres => Dialect::Postgres,
@@ -144,9 +147,7 @@ async fn introspect(db: &mut Database, settings: &Settings) -> Result<Schema> {
 
 async fn current_revisions(db: &mut Database, settings: &Settings) -> Result<Vec<String>> {
     match db {
-        Database::Sqlite(conn) => {
-            Ok(retort_migrate::current(conn, &settings.version_table).await?)
-        }
+        Database::Sqlite(conn) => Ok(retort_migrate::current(conn, &settings.version_table).await?),
     }
 }
 
@@ -260,14 +261,15 @@ fn write_revision(
         id,
         parents,
         message: message.to_string(),
-        created: chrono::Utc::now()
-            .format("%Y-%m-%dT%H:%M:%SZ")
-            .to_string(),
+        created: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         up,
         down,
         path: PathBuf::new(),
     };
-    Ok(retort_migrate::write_revision(&settings.versions_dir(), &revision)?)
+    Ok(retort_migrate::write_revision(
+        &settings.versions_dir(),
+        &revision,
+    )?)
 }
 
 fn display_path(path: &Path) -> String {
@@ -281,7 +283,11 @@ fn display_path(path: &Path) -> String {
     }
 }
 
-async fn revision(settings: &Settings, args: &RevisionArgs, out: &mut dyn Write) -> Result<Outcome> {
+async fn revision(
+    settings: &Settings,
+    args: &RevisionArgs,
+    out: &mut dyn Write,
+) -> Result<Outcome> {
     if args.autogenerate {
         return autogen(settings, &args.message, args.allow_empty, out).await;
     }
@@ -352,7 +358,10 @@ async fn check(settings: &Settings, out: &mut dyn Write) -> Result<Outcome> {
     for line in retort_render::summary(&drift.plan.ops) {
         writeln!(out, "  {line}")?;
     }
-    writeln!(out, "Run `retort autogen -m \"…\"` to write a revision for it")?;
+    writeln!(
+        out,
+        "Run `retort autogen -m \"…\"` to write a revision for it"
+    )?;
     Ok(Outcome::Drift)
 }
 
@@ -387,7 +396,11 @@ fn parse_steps(number: &str, whole: &str) -> Result<u32> {
 }
 
 /// The revisions named by `--from` (for `--sql`), resolved in the graph.
-fn offline_start(graph: &RevisionGraph, from: Option<&str>, default_heads: bool) -> Result<Vec<String>> {
+fn offline_start(
+    graph: &RevisionGraph,
+    from: Option<&str>,
+    default_heads: bool,
+) -> Result<Vec<String>> {
     match from {
         Some("base") => Ok(Vec::new()),
         Some(spec) => Ok(vec![graph.resolve(spec)?.id.clone()]),
@@ -428,7 +441,11 @@ async fn upgrade(settings: &Settings, args: &UpgradeArgs, out: &mut dyn Write) -
     Ok(Outcome::Success)
 }
 
-async fn downgrade(settings: &Settings, args: &DowngradeArgs, out: &mut dyn Write) -> Result<Outcome> {
+async fn downgrade(
+    settings: &Settings,
+    args: &DowngradeArgs,
+    out: &mut dyn Write,
+) -> Result<Outcome> {
     let graph = load_graph(settings)?;
     let target = parse_downgrade_target(&args.target)?;
     if args.sql {
@@ -529,7 +546,11 @@ async fn history(settings: &Settings, args: &HistoryArgs, out: &mut dyn Write) -
     let graph = load_graph(settings)?;
     let heads: BTreeSet<String> = graph_head_ids(&graph).into_iter().collect();
     for rev in graph.history() {
-        let mark = if heads.contains(&rev.id) { " (head)" } else { "" };
+        let mark = if heads.contains(&rev.id) {
+            " (head)"
+        } else {
+            ""
+        };
         if args.verbose {
             write_revision_details(out, rev, mark)?;
         } else {
@@ -582,7 +603,11 @@ fn show(settings: &Settings, args: &ShowArgs, out: &mut dyn Write) -> Result<Out
         spec => graph.resolve(spec)?,
     };
     let heads: BTreeSet<String> = graph_head_ids(&graph).into_iter().collect();
-    let mark = if heads.contains(&rev.id) { " (head)" } else { "" };
+    let mark = if heads.contains(&rev.id) {
+        " (head)"
+    } else {
+        ""
+    };
     write_revision_details(out, rev, mark)?;
     writeln!(out, "-- up")?;
     write!(out, "{}", ensure_newline(&rev.up))?;
@@ -640,7 +665,11 @@ fn merge(settings: &Settings, args: &MergeArgs, out: &mut dyn Write) -> Result<O
     if parents.len() < 2 {
         bail!(
             "nothing to merge: a merge needs at least two revisions (there {} {} head(s))",
-            if graph.heads().len() == 1 { "is" } else { "are" },
+            if graph.heads().len() == 1 {
+                "is"
+            } else {
+                "are"
+            },
             graph.heads().len()
         );
     }

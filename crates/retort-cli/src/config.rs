@@ -203,11 +203,7 @@ fn absolute_sqlite_url(url: &str, base: &Path) -> String {
 }
 
 /// Replaces `${VAR}` and `${VAR:-default}` in `value` from `lookup`.
-fn interpolate(
-    value: &str,
-    what: &str,
-    lookup: &dyn Fn(&str) -> Option<String>,
-) -> Result<String> {
+fn interpolate(value: &str, what: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String> {
     let mut out = String::with_capacity(value.len());
     let mut rest = value;
     while let Some(start) = rest.find("${") {
@@ -324,8 +320,12 @@ pub fn resolve(
 pub fn init_config(dialect: Dialect) -> String {
     let url = match dialect {
         Dialect::Sqlite => "sqlite://app.db",
-        Dialect::Postgres => "postgres://${PGUSER:-postgres}@${PGHOST:-localhost}/${PGDATABASE:-app}",
-        Dialect::Mysql => "mysql://${MYSQL_USER:-root}@${MYSQL_HOST:-localhost}/${MYSQL_DATABASE:-app}",
+        Dialect::Postgres => {
+            "postgres://${PGUSER:-postgres}@${PGHOST:-localhost}/${PGDATABASE:-app}"
+        }
+        Dialect::Mysql => {
+            "mysql://${MYSQL_USER:-root}@${MYSQL_HOST:-localhost}/${MYSQL_DATABASE:-app}"
+        }
     };
     format!(
         r#"# retort configuration. Values may use ${{VAR}} and ${{VAR:-default}}.
@@ -361,10 +361,7 @@ mod tests {
             "mysql://root@localhost/test?password=***&ssl=true"
         );
         assert_eq!(redact("sqlite://app.db"), "sqlite://app.db");
-        assert_eq!(
-            redact("postgres://u:p%40ss@h/db"),
-            "postgres://u:***@h/db"
-        );
+        assert_eq!(redact("postgres://u:p%40ss@h/db"), "postgres://u:***@h/db");
     }
 
     #[test]
@@ -378,9 +375,18 @@ mod tests {
             absolute_sqlite_url("sqlite:data/app.db?mode=rwc", base),
             "sqlite:///srv/app/data/app.db?mode=rwc"
         );
-        assert_eq!(absolute_sqlite_url("sqlite::memory:", base), "sqlite::memory:");
-        assert_eq!(absolute_sqlite_url("sqlite:///x.db", base), "sqlite:///x.db");
-        assert_eq!(absolute_sqlite_url("postgres://h/db", base), "postgres://h/db");
+        assert_eq!(
+            absolute_sqlite_url("sqlite::memory:", base),
+            "sqlite::memory:"
+        );
+        assert_eq!(
+            absolute_sqlite_url("sqlite:///x.db", base),
+            "sqlite:///x.db"
+        );
+        assert_eq!(
+            absolute_sqlite_url("postgres://h/db", base),
+            "postgres://h/db"
+        );
     }
 
     #[test]

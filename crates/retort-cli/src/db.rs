@@ -55,7 +55,10 @@ async fn open_sqlite(url: &DatabaseUrl, access: Access) -> Result<SqliteConnecti
         .with_context(|| format!("invalid SQLite URL {url}"))?
         .busy_timeout(SQLITE_BUSY_TIMEOUT);
     let in_memory = options.get_filename().as_os_str().is_empty()
-        || options.get_filename().to_string_lossy().contains(":memory:");
+        || options
+            .get_filename()
+            .to_string_lossy()
+            .contains(":memory:");
     let options = match access {
         Access::ReadWrite => options.create_if_missing(true),
         Access::ReadOnly if !in_memory && !options.get_filename().exists() => {

@@ -8,8 +8,8 @@
 //! found (`check`), 2 error.
 
 pub mod args;
-pub mod config;
 mod commands;
+pub mod config;
 mod db;
 
 pub use commands::{run, run_in};

@@ -205,10 +205,11 @@ pub fn sqlite_exec(path: &Path, sql: &str) {
 pub fn sqlite_rows(path: &Path, query: &str) -> Vec<Vec<String>> {
     block_on(async {
         let mut conn = connect(path).await;
-        let sql = format!(
-            "SELECT * FROM ({query})"
-        );
-        let rows = match sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut conn).await {
+        let sql = format!("SELECT * FROM ({query})");
+        let rows = match sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&mut conn)
+            .await
+        {
             Ok(rows) => rows,
             Err(err) => panic!("cannot query {}: {err}\n{query}", path.display()),
         };
@@ -217,10 +218,8 @@ pub fn sqlite_rows(path: &Path, query: &str) -> Vec<Vec<String>> {
             .map(|row| {
                 (0..row.len())
                     .map(|i| {
-                        let text: Option<String> = row
-                            .try_get_unchecked::<Option<String>, _>(i)
-                            .ok()
-                            .flatten();
+                        let text: Option<String> =
+                            row.try_get_unchecked::<Option<String>, _>(i).ok().flatten();
                         text.unwrap_or_else(|| "NULL".to_string())
                     })
                     .collect()

@@ -9,7 +9,16 @@ use std::process::Command;
 fn depends_on(krate: &str, dependency: &str) -> bool {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let output = Command::new(cargo)
-        .args(["tree", "--offline", "-e", "normal", "-p", krate, "-i", dependency])
+        .args([
+            "tree",
+            "--offline",
+            "-e",
+            "normal",
+            "-p",
+            krate,
+            "-i",
+            dependency,
+        ])
         .current_dir(workspace_root())
         .output()
         .expect("run cargo tree");

@@ -181,8 +181,7 @@ fn dump(project: &TempProject) -> Dump {
 /// same values in the columns both dumps have.
 fn assert_rows_kept(before: &Dump, after: &Dump, step: &str) {
     for (table, columns, rows) in before {
-        let Some((_, after_columns, after_rows)) = after.iter().find(|(t, _, _)| t == table)
-        else {
+        let Some((_, after_columns, after_rows)) = after.iter().find(|(t, _, _)| t == table) else {
             continue;
         };
         assert_eq!(

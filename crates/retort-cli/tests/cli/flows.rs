@@ -51,10 +51,16 @@ fn todoapp_flow_autogen_upgrade_hand_written_and_downgrade() {
     let first = project
         .retort(&["autogen", "-m", "create users and todos"])
         .success("first autogen");
-    assert!(first.stdout.contains("create_table users"), "{}", first.stdout);
+    assert!(
+        first.stdout.contains("create_table users"),
+        "{}",
+        first.stdout
+    );
     let rev1 = generated_id(&first);
     project.retort(&["upgrade", "head"]).success("upgrade head");
-    project.retort(&["check"]).success("check after first upgrade");
+    project
+        .retort(&["check"])
+        .success("check after first upgrade");
     project.sqlite_exec(
         "INSERT INTO users (id, email, hashed_password) VALUES (1, 'ann@example.com', 'x');
          INSERT INTO todos (id, title, owner_id) VALUES (1, 'write docs', 1), (2, 'ship', 1);",
@@ -68,8 +74,14 @@ fn todoapp_flow_autogen_upgrade_hand_written_and_downgrade() {
             "    created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,\n    age INTEGER\n",
         ),
     );
-    let drift = project.retort(&["check"]).expect_code(1, "check sees the new column");
-    assert!(drift.stdout.contains("add_column users.age"), "{}", drift.stdout);
+    let drift = project
+        .retort(&["check"])
+        .expect_code(1, "check sees the new column");
+    assert!(
+        drift.stdout.contains("add_column users.age"),
+        "{}",
+        drift.stdout
+    );
     let second = project
         .retort(&["autogen", "-m", "add age column"])
         .success("autogen add age column");
@@ -81,8 +93,14 @@ fn todoapp_flow_autogen_upgrade_hand_written_and_downgrade() {
         .expect("second revision file");
     assert!(file2.to_string_lossy().ends_with("_add_age_column.sql"));
     let text2 = std::fs::read_to_string(&file2).expect("read revision");
-    assert!(text2.contains(&format!("-- retort:parents {rev1}")), "{text2}");
-    assert!(text2.contains("-- retort:message add age column"), "{text2}");
+    assert!(
+        text2.contains(&format!("-- retort:parents {rev1}")),
+        "{text2}"
+    );
+    assert!(
+        text2.contains("-- retort:message add age column"),
+        "{text2}"
+    );
 
     // autogen refuses while the database is behind head
     let refused = project
@@ -127,7 +145,11 @@ fn todoapp_flow_autogen_upgrade_hand_written_and_downgrade() {
         vec![vec!["42".to_string()]]
     );
     let current = project.retort(&["current"]).success("current");
-    assert!(current.stdout.contains(&format!("{rev3} (head)")), "{}", current.stdout);
+    assert!(
+        current.stdout.contains(&format!("{rev3} (head)")),
+        "{}",
+        current.stdout
+    );
     project.retort(&["check"]).success("check at head");
 
     project.retort(&["downgrade", "-1"]).success("downgrade -1");
@@ -135,11 +157,18 @@ fn todoapp_flow_autogen_upgrade_hand_written_and_downgrade() {
         project.sqlite_rows("SELECT age FROM users"),
         vec![vec!["NULL".to_string()]]
     );
-    project.retort(&["downgrade", "-1"]).success("downgrade -1 again");
+    project
+        .retort(&["downgrade", "-1"])
+        .success("downgrade -1 again");
     assert!(!columns(&project, "users").contains(&"age".to_string()));
-    assert_eq!(project.sqlite_rows("SELECT count(*) FROM todos"), vec![vec!["2".to_string()]]);
+    assert_eq!(
+        project.sqlite_rows("SELECT count(*) FROM todos"),
+        vec![vec!["2".to_string()]]
+    );
 
-    project.retort(&["downgrade", "base"]).success("downgrade base");
+    project
+        .retort(&["downgrade", "base"])
+        .success("downgrade base");
     assert!(
         project
             .sqlite_rows("SELECT name FROM sqlite_master WHERE name IN ('users', 'todos')")
@@ -158,10 +187,17 @@ fn todoapp_flow_autogen_upgrade_hand_written_and_downgrade() {
 #[test]
 fn check_and_diff_write_nothing() {
     let project = TempProject::sqlite(binary(), TODO_MODELS);
-    project.retort(&["check"]).expect_code(1, "drift on an empty database");
+    project
+        .retort(&["check"])
+        .expect_code(1, "drift on an empty database");
     project.retort(&["diff"]).success("diff");
-    project.retort(&["diff", "--format", "sql"]).success("diff sql");
-    assert!(!project.db_path().exists(), "check/diff created the database file");
+    project
+        .retort(&["diff", "--format", "sql"])
+        .success("diff sql");
+    assert!(
+        !project.db_path().exists(),
+        "check/diff created the database file"
+    );
     assert!(project.revision_files().is_empty());
 }
 
@@ -173,14 +209,29 @@ fn diff_json_is_deterministic_and_carries_hazards() {
          CREATE TABLE zeta (id INTEGER PRIMARY KEY);
          CREATE TABLE alpha (id INTEGER PRIMARY KEY);",
     );
-    let first = project.retort(&["diff", "--format", "json"]).success("diff json").stdout;
-    let second = project.retort(&["diff", "--format", "json"]).success("diff json").stdout;
+    let first = project
+        .retort(&["diff", "--format", "json"])
+        .success("diff json")
+        .stdout;
+    let second = project
+        .retort(&["diff", "--format", "json"])
+        .success("diff json")
+        .stdout;
     assert_eq!(first, second);
     let json: serde_json::Value = serde_json::from_str(&first).expect("JSON");
     let ops = json["ops"].as_array().expect("ops array");
     let names: Vec<String> = ops
         .iter()
-        .map(|op| format!("{} {}", op["op"].as_str().unwrap_or(""), op["table"].as_str().or_else(|| op["table"]["name"].as_str()).unwrap_or("")))
+        .map(|op| {
+            format!(
+                "{} {}",
+                op["op"].as_str().unwrap_or(""),
+                op["table"]
+                    .as_str()
+                    .or_else(|| op["table"]["name"].as_str())
+                    .unwrap_or("")
+            )
+        })
         .collect();
     assert!(names.contains(&"drop_column keep".to_string()), "{names:?}");
     for op in ops {
@@ -197,9 +248,13 @@ fn diff_json_is_deterministic_and_carries_hazards() {
 #[test]
 fn failing_revision_is_rolled_back_and_named() {
     let project = TempProject::sqlite(binary(), TODO_MODELS);
-    let first = project.retort(&["autogen", "-m", "init"]).success("autogen");
+    let first = project
+        .retort(&["autogen", "-m", "init"])
+        .success("autogen");
     let rev1 = generated_id(&first);
-    let bad = project.retort(&["revision", "-m", "broken"]).success("revision");
+    let bad = project
+        .retort(&["revision", "-m", "broken"])
+        .success("revision");
     let rev2 = generated_id(&bad);
     let file = project
         .revision_files()
@@ -215,7 +270,9 @@ fn failing_revision_is_rolled_back_and_named() {
         ),
     )
     .expect("write");
-    let failed = project.retort(&["upgrade"]).expect_code(2, "failing upgrade");
+    let failed = project
+        .retort(&["upgrade"])
+        .expect_code(2, "failing upgrade");
     assert!(failed.stderr.contains(&rev2), "{}", failed.stderr);
     assert!(failed.stderr.contains("statement 2"), "{}", failed.stderr);
     assert!(failed.stderr.contains("no_such_table"), "{}", failed.stderr);
@@ -233,8 +290,13 @@ fn failing_revision_is_rolled_back_and_named() {
 #[test]
 fn upgrade_sql_prints_without_touching_the_database() {
     let project = TempProject::sqlite(binary(), TODO_MODELS);
-    project.retort(&["autogen", "-m", "init"]).success("autogen");
-    let sql = project.retort(&["upgrade", "--sql"]).success("upgrade --sql").stdout;
+    project
+        .retort(&["autogen", "-m", "init"])
+        .success("autogen");
+    let sql = project
+        .retort(&["upgrade", "--sql"])
+        .success("upgrade --sql")
+        .stdout;
     assert!(sql.contains("CREATE TABLE"), "{sql}");
     assert!(sql.contains("retort_version"), "{sql}");
     assert!(!project.db_path().exists());
@@ -248,8 +310,16 @@ fn upgrade_sql_prints_without_touching_the_database() {
 #[test]
 fn revision_prefixes_stamp_heads_show_and_merge() {
     let project = TempProject::sqlite(binary(), TODO_MODELS);
-    let rev1 = generated_id(&project.retort(&["revision", "-m", "one"]).success("rev one"));
-    let rev2 = generated_id(&project.retort(&["revision", "-m", "two"]).success("rev two"));
+    let rev1 = generated_id(
+        &project
+            .retort(&["revision", "-m", "one"])
+            .success("rev one"),
+    );
+    let rev2 = generated_id(
+        &project
+            .retort(&["revision", "-m", "two"])
+            .success("rev two"),
+    );
     // Branch: a second child of rev1, written by hand.
     let branch = "b".repeat(12);
     project.write(
@@ -260,20 +330,45 @@ fn revision_prefixes_stamp_heads_show_and_merge() {
     );
     let heads = project.retort(&["heads"]).success("heads").stdout;
     assert_eq!(heads.lines().count(), 2, "{heads}");
-    let refused = project.retort(&["upgrade", "head"]).expect_code(2, "head with two heads");
+    let refused = project
+        .retort(&["upgrade", "head"])
+        .expect_code(2, "head with two heads");
     assert!(refused.stderr.contains("merge"), "{}", refused.stderr);
 
-    let shown = project.retort(&["show", &rev2[..6]]).success("show by prefix").stdout;
+    let shown = project
+        .retort(&["show", &rev2[..6]])
+        .success("show by prefix")
+        .stdout;
     assert!(shown.contains(&format!("Revision: {rev2}")), "{shown}");
-    let unknown = project.retort(&["show", "ffffffffffff0"]).expect_code(2, "unknown");
-    assert!(unknown.stderr.contains("ffffffffffff0"), "{}", unknown.stderr);
-    let ambiguous_prefix = if rev1.starts_with('b') || rev2.starts_with('b') { "b" } else { "" };
+    let unknown = project
+        .retort(&["show", "ffffffffffff0"])
+        .expect_code(2, "unknown");
+    assert!(
+        unknown.stderr.contains("ffffffffffff0"),
+        "{}",
+        unknown.stderr
+    );
+    let ambiguous_prefix = if rev1.starts_with('b') || rev2.starts_with('b') {
+        "b"
+    } else {
+        ""
+    };
     if !ambiguous_prefix.is_empty() {
-        let ambiguous = project.retort(&["show", ambiguous_prefix]).expect_code(2, "ambiguous");
-        assert!(ambiguous.stderr.contains("ambiguous"), "{}", ambiguous.stderr);
+        let ambiguous = project
+            .retort(&["show", ambiguous_prefix])
+            .expect_code(2, "ambiguous");
+        assert!(
+            ambiguous.stderr.contains("ambiguous"),
+            "{}",
+            ambiguous.stderr
+        );
     }
 
-    let merged = generated_id(&project.retort(&["merge", "-m", "merge heads"]).success("merge"));
+    let merged = generated_id(
+        &project
+            .retort(&["merge", "-m", "merge heads"])
+            .success("merge"),
+    );
     let heads = project.retort(&["heads"]).success("heads").stdout;
     assert_eq!(heads.trim().lines().collect::<Vec<_>>().len(), 1, "{heads}");
     assert!(heads.contains(&merged), "{heads}");
@@ -281,7 +376,9 @@ fn revision_prefixes_stamp_heads_show_and_merge() {
     project.retort(&["stamp", &rev2]).success("stamp");
     let current = project.retort(&["current"]).success("current").stdout;
     assert!(current.contains(&rev2), "{current}");
-    project.retort(&["upgrade", "heads"]).success("upgrade heads");
+    project
+        .retort(&["upgrade", "heads"])
+        .success("upgrade heads");
     let current = project.retort(&["current"]).success("current").stdout;
     assert!(current.contains(&format!("{merged} (head)")), "{current}");
     project.retort(&["stamp", "base"]).success("stamp base");
@@ -292,9 +389,13 @@ fn revision_prefixes_stamp_heads_show_and_merge() {
 #[test]
 fn autogen_reports_no_changes_and_writes_nothing_when_in_sync() {
     let project = TempProject::sqlite(binary(), TODO_MODELS);
-    project.retort(&["autogen", "-m", "init"]).success("autogen");
+    project
+        .retort(&["autogen", "-m", "init"])
+        .success("autogen");
     project.retort(&["upgrade"]).success("upgrade");
-    let run = project.retort(&["autogen", "-m", "nothing"]).success("autogen in sync");
+    let run = project
+        .retort(&["autogen", "-m", "nothing"])
+        .success("autogen in sync");
     assert!(run.stdout.contains("No changes detected"), "{}", run.stdout);
     assert_eq!(project.revision_files().len(), 1);
     project
@@ -309,7 +410,9 @@ fn malformed_models_name_file_line_and_column_and_write_nothing() {
         binary(),
         "CREATE TABLE ok (id INTEGER PRIMARY KEY);\n\nCREATE TABLE broken (id INTEGER PRIMARY KEY,, name TEXT);\n",
     );
-    let run = project.retort(&["autogen", "-m", "x"]).expect_code(2, "bad models");
+    let run = project
+        .retort(&["autogen", "-m", "x"])
+        .expect_code(2, "bad models");
     assert!(run.stderr.contains("schema.sql:3:"), "{}", run.stderr);
     assert!(project.revision_files().is_empty());
     assert!(!project.db_path().exists());
@@ -319,23 +422,28 @@ fn malformed_models_name_file_line_and_column_and_write_nothing() {
 fn missing_config_unknown_revision_and_unreachable_database_exit_2() {
     let empty = TempProject::empty(binary());
     let run = empty.retort(&["check"]).expect_code(2, "no config");
-    assert!(run.stderr.contains("retort.toml") || run.stderr.contains("retort init"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("retort.toml") || run.stderr.contains("retort init"),
+        "{}",
+        run.stderr
+    );
     let run = empty
         .retort(&["-c", "nope.toml", "history"])
         .expect_code(2, "missing explicit config");
     assert!(run.stderr.contains("nope.toml"), "{}", run.stderr);
 
     let project = TempProject::sqlite(binary(), TODO_MODELS);
-    let run = project.retort(&["upgrade", "abc123"]).expect_code(2, "unknown revision");
+    let run = project
+        .retort(&["upgrade", "abc123"])
+        .expect_code(2, "unknown revision");
     assert!(run.stderr.contains("abc123"), "{}", run.stderr);
 
-    let run = project.retort(&[
-        "-d",
-        "postgres://app:hunter2@127.0.0.1:1/app",
-        "check",
-    ]);
+    let run = project.retort(&["-d", "postgres://app:hunter2@127.0.0.1:1/app", "check"]);
     assert_eq!(run.code, 2, "{run:?}");
-    assert!(!run.stdout.contains("hunter2") && !run.stderr.contains("hunter2"), "{run:?}");
+    assert!(
+        !run.stdout.contains("hunter2") && !run.stderr.contains("hunter2"),
+        "{run:?}"
+    );
     let run = project.retort_with_env(
         &["current"],
         &[("DATABASE_URL", "sqlite:///nonexistent-dir/sub/x.db?mode=rw")],
@@ -346,7 +454,9 @@ fn missing_config_unknown_revision_and_unreachable_database_exit_2() {
 #[test]
 fn database_url_precedence_flag_over_env_over_file() {
     let project = TempProject::sqlite(binary(), TODO_MODELS);
-    project.retort(&["autogen", "-m", "init"]).success("autogen");
+    project
+        .retort(&["autogen", "-m", "init"])
+        .success("autogen");
     project
         .retort_with_env(&["upgrade"], &[("DATABASE_URL", "sqlite://from_env.db")])
         .success("upgrade via env");
@@ -368,7 +478,9 @@ fn config_interpolates_environment_variables() {
         "retort.toml",
         "[database]\nurl = \"sqlite://${APP_DB:-default}.db\"\n[models]\npaths = [\"schema.sql\"]\n",
     );
-    project.retort(&["autogen", "-m", "init"]).success("autogen");
+    project
+        .retort(&["autogen", "-m", "init"])
+        .success("autogen");
     project
         .retort_with_env(&["upgrade"], &[("APP_DB", "interpolated")])
         .success("upgrade");
@@ -386,7 +498,9 @@ fn init_creates_a_working_project_and_refuses_to_overwrite() {
     assert!(project.path().join("migrations/versions").is_dir());
     let again = project.retort(&["init"]).expect_code(2, "init twice");
     assert!(again.stderr.contains("already exists"), "{}", again.stderr);
-    project.retort(&["autogen", "-m", "init"]).success("autogen");
+    project
+        .retort(&["autogen", "-m", "init"])
+        .success("autogen");
     project.retort(&["upgrade"]).success("upgrade");
     project.retort(&["check"]).success("check");
 }
@@ -394,8 +508,14 @@ fn init_creates_a_working_project_and_refuses_to_overwrite() {
 #[test]
 fn concurrent_upgrades_apply_each_revision_once() {
     let project = TempProject::sqlite(binary(), TODO_MODELS);
-    project.retort(&["autogen", "-m", "init"]).success("autogen");
-    let log = generated_id(&project.retort(&["revision", "-m", "log"]).success("revision"));
+    project
+        .retort(&["autogen", "-m", "init"])
+        .success("autogen");
+    let log = generated_id(
+        &project
+            .retort(&["revision", "-m", "log"])
+            .success("revision"),
+    );
     let file = project
         .revision_files()
         .into_iter()

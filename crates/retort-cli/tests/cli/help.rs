@@ -11,8 +11,21 @@ fn help_texts() {
     settings.set_snapshot_path(workspace_root().join("snapshots/cli"));
     settings.set_prepend_module_to_snapshot(false);
     let commands = [
-        "", "init", "autogen", "revision", "diff", "check", "upgrade", "downgrade", "current",
-        "history", "heads", "show", "stamp", "merge", "inspect",
+        "",
+        "init",
+        "autogen",
+        "revision",
+        "diff",
+        "check",
+        "upgrade",
+        "downgrade",
+        "current",
+        "history",
+        "heads",
+        "show",
+        "stamp",
+        "merge",
+        "inspect",
     ];
     for command in commands {
         let mut args: Vec<&str> = Vec::new();
@@ -21,7 +34,11 @@ fn help_texts() {
         }
         args.push("--help");
         let run = project.retort(&args).success("help");
-        let name = if command.is_empty() { "retort" } else { command };
+        let name = if command.is_empty() {
+            "retort"
+        } else {
+            command
+        };
         settings.bind(|| insta::assert_snapshot!(format!("help@{name}"), run.stdout));
     }
 }

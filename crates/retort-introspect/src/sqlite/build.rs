@@ -232,7 +232,11 @@ fn index_from_rows(
     let needs_statement = rows[0].partial || rows.iter().any(|r| from_statement(r));
     let declared = if needs_statement {
         let sql = sql.ok_or_else(|| catalog_error("no CREATE INDEX statement".into()))?;
-        Some(parse_create_index(sql, DIALECT).map_err(|e| catalog_error(e.to_string()))?)
+        Some(
+            parse_create_index(sql, DIALECT)
+                .map_err(|e| catalog_error(e.to_string()))?
+                .1,
+        )
     } else {
         None
     };
