@@ -1,14 +1,48 @@
 //! Compares two schemas and emits ordered, invertible migration ops.
 //!
 //! `diff(&from, &to, &options)` returns a [`Plan`]: the ops that turn `from`
-//! into `to`, in an order that runs (a table before the tables whose foreign
-//! keys reference it; drops in the reverse order), each with its hazards.
-//! This crate does no IO.
+//! (the live database) into `to` (the models), in an order that runs (a
+//! table before the tables whose foreign keys reference it; drops in the
+//! reverse order), each with its hazards. This crate does no IO.
+//!
+//! ```
+//! use retort_diff::{DiffOptions, apply_all, diff, invert, plan};
+//! use retort_schema::{Column, ColumnType, Dialect, Schema, Table};
+//!
+//! let mut users = Table::new("users");
+//! users.columns.push(Column::new("id", ColumnType::Integer).not_null());
+//! let before = Schema { tables: vec![users.clone()], ..Schema::default() }.normalized();
+//! users.columns.push(Column::new("age", ColumnType::Integer));
+//! let after = Schema { tables: vec![users], ..Schema::default() }.normalized();
+//!
+//! let options = DiffOptions { dialect: Dialect::Sqlite };
+//! let upgrade = diff(&before, &after, &options);
+//! assert_eq!(upgrade.ops()[0].name(), "add_column");
+//! assert_eq!(apply_all(&before, &upgrade.ops()).unwrap(), after);
+//! assert!(diff(&after, &after, &options).is_empty());
+//!
+//! let downgrade = plan(invert(&upgrade.ops()), &options);
+//! assert_eq!(downgrade.ops[0].hazards[0].code.as_str(), "data_loss");
+//! ```
+//!
+//! Three stages, one module each: `compare` matches the two schemas by
+//! stated keys and lists the ops (equal schemas give no ops: a false
+//! positive is the worst bug a differ can have, so every equivalence a
+//! catalog introduces is handled there), `order` sorts them along a
+//! dependency graph (its module doc states the rules), and `hazard` flags
+//! what may go wrong. Design decision: ops carry whole definitions (a
+//! dropped table carries the table) so that [`invert`] gives an exact
+//! downgrade, and the downgrade is ordered by construction because every
+//! ordering rule has a mirror rule.
 
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
+mod compare;
 mod hazard;
 mod ops;
+mod order;
 
-pub use hazard::{Hazard, HazardCode};
+pub use hazard::{Hazard, HazardCode, hazards};
 pub use ops::{ApplyError, Constraint, Op, apply_all, invert};
 
 use retort_schema::{Dialect, Schema};
@@ -49,8 +83,27 @@ impl Plan {
     }
 }
 
-/// The plan that turns `from` into `to`.
+/// The plan that turns `from` (the live database) into `to` (the models).
+/// Both must be normalised ([`Schema::normalize`]); then
+/// `apply_all(from, &diff(from, to, o).ops())` equals `to` up to column
+/// order and the equivalences the comparison allows (unnamed vs named
+/// constraints of the same definition, `TRUE` vs `1` on a boolean column,
+/// comments where the dialect has none).
 pub fn diff(from: &Schema, to: &Schema, options: &DiffOptions) -> Plan {
-    let _ = (from, to, options);
-    Plan::default()
+    let ops = compare::compare(from, to, options);
+    plan(order::order(ops, options), options)
+}
+
+/// Attaches hazards to `ops`, keeping their order; e.g. the downgrade
+/// `plan(invert(&upgrade.ops()), &options)`.
+pub fn plan(ops: Vec<Op>, options: &DiffOptions) -> Plan {
+    Plan {
+        ops: ops
+            .into_iter()
+            .map(|op| PlannedOp {
+                hazards: hazards(&op, options),
+                op,
+            })
+            .collect(),
+    }
 }

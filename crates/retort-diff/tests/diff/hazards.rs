@@ -1,0 +1,287 @@
+//! Hazards per op, their JSON, and a snapshot of a representative plan.
+
+use super::support::*;
+use retort_diff::{HazardCode, Op, diff, hazards, invert, plan};
+use retort_schema::{
+    CheckConstraint, Column, ColumnType, DefaultValue, Dialect, Index, PrimaryKey, UniqueConstraint,
+};
+
+fn codes(op: &Op, dialect: Dialect) -> Vec<&'static str> {
+    hazards(op, &options(dialect))
+        .iter()
+        .map(|h| h.code.as_str())
+        .collect()
+}
+
+fn alter(from: ColumnType, to: ColumnType) -> Op {
+    Op::AlterColumn {
+        table: "users".into(),
+        from: Column::new("age", from),
+        to: Column::new("age", to),
+    }
+}
+
+#[test]
+fn dropping_a_table_loses_its_rows_for_good() {
+    let op = Op::DropTable {
+        table: table("legacy", vec![]),
+    };
+    let found = hazards(&op, &options(Dialect::Postgres));
+    assert_eq!(found[0].code, HazardCode::DataLoss);
+    assert_eq!(found[0].message, "drops table legacy and all its rows");
+    assert_eq!(found[1].code, HazardCode::Irreversible);
+    assert_eq!(
+        serde_json::to_string(&found[0]).unwrap(),
+        r#"{"code":"data_loss","message":"drops table legacy and all its rows"}"#
+    );
+}
+
+#[test]
+fn dropping_a_column_loses_data_and_rebuilds_on_sqlite() {
+    let op = Op::DropColumn {
+        table: "users".into(),
+        column: int("age"),
+    };
+    assert_eq!(codes(&op, Dialect::Postgres), ["data_loss", "irreversible"]);
+    assert_eq!(
+        codes(&op, Dialect::Sqlite),
+        ["data_loss", "irreversible", "table_rewrite"]
+    );
+    assert!(
+        hazards(&op, &options(Dialect::Sqlite))[0]
+            .message
+            .contains("users.age")
+    );
+}
+
+#[test]
+fn narrowing_types_lose_data_and_widening_ones_do_not() {
+    use ColumnType::*;
+    let narrowing = [
+        (Varchar { length: Some(50) }, Varchar { length: Some(20) }),
+        (BigInt, Integer),
+        (Integer, SmallInt),
+        (Text, Varchar { length: Some(10) }),
+        (Double, Real),
+        (
+            Decimal {
+                precision: Some(10),
+                scale: Some(2),
+            },
+            Decimal {
+                precision: Some(8),
+                scale: Some(2),
+            },
+        ),
+        (
+            Decimal {
+                precision: Some(10),
+                scale: Some(2),
+            },
+            Decimal {
+                precision: Some(10),
+                scale: Some(1),
+            },
+        ),
+        (Integer, Text),
+        (Text, Integer),
+        (Boolean, Integer),
+        (
+            InlineEnum {
+                values: vec!["a".into(), "b".into()],
+            },
+            InlineEnum {
+                values: vec!["a".into()],
+            },
+        ),
+        (Array(Box::new(BigInt)), Array(Box::new(Integer))),
+    ];
+    for (from, to) in narrowing {
+        assert_eq!(
+            codes(&alter(from.clone(), to.clone()), Dialect::Postgres),
+            ["data_loss"],
+            "{from} -> {to}"
+        );
+    }
+    let widening = [
+        (Varchar { length: Some(20) }, Varchar { length: Some(50) }),
+        (Varchar { length: Some(20) }, Text),
+        (Char { length: Some(2) }, Varchar { length: Some(2) }),
+        (Integer, BigInt),
+        (SmallInt, Integer),
+        (Real, Double),
+        (
+            Decimal {
+                precision: Some(8),
+                scale: Some(2),
+            },
+            Decimal {
+                precision: Some(10),
+                scale: Some(2),
+            },
+        ),
+        (
+            Timestamp {
+                with_time_zone: false,
+            },
+            Timestamp {
+                with_time_zone: true,
+            },
+        ),
+        (Json, Jsonb),
+        (
+            InlineEnum {
+                values: vec!["a".into()],
+            },
+            InlineEnum {
+                values: vec!["a".into(), "b".into()],
+            },
+        ),
+    ];
+    for (from, to) in widening {
+        assert!(
+            codes(&alter(from.clone(), to.clone()), Dialect::Postgres).is_empty(),
+            "{from} -> {to}"
+        );
+    }
+}
+
+#[test]
+fn not_null_fails_on_existing_nulls_and_sqlite_rebuilds() {
+    let op = Op::AlterColumn {
+        table: "users".into(),
+        from: int("age"),
+        to: int("age").not_null(),
+    };
+    let found = hazards(&op, &options(Dialect::Sqlite));
+    assert_eq!(found[0].code, HazardCode::FailsOnExistingRows);
+    assert!(found[0].message.contains("users.age"));
+    assert_eq!(found[1].code, HazardCode::TableRewrite);
+    assert_eq!(codes(&op, Dialect::Mysql), ["fails_on_existing_rows"]);
+}
+
+#[test]
+fn adding_a_not_null_column_without_default_fails_on_existing_rows() {
+    let add = |column: Column| Op::AddColumn {
+        table: "users".into(),
+        column,
+    };
+    assert_eq!(
+        codes(&add(int("age").not_null()), Dialect::Postgres),
+        ["fails_on_existing_rows"]
+    );
+    assert!(codes(&add(int("age")), Dialect::Postgres).is_empty());
+    let defaulted = int("age")
+        .not_null()
+        .with_default(DefaultValue::Number("0".into()));
+    assert!(codes(&add(defaulted), Dialect::Sqlite).is_empty());
+    // SQLite's ADD COLUMN takes constant defaults only.
+    let stamped = Column::new(
+        "at",
+        ColumnType::Timestamp {
+            with_time_zone: false,
+        },
+    )
+    .with_default(DefaultValue::CurrentTimestamp);
+    assert_eq!(
+        codes(&add(stamped.clone()), Dialect::Sqlite),
+        ["table_rewrite"]
+    );
+    assert!(codes(&add(stamped), Dialect::Postgres).is_empty());
+}
+
+#[test]
+fn new_constraints_fail_on_existing_rows_and_rebuild_on_sqlite() {
+    let table = || "users".to_string();
+    let ops = [
+        Op::CreateUniqueConstraint {
+            table: table(),
+            constraint: UniqueConstraint {
+                name: None,
+                columns: vec!["email".into()],
+            },
+        },
+        Op::CreateCheckConstraint {
+            table: table(),
+            constraint: CheckConstraint {
+                name: Some("ck_age".into()),
+                expression: "age > 0".into(),
+            },
+        },
+        Op::CreateForeignKey {
+            table: table(),
+            constraint: fk("team_id", "teams"),
+        },
+        Op::CreatePrimaryKey {
+            table: table(),
+            constraint: PrimaryKey {
+                name: None,
+                columns: vec!["id".into()],
+            },
+        },
+    ];
+    for op in &ops {
+        assert_eq!(codes(op, Dialect::Postgres), ["fails_on_existing_rows"]);
+        assert_eq!(
+            codes(op, Dialect::Sqlite),
+            ["fails_on_existing_rows", "table_rewrite"]
+        );
+        assert_eq!(codes(&op.inverse(), Dialect::Sqlite), ["table_rewrite"]);
+        assert!(codes(&op.inverse(), Dialect::Postgres).is_empty());
+    }
+}
+
+#[test]
+fn indexes_lock_on_postgres_and_unique_ones_may_fail() {
+    let create = |index: Index| Op::CreateIndex {
+        table: "users".into(),
+        index,
+    };
+    assert_eq!(
+        codes(&create(index("ix_age", &["age"], false)), Dialect::Postgres),
+        ["long_lock"]
+    );
+    assert!(codes(&create(index("ix_age", &["age"], false)), Dialect::Sqlite).is_empty());
+    assert!(codes(&create(index("ix_age", &["age"], false)), Dialect::Mysql).is_empty());
+    assert_eq!(
+        codes(
+            &create(index("uq_email", &["email"], true)),
+            Dialect::Sqlite
+        ),
+        ["fails_on_existing_rows"]
+    );
+}
+
+#[test]
+fn representative_plan_json() {
+    let mut users = table(
+        "users",
+        vec![varchar("name", 50), int("age"), int("legacy_id")],
+    );
+    users.foreign_keys.push(fk("legacy_id", "legacy"));
+    let from = schema(vec![table("legacy", vec![]), users]);
+
+    let mut users = table(
+        "users",
+        vec![varchar("name", 20), int("age").not_null(), int("team_id")],
+    );
+    users
+        .indexes
+        .push(index("ix_users_team_id", &["team_id"], false));
+    users.foreign_keys.push(fk("team_id", "teams"));
+    let to = schema(vec![table("teams", vec![varchar("title", 100)]), users]);
+
+    let upgrade = round_trip(&from, &to, Dialect::Sqlite);
+    let downgrade = plan(invert(&upgrade.ops()), &options(Dialect::Sqlite));
+    assert_eq!(
+        diff(&to, &from, &options(Dialect::Sqlite)).ops().len(),
+        downgrade.ops.len()
+    );
+    insta::with_settings!({
+        snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/../../snapshots/diff"),
+        prepend_module_to_snapshot => false,
+    }, {
+        insta::assert_json_snapshot!("representative_plan_sqlite", upgrade);
+        insta::assert_json_snapshot!("representative_downgrade_sqlite", downgrade);
+    });
+}
