@@ -157,7 +157,9 @@ pub enum MigrateError {
     },
 
     /// The version table names a revision the revisions directory does not have.
-    #[error("the database is at revision {id}, which is not in the revisions directory; restore its file or `retort stamp` the database")]
+    #[error(
+        "the database is at revision {id}, which is not in the revisions directory; restore its file or `retort stamp` the database"
+    )]
     UnknownCurrentRevision {
         /// The id from the version table.
         id: String,
@@ -175,55 +177,17 @@ pub enum MigrateError {
     },
 
     /// A statement of a revision failed; the revision was rolled back.
-    #[error(
-        "revision {id} ({message:?}, {}) failed in its {} section at statement {index} of {count} (line {line}): {statement}; \
-         the revision was rolled back, {}; fix the revision and run the command again",
-        path.display(), direction.section(), earlier_note(earlier)
-    )]
-    Statement {
-        /// The revision id.
-        id: String,
-        /// The revision message.
-        message: String,
-        /// The revision file.
-        path: PathBuf,
-        /// Which section ran.
-        direction: Direction,
-        /// 1-based statement number.
-        index: usize,
-        /// How many statements the section has.
-        count: usize,
-        /// The statement's starting line in the revision file.
-        line: usize,
-        /// The statement text, truncated for display.
-        statement: String,
-        /// Revisions this run completed before the failure (they stay applied/reverted).
-        earlier: Vec<String>,
-        /// The database error.
-        #[source]
-        source: sqlx::Error,
-    },
+    #[error(transparent)]
+    Statement(Box<StatementError>),
 
     /// A revision left rows whose foreign keys point nowhere; it was rolled back.
-    #[error(
-        "revision {id} ({message:?}, {}) leaves dangling foreign keys: {}; the revision was rolled back, {}; fix the data or the revision",
-        path.display(), violations.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", "), earlier_note(earlier)
-    )]
-    ForeignKeyViolation {
-        /// The revision id.
-        id: String,
-        /// The revision message.
-        message: String,
-        /// The revision file.
-        path: PathBuf,
-        /// The violations found (at most the first 20).
-        violations: Vec<FkViolation>,
-        /// Revisions this run completed before the failure.
-        earlier: Vec<String>,
-    },
+    #[error(transparent)]
+    ForeignKeyViolation(Box<ForeignKeyError>),
 
     /// `PRAGMA foreign_keys=OFF` did not take effect (the connection is inside a transaction).
-    #[error("could not turn foreign keys off before revision {id}: the connection is probably inside a transaction; run retort on a connection with no open transaction")]
+    #[error(
+        "could not turn foreign keys off before revision {id}: the connection is probably inside a transaction; run retort on a connection with no open transaction"
+    )]
     ForeignKeysStillOn {
         /// The revision about to run.
         id: String,
@@ -242,6 +206,56 @@ pub enum MigrateError {
     /// The version table name is not a plain identifier.
     #[error("invalid version table name `{0}`: use letters, digits and underscores")]
     InvalidVersionTable(String),
+}
+
+/// Details of [`MigrateError::Statement`] (boxed: it is large).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "revision {id} ({message:?}, {}) failed in its {} section at statement {index} of {count} (line {line}): {statement}; \
+     the revision was rolled back, {}; fix the revision and run the command again",
+    path.display(), direction.section(), earlier_note(earlier)
+)]
+pub struct StatementError {
+    /// The revision id.
+    pub id: String,
+    /// The revision message.
+    pub message: String,
+    /// The revision file.
+    pub path: PathBuf,
+    /// Which section ran.
+    pub direction: Direction,
+    /// 1-based statement number.
+    pub index: usize,
+    /// How many statements the section has.
+    pub count: usize,
+    /// The statement's starting line in the revision file.
+    pub line: usize,
+    /// The statement text, truncated for display.
+    pub statement: String,
+    /// Revisions this run completed before the failure (they stay applied/reverted).
+    pub earlier: Vec<String>,
+    /// The database error.
+    #[source]
+    pub source: sqlx::Error,
+}
+
+/// Details of [`MigrateError::ForeignKeyViolation`] (boxed: it is large).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "revision {id} ({message:?}, {}) leaves dangling foreign keys: {}; the revision was rolled back, {}; fix the data or the revision",
+    path.display(), violations.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", "), earlier_note(earlier)
+)]
+pub struct ForeignKeyError {
+    /// The revision id.
+    pub id: String,
+    /// The revision message.
+    pub message: String,
+    /// The revision file.
+    pub path: PathBuf,
+    /// The violations found (at most the first 20).
+    pub violations: Vec<FkViolation>,
+    /// Revisions this run completed before the failure.
+    pub earlier: Vec<String>,
 }
 
 fn earlier_note(earlier: &[String]) -> String {

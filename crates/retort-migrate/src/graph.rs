@@ -84,13 +84,19 @@ impl RevisionGraph {
         let mut paths: Vec<PathBuf> = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(list_err)? {
             let path = entry.map_err(list_err)?.path();
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
             if name.ends_with(".sql") && !name.starts_with('.') && path.is_file() {
                 paths.push(path);
             }
         }
         paths.sort();
-        let revisions = paths.iter().map(|p| read_revision(p)).collect::<Result<Vec<_>, _>>()?;
+        let revisions = paths
+            .iter()
+            .map(|p| read_revision(p))
+            .collect::<Result<Vec<_>, _>>()?;
         Self::from_revisions(revisions)
     }
 
@@ -168,7 +174,10 @@ impl RevisionGraph {
 
     /// Revisions without parents, sorted by id.
     pub fn bases(&self) -> Vec<&Revision> {
-        self.revisions.iter().filter(|r| r.parents.is_empty()).collect()
+        self.revisions
+            .iter()
+            .filter(|r| r.parents.is_empty())
+            .collect()
     }
 
     /// Revisions naming `id` as a parent, sorted by id.
@@ -209,7 +218,10 @@ impl RevisionGraph {
     /// Every revision, children before parents (newest first), ties by id.
     pub fn history(&self) -> Vec<&Revision> {
         let all: BTreeSet<usize> = (0..self.revisions.len()).collect();
-        self.order(&all, false).into_iter().map(|i| &self.revisions[i]).collect()
+        self.order(&all, false)
+            .into_iter()
+            .map(|i| &self.revisions[i])
+            .collect()
     }
 
     /// The strict ancestors of `id`, parents-first order (empty for an unknown id).
@@ -219,7 +231,10 @@ impl RevisionGraph {
         };
         let mut set = self.closure(i, Incoming);
         set.remove(&i);
-        self.order(&set, true).into_iter().map(|i| &self.revisions[i]).collect()
+        self.order(&set, true)
+            .into_iter()
+            .map(|i| &self.revisions[i])
+            .collect()
     }
 
     /// The strict descendants of `id`, parents-first order (empty for an unknown id).
@@ -229,23 +244,38 @@ impl RevisionGraph {
         };
         let mut set = self.closure(i, Outgoing);
         set.remove(&i);
-        self.order(&set, true).into_iter().map(|i| &self.revisions[i]).collect()
+        self.order(&set, true)
+            .into_iter()
+            .map(|i| &self.revisions[i])
+            .collect()
     }
 
     /// Whether `ancestor` is `id` itself or one of its ancestors.
     pub fn is_ancestor_or_self(&self, ancestor: &str, id: &str) -> bool {
         match (self.by_id.get(ancestor), self.by_id.get(id)) {
-            (Some(&a), Some(&i)) => a == i || petgraph::algo::has_path_connecting(&self.graph, NodeIndex::new(a), NodeIndex::new(i), None),
+            (Some(&a), Some(&i)) => {
+                a == i
+                    || petgraph::algo::has_path_connecting(
+                        &self.graph,
+                        NodeIndex::new(a),
+                        NodeIndex::new(i),
+                        None,
+                    )
+            }
             _ => false,
         }
     }
 
     fn children_idx(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
-        self.graph.neighbors_directed(NodeIndex::new(i), Outgoing).map(|n| n.index())
+        self.graph
+            .neighbors_directed(NodeIndex::new(i), Outgoing)
+            .map(|n| n.index())
     }
 
     fn parents_idx(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
-        self.graph.neighbors_directed(NodeIndex::new(i), Incoming).map(|n| n.index())
+        self.graph
+            .neighbors_directed(NodeIndex::new(i), Incoming)
+            .map(|n| n.index())
     }
 
     /// `i` and everything reachable from it in `dir` (Incoming = ancestors).
@@ -269,11 +299,18 @@ impl RevisionGraph {
             if parents_first {
                 self.parents_idx(i).filter(|p| subset.contains(p)).collect()
             } else {
-                self.children_idx(i).filter(|c| subset.contains(c)).collect()
+                self.children_idx(i)
+                    .filter(|c| subset.contains(c))
+                    .collect()
             }
         };
-        let mut pending: BTreeMap<usize, usize> = subset.iter().map(|&i| (i, before(i).len())).collect();
-        let mut ready: BTreeSet<usize> = pending.iter().filter(|&(_, &n)| n == 0).map(|(&i, _)| i).collect();
+        let mut pending: BTreeMap<usize, usize> =
+            subset.iter().map(|&i| (i, before(i).len())).collect();
+        let mut ready: BTreeSet<usize> = pending
+            .iter()
+            .filter(|&(_, &n)| n == 0)
+            .map(|(&i, _)| i)
+            .collect();
         let mut out = Vec::with_capacity(subset.len());
         while let Some(i) = ready.pop_first() {
             out.push(i);
@@ -298,7 +335,10 @@ impl RevisionGraph {
     fn applied(&self, current: &[String]) -> Result<BTreeSet<usize>, MigrateError> {
         let mut set = BTreeSet::new();
         for id in current {
-            let &i = self.by_id.get(id).ok_or_else(|| MigrateError::UnknownCurrentRevision { id: id.clone() })?;
+            let &i = self
+                .by_id
+                .get(id)
+                .ok_or_else(|| MigrateError::UnknownCurrentRevision { id: id.clone() })?;
             set.extend(self.closure(i, Incoming));
         }
         Ok(set)
@@ -342,7 +382,11 @@ pub fn plan_upgrade<'g>(
         }
     };
     let todo: BTreeSet<usize> = wanted.difference(&applied).copied().collect();
-    let mut plan: Vec<&Revision> = graph.order(&todo, true).into_iter().map(|i| &graph.revisions[i]).collect();
+    let mut plan: Vec<&Revision> = graph
+        .order(&todo, true)
+        .into_iter()
+        .map(|i| &graph.revisions[i])
+        .collect();
     if let UpgradeTarget::Relative(n) = *target {
         if n as usize > plan.len() {
             return Err(MigrateError::RelativeOutOfRange {
@@ -379,7 +423,11 @@ pub fn plan_downgrade<'g>(
             below.intersection(&applied).copied().collect()
         }
     };
-    let mut plan: Vec<&Revision> = graph.order(&todo, false).into_iter().map(|i| &graph.revisions[i]).collect();
+    let mut plan: Vec<&Revision> = graph
+        .order(&todo, false)
+        .into_iter()
+        .map(|i| &graph.revisions[i])
+        .collect();
     if let DowngradeTarget::Relative(n) = *target {
         if current.len() > 1 && n > 0 {
             return Err(MigrateError::AmbiguousRelative {
@@ -423,7 +471,10 @@ pub fn rows_after_downgrade(graph: &RevisionGraph, rows: &[String], rev: &Revisi
     let mut out: BTreeSet<String> = remaining.into_iter().collect();
     // A parent that is an ancestor of another returning parent stays covered.
     for p in &back {
-        if !back.iter().any(|q| q != p && graph.is_ancestor_or_self(p, q)) {
+        if !back
+            .iter()
+            .any(|q| q != p && graph.is_ancestor_or_self(p, q))
+        {
             out.insert(p.clone());
         }
     }

@@ -41,18 +41,18 @@ mod runner;
 mod split;
 pub mod sqlite;
 
-pub use error::{Direction, FkViolation, MigrateError};
+pub use error::{Direction, FkViolation, ForeignKeyError, MigrateError, StatementError};
 pub use graph::{
-    DowngradeTarget, RevisionGraph, UpgradeTarget, plan_downgrade, plan_upgrade, rows_after_downgrade,
-    rows_after_upgrade,
+    DowngradeTarget, RevisionGraph, UpgradeTarget, plan_downgrade, plan_upgrade,
+    rows_after_downgrade, rows_after_upgrade,
 };
 pub use revision::{
-    REVISION_ID_LEN, Revision, SLUG_MAX_LEN, is_revision_id, new_revision_id, now_timestamp, parse_revision,
-    read_revision, render_revision, slug, write_revision,
+    REVISION_ID_LEN, Revision, SLUG_MAX_LEN, is_revision_id, new_revision_id, now_timestamp,
+    parse_revision, read_revision, render_revision, slug, write_revision,
 };
 pub use runner::{
-    Backend, DEFAULT_VERSION_TABLE, Event, RunOptions, VersionTable, current, downgrade, offline_downgrade_sql,
-    offline_upgrade_sql, stamp, upgrade,
+    Backend, DEFAULT_VERSION_TABLE, Event, RunOptions, VersionTable, current, downgrade,
+    offline_downgrade_sql, offline_upgrade_sql, stamp, upgrade,
 };
 pub use split::{Statement, split_statements};
 pub use sqlite::sqlite_connect_options;

@@ -222,7 +222,9 @@ pub fn parse_revision(text: &str, path: &Path) -> Result<Revision, MigrateError>
                     if !is_revision_id(value) {
                         return Err(err(
                             line_no,
-                            format!("bad revision id `{value}`: expected 12 lowercase hex characters"),
+                            format!(
+                                "bad revision id `{value}`: expected 12 lowercase hex characters"
+                            ),
                         ));
                     }
                     id = Some((value.to_string(), line_no));
@@ -234,7 +236,9 @@ pub fn parse_revision(text: &str, path: &Path) -> Result<Revision, MigrateError>
                         if !is_revision_id(p) {
                             return Err(err(
                                 line_no,
-                                format!("bad parent id `{p}`: expected 12 lowercase hex characters"),
+                                format!(
+                                    "bad parent id `{p}`: expected 12 lowercase hex characters"
+                                ),
                             ));
                         }
                         if list.iter().any(|q| q == p) {
@@ -255,7 +259,9 @@ pub fn parse_revision(text: &str, path: &Path) -> Result<Revision, MigrateError>
                 "up" | "down" if !value.is_empty() => {
                     return Err(err(
                         line_no,
-                        format!("`{PREFIX}{key}` must be alone on its line; put the SQL on the following lines"),
+                        format!(
+                            "`{PREFIX}{key}` must be alone on its line; put the SQL on the following lines"
+                        ),
                     ));
                 }
                 "up" => {
@@ -287,7 +293,9 @@ pub fn parse_revision(text: &str, path: &Path) -> Result<Revision, MigrateError>
                 other => {
                     return Err(err(
                         line_no,
-                        format!("unknown directive `{PREFIX}{other}`: expected revision, parents, message, created, up or down"),
+                        format!(
+                            "unknown directive `{PREFIX}{other}`: expected revision, parents, message, created, up or down"
+                        ),
                     ));
                 }
             }
@@ -299,7 +307,9 @@ pub fn parse_revision(text: &str, path: &Path) -> Result<Revision, MigrateError>
                 if !(t.is_empty() || t.starts_with("--")) {
                     return Err(err(
                         line_no,
-                        format!("unexpected text before `{PREFIX}up`: only headers and comments may appear here"),
+                        format!(
+                            "unexpected text before `{PREFIX}up`: only headers and comments may appear here"
+                        ),
                     ));
                 }
             }
@@ -316,14 +326,19 @@ pub fn parse_revision(text: &str, path: &Path) -> Result<Revision, MigrateError>
     let up_marker = up_marker.ok_or_else(|| missing("up"))?;
     let down_marker = down_marker.ok_or_else(|| missing("down"))?;
     if parents.contains(&id) {
-        return Err(err(id_line, format!("revision {id} lists itself as a parent")));
+        return Err(err(
+            id_line,
+            format!("revision {id} lists itself as a parent"),
+        ));
     }
     if let Some(stem) = path.file_name().and_then(|n| n.to_str()) {
         let prefix = stem.split('_').next().unwrap_or_default();
         if is_revision_id(prefix) && prefix != id {
             return Err(err(
                 id_line,
-                format!("the file name says revision {prefix} but the header says {id}; rename the file or fix the header"),
+                format!(
+                    "the file name says revision {prefix} but the header says {id}; rename the file or fix the header"
+                ),
             ));
         }
     }
@@ -452,7 +467,12 @@ ALTER TABLE users DROP COLUMN age;
         rev.parents.clear();
         let text = render_revision(&rev);
         assert!(text.contains("\n-- retort:parents\n"), "{text}");
-        assert!(parse_revision(&text, Path::new("x.sql")).unwrap().parents.is_empty());
+        assert!(
+            parse_revision(&text, Path::new("x.sql"))
+                .unwrap()
+                .parents
+                .is_empty()
+        );
 
         rev.parents = vec!["111111111111".into(), "222222222222".into()];
         let text = render_revision(&rev);
@@ -463,11 +483,19 @@ ALTER TABLE users DROP COLUMN age;
 
     #[test]
     fn new_revision_lines_match_the_rendered_text() {
-        let rev = Revision::new(vec![], "two\nlines", "CREATE TABLE a (x);\nCREATE TABLE b (y);", "DROP TABLE b;");
+        let rev = Revision::new(
+            vec![],
+            "two\nlines",
+            "CREATE TABLE a (x);\nCREATE TABLE b (y);",
+            "DROP TABLE b;",
+        );
         assert_eq!(rev.message, "two lines");
         let back = parse_revision(&render_revision(&rev), Path::new("x.sql")).unwrap();
         assert_eq!((back.up_line, back.down_line), (rev.up_line, rev.down_line));
-        assert_eq!((back.up.as_str(), back.down.as_str()), (rev.up.as_str(), rev.down.as_str()));
+        assert_eq!(
+            (back.up.as_str(), back.down.as_str()),
+            (rev.up.as_str(), rev.down.as_str())
+        );
     }
 
     #[test]
@@ -481,13 +509,18 @@ ALTER TABLE users DROP COLUMN age;
     }
 
     fn parse_err(text: &str) -> String {
-        parse_revision(text, Path::new("revs/f.sql")).unwrap_err().to_string()
+        parse_revision(text, Path::new("revs/f.sql"))
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
     fn parse_errors_name_the_file_and_line() {
         let no_id = SAMPLE_TEXT.replace("-- retort:revision a1b2c3d4e5f6\n", "");
-        assert_eq!(parse_err(&no_id), "revs/f.sql:1: missing `-- retort:revision` header");
+        assert_eq!(
+            parse_err(&no_id),
+            "revs/f.sql:1: missing `-- retort:revision` header"
+        );
 
         let bad_id = SAMPLE_TEXT.replace("a1b2c3d4e5f6", "A1B2");
         assert_eq!(
@@ -499,31 +532,56 @@ ALTER TABLE users DROP COLUMN age;
         assert!(parse_err(&bad_parent).starts_with("revs/f.sql:2: bad parent id `xyz`"));
 
         let dup_up = format!("{SAMPLE_TEXT}-- retort:up\nSELECT 1;\n");
-        assert_eq!(parse_err(&dup_up), "revs/f.sql:11: duplicate `-- retort:up` section");
+        assert_eq!(
+            parse_err(&dup_up),
+            "revs/f.sql:11: duplicate `-- retort:up` section"
+        );
 
         let dup_header = SAMPLE_TEXT.replace(
             "-- retort:created",
             "-- retort:message again\n-- retort:created",
         );
-        assert_eq!(parse_err(&dup_header), "revs/f.sql:4: duplicate `-- retort:message` header");
+        assert_eq!(
+            parse_err(&dup_header),
+            "revs/f.sql:4: duplicate `-- retort:message` header"
+        );
 
         let late_header = format!("{SAMPLE_TEXT}-- retort:parents\n");
-        assert!(parse_err(&late_header).starts_with("revs/f.sql:11: `-- retort:parents` must come before"));
+        assert!(
+            parse_err(&late_header)
+                .starts_with("revs/f.sql:11: `-- retort:parents` must come before")
+        );
 
-        let no_down = SAMPLE_TEXT.split("-- retort:down").next().unwrap().to_string();
-        assert_eq!(parse_err(&no_down), "revs/f.sql:1: missing `-- retort:down` header");
+        let no_down = SAMPLE_TEXT
+            .split("-- retort:down")
+            .next()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            parse_err(&no_down),
+            "revs/f.sql:1: missing `-- retort:down` header"
+        );
 
         let stray = SAMPLE_TEXT.replace("\n\n-- retort:up", "\nSELECT 1;\n-- retort:up");
         assert!(parse_err(&stray).starts_with("revs/f.sql:5: unexpected text before"));
 
-        let unknown = SAMPLE_TEXT.replace("-- retort:created", "-- retort:author me\n-- retort:created");
-        assert!(parse_err(&unknown).starts_with("revs/f.sql:4: unknown directive `-- retort:author`"));
+        let unknown = SAMPLE_TEXT.replace(
+            "-- retort:created",
+            "-- retort:author me\n-- retort:created",
+        );
+        assert!(
+            parse_err(&unknown).starts_with("revs/f.sql:4: unknown directive `-- retort:author`")
+        );
     }
 
     #[test]
     fn file_name_must_agree_with_the_header() {
         let e = parse_revision(SAMPLE_TEXT, Path::new("d/0123456789ab_x.sql")).unwrap_err();
-        assert!(e.to_string().contains("the file name says revision 0123456789ab"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("the file name says revision 0123456789ab"),
+            "{e}"
+        );
     }
 
     #[test]

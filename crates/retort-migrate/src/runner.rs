@@ -6,15 +6,15 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use crate::error::{Direction, FkViolation};
+use crate::MigrateError;
+use crate::error::{Direction, FkViolation, ForeignKeyError, StatementError};
 use crate::graph::{
-    DowngradeTarget, RevisionGraph, UpgradeTarget, plan_downgrade, plan_upgrade, rows_after_downgrade,
-    rows_after_upgrade,
+    DowngradeTarget, RevisionGraph, UpgradeTarget, plan_downgrade, plan_upgrade,
+    rows_after_downgrade, rows_after_upgrade,
 };
 use crate::revision::Revision;
 use crate::split::{Statement, split_statements};
 use crate::sqlite::script;
-use crate::MigrateError;
 
 /// The default version table name, like `alembic_version`.
 pub const DEFAULT_VERSION_TABLE: &str = "retort_version";
@@ -124,7 +124,10 @@ pub trait Backend: Send {
 
     /// The version-table rows, sorted; a missing table is "base" (empty).
     /// Must not create or write anything.
-    fn read_versions(&mut self, table: &VersionTable) -> impl Future<Output = Result<Vec<String>, MigrateError>> + Send;
+    fn read_versions(
+        &mut self,
+        table: &VersionTable,
+    ) -> impl Future<Output = Result<Vec<String>, MigrateError>> + Send;
 
     /// Prepares and opens the revision's transaction, taking the write lock,
     /// and creates the version table if missing.
@@ -138,7 +141,9 @@ pub trait Backend: Send {
     fn execute(&mut self, sql: &str) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
 
     /// Checks the database after the statements ran (SQLite: `PRAGMA foreign_key_check`).
-    fn integrity_check(&mut self) -> impl Future<Output = Result<Vec<FkViolation>, MigrateError>> + Send;
+    fn integrity_check(
+        &mut self,
+    ) -> impl Future<Output = Result<Vec<FkViolation>, MigrateError>> + Send;
 
     /// Turns version-table rows `old` into `new`.
     fn write_versions(
@@ -149,14 +154,23 @@ pub trait Backend: Send {
     ) -> impl Future<Output = Result<(), MigrateError>> + Send;
 
     /// Commits the revision's transaction and restores what `begin_step` changed.
-    fn commit_step(&mut self, step: Self::Step) -> impl Future<Output = Result<(), MigrateError>> + Send;
+    fn commit_step(
+        &mut self,
+        step: Self::Step,
+    ) -> impl Future<Output = Result<(), MigrateError>> + Send;
 
     /// Rolls the revision's transaction back and restores what `begin_step` changed.
-    fn rollback_step(&mut self, step: Self::Step) -> impl Future<Output = Result<(), MigrateError>> + Send;
+    fn rollback_step(
+        &mut self,
+        step: Self::Step,
+    ) -> impl Future<Output = Result<(), MigrateError>> + Send;
 }
 
 /// The current version-table rows (sorted; empty = base). Never creates the table.
-pub async fn current<B: Backend>(conn: &mut B, version_table: &VersionTable) -> Result<Vec<String>, MigrateError> {
+pub async fn current<B: Backend>(
+    conn: &mut B,
+    version_table: &VersionTable,
+) -> Result<Vec<String>, MigrateError> {
     conn.read_versions(version_table).await
 }
 
@@ -183,7 +197,16 @@ pub async fn downgrade<B: Backend>(
 ) -> Result<(), MigrateError> {
     let rows = conn.read_versions(&opts.version_table).await?;
     let plan = plan_downgrade(graph, &rows, target)?;
-    run(conn, graph, &plan, Direction::Downgrade, opts, on_event, rows).await
+    run(
+        conn,
+        graph,
+        &plan,
+        Direction::Downgrade,
+        opts,
+        on_event,
+        rows,
+    )
+    .await
 }
 
 /// Sets the version table to `spec` without running any revision SQL.
@@ -357,7 +380,7 @@ async fn run_one<B: Backend>(
     let count = stmts.len();
     for (n, stmt) in stmts.iter().enumerate() {
         if let Err(source) = conn.execute(&stmt.sql).await {
-            return Err(MigrateError::Statement {
+            return Err(MigrateError::Statement(Box::new(StatementError {
                 id: rev.id.clone(),
                 message: rev.message.clone(),
                 path: rev.path.clone(),
@@ -368,18 +391,20 @@ async fn run_one<B: Backend>(
                 statement: excerpt(&stmt.sql),
                 earlier: done.to_vec(),
                 source,
-            });
+            })));
         }
     }
     let violations = conn.integrity_check().await?;
     if !violations.is_empty() {
-        return Err(MigrateError::ForeignKeyViolation {
-            id: rev.id.clone(),
-            message: rev.message.clone(),
-            path: rev.path.clone(),
-            violations,
-            earlier: done.to_vec(),
-        });
+        return Err(MigrateError::ForeignKeyViolation(Box::new(
+            ForeignKeyError {
+                id: rev.id.clone(),
+                message: rev.message.clone(),
+                path: rev.path.clone(),
+                violations,
+                earlier: done.to_vec(),
+            },
+        )));
     }
     conn.write_versions(table, &rows, &new_rows).await?;
     Ok(Outcome::Done)
@@ -416,7 +441,13 @@ fn offline(
     opts: &RunOptions,
 ) -> Result<String, MigrateError> {
     let table = &opts.version_table;
-    let state = |rows: &[String]| if rows.is_empty() { "base".to_string() } else { rows.join(", ") };
+    let state = |rows: &[String]| {
+        if rows.is_empty() {
+            "base".to_string()
+        } else {
+            rows.join(", ")
+        }
+    };
     let mut out = String::new();
     let mut rows = from.to_vec();
     out.push_str(&format!(
@@ -447,7 +478,11 @@ fn offline(
             state(&new_rows),
             rev.message
         ));
-        out.push_str(&format!("{};\n{};\n", script::FOREIGN_KEYS_OFF, script::BEGIN));
+        out.push_str(&format!(
+            "{};\n{};\n",
+            script::FOREIGN_KEYS_OFF,
+            script::BEGIN
+        ));
         for stmt in statements(rev, direction) {
             out.push_str(stmt.sql.trim_end_matches(';').trim_end());
             out.push_str(";\n");
@@ -459,7 +494,11 @@ fn offline(
         for sql in script::version_updates(table, &rows, &new_rows) {
             out.push_str(&format!("{sql};\n"));
         }
-        out.push_str(&format!("{};\n{};\n\n", script::COMMIT, script::FOREIGN_KEYS_ON));
+        out.push_str(&format!(
+            "{};\n{};\n\n",
+            script::COMMIT,
+            script::FOREIGN_KEYS_ON
+        ));
         rows = new_rows;
     }
     Ok(out)
@@ -471,9 +510,18 @@ mod tests {
 
     #[test]
     fn version_table_names_are_validated() {
-        assert_eq!(VersionTable::new("my_versions").unwrap().quoted(), "\"my_versions\"");
+        assert_eq!(
+            VersionTable::new("my_versions").unwrap().quoted(),
+            "\"my_versions\""
+        );
         for bad in ["", "1abc", "a-b", "a\"b", "x y"] {
-            assert!(matches!(VersionTable::new(bad), Err(MigrateError::InvalidVersionTable(_))), "{bad}");
+            assert!(
+                matches!(
+                    VersionTable::new(bad),
+                    Err(MigrateError::InvalidVersionTable(_))
+                ),
+                "{bad}"
+            );
         }
     }
 

@@ -111,7 +111,9 @@ pub fn split_statements(sql: &str) -> Vec<Statement> {
             _ if b.is_ascii_alphabetic() || b == b'_' => {
                 first_token.get_or_insert((i, line));
                 let start = i;
-                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b'$') {
+                while i < bytes.len()
+                    && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b'$')
+                {
                     i += 1;
                 }
                 let word = sql[start..i].to_ascii_uppercase();
@@ -143,7 +145,11 @@ pub fn split_statements(sql: &str) -> Vec<Statement> {
 fn is_create_trigger(words: &[String]) -> bool {
     match words {
         [c, t, ..] if c == "CREATE" && t == "TRIGGER" => true,
-        [c, temp, t, ..] if c == "CREATE" && (temp == "TEMP" || temp == "TEMPORARY") && t == "TRIGGER" => true,
+        [c, temp, t, ..]
+            if c == "CREATE" && (temp == "TEMP" || temp == "TEMPORARY") && t == "TRIGGER" =>
+        {
+            true
+        }
         _ => false,
     }
 }
@@ -152,7 +158,9 @@ fn is_create_trigger(words: &[String]) -> bool {
 /// `$1` parameters and identifiers containing `$` are not tags.
 fn dollar_tag(sql: &str, i: usize) -> Option<usize> {
     let bytes = sql.as_bytes();
-    if i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_' || bytes[i - 1] == b'$') {
+    if i > 0
+        && (bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_' || bytes[i - 1] == b'$')
+    {
         return None;
     }
     let mut j = i + 1;
@@ -169,8 +177,12 @@ mod tests {
     use super::*;
 
     fn check(sql: &str, expect: &[(&str, usize)]) {
-        let got: Vec<(String, usize)> = split_statements(sql).into_iter().map(|s| (s.sql, s.line)).collect();
-        let expect: Vec<(String, usize)> = expect.iter().map(|(s, l)| (s.to_string(), *l)).collect();
+        let got: Vec<(String, usize)> = split_statements(sql)
+            .into_iter()
+            .map(|s| (s.sql, s.line))
+            .collect();
+        let expect: Vec<(String, usize)> =
+            expect.iter().map(|(s, l)| (s.to_string(), *l)).collect();
         assert_eq!(got, expect);
     }
 
@@ -178,7 +190,11 @@ mod tests {
     fn plain_statements_with_lines() {
         check(
             "CREATE TABLE a (x);\n\nINSERT INTO a VALUES (1);\nSELECT 1",
-            &[("CREATE TABLE a (x);", 1), ("INSERT INTO a VALUES (1);", 3), ("SELECT 1", 4)],
+            &[
+                ("CREATE TABLE a (x);", 1),
+                ("INSERT INTO a VALUES (1);", 3),
+                ("SELECT 1", 4),
+            ],
         );
     }
 
@@ -187,7 +203,10 @@ mod tests {
         check(
             "INSERT INTO \"we;ird\" VALUES ('a;b', 'it''s;', `c;d`, [e;f]);\nSELECT 2;",
             &[
-                ("INSERT INTO \"we;ird\" VALUES ('a;b', 'it''s;', `c;d`, [e;f]);", 1),
+                (
+                    "INSERT INTO \"we;ird\" VALUES ('a;b', 'it''s;', `c;d`, [e;f]);",
+                    1,
+                ),
                 ("SELECT 2;", 2),
             ],
         );
@@ -229,6 +248,9 @@ mod tests {
 
     #[test]
     fn begin_end_outside_triggers_are_ordinary_words() {
-        check("BEGIN;\nSELECT 1;\nEND;", &[("BEGIN;", 1), ("SELECT 1;", 2), ("END;", 3)]);
+        check(
+            "BEGIN;\nSELECT 1;\nEND;",
+            &[("BEGIN;", 1), ("SELECT 1;", 2), ("END;", 3)],
+        );
     }
 }

@@ -8,7 +8,12 @@ use sqlx::{ConnectOptions, SqliteConnection};
 
 /// A revision as it would be written to `dir` by `write_revision`.
 fn rev(id: &str, parents: &[&str], message: &str, up: &str, down: &str) -> Revision {
-    let mut r = Revision::new(parents.iter().map(|p| p.to_string()).collect(), message, up, down);
+    let mut r = Revision::new(
+        parents.iter().map(|p| p.to_string()).collect(),
+        message,
+        up,
+        down,
+    );
     r.id = id.to_string();
     r.created = "2026-01-01T00:00:00Z".to_string();
     r
@@ -52,7 +57,11 @@ mod graph {
     }
 
     fn branched(with_merge: bool) -> (tempfile::TempDir, RevisionGraph) {
-        let mut revs = vec![rev(B1, &[], "base", "", ""), rev(B2, &[B1], "left", "", ""), rev(B3, &[B1], "right", "", "")];
+        let mut revs = vec![
+            rev(B1, &[], "base", "", ""),
+            rev(B2, &[B1], "left", "", ""),
+            rev(B3, &[B1], "right", "", ""),
+        ];
         if with_merge {
             revs.push(rev(M, &[B2, B3], "merge", "", ""));
         }
@@ -76,7 +85,10 @@ mod graph {
         let (dir, _g) = linear();
         std::fs::write(dir.path().join("README.md"), "not a revision").unwrap();
         std::fs::write(dir.path().join(".retort-x.tmp"), "junk").unwrap();
-        assert_eq!(RevisionGraph::load(dir.path()).unwrap().revisions().len(), 3);
+        assert_eq!(
+            RevisionGraph::load(dir.path()).unwrap().revisions().len(),
+            3
+        );
     }
 
     #[test]
@@ -87,7 +99,10 @@ mod graph {
         assert!(matches!(err, MigrateError::MultipleHeads { .. }));
         assert!(err.to_string().contains("merge revision"), "{err}");
         assert!(err.to_string().contains("`heads`"), "{err}");
-        assert_eq!(ids(&plan_upgrade(&g, &[], &UpgradeTarget::Heads).unwrap()), [B1, B2, B3]);
+        assert_eq!(
+            ids(&plan_upgrade(&g, &[], &UpgradeTarget::Heads).unwrap()),
+            [B1, B2, B3]
+        );
         // History is deterministic: ties by id.
         assert_eq!(ids(&g.history()), [B2, B3, B1]);
     }
@@ -97,8 +112,14 @@ mod graph {
         let (_d, g) = branched(true);
         assert_eq!(ids(&g.heads()), [M]);
         assert_eq!(ids(&g.history()), [M, B2, B3, B1]);
-        assert_eq!(ids(&plan_upgrade(&g, &strings(&[B2]), &UpgradeTarget::Head).unwrap()), [B3, M]);
-        assert_eq!(ids(&plan_upgrade(&g, &strings(&[B2, B3]), &UpgradeTarget::Relative(1)).unwrap()), [M]);
+        assert_eq!(
+            ids(&plan_upgrade(&g, &strings(&[B2]), &UpgradeTarget::Head).unwrap()),
+            [B3, M]
+        );
+        assert_eq!(
+            ids(&plan_upgrade(&g, &strings(&[B2, B3]), &UpgradeTarget::Relative(1)).unwrap()),
+            [M]
+        );
 
         let m = g.get(M).unwrap();
         assert_eq!(rows_after_upgrade(&g, &strings(&[B2, B3]), m), [M]);
@@ -106,7 +127,12 @@ mod graph {
         let b2 = g.get(B2).unwrap();
         // B1 stays covered by B3, so it does not come back.
         assert_eq!(rows_after_downgrade(&g, &strings(&[B2, B3]), b2), [B3]);
-        assert_eq!(ids(&plan_downgrade(&g, &strings(&[M]), &DowngradeTarget::Revision(B1.into())).unwrap()), [M, B2, B3]);
+        assert_eq!(
+            ids(
+                &plan_downgrade(&g, &strings(&[M]), &DowngradeTarget::Revision(B1.into())).unwrap()
+            ),
+            [M, B2, B3]
+        );
     }
 
     #[test]
@@ -125,8 +151,13 @@ mod graph {
             }
             other => panic!("{other:?}"),
         }
-        assert!(matches!(g.resolve("123"), Err(MigrateError::UnknownRevision { spec }) if spec == "123"));
-        assert!(matches!(g.resolve(""), Err(MigrateError::UnknownRevision { .. })));
+        assert!(
+            matches!(g.resolve("123"), Err(MigrateError::UnknownRevision { spec }) if spec == "123")
+        );
+        assert!(matches!(
+            g.resolve(""),
+            Err(MigrateError::UnknownRevision { .. })
+        ));
     }
 
     #[test]
@@ -141,7 +172,14 @@ mod graph {
         base.path = PathBuf::from("base.sql");
         match RevisionGraph::from_revisions(vec![x, y, z.clone(), base]) {
             Err(MigrateError::Cycle { files }) => {
-                assert_eq!(files, [PathBuf::from("x.sql"), PathBuf::from("y.sql"), PathBuf::from("z.sql")]);
+                assert_eq!(
+                    files,
+                    [
+                        PathBuf::from("x.sql"),
+                        PathBuf::from("y.sql"),
+                        PathBuf::from("z.sql")
+                    ]
+                );
             }
             other => panic!("{other:?}"),
         }
@@ -158,9 +196,16 @@ mod graph {
         assert!(err.to_string().contains("999999999999"), "{err}");
 
         let (dir, _g) = linear();
-        std::fs::write(dir.path().join("aaaaaaaaaaa1_copy.sql"), render_revision(&rev(A1, &[], "copy", "", ""))).unwrap();
+        std::fs::write(
+            dir.path().join("aaaaaaaaaaa1_copy.sql"),
+            render_revision(&rev(A1, &[], "copy", "", "")),
+        )
+        .unwrap();
         let err = RevisionGraph::load(dir.path()).unwrap_err().to_string();
-        assert!(err.contains("aaaaaaaaaaa1_copy.sql") && err.contains("aaaaaaaaaaa1_one.sql"), "{err}");
+        assert!(
+            err.contains("aaaaaaaaaaa1_copy.sql") && err.contains("aaaaaaaaaaa1_one.sql"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -168,20 +213,44 @@ mod graph {
         let (dir, _g) = linear();
         std::fs::write(dir.path().join("broken.sql"), "-- retort:revision nope\n").unwrap();
         let err = RevisionGraph::load(dir.path()).unwrap_err().to_string();
-        assert!(err.contains("broken.sql:1: bad revision id `nope`"), "{err}");
+        assert!(
+            err.contains("broken.sql:1: bad revision id `nope`"),
+            "{err}"
+        );
     }
 
     #[test]
     fn upgrade_plans() {
         let (_d, g) = linear();
-        assert_eq!(ids(&plan_upgrade(&g, &[], &UpgradeTarget::Head).unwrap()), [A1, A2, A3]);
-        assert_eq!(ids(&plan_upgrade(&g, &strings(&[A1]), &UpgradeTarget::Relative(1)).unwrap()), [A2]);
-        assert_eq!(ids(&plan_upgrade(&g, &[], &UpgradeTarget::Revision("aaaaaaaaaaa2".into())).unwrap()), [A1, A2]);
-        assert!(plan_upgrade(&g, &strings(&[A3]), &UpgradeTarget::Head).unwrap().is_empty());
-        assert!(plan_upgrade(&g, &strings(&[A3]), &UpgradeTarget::Revision(A1.into())).unwrap().is_empty());
+        assert_eq!(
+            ids(&plan_upgrade(&g, &[], &UpgradeTarget::Head).unwrap()),
+            [A1, A2, A3]
+        );
+        assert_eq!(
+            ids(&plan_upgrade(&g, &strings(&[A1]), &UpgradeTarget::Relative(1)).unwrap()),
+            [A2]
+        );
+        assert_eq!(
+            ids(&plan_upgrade(&g, &[], &UpgradeTarget::Revision("aaaaaaaaaaa2".into())).unwrap()),
+            [A1, A2]
+        );
+        assert!(
+            plan_upgrade(&g, &strings(&[A3]), &UpgradeTarget::Head)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            plan_upgrade(&g, &strings(&[A3]), &UpgradeTarget::Revision(A1.into()))
+                .unwrap()
+                .is_empty()
+        );
         assert!(matches!(
             plan_upgrade(&g, &strings(&[A2]), &UpgradeTarget::Relative(2)),
-            Err(MigrateError::RelativeOutOfRange { requested: 2, available: 1, .. })
+            Err(MigrateError::RelativeOutOfRange {
+                requested: 2,
+                available: 1,
+                ..
+            })
         ));
         assert!(matches!(
             plan_upgrade(&g, &strings(&["ffffffffffff"]), &UpgradeTarget::Head),
@@ -193,9 +262,18 @@ mod graph {
     fn downgrade_plans() {
         let (_d, g) = linear();
         let at3 = strings(&[A3]);
-        assert_eq!(ids(&plan_downgrade(&g, &at3, &DowngradeTarget::Relative(2)).unwrap()), [A3, A2]);
-        assert_eq!(ids(&plan_downgrade(&g, &at3, &DowngradeTarget::Base).unwrap()), [A3, A2, A1]);
-        assert_eq!(ids(&plan_downgrade(&g, &at3, &DowngradeTarget::Revision(A1.into())).unwrap()), [A3, A2]);
+        assert_eq!(
+            ids(&plan_downgrade(&g, &at3, &DowngradeTarget::Relative(2)).unwrap()),
+            [A3, A2]
+        );
+        assert_eq!(
+            ids(&plan_downgrade(&g, &at3, &DowngradeTarget::Base).unwrap()),
+            [A3, A2, A1]
+        );
+        assert_eq!(
+            ids(&plan_downgrade(&g, &at3, &DowngradeTarget::Revision(A1.into())).unwrap()),
+            [A3, A2]
+        );
         assert!(matches!(
             plan_downgrade(&g, &strings(&[A1]), &DowngradeTarget::Revision(A2.into())),
             Err(MigrateError::NotApplied { .. })
@@ -216,10 +294,16 @@ mod graph {
         assert_eq!(UpgradeTarget::from("head"), UpgradeTarget::Head);
         assert_eq!(UpgradeTarget::from("heads"), UpgradeTarget::Heads);
         assert_eq!(UpgradeTarget::from("+2"), UpgradeTarget::Relative(2));
-        assert_eq!(UpgradeTarget::from("ab12"), UpgradeTarget::Revision("ab12".into()));
+        assert_eq!(
+            UpgradeTarget::from("ab12"),
+            UpgradeTarget::Revision("ab12".into())
+        );
         assert_eq!(DowngradeTarget::from("base"), DowngradeTarget::Base);
         assert_eq!(DowngradeTarget::from("-1"), DowngradeTarget::Relative(1));
-        assert_eq!(DowngradeTarget::from("ab12"), DowngradeTarget::Revision("ab12".into()));
+        assert_eq!(
+            DowngradeTarget::from("ab12"),
+            DowngradeTarget::Revision("ab12".into())
+        );
     }
 }
 
@@ -264,8 +348,20 @@ mod runner {
 
     fn chain() -> (tempfile::TempDir, RevisionGraph) {
         project(&[
-            rev(R1, &[], "create users", "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);", "DROP TABLE users;"),
-            rev(R2, &[R1], "add age", "ALTER TABLE users ADD COLUMN age INTEGER;", "ALTER TABLE users DROP COLUMN age;"),
+            rev(
+                R1,
+                &[],
+                "create users",
+                "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);",
+                "DROP TABLE users;",
+            ),
+            rev(
+                R2,
+                &[R1],
+                "add age",
+                "ALTER TABLE users ADD COLUMN age INTEGER;",
+                "ALTER TABLE users DROP COLUMN age;",
+            ),
             rev(
                 R3,
                 &[R2],
@@ -276,15 +372,37 @@ mod runner {
         ])
     }
 
-    async fn up(conn: &mut SqliteConnection, g: &RevisionGraph, target: &str) -> Result<Vec<Event>, MigrateError> {
+    async fn up(
+        conn: &mut SqliteConnection,
+        g: &RevisionGraph,
+        target: &str,
+    ) -> Result<Vec<Event>, MigrateError> {
         let mut events = Vec::new();
-        upgrade(conn, g, &UpgradeTarget::from(target), &RunOptions::default(), &mut |e| events.push(e)).await?;
+        upgrade(
+            conn,
+            g,
+            &UpgradeTarget::from(target),
+            &RunOptions::default(),
+            &mut |e| events.push(e),
+        )
+        .await?;
         Ok(events)
     }
 
-    async fn down(conn: &mut SqliteConnection, g: &RevisionGraph, target: &str) -> Result<Vec<Event>, MigrateError> {
+    async fn down(
+        conn: &mut SqliteConnection,
+        g: &RevisionGraph,
+        target: &str,
+    ) -> Result<Vec<Event>, MigrateError> {
         let mut events = Vec::new();
-        downgrade(conn, g, &DowngradeTarget::from(target), &RunOptions::default(), &mut |e| events.push(e)).await?;
+        downgrade(
+            conn,
+            g,
+            &DowngradeTarget::from(target),
+            &RunOptions::default(),
+            &mut |e| events.push(e),
+        )
+        .await?;
         Ok(events)
     }
 
@@ -303,20 +421,32 @@ mod runner {
         let mut conn = connect(&db.path().join("app.db")).await;
 
         let events = up(&mut conn, &g, "+1").await.unwrap();
-        assert!(matches!(&events[..], [Event::Applying { id, message }, Event::Applied { id: id2, .. }] if id == R1 && message == "create users" && id2 == R1));
+        assert!(
+            matches!(&events[..], [Event::Applying { id, message }, Event::Applied { id: id2, .. }] if id == R1 && message == "create users" && id2 == R1)
+        );
         assert_eq!(versions(&mut conn).await, [R1]);
         assert_eq!(tables(&mut conn).await, ["retort_version", "users"]);
 
         up(&mut conn, &g, "head").await.unwrap();
         assert_eq!(versions(&mut conn).await, [R3]);
-        assert_eq!(tables(&mut conn).await, ["posts", "retort_version", "users"]);
+        assert_eq!(
+            tables(&mut conn).await,
+            ["posts", "retort_version", "users"]
+        );
         assert_eq!(columns(&mut conn, "users").await, ["id", "name", "age"]);
 
         let events = up(&mut conn, &g, "head").await.unwrap();
-        assert_eq!(events, [Event::AlreadyAtTarget { current: strings(&[R3]) }]);
+        assert_eq!(
+            events,
+            [Event::AlreadyAtTarget {
+                current: strings(&[R3])
+            }]
+        );
 
         let events = down(&mut conn, &g, "-1").await.unwrap();
-        assert!(matches!(&events[..], [Event::Reverting { id, .. }, Event::Reverted { .. }] if id == R3));
+        assert!(
+            matches!(&events[..], [Event::Reverting { id, .. }, Event::Reverted { .. }] if id == R3)
+        );
         assert_eq!(versions(&mut conn).await, [R2]);
         assert_eq!(tables(&mut conn).await, ["retort_version", "users"]);
 
@@ -342,7 +472,10 @@ mod runner {
         ]);
         let db = tempfile::tempdir().unwrap();
         let mut conn = connect(&db.path().join("app.db")).await;
-        assert!(matches!(up(&mut conn, &g, "head").await, Err(MigrateError::MultipleHeads { .. })));
+        assert!(matches!(
+            up(&mut conn, &g, "head").await,
+            Err(MigrateError::MultipleHeads { .. })
+        ));
         assert_eq!(tables(&mut conn).await, Vec::<String>::new());
         up(&mut conn, &g, "heads").await.unwrap();
         assert_eq!(versions(&mut conn).await, [R2, R3]);
@@ -366,15 +499,18 @@ mod runner {
         let db = tempfile::tempdir().unwrap();
         let mut conn = connect(&db.path().join("app.db")).await;
         let err = up(&mut conn, &g, "head").await.unwrap_err();
-        let MigrateError::Statement { ref id, index, count, line, ref statement, ref earlier, ref path, .. } = err else {
+        let MigrateError::Statement(ref failure) = err else {
             panic!("{err:?}");
         };
-        assert_eq!((id.as_str(), index, count), (R2, 2, 3));
+        assert_eq!(
+            (failure.id.as_str(), failure.index, failure.count),
+            (R2, 2, 3)
+        );
         // up section starts on line 7; the bad statement is its second line.
-        assert_eq!(line, 8);
-        assert_eq!(statement, "INSERT INTO missing VALUES (1);");
-        assert_eq!(earlier, &[R1.to_string()]);
-        assert!(path.ends_with("222222222222_broken.sql"));
+        assert_eq!(failure.line, 8);
+        assert_eq!(failure.statement, "INSERT INTO missing VALUES (1);");
+        assert_eq!(failure.earlier, [R1.to_string()]);
+        assert!(failure.path.ends_with("222222222222_broken.sql"));
         let msg = err.to_string();
         assert!(msg.contains("statement 2 of 3 (line 8)"), "{msg}");
         assert!(msg.contains("stay in place (111111111111)"), "{msg}");
@@ -427,19 +563,22 @@ mod runner {
         let db = tempfile::tempdir().unwrap();
         let mut conn = connect(&db.path().join("app.db")).await;
         let err = up(&mut conn, &g, "head").await.unwrap_err();
-        let MigrateError::ForeignKeyViolation { ref id, ref violations, .. } = err else {
+        let MigrateError::ForeignKeyViolation(ref failure) = err else {
             panic!("{err:?}");
         };
-        assert_eq!(id, R2);
+        assert_eq!(failure.id, R2);
         assert_eq!(
-            violations,
-            &[FkViolation {
+            failure.violations,
+            [FkViolation {
                 table: "child".into(),
                 rowid: Some(10),
                 parent: "parent".into()
             }]
         );
-        assert!(err.to_string().contains("child rowid 10 -> parent"), "{err}");
+        assert!(
+            err.to_string().contains("child rowid 10 -> parent"),
+            "{err}"
+        );
         assert_eq!(scalar(&mut conn, "SELECT count(*) FROM parent").await, 2);
         assert_eq!(scalar(&mut conn, "SELECT count(*) FROM child").await, 2);
         assert_eq!(versions(&mut conn).await, [R1]);
@@ -452,7 +591,10 @@ mod runner {
         let mut conn = connect(&db.path().join("app.db")).await;
         sqlx::raw_sql("BEGIN").execute(&mut conn).await.unwrap();
         let err = up(&mut conn, &g, "head").await.unwrap_err();
-        assert!(matches!(err, MigrateError::ForeignKeysStillOn { .. }), "{err:?}");
+        assert!(
+            matches!(err, MigrateError::ForeignKeysStillOn { .. }),
+            "{err:?}"
+        );
         sqlx::raw_sql("ROLLBACK").execute(&mut conn).await.unwrap();
         assert_eq!(tables(&mut conn).await, Vec::<String>::new());
     }
@@ -466,20 +608,40 @@ mod runner {
             version_table: VersionTable::new("my_versions").unwrap(),
         };
         let mut events = Vec::new();
-        stamp(&mut conn, &g, "2222", &opts, &mut |e| events.push(e)).await.unwrap();
-        assert_eq!(events, [Event::Stamped { current: strings(&[R2]) }]);
+        stamp(&mut conn, &g, "2222", &opts, &mut |e| events.push(e))
+            .await
+            .unwrap();
+        assert_eq!(
+            events,
+            [Event::Stamped {
+                current: strings(&[R2])
+            }]
+        );
         assert_eq!(tables(&mut conn).await, ["my_versions"]);
         assert_eq!(current(&mut conn, &opts.version_table).await.unwrap(), [R2]);
         // Upgrading from the stamp runs only what comes after it.
-        upgrade(&mut conn, &g, &UpgradeTarget::Head, &opts, &mut |_| {}).await.unwrap();
+        upgrade(&mut conn, &g, &UpgradeTarget::Head, &opts, &mut |_| {})
+            .await
+            .unwrap();
         assert_eq!(tables(&mut conn).await, ["my_versions", "posts"]);
-        stamp(&mut conn, &g, "base", &opts, &mut |_| {}).await.unwrap();
-        assert_eq!(current(&mut conn, &opts.version_table).await.unwrap(), Vec::<String>::new());
+        stamp(&mut conn, &g, "base", &opts, &mut |_| {})
+            .await
+            .unwrap();
+        assert_eq!(
+            current(&mut conn, &opts.version_table).await.unwrap(),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
     fn concurrent_upgrades_apply_each_revision_once() {
-        let mut revs = vec![rev(R1, &[], "log", "CREATE TABLE log (rev TEXT NOT NULL);\nINSERT INTO log VALUES ('r1');", "")];
+        let mut revs = vec![rev(
+            R1,
+            &[],
+            "log",
+            "CREATE TABLE log (rev TEXT NOT NULL);\nINSERT INTO log VALUES ('r1');",
+            "",
+        )];
         let mut parent = R1.to_string();
         for n in 2..=8 {
             let id = format!("{n:012x}");
@@ -495,14 +657,21 @@ mod runner {
             let handles: Vec<_> = (0..2)
                 .map(|_| {
                     s.spawn(|| {
-                        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                        let rt = tokio::runtime::Builder::new_current_thread()
+                            .enable_all()
+                            .build()
+                            .unwrap();
                         rt.block_on(async {
                             let mut conn = connect(&path).await;
                             barrier.wait();
                             let mut events = Vec::new();
-                            let r = upgrade(&mut conn, &g, &UpgradeTarget::Head, &RunOptions::default(), &mut |e| {
-                                events.push(e)
-                            })
+                            let r = upgrade(
+                                &mut conn,
+                                &g,
+                                &UpgradeTarget::Head,
+                                &RunOptions::default(),
+                                &mut |e| events.push(e),
+                            )
                             .await;
                             (r, events)
                         })
@@ -514,10 +683,16 @@ mod runner {
         let mut applied = 0;
         for (r, events) in &results {
             r.as_ref().unwrap();
-            applied += events.iter().filter(|e| matches!(e, Event::Applied { .. })).count();
+            applied += events
+                .iter()
+                .filter(|e| matches!(e, Event::Applied { .. }))
+                .count();
         }
         assert_eq!(applied, 8, "{results:?}");
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async {
             let mut conn = connect(&path).await;
             let rows = sqlx::query("SELECT rev, count(*) FROM log GROUP BY rev ORDER BY rev")
@@ -534,12 +709,19 @@ mod runner {
     #[tokio::test(flavor = "current_thread")]
     async fn offline_upgrade_script_does_what_the_runner_does() {
         let (_d, g) = chain();
-        let sql = offline_upgrade_sql(&g, &[], &UpgradeTarget::Head, &RunOptions::default()).unwrap();
+        let sql =
+            offline_upgrade_sql(&g, &[], &UpgradeTarget::Head, &RunOptions::default()).unwrap();
         let db = tempfile::tempdir().unwrap();
         let mut conn = connect(&db.path().join("app.db")).await;
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+            .unwrap();
         assert_eq!(versions(&mut conn).await, [R3]);
-        assert_eq!(tables(&mut conn).await, ["posts", "retort_version", "users"]);
+        assert_eq!(
+            tables(&mut conn).await,
+            ["posts", "retort_version", "users"]
+        );
     }
 }
 
@@ -558,7 +740,13 @@ mod offline {
                 "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, updated TEXT);\n\n-- keep names tidy\nCREATE TRIGGER users_touch AFTER UPDATE ON users BEGIN\n  UPDATE users SET updated = 'now; really' WHERE id = new.id;\nEND;",
                 "DROP TRIGGER users_touch;\nDROP TABLE users;",
             ),
-            rev(R2, &[R1], "add age", "ALTER TABLE users ADD COLUMN age INTEGER", "ALTER TABLE users DROP COLUMN age;"),
+            rev(
+                R2,
+                &[R1],
+                "add age",
+                "ALTER TABLE users ADD COLUMN age INTEGER",
+                "ALTER TABLE users DROP COLUMN age;",
+            ),
         ])
     }
 
@@ -574,7 +762,10 @@ mod offline {
     #[test]
     fn offline_upgrade_sql_snapshot() {
         let (_d, g) = graph();
-        snapshot("offline_upgrade", &offline_upgrade_sql(&g, &[], &UpgradeTarget::Head, &RunOptions::default()).unwrap());
+        snapshot(
+            "offline_upgrade",
+            &offline_upgrade_sql(&g, &[], &UpgradeTarget::Head, &RunOptions::default()).unwrap(),
+        );
     }
 
     #[test]
@@ -582,14 +773,26 @@ mod offline {
         let (_d, g) = graph();
         snapshot(
             "offline_downgrade",
-            &offline_downgrade_sql(&g, &strings(&[R2]), &DowngradeTarget::Base, &RunOptions::default()).unwrap(),
+            &offline_downgrade_sql(
+                &g,
+                &strings(&[R2]),
+                &DowngradeTarget::Base,
+                &RunOptions::default(),
+            )
+            .unwrap(),
         );
     }
 
     #[test]
     fn offline_from_an_unknown_revision_is_an_error() {
         let (_d, g) = graph();
-        let err = offline_upgrade_sql(&g, &strings(&["ffffffffffff"]), &UpgradeTarget::Head, &RunOptions::default()).unwrap_err();
+        let err = offline_upgrade_sql(
+            &g,
+            &strings(&["ffffffffffff"]),
+            &UpgradeTarget::Head,
+            &RunOptions::default(),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("ffffffffffff"), "{err}");
     }
 }

@@ -20,9 +20,9 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{AssertSqlSafe, Row};
 
+use crate::MigrateError;
 use crate::error::FkViolation;
 use crate::runner::{Backend, VersionTable};
-use crate::MigrateError;
 
 /// The busy timeout [`sqlite_connect_options`] sets: how long a runner waits
 /// for another one holding the write lock.
@@ -75,10 +75,18 @@ pub mod script {
     pub fn version_updates(table: &VersionTable, old: &[String], new: &[String]) -> Vec<String> {
         let mut out = Vec::new();
         for id in old.iter().filter(|id| !new.contains(id)) {
-            out.push(format!("DELETE FROM {} WHERE version_num = '{}'", table.quoted(), id.replace('\'', "''")));
+            out.push(format!(
+                "DELETE FROM {} WHERE version_num = '{}'",
+                table.quoted(),
+                id.replace('\'', "''")
+            ));
         }
         for id in new.iter().filter(|id| !old.contains(id)) {
-            out.push(format!("INSERT INTO {} (version_num) VALUES ('{}')", table.quoted(), id.replace('\'', "''")));
+            out.push(format!(
+                "INSERT INTO {} (version_num) VALUES ('{}')",
+                table.quoted(),
+                id.replace('\'', "''")
+            ));
         }
         out
     }
@@ -91,7 +99,10 @@ pub struct SqliteStep {
 }
 
 async fn exec(conn: &mut SqliteConnection, sql: &str) -> Result<(), sqlx::Error> {
-    sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut *conn).await.map(|_| ())
+    sqlx::raw_sql(AssertSqlSafe(sql))
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
 }
 
 fn db_err(action: impl Into<String>) -> impl FnOnce(sqlx::Error) -> MigrateError {
@@ -113,33 +124,51 @@ impl Backend for SqliteConnection {
     async fn read_versions(&mut self, table: &VersionTable) -> Result<Vec<String>, MigrateError> {
         // Look before reading: a missing table means "base", and reading the
         // current version must never create anything.
-        let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1")
-            .bind(table.name())
-            .fetch_optional(&mut *self)
-            .await
-            .map_err(db_err("looking for the version table"))?;
+        let exists: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1")
+                .bind(table.name())
+                .fetch_optional(&mut *self)
+                .await
+                .map_err(db_err("looking for the version table"))?;
         if exists.is_none() {
             return Ok(Vec::new());
         }
-        let sql = format!("SELECT version_num FROM {} ORDER BY version_num", table.quoted());
+        let sql = format!(
+            "SELECT version_num FROM {} ORDER BY version_num",
+            table.quoted()
+        );
         let rows = sqlx::raw_sql(AssertSqlSafe(sql))
             .fetch_all(&mut *self)
             .await
-            .map_err(db_err(format!("reading the version table {}", table.name())))?;
+            .map_err(db_err(format!(
+                "reading the version table {}",
+                table.name()
+            )))?;
         rows.iter()
             .map(|r| r.try_get::<String, _>(0))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(db_err(format!("reading the version table {}", table.name())))
+            .map_err(db_err(format!(
+                "reading the version table {}",
+                table.name()
+            )))
     }
 
-    async fn begin_step(&mut self, table: &VersionTable, rev_id: &str) -> Result<SqliteStep, MigrateError> {
+    async fn begin_step(
+        &mut self,
+        table: &VersionTable,
+        rev_id: &str,
+    ) -> Result<SqliteStep, MigrateError> {
         let foreign_keys_were_on = read_foreign_keys(self).await?;
-        let step = SqliteStep { foreign_keys_were_on };
+        let step = SqliteStep {
+            foreign_keys_were_on,
+        };
         exec(self, script::FOREIGN_KEYS_OFF)
             .await
             .map_err(db_err("turning foreign keys off"))?;
         if read_foreign_keys(self).await? {
-            return Err(MigrateError::ForeignKeysStillOn { id: rev_id.to_string() });
+            return Err(MigrateError::ForeignKeysStillOn {
+                id: rev_id.to_string(),
+            });
         }
         if let Err(source) = exec(self, script::BEGIN).await {
             restore(self, &step).await;
@@ -182,11 +211,17 @@ impl Backend for SqliteConnection {
         Ok(out)
     }
 
-    async fn write_versions(&mut self, table: &VersionTable, old: &[String], new: &[String]) -> Result<(), MigrateError> {
+    async fn write_versions(
+        &mut self,
+        table: &VersionTable,
+        old: &[String],
+        new: &[String],
+    ) -> Result<(), MigrateError> {
         for sql in script::version_updates(table, old, new) {
-            exec(self, &sql)
-                .await
-                .map_err(db_err(format!("updating the version table {}", table.name())))?;
+            exec(self, &sql).await.map_err(db_err(format!(
+                "updating the version table {}",
+                table.name()
+            )))?;
         }
         Ok(())
     }
