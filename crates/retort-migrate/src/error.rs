@@ -211,7 +211,7 @@ pub enum MigrateError {
 /// Details of [`MigrateError::Statement`] (boxed: it is large).
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "revision {id} ({message:?}, {}) failed in its {} section at statement {index} of {count} (line {line}): {statement}; \
+    "revision {id} ({message:?}, {}) failed in its {} section at statement {index} of {count} (line {line}): `{statement}`; \
      the revision was rolled back, {}; fix the revision and run the command again",
     path.display(), direction.section(), earlier_note(earlier)
 )]

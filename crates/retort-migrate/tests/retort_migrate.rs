@@ -33,6 +33,17 @@ fn ids(revs: &[&Revision]) -> Vec<String> {
     revs.iter().map(|r| r.id.clone()).collect()
 }
 
+/// The error and its causes, one per line, as the CLI prints them.
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut out = format!("error: {err}");
+    let mut cause = err.source();
+    while let Some(c) = cause {
+        out.push_str(&format!("\n  caused by: {c}"));
+        cause = c.source();
+    }
+    out
+}
+
 fn strings(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
 }
@@ -514,6 +525,13 @@ mod runner {
         let msg = err.to_string();
         assert!(msg.contains("statement 2 of 3 (line 8)"), "{msg}");
         assert!(msg.contains("stay in place (111111111111)"), "{msg}");
+        insta::with_settings!({
+            snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/../../snapshots/migrate"),
+            prepend_module_to_snapshot => false,
+            filters => vec![(r"[^ ,(]*[/\\](\w+\.sql)", "[DIR]/$1")],
+        }, {
+            insta::assert_snapshot!("statement_error", error_chain(&err));
+        });
         let source = std::error::Error::source(&err).unwrap().to_string();
         assert!(source.contains("no such table: missing"), "{source}");
         // Nothing of R2 remains, R1 stays applied, and foreign keys are back on.
