@@ -1,1 +1,58 @@
-//! placeholder
+//! Revision files, the revision graph, the version table and the runner.
+//!
+//! - [`Revision`] is one `<id>_<slug>.sql` file ([`parse_revision`],
+//!   [`render_revision`], [`write_revision`]); its format is a public contract.
+//! - [`RevisionGraph`] loads a directory, validates it (unique ids, known
+//!   parents, no cycles) and answers heads/bases/history/prefix resolution.
+//! - [`plan_upgrade`] / [`plan_downgrade`] turn a target into an ordered list
+//!   of revisions; [`upgrade`] / [`downgrade`] / [`stamp`] run them through a
+//!   [`Backend`] (SQLite now), and [`offline_upgrade_sql`] prints the same
+//!   steps as a script.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), retort_migrate::MigrateError> {
+//! use sqlx::ConnectOptions;
+//! use retort_migrate::*;
+//! let graph = RevisionGraph::load(std::path::Path::new("migrations"))?;
+//! let mut conn = sqlite_connect_options("sqlite:app.db")?
+//!     .connect()
+//!     .await
+//!     .map_err(|source| MigrateError::Database { action: "connecting".into(), source })?;
+//! upgrade(&mut conn, &graph, &UpgradeTarget::Head, &RunOptions::default(), &mut |e| {
+//!     let _ = e; // the CLI prints these
+//! })
+//! .await
+//! # }
+//! ```
+//!
+//! Key design decision: like sqlx's migrator there is ONE runner loop, and
+//! each revision runs with its version-table update in one transaction that
+//! also re-reads the version table under the write lock. A failure therefore
+//! leaves the schema and the version table exactly as before that revision,
+//! and concurrent runners on one database never apply a revision twice. The
+//! version table holds one row per current head (like `alembic_version`), so
+//! branches and merges need no extra bookkeeping.
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
+mod error;
+mod graph;
+mod revision;
+mod runner;
+mod split;
+pub mod sqlite;
+
+pub use error::{Direction, FkViolation, ForeignKeyError, MigrateError, StatementError};
+pub use graph::{
+    DowngradeTarget, RevisionGraph, UpgradeTarget, plan_downgrade, plan_upgrade,
+    rows_after_downgrade, rows_after_upgrade,
+};
+pub use revision::{
+    REVISION_ID_LEN, Revision, SLUG_MAX_LEN, is_revision_id, new_revision_id, now_timestamp,
+    parse_revision, read_revision, render_revision, slug, write_revision,
+};
+pub use runner::{
+    Backend, DEFAULT_VERSION_TABLE, Event, RunOptions, VersionTable, current, downgrade,
+    offline_downgrade_sql, offline_upgrade_sql, stamp, upgrade,
+};
+pub use split::{Statement, split_statements};
+pub use sqlite::sqlite_connect_options;

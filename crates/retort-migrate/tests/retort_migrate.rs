@@ -1,0 +1,816 @@
+//! Integration tests for retort-migrate: the graph, planning, and the SQLite
+//! runner on real database files.
+
+use std::path::{Path, PathBuf};
+
+use retort_migrate::*;
+use sqlx::{ConnectOptions, SqliteConnection};
+
+/// A revision as it would be written to `dir` by `write_revision`.
+fn rev(id: &str, parents: &[&str], message: &str, up: &str, down: &str) -> Revision {
+    let mut r = Revision::new(
+        parents.iter().map(|p| p.to_string()).collect(),
+        message,
+        up,
+        down,
+    );
+    r.id = id.to_string();
+    r.created = "2026-01-01T00:00:00Z".to_string();
+    r
+}
+
+/// Writes revisions into a fresh directory and loads the graph from it.
+fn project(revs: &[Revision]) -> (tempfile::TempDir, RevisionGraph) {
+    let dir = tempfile::tempdir().unwrap();
+    for r in revs {
+        write_revision(dir.path(), r).unwrap();
+    }
+    let graph = RevisionGraph::load(dir.path()).unwrap();
+    (dir, graph)
+}
+
+fn ids(revs: &[&Revision]) -> Vec<String> {
+    revs.iter().map(|r| r.id.clone()).collect()
+}
+
+/// The error and its causes, one per line, as the CLI prints them.
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut out = format!("error: {err}");
+    let mut cause = err.source();
+    while let Some(c) = cause {
+        out.push_str(&format!("\n  caused by: {c}"));
+        cause = c.source();
+    }
+    out
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+mod graph {
+    use super::*;
+
+    const A1: &str = "aaaaaaaaaaa1";
+    const A2: &str = "aaaaaaaaaaa2";
+    const A3: &str = "aaaaaaaaaaa3";
+    const B1: &str = "bbbbbbbbbbb1";
+    const B2: &str = "bbbbbbbbbbb2";
+    const B3: &str = "bbbbbbbbbbb3";
+    const M: &str = "cccccccccccc";
+
+    fn linear() -> (tempfile::TempDir, RevisionGraph) {
+        project(&[
+            rev(A1, &[], "one", "SELECT 1;", ""),
+            rev(A2, &[A1], "two", "SELECT 2;", ""),
+            rev(A3, &[A2], "three", "SELECT 3;", ""),
+        ])
+    }
+
+    fn branched(with_merge: bool) -> (tempfile::TempDir, RevisionGraph) {
+        let mut revs = vec![
+            rev(B1, &[], "base", "", ""),
+            rev(B2, &[B1], "left", "", ""),
+            rev(B3, &[B1], "right", "", ""),
+        ];
+        if with_merge {
+            revs.push(rev(M, &[B2, B3], "merge", "", ""));
+        }
+        project(&revs)
+    }
+
+    #[test]
+    fn linear_graph_heads_bases_history() {
+        let (_d, g) = linear();
+        assert_eq!(ids(&g.heads()), [A3]);
+        assert_eq!(ids(&g.bases()), [A1]);
+        assert_eq!(ids(&g.history()), [A3, A2, A1]);
+        assert_eq!(ids(&g.ancestors(A3)), [A1, A2]);
+        assert_eq!(ids(&g.descendants(A1)), [A2, A3]);
+        assert_eq!(ids(&g.children(A1)), [A2]);
+        assert!(g.get(A2).unwrap().path.ends_with("aaaaaaaaaaa2_two.sql"));
+    }
+
+    #[test]
+    fn load_ignores_other_files() {
+        let (dir, _g) = linear();
+        std::fs::write(dir.path().join("README.md"), "not a revision").unwrap();
+        std::fs::write(dir.path().join(".retort-x.tmp"), "junk").unwrap();
+        assert_eq!(
+            RevisionGraph::load(dir.path()).unwrap().revisions().len(),
+            3
+        );
+    }
+
+    #[test]
+    fn branches_give_two_heads_and_head_is_an_error() {
+        let (_d, g) = branched(false);
+        assert_eq!(ids(&g.heads()), [B2, B3]);
+        let err = plan_upgrade(&g, &[], &UpgradeTarget::Head).unwrap_err();
+        assert!(matches!(err, MigrateError::MultipleHeads { .. }));
+        assert!(err.to_string().contains("merge revision"), "{err}");
+        assert!(err.to_string().contains("`heads`"), "{err}");
+        assert_eq!(
+            ids(&plan_upgrade(&g, &[], &UpgradeTarget::Heads).unwrap()),
+            [B1, B2, B3]
+        );
+        // History is deterministic: ties by id.
+        assert_eq!(ids(&g.history()), [B2, B3, B1]);
+    }
+
+    #[test]
+    fn merge_revision_joins_heads() {
+        let (_d, g) = branched(true);
+        assert_eq!(ids(&g.heads()), [M]);
+        assert_eq!(ids(&g.history()), [M, B2, B3, B1]);
+        assert_eq!(
+            ids(&plan_upgrade(&g, &strings(&[B2]), &UpgradeTarget::Head).unwrap()),
+            [B3, M]
+        );
+        assert_eq!(
+            ids(&plan_upgrade(&g, &strings(&[B2, B3]), &UpgradeTarget::Relative(1)).unwrap()),
+            [M]
+        );
+
+        let m = g.get(M).unwrap();
+        assert_eq!(rows_after_upgrade(&g, &strings(&[B2, B3]), m), [M]);
+        assert_eq!(rows_after_downgrade(&g, &strings(&[M]), m), [B2, B3]);
+        let b2 = g.get(B2).unwrap();
+        // B1 stays covered by B3, so it does not come back.
+        assert_eq!(rows_after_downgrade(&g, &strings(&[B2, B3]), b2), [B3]);
+        assert_eq!(
+            ids(
+                &plan_downgrade(&g, &strings(&[M]), &DowngradeTarget::Revision(B1.into())).unwrap()
+            ),
+            [M, B2, B3]
+        );
+    }
+
+    #[test]
+    fn prefix_resolution() {
+        let (_d, g) = project(&[
+            rev("abc000000001", &[], "x", "", ""),
+            rev("abc000000002", &["abc000000001"], "y", "", ""),
+            rev("def000000001", &["abc000000002"], "z", "", ""),
+        ]);
+        assert_eq!(g.resolve("def").unwrap().id, "def000000001");
+        assert_eq!(g.resolve("abc000000001").unwrap().id, "abc000000001");
+        match g.resolve("abc") {
+            Err(MigrateError::AmbiguousRevision { spec, candidates }) => {
+                assert_eq!(spec, "abc");
+                assert_eq!(candidates, ["abc000000001", "abc000000002"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            matches!(g.resolve("123"), Err(MigrateError::UnknownRevision { spec }) if spec == "123")
+        );
+        assert!(matches!(
+            g.resolve(""),
+            Err(MigrateError::UnknownRevision { .. })
+        ));
+    }
+
+    #[test]
+    fn cycles_unknown_parents_and_duplicates_name_the_files() {
+        let mut x = rev("aaaaaaaaaaa1", &["aaaaaaaaaaa3"], "x", "", "");
+        x.path = PathBuf::from("x.sql");
+        let mut y = rev("aaaaaaaaaaa2", &["aaaaaaaaaaa1"], "y", "", "");
+        y.path = PathBuf::from("y.sql");
+        let mut z = rev("aaaaaaaaaaa3", &["aaaaaaaaaaa2"], "z", "", "");
+        z.path = PathBuf::from("z.sql");
+        let mut base = rev("aaaaaaaaaaa4", &[], "base", "", "");
+        base.path = PathBuf::from("base.sql");
+        match RevisionGraph::from_revisions(vec![x, y, z.clone(), base]) {
+            Err(MigrateError::Cycle { files }) => {
+                assert_eq!(
+                    files,
+                    [
+                        PathBuf::from("x.sql"),
+                        PathBuf::from("y.sql"),
+                        PathBuf::from("z.sql")
+                    ]
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+
+        let (dir, _g) = linear();
+        std::fs::write(
+            dir.path().join("bbbbbbbbbbbb_orphan.sql"),
+            render_revision(&rev("bbbbbbbbbbbb", &["999999999999"], "orphan", "", "")),
+        )
+        .unwrap();
+        let err = RevisionGraph::load(dir.path()).unwrap_err();
+        assert!(matches!(err, MigrateError::UnknownParent { .. }));
+        assert!(err.to_string().contains("bbbbbbbbbbbb_orphan.sql"), "{err}");
+        assert!(err.to_string().contains("999999999999"), "{err}");
+
+        let (dir, _g) = linear();
+        std::fs::write(
+            dir.path().join("aaaaaaaaaaa1_copy.sql"),
+            render_revision(&rev(A1, &[], "copy", "", "")),
+        )
+        .unwrap();
+        let err = RevisionGraph::load(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("aaaaaaaaaaa1_copy.sql") && err.contains("aaaaaaaaaaa1_one.sql"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn parse_error_in_a_file_fails_the_load_with_its_path() {
+        let (dir, _g) = linear();
+        std::fs::write(dir.path().join("broken.sql"), "-- retort:revision nope\n").unwrap();
+        let err = RevisionGraph::load(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("broken.sql:1: bad revision id `nope`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn upgrade_plans() {
+        let (_d, g) = linear();
+        assert_eq!(
+            ids(&plan_upgrade(&g, &[], &UpgradeTarget::Head).unwrap()),
+            [A1, A2, A3]
+        );
+        assert_eq!(
+            ids(&plan_upgrade(&g, &strings(&[A1]), &UpgradeTarget::Relative(1)).unwrap()),
+            [A2]
+        );
+        assert_eq!(
+            ids(&plan_upgrade(&g, &[], &UpgradeTarget::Revision("aaaaaaaaaaa2".into())).unwrap()),
+            [A1, A2]
+        );
+        assert!(
+            plan_upgrade(&g, &strings(&[A3]), &UpgradeTarget::Head)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            plan_upgrade(&g, &strings(&[A3]), &UpgradeTarget::Revision(A1.into()))
+                .unwrap()
+                .is_empty()
+        );
+        assert!(matches!(
+            plan_upgrade(&g, &strings(&[A2]), &UpgradeTarget::Relative(2)),
+            Err(MigrateError::RelativeOutOfRange {
+                requested: 2,
+                available: 1,
+                ..
+            })
+        ));
+        assert!(matches!(
+            plan_upgrade(&g, &strings(&["ffffffffffff"]), &UpgradeTarget::Head),
+            Err(MigrateError::UnknownCurrentRevision { .. })
+        ));
+    }
+
+    #[test]
+    fn downgrade_plans() {
+        let (_d, g) = linear();
+        let at3 = strings(&[A3]);
+        assert_eq!(
+            ids(&plan_downgrade(&g, &at3, &DowngradeTarget::Relative(2)).unwrap()),
+            [A3, A2]
+        );
+        assert_eq!(
+            ids(&plan_downgrade(&g, &at3, &DowngradeTarget::Base).unwrap()),
+            [A3, A2, A1]
+        );
+        assert_eq!(
+            ids(&plan_downgrade(&g, &at3, &DowngradeTarget::Revision(A1.into())).unwrap()),
+            [A3, A2]
+        );
+        assert!(matches!(
+            plan_downgrade(&g, &strings(&[A1]), &DowngradeTarget::Revision(A2.into())),
+            Err(MigrateError::NotApplied { .. })
+        ));
+        assert!(matches!(
+            plan_downgrade(&g, &strings(&[A1]), &DowngradeTarget::Relative(2)),
+            Err(MigrateError::RelativeOutOfRange { .. })
+        ));
+        let (_d, g) = branched(false);
+        assert!(matches!(
+            plan_downgrade(&g, &strings(&[B2, B3]), &DowngradeTarget::Relative(1)),
+            Err(MigrateError::AmbiguousRelative { .. })
+        ));
+    }
+
+    #[test]
+    fn targets_parse_from_cli_words() {
+        assert_eq!(UpgradeTarget::from("head"), UpgradeTarget::Head);
+        assert_eq!(UpgradeTarget::from("heads"), UpgradeTarget::Heads);
+        assert_eq!(UpgradeTarget::from("+2"), UpgradeTarget::Relative(2));
+        assert_eq!(
+            UpgradeTarget::from("ab12"),
+            UpgradeTarget::Revision("ab12".into())
+        );
+        assert_eq!(DowngradeTarget::from("base"), DowngradeTarget::Base);
+        assert_eq!(DowngradeTarget::from("-1"), DowngradeTarget::Relative(1));
+        assert_eq!(
+            DowngradeTarget::from("ab12"),
+            DowngradeTarget::Revision("ab12".into())
+        );
+    }
+}
+
+mod runner {
+    use super::*;
+    use sqlx::Row;
+
+    const R1: &str = "111111111111";
+    const R2: &str = "222222222222";
+    const R3: &str = "333333333333";
+
+    async fn connect(path: &Path) -> SqliteConnection {
+        sqlite_connect_options(&format!("sqlite://{}", path.display()))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap()
+    }
+
+    async fn tables(conn: &mut SqliteConnection) -> Vec<String> {
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap()
+    }
+
+    async fn columns(conn: &mut SqliteConnection, table: &str) -> Vec<String> {
+        sqlx::query_scalar("SELECT name FROM pragma_table_info(?1) ORDER BY cid")
+            .bind(table)
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap()
+    }
+
+    async fn scalar(conn: &mut SqliteConnection, sql: &'static str) -> i64 {
+        sqlx::query_scalar(sql).fetch_one(&mut *conn).await.unwrap()
+    }
+
+    async fn versions(conn: &mut SqliteConnection) -> Vec<String> {
+        current(conn, &VersionTable::default()).await.unwrap()
+    }
+
+    fn chain() -> (tempfile::TempDir, RevisionGraph) {
+        project(&[
+            rev(
+                R1,
+                &[],
+                "create users",
+                "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);",
+                "DROP TABLE users;",
+            ),
+            rev(
+                R2,
+                &[R1],
+                "add age",
+                "ALTER TABLE users ADD COLUMN age INTEGER;",
+                "ALTER TABLE users DROP COLUMN age;",
+            ),
+            rev(
+                R3,
+                &[R2],
+                "create posts",
+                "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id));",
+                "DROP TABLE posts;",
+            ),
+        ])
+    }
+
+    async fn up(
+        conn: &mut SqliteConnection,
+        g: &RevisionGraph,
+        target: &str,
+    ) -> Result<Vec<Event>, MigrateError> {
+        let mut events = Vec::new();
+        upgrade(
+            conn,
+            g,
+            &UpgradeTarget::from(target),
+            &RunOptions::default(),
+            &mut |e| events.push(e),
+        )
+        .await?;
+        Ok(events)
+    }
+
+    async fn down(
+        conn: &mut SqliteConnection,
+        g: &RevisionGraph,
+        target: &str,
+    ) -> Result<Vec<Event>, MigrateError> {
+        let mut events = Vec::new();
+        downgrade(
+            conn,
+            g,
+            &DowngradeTarget::from(target),
+            &RunOptions::default(),
+            &mut |e| events.push(e),
+        )
+        .await?;
+        Ok(events)
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn reading_the_current_version_never_creates_the_table() {
+        let db = tempfile::tempdir().unwrap();
+        let mut conn = connect(&db.path().join("app.db")).await;
+        assert_eq!(versions(&mut conn).await, Vec::<String>::new());
+        assert_eq!(tables(&mut conn).await, Vec::<String>::new());
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn upgrade_and_downgrade_step_by_step() {
+        let (_d, g) = chain();
+        let db = tempfile::tempdir().unwrap();
+        let mut conn = connect(&db.path().join("app.db")).await;
+
+        let events = up(&mut conn, &g, "+1").await.unwrap();
+        assert!(
+            matches!(&events[..], [Event::Applying { id, message }, Event::Applied { id: id2, .. }] if id == R1 && message == "create users" && id2 == R1)
+        );
+        assert_eq!(versions(&mut conn).await, [R1]);
+        assert_eq!(tables(&mut conn).await, ["retort_version", "users"]);
+
+        up(&mut conn, &g, "head").await.unwrap();
+        assert_eq!(versions(&mut conn).await, [R3]);
+        assert_eq!(
+            tables(&mut conn).await,
+            ["posts", "retort_version", "users"]
+        );
+        assert_eq!(columns(&mut conn, "users").await, ["id", "name", "age"]);
+
+        let events = up(&mut conn, &g, "head").await.unwrap();
+        assert_eq!(
+            events,
+            [Event::AlreadyAtTarget {
+                current: strings(&[R3])
+            }]
+        );
+
+        let events = down(&mut conn, &g, "-1").await.unwrap();
+        assert!(
+            matches!(&events[..], [Event::Reverting { id, .. }, Event::Reverted { .. }] if id == R3)
+        );
+        assert_eq!(versions(&mut conn).await, [R2]);
+        assert_eq!(tables(&mut conn).await, ["retort_version", "users"]);
+
+        down(&mut conn, &g, "1111").await.unwrap();
+        assert_eq!(versions(&mut conn).await, [R1]);
+        assert_eq!(columns(&mut conn, "users").await, ["id", "name"]);
+
+        down(&mut conn, &g, "base").await.unwrap();
+        assert_eq!(versions(&mut conn).await, Vec::<String>::new());
+        assert_eq!(tables(&mut conn).await, ["retort_version"]);
+
+        up(&mut conn, &g, "2222").await.unwrap();
+        assert_eq!(versions(&mut conn).await, [R2]);
+        assert_eq!(columns(&mut conn, "users").await, ["id", "name", "age"]);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn branches_and_merge_keep_one_row_per_head() {
+        let (_d, g) = project(&[
+            rev(R1, &[], "base", "CREATE TABLE a (x);", "DROP TABLE a;"),
+            rev(R2, &[R1], "left", "CREATE TABLE l (x);", "DROP TABLE l;"),
+            rev(R3, &[R1], "right", "CREATE TABLE r (x);", "DROP TABLE r;"),
+        ]);
+        let db = tempfile::tempdir().unwrap();
+        let mut conn = connect(&db.path().join("app.db")).await;
+        assert!(matches!(
+            up(&mut conn, &g, "head").await,
+            Err(MigrateError::MultipleHeads { .. })
+        ));
+        assert_eq!(tables(&mut conn).await, Vec::<String>::new());
+        up(&mut conn, &g, "heads").await.unwrap();
+        assert_eq!(versions(&mut conn).await, [R2, R3]);
+        down(&mut conn, &g, R1).await.unwrap();
+        assert_eq!(versions(&mut conn).await, [R1]);
+        assert_eq!(tables(&mut conn).await, ["a", "retort_version"]);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn failing_statement_rolls_the_revision_back_and_names_it() {
+        let (_d, g) = project(&[
+            rev(R1, &[], "create a", "CREATE TABLE a (x);", "DROP TABLE a;"),
+            rev(
+                R2,
+                &[R1],
+                "broken",
+                "CREATE TABLE b (x);\nINSERT INTO missing VALUES (1);\nCREATE TABLE c (x);",
+                "",
+            ),
+        ]);
+        let db = tempfile::tempdir().unwrap();
+        let mut conn = connect(&db.path().join("app.db")).await;
+        let err = up(&mut conn, &g, "head").await.unwrap_err();
+        let MigrateError::Statement(ref failure) = err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(
+            (failure.id.as_str(), failure.index, failure.count),
+            (R2, 2, 3)
+        );
+        // up section starts on line 7; the bad statement is its second line.
+        assert_eq!(failure.line, 8);
+        assert_eq!(failure.statement, "INSERT INTO missing VALUES (1);");
+        assert_eq!(failure.earlier, [R1.to_string()]);
+        assert!(failure.path.ends_with("222222222222_broken.sql"));
+        let msg = err.to_string();
+        assert!(msg.contains("statement 2 of 3 (line 8)"), "{msg}");
+        assert!(msg.contains("stay in place (111111111111)"), "{msg}");
+        insta::with_settings!({
+            snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/../../snapshots/migrate"),
+            prepend_module_to_snapshot => false,
+            filters => vec![(r"[^ ,(]*[/\\](\w+\.sql)", "[DIR]/$1")],
+        }, {
+            insta::assert_snapshot!("statement_error", error_chain(&err));
+        });
+        let source = std::error::Error::source(&err).unwrap().to_string();
+        assert!(source.contains("no such table: missing"), "{source}");
+        // Nothing of R2 remains, R1 stays applied, and foreign keys are back on.
+        assert_eq!(tables(&mut conn).await, ["a", "retort_version"]);
+        assert_eq!(versions(&mut conn).await, [R1]);
+        assert_eq!(scalar(&mut conn, "PRAGMA foreign_keys").await, 1);
+    }
+
+    fn parent_child(r2_up: &str) -> (tempfile::TempDir, RevisionGraph) {
+        project(&[
+            rev(
+                R1,
+                &[],
+                "parent and child",
+                "CREATE TABLE parent (id INTEGER PRIMARY KEY);\n\
+                 CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL REFERENCES parent (id) ON DELETE CASCADE);\n\
+                 INSERT INTO parent (id) VALUES (1), (2);\n\
+                 INSERT INTO child (id, parent_id) VALUES (10, 1), (20, 2);",
+                "",
+            ),
+            rev(R2, &[R1], "change parent", r2_up, ""),
+        ])
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn foreign_keys_are_off_while_a_revision_rebuilds_a_parent_table() {
+        let (_d, g) = parent_child(
+            "CREATE TABLE parent_new (id INTEGER PRIMARY KEY, name TEXT);\n\
+             INSERT INTO parent_new (id) SELECT id FROM parent;\n\
+             DROP TABLE parent;\n\
+             ALTER TABLE parent_new RENAME TO parent;",
+        );
+        let db = tempfile::tempdir().unwrap();
+        let mut conn = connect(&db.path().join("app.db")).await;
+        assert_eq!(scalar(&mut conn, "PRAGMA foreign_keys").await, 1);
+        up(&mut conn, &g, "head").await.unwrap();
+        // With enforcement on, DROP TABLE parent would have cascaded into child.
+        assert_eq!(scalar(&mut conn, "SELECT count(*) FROM child").await, 2);
+        assert_eq!(columns(&mut conn, "parent").await, ["id", "name"]);
+        assert_eq!(versions(&mut conn).await, [R2]);
+        assert_eq!(scalar(&mut conn, "PRAGMA foreign_keys").await, 1);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn dangling_foreign_key_is_rolled_back_by_foreign_key_check() {
+        let (_d, g) = parent_child("DELETE FROM parent WHERE id = 1;");
+        let db = tempfile::tempdir().unwrap();
+        let mut conn = connect(&db.path().join("app.db")).await;
+        let err = up(&mut conn, &g, "head").await.unwrap_err();
+        let MigrateError::ForeignKeyViolation(ref failure) = err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(failure.id, R2);
+        assert_eq!(
+            failure.violations,
+            [FkViolation {
+                table: "child".into(),
+                rowid: Some(10),
+                parent: "parent".into()
+            }]
+        );
+        assert!(
+            err.to_string().contains("child rowid 10 -> parent"),
+            "{err}"
+        );
+        assert_eq!(scalar(&mut conn, "SELECT count(*) FROM parent").await, 2);
+        assert_eq!(scalar(&mut conn, "SELECT count(*) FROM child").await, 2);
+        assert_eq!(versions(&mut conn).await, [R1]);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn revision_inside_an_open_transaction_is_refused() {
+        let (_d, g) = chain();
+        let db = tempfile::tempdir().unwrap();
+        let mut conn = connect(&db.path().join("app.db")).await;
+        sqlx::raw_sql("BEGIN").execute(&mut conn).await.unwrap();
+        let err = up(&mut conn, &g, "head").await.unwrap_err();
+        assert!(
+            matches!(err, MigrateError::ForeignKeysStillOn { .. }),
+            "{err:?}"
+        );
+        sqlx::raw_sql("ROLLBACK").execute(&mut conn).await.unwrap();
+        assert_eq!(tables(&mut conn).await, Vec::<String>::new());
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn stamp_sets_the_version_table_without_running_sql() {
+        let (_d, g) = chain();
+        let db = tempfile::tempdir().unwrap();
+        let mut conn = connect(&db.path().join("app.db")).await;
+        let opts = RunOptions {
+            version_table: VersionTable::new("my_versions").unwrap(),
+        };
+        let mut events = Vec::new();
+        stamp(&mut conn, &g, "2222", &opts, &mut |e| events.push(e))
+            .await
+            .unwrap();
+        assert_eq!(
+            events,
+            [Event::Stamped {
+                current: strings(&[R2])
+            }]
+        );
+        assert_eq!(tables(&mut conn).await, ["my_versions"]);
+        assert_eq!(current(&mut conn, &opts.version_table).await.unwrap(), [R2]);
+        // Upgrading from the stamp runs only what comes after it.
+        upgrade(&mut conn, &g, &UpgradeTarget::Head, &opts, &mut |_| {})
+            .await
+            .unwrap();
+        assert_eq!(tables(&mut conn).await, ["my_versions", "posts"]);
+        stamp(&mut conn, &g, "base", &opts, &mut |_| {})
+            .await
+            .unwrap();
+        assert_eq!(
+            current(&mut conn, &opts.version_table).await.unwrap(),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn concurrent_upgrades_apply_each_revision_once() {
+        let mut revs = vec![rev(
+            R1,
+            &[],
+            "log",
+            "CREATE TABLE log (rev TEXT NOT NULL);\nINSERT INTO log VALUES ('r1');",
+            "",
+        )];
+        let mut parent = R1.to_string();
+        for n in 2..=8 {
+            let id = format!("{n:012x}");
+            let up = format!("INSERT INTO log VALUES ('r{n}');");
+            revs.push(rev(&id, &[&parent], &format!("step {n}"), &up, ""));
+            parent = id;
+        }
+        let (_d, g) = project(&revs);
+        let db = tempfile::tempdir().unwrap();
+        let path = db.path().join("app.db");
+        let barrier = std::sync::Barrier::new(2);
+        let results: Vec<(Result<(), MigrateError>, Vec<Event>)> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..2)
+                .map(|_| {
+                    s.spawn(|| {
+                        let rt = tokio::runtime::Builder::new_current_thread()
+                            .enable_all()
+                            .build()
+                            .unwrap();
+                        rt.block_on(async {
+                            let mut conn = connect(&path).await;
+                            barrier.wait();
+                            let mut events = Vec::new();
+                            let r = upgrade(
+                                &mut conn,
+                                &g,
+                                &UpgradeTarget::Head,
+                                &RunOptions::default(),
+                                &mut |e| events.push(e),
+                            )
+                            .await;
+                            (r, events)
+                        })
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let mut applied = 0;
+        for (r, events) in &results {
+            r.as_ref().unwrap();
+            applied += events
+                .iter()
+                .filter(|e| matches!(e, Event::Applied { .. }))
+                .count();
+        }
+        assert_eq!(applied, 8, "{results:?}");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let mut conn = connect(&path).await;
+            let rows = sqlx::query("SELECT rev, count(*) FROM log GROUP BY rev ORDER BY rev")
+                .fetch_all(&mut conn)
+                .await
+                .unwrap();
+            let got: Vec<(String, i64)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+            let want: Vec<(String, i64)> = (1..=8).map(|n| (format!("r{n}"), 1)).collect();
+            assert_eq!(got, want);
+            assert_eq!(versions(&mut conn).await, [format!("{:012x}", 8)]);
+        });
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn offline_upgrade_script_does_what_the_runner_does() {
+        let (_d, g) = chain();
+        let sql =
+            offline_upgrade_sql(&g, &[], &UpgradeTarget::Head, &RunOptions::default()).unwrap();
+        let db = tempfile::tempdir().unwrap();
+        let mut conn = connect(&db.path().join("app.db")).await;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(versions(&mut conn).await, [R3]);
+        assert_eq!(
+            tables(&mut conn).await,
+            ["posts", "retort_version", "users"]
+        );
+    }
+}
+
+mod offline {
+    use super::*;
+
+    const R1: &str = "111111111111";
+    const R2: &str = "222222222222";
+
+    fn graph() -> (tempfile::TempDir, RevisionGraph) {
+        project(&[
+            rev(
+                R1,
+                &[],
+                "create users",
+                "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, updated TEXT);\n\n-- keep names tidy\nCREATE TRIGGER users_touch AFTER UPDATE ON users BEGIN\n  UPDATE users SET updated = 'now; really' WHERE id = new.id;\nEND;",
+                "DROP TRIGGER users_touch;\nDROP TABLE users;",
+            ),
+            rev(
+                R2,
+                &[R1],
+                "add age",
+                "ALTER TABLE users ADD COLUMN age INTEGER",
+                "ALTER TABLE users DROP COLUMN age;",
+            ),
+        ])
+    }
+
+    fn snapshot(name: &str, text: &str) {
+        insta::with_settings!({
+            snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/../../snapshots/migrate"),
+            prepend_module_to_snapshot => false,
+        }, {
+            insta::assert_snapshot!(name, text);
+        });
+    }
+
+    #[test]
+    fn offline_upgrade_sql_snapshot() {
+        let (_d, g) = graph();
+        snapshot(
+            "offline_upgrade",
+            &offline_upgrade_sql(&g, &[], &UpgradeTarget::Head, &RunOptions::default()).unwrap(),
+        );
+    }
+
+    #[test]
+    fn offline_downgrade_sql_snapshot() {
+        let (_d, g) = graph();
+        snapshot(
+            "offline_downgrade",
+            &offline_downgrade_sql(
+                &g,
+                &strings(&[R2]),
+                &DowngradeTarget::Base,
+                &RunOptions::default(),
+            )
+            .unwrap(),
+        );
+    }
+
+    #[test]
+    fn offline_from_an_unknown_revision_is_an_error() {
+        let (_d, g) = graph();
+        let err = offline_upgrade_sql(
+            &g,
+            &strings(&["ffffffffffff"]),
+            &UpgradeTarget::Head,
+            &RunOptions::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("ffffffffffff"), "{err}");
+    }
+}
