@@ -4,7 +4,9 @@
 
 use anyhow::{Context, Result, anyhow, bail};
 use retort_diff::{DiffOptions, Plan};
-use retort_migrate::{DowngradeTarget, Revision, RevisionGraph, UpgradeTarget};
+use retort_migrate::{
+    DowngradeTarget, Event, Revision, RevisionGraph, RunOptions, UpgradeTarget, VersionTable,
+};
 use retort_schema::{Dialect, Schema};
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -12,9 +14,8 @@ use std::path::{Path, PathBuf};
 
 use crate::Outcome;
 use crate::args::{
-    AutogenArgs, Cli, Command, DialectArg, DiffArgs, DiffFormat, DowngradeArgs, HistoryArgs,
-    InitArgs, InspectArgs, InspectFormat, MergeArgs, RevisionArgs, ShowArgs, StampArgs,
-    UpgradeArgs,
+    Cli, Command, DialectArg, DiffArgs, DiffFormat, DowngradeArgs, HistoryArgs, InitArgs,
+    InspectArgs, InspectFormat, MergeArgs, RevisionArgs, ShowArgs, StampArgs, UpgradeArgs,
 };
 use crate::config::{self, CONFIG_FILE, Settings};
 use crate::db::{Access, Database};
@@ -25,7 +26,7 @@ pub async fn run_in(
     cli: Cli,
     cwd: &Path,
     env: &dyn Fn(&str) -> Option<String>,
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
 ) -> Result<Outcome> {
     if let Command::Init(args) = &cli.command {
         return init(args, cwd, cli.global.config.as_deref(), out);
@@ -51,7 +52,7 @@ pub async fn run_in(
 
 /// Runs a parsed command line in the process's working directory and
 /// environment.
-pub async fn run(cli: Cli, out: &mut dyn Write) -> Result<Outcome> {
+pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> Result<Outcome> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     run_in(cli, &cwd, &|name| std::env::var(name).ok(), out).await
 }
@@ -64,7 +65,7 @@ fn init(
     args: &InitArgs,
     cwd: &Path,
     config: Option<&Path>,
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
 ) -> Result<Outcome> {
     let dialect = match args.dialect {
         DialectArg::Sqlite => Dialect::Sqlite,
@@ -147,7 +148,9 @@ async fn introspect(db: &mut Database, settings: &Settings) -> Result<Schema> {
 
 async fn current_revisions(db: &mut Database, settings: &Settings) -> Result<Vec<String>> {
     match db {
-        Database::Sqlite(conn) => Ok(retort_migrate::current(conn, &settings.version_table).await?),
+        Database::Sqlite(conn) => {
+            Ok(retort_migrate::current(conn, &version_table(settings)?).await?)
+        }
     }
 }
 
@@ -210,7 +213,7 @@ async fn autogen(
     settings: &Settings,
     message: &str,
     allow_empty: bool,
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
 ) -> Result<Outcome> {
     let url = settings.require_database()?;
     // Models first: a typo in schema.sql is reported before any connection.
@@ -253,19 +256,10 @@ fn write_revision(
     if message.is_empty() {
         bail!("the revision message is empty: pass -m \"what this revision does\"");
     }
-    let mut id = retort_migrate::new_revision_id();
-    while graph.get(&id).is_some() {
-        id = retort_migrate::new_revision_id();
+    let mut revision = Revision::new(parents.clone(), message, &up, &down);
+    while graph.get(&revision.id).is_some() {
+        revision = Revision::new(parents.clone(), message, &up, &down);
     }
-    let revision = Revision {
-        id,
-        parents,
-        message: message.to_string(),
-        created: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        up,
-        down,
-        path: PathBuf::new(),
-    };
     Ok(retort_migrate::write_revision(
         &settings.versions_dir(),
         &revision,
@@ -286,7 +280,7 @@ fn display_path(path: &Path) -> String {
 async fn revision(
     settings: &Settings,
     args: &RevisionArgs,
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
 ) -> Result<Outcome> {
     if args.autogenerate {
         return autogen(settings, &args.message, args.allow_empty, out).await;
@@ -304,7 +298,11 @@ async fn revision(
     Ok(Outcome::Success)
 }
 
-async fn diff(settings: &Settings, args: &DiffArgs, out: &mut dyn Write) -> Result<Outcome> {
+async fn diff(
+    settings: &Settings,
+    args: &DiffArgs,
+    out: &mut (dyn Write + Send),
+) -> Result<Outcome> {
     let url = settings.require_database()?;
     load_models(settings, url.dialect())?;
     let mut db = Database::open(url, Access::ReadOnly).await?;
@@ -331,7 +329,7 @@ async fn diff(settings: &Settings, args: &DiffArgs, out: &mut dyn Write) -> Resu
     Ok(Outcome::Success)
 }
 
-async fn check(settings: &Settings, out: &mut dyn Write) -> Result<Outcome> {
+async fn check(settings: &Settings, out: &mut (dyn Write + Send)) -> Result<Outcome> {
     let url = settings.require_database()?;
     load_models(settings, url.dialect())?;
     let graph = load_graph(settings)?;
@@ -409,25 +407,24 @@ fn offline_start(
     }
 }
 
-async fn upgrade(settings: &Settings, args: &UpgradeArgs, out: &mut dyn Write) -> Result<Outcome> {
+async fn upgrade(
+    settings: &Settings,
+    args: &UpgradeArgs,
+    out: &mut (dyn Write + Send),
+) -> Result<Outcome> {
     let graph = load_graph(settings)?;
     let target = parse_upgrade_target(&args.target)?;
     if args.sql {
-        let dialect = offline_dialect(settings);
+        offline_dialect(settings)?;
         let from = offline_start(&graph, args.from.as_deref(), false)?;
-        let sql = retort_migrate::offline_upgrade_sql(
-            &graph,
-            &from,
-            &target,
-            &settings.version_table,
-            dialect,
-        )?;
+        let sql =
+            retort_migrate::offline_upgrade_sql(&graph, &from, &target, &run_options(settings)?)?;
         write!(out, "{sql}")?;
         return Ok(Outcome::Success);
     }
     let url = settings.require_database()?;
     let mut db = Database::open(url, Access::ReadWrite).await?;
-    let options = run_options(settings);
+    let options = run_options(settings)?;
     let mut printer = EventPrinter { out, error: None };
     let result = match &mut db {
         Database::Sqlite(conn) => {
@@ -444,26 +441,21 @@ async fn upgrade(settings: &Settings, args: &UpgradeArgs, out: &mut dyn Write) -
 async fn downgrade(
     settings: &Settings,
     args: &DowngradeArgs,
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
 ) -> Result<Outcome> {
     let graph = load_graph(settings)?;
     let target = parse_downgrade_target(&args.target)?;
     if args.sql {
-        let dialect = offline_dialect(settings);
+        offline_dialect(settings)?;
         let from = offline_start(&graph, args.from.as_deref(), true)?;
-        let sql = retort_migrate::offline_downgrade_sql(
-            &graph,
-            &from,
-            &target,
-            &settings.version_table,
-            dialect,
-        )?;
+        let sql =
+            retort_migrate::offline_downgrade_sql(&graph, &from, &target, &run_options(settings)?)?;
         write!(out, "{sql}")?;
         return Ok(Outcome::Success);
     }
     let url = settings.require_database()?;
     let mut db = Database::open(url, Access::ReadWrite).await?;
-    let options = run_options(settings);
+    let options = run_options(settings)?;
     let mut printer = EventPrinter { out, error: None };
     let result = match &mut db {
         Database::Sqlite(conn) => {
@@ -477,33 +469,66 @@ async fn downgrade(
     Ok(Outcome::Success)
 }
 
-/// The dialect for offline SQL: the configured database's, else SQLite.
-fn offline_dialect(settings: &Settings) -> Dialect {
-    settings
+/// Checks that offline SQL can be written for the configured database:
+/// the runner's bookkeeping statements are SQLite's in this version.
+fn offline_dialect(settings: &Settings) -> Result<()> {
+    let dialect = settings
         .database_url
         .as_ref()
-        .map_or(Dialect::Sqlite, |url| url.dialect())
+        .map_or(Dialect::Sqlite, |url| url.dialect());
+    if dialect != Dialect::Sqlite {
+        bail!("--sql output is available for SQLite databases only in this version");
+    }
+    Ok(())
 }
 
-fn run_options(settings: &Settings) -> retort_migrate::RunOptions {
-    retort_migrate::RunOptions {
-        version_table: settings.version_table.clone(),
-    }
+fn version_table(settings: &Settings) -> Result<VersionTable> {
+    Ok(VersionTable::new(&settings.version_table)?)
+}
+
+fn run_options(settings: &Settings) -> Result<RunOptions> {
+    Ok(RunOptions {
+        version_table: version_table(settings)?,
+    })
 }
 
 /// Prints runner events as they happen; the first write error is kept and
 /// reported after the run (the runner's callback cannot fail).
 struct EventPrinter<'a> {
-    out: &'a mut dyn Write,
+    out: &'a mut (dyn Write + Send),
     error: Option<std::io::Error>,
 }
 
 impl EventPrinter<'_> {
-    fn print(&mut self, event: retort_migrate::Event) {
+    fn print(&mut self, event: Event) {
         if self.error.is_some() {
             return;
         }
-        if let Err(err) = writeln!(self.out, "{event}") {
+        let line = match event {
+            Event::Applying { id, message } => format!("Applying {id}: {message}"),
+            Event::Applied { id, elapsed } => {
+                format!("  applied {id} in {} ms", elapsed.as_millis())
+            }
+            Event::Reverting { id, message } => format!("Reverting {id}: {message}"),
+            Event::Reverted { id, elapsed } => {
+                format!("  reverted {id} in {} ms", elapsed.as_millis())
+            }
+            Event::AlreadyApplied { id } => {
+                format!("  {id} was applied by another process meanwhile: skipped")
+            }
+            Event::AlreadyReverted { id } => {
+                format!("  {id} was reverted by another process meanwhile: skipped")
+            }
+            Event::AlreadyAtTarget { current } => {
+                format!(
+                    "Already at target ({}): nothing to do",
+                    describe_rows(&current)
+                )
+            }
+            Event::Stamped { current } => format!("Stamped {}", describe_rows(&current)),
+            other => format!("{other:?}"),
+        };
+        if let Err(err) = writeln!(self.out, "{line}") {
             self.error = Some(err);
         }
     }
@@ -516,7 +541,15 @@ impl EventPrinter<'_> {
     }
 }
 
-async fn current(settings: &Settings, out: &mut dyn Write) -> Result<Outcome> {
+fn describe_rows(rows: &[String]) -> String {
+    if rows.is_empty() {
+        "base".to_string()
+    } else {
+        rows.join(", ")
+    }
+}
+
+async fn current(settings: &Settings, out: &mut (dyn Write + Send)) -> Result<Outcome> {
     let url = settings.require_database()?;
     let graph = load_graph(settings)?;
     let mut db = Database::open(url, Access::ReadOnly).await?;
@@ -542,7 +575,11 @@ async fn current(settings: &Settings, out: &mut dyn Write) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-async fn history(settings: &Settings, args: &HistoryArgs, out: &mut dyn Write) -> Result<Outcome> {
+async fn history(
+    settings: &Settings,
+    args: &HistoryArgs,
+    out: &mut (dyn Write + Send),
+) -> Result<Outcome> {
     let graph = load_graph(settings)?;
     let heads: BTreeSet<String> = graph_head_ids(&graph).into_iter().collect();
     for rev in graph.history() {
@@ -565,7 +602,7 @@ async fn history(settings: &Settings, args: &HistoryArgs, out: &mut dyn Write) -
     Ok(Outcome::Success)
 }
 
-fn write_revision_details(out: &mut dyn Write, rev: &Revision, mark: &str) -> Result<()> {
+fn write_revision_details(out: &mut (dyn Write + Send), rev: &Revision, mark: &str) -> Result<()> {
     let parents = if rev.parents.is_empty() {
         "<base>".to_string()
     } else {
@@ -581,7 +618,7 @@ fn write_revision_details(out: &mut dyn Write, rev: &Revision, mark: &str) -> Re
     Ok(())
 }
 
-fn heads(settings: &Settings, out: &mut dyn Write) -> Result<Outcome> {
+fn heads(settings: &Settings, out: &mut (dyn Write + Send)) -> Result<Outcome> {
     let graph = load_graph(settings)?;
     for rev in graph.heads() {
         writeln!(out, "{} (head) {}", rev.id, rev.message)?;
@@ -589,7 +626,7 @@ fn heads(settings: &Settings, out: &mut dyn Write) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-fn show(settings: &Settings, args: &ShowArgs, out: &mut dyn Write) -> Result<Outcome> {
+fn show(settings: &Settings, args: &ShowArgs, out: &mut (dyn Write + Send)) -> Result<Outcome> {
     let graph = load_graph(settings)?;
     let rev = match args.revision.as_str() {
         "head" => {
@@ -624,31 +661,31 @@ fn ensure_newline(text: &str) -> String {
     }
 }
 
-async fn stamp(settings: &Settings, args: &StampArgs, out: &mut dyn Write) -> Result<Outcome> {
+async fn stamp(
+    settings: &Settings,
+    args: &StampArgs,
+    out: &mut (dyn Write + Send),
+) -> Result<Outcome> {
     let graph = load_graph(settings)?;
     let url = settings.require_database()?;
-    let revisions: Vec<String> = match args.revision.as_str() {
-        "base" => Vec::new(),
-        "head" | "heads" => graph_head_ids(&graph),
-        spec => vec![graph.resolve(spec)?.id.clone()],
-    };
+    let options = run_options(settings)?;
     let mut db = Database::open(url, Access::ReadWrite).await?;
+    let mut printer = EventPrinter { out, error: None };
     let result = match &mut db {
         Database::Sqlite(conn) => {
-            retort_migrate::stamp(conn, &revisions, &settings.version_table).await
+            retort_migrate::stamp(conn, &graph, &args.revision, &options, &mut |e| {
+                printer.print(e)
+            })
+            .await
         }
     };
     db.close().await;
+    printer.finish()?;
     result?;
-    if revisions.is_empty() {
-        writeln!(out, "Stamped base")?;
-    } else {
-        writeln!(out, "Stamped {}", revisions.join(", "))?;
-    }
     Ok(Outcome::Success)
 }
 
-fn merge(settings: &Settings, args: &MergeArgs, out: &mut dyn Write) -> Result<Outcome> {
+fn merge(settings: &Settings, args: &MergeArgs, out: &mut (dyn Write + Send)) -> Result<Outcome> {
     let graph = load_graph(settings)?;
     let parents: Vec<String> = if args.revisions.is_empty() {
         graph_head_ids(&graph)
@@ -685,7 +722,11 @@ fn merge(settings: &Settings, args: &MergeArgs, out: &mut dyn Write) -> Result<O
     Ok(Outcome::Success)
 }
 
-async fn inspect(settings: &Settings, args: &InspectArgs, out: &mut dyn Write) -> Result<Outcome> {
+async fn inspect(
+    settings: &Settings,
+    args: &InspectArgs,
+    out: &mut (dyn Write + Send),
+) -> Result<Outcome> {
     let url = settings.require_database()?;
     let mut db = Database::open(url, Access::ReadOnly).await?;
     let schema = introspect(&mut db, settings).await?;

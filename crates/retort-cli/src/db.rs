@@ -59,6 +59,19 @@ async fn open_sqlite(url: &DatabaseUrl, access: Access) -> Result<SqliteConnecti
             .get_filename()
             .to_string_lossy()
             .contains(":memory:");
+    let filename = options.get_filename().to_path_buf();
+    if !in_memory
+        && filename
+            .parent()
+            .is_some_and(|dir| !dir.as_os_str().is_empty() && !dir.is_dir())
+    {
+        bail!(
+            "cannot open database {url}: the folder {} does not exist",
+            filename
+                .parent()
+                .map_or_else(String::new, |d| d.display().to_string())
+        );
+    }
     let options = match access {
         Access::ReadWrite => options.create_if_missing(true),
         Access::ReadOnly if !in_memory && !options.get_filename().exists() => {

@@ -41,8 +41,7 @@ pub fn main_exit_code() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = std::io::stdout();
     let result = runtime.block_on(commands::run(cli, &mut out));
     let _ = out.flush();
     match result {
@@ -70,7 +69,7 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 /// Model diagnostics print in full, with their source excerpts.
 pub fn format_error(err: &anyhow::Error) -> String {
     if let Some(model_error) = err.downcast_ref::<retort_models::ModelError>() {
-        return format!("{}\n", retort_models::render_report(model_error).trim_end());
+        return format!("{}\n", model_error.render_fancy().trim_end());
     }
     let mut text = format!("error: {err}\n");
     let mut previous = err.to_string();
