@@ -414,6 +414,11 @@ async fn upgrade(
 ) -> Result<Outcome> {
     let graph = load_graph(settings)?;
     let target = parse_upgrade_target(&args.target)?;
+    // An unknown or ambiguous revision is reported before the database
+    // file is opened (and so perhaps created).
+    if let UpgradeTarget::Revision(spec) = &target {
+        graph.resolve(spec)?;
+    }
     if args.sql {
         offline_dialect(settings)?;
         let from = offline_start(&graph, args.from.as_deref(), false)?;
@@ -445,6 +450,9 @@ async fn downgrade(
 ) -> Result<Outcome> {
     let graph = load_graph(settings)?;
     let target = parse_downgrade_target(&args.target)?;
+    if let DowngradeTarget::Revision(spec) = &target {
+        graph.resolve(spec)?;
+    }
     if args.sql {
         offline_dialect(settings)?;
         let from = offline_start(&graph, args.from.as_deref(), true)?;
@@ -669,6 +677,9 @@ async fn stamp(
     let graph = load_graph(settings)?;
     let url = settings.require_database()?;
     let options = run_options(settings)?;
+    if !matches!(args.revision.as_str(), "base" | "head" | "heads") {
+        graph.resolve(&args.revision)?;
+    }
     let mut db = Database::open(url, Access::ReadWrite).await?;
     let mut printer = EventPrinter { out, error: None };
     let result = match &mut db {

@@ -69,7 +69,14 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 /// Model diagnostics print in full, with their source excerpts.
 pub fn format_error(err: &anyhow::Error) -> String {
     if let Some(model_error) = err.downcast_ref::<retort_models::ModelError>() {
-        return format!("{}\n", model_error.render_fancy().trim_end());
+        let header = match model_error.diagnostics() {
+            Some(diagnostics) if diagnostics.len() == 1 => {
+                "error: 1 problem in the models\n".to_string()
+            }
+            Some(diagnostics) => format!("error: {} problems in the models\n", diagnostics.len()),
+            None => String::new(),
+        };
+        return format!("{header}{}\n", model_error.render_fancy().trim_end());
     }
     let mut text = format!("error: {err}\n");
     let mut previous = err.to_string();

@@ -664,6 +664,11 @@ impl Loader {
             enums: enums.into_iter().map(|(e, _)| e).collect(),
             ..Schema::default()
         };
+        // A table whose statement did not parse is declared all the same:
+        // "unknown table" follow-ups would only mislead.
+        if self.diagnostics.iter().any(|d| d.code == "parse-error") {
+            self.diagnostics.retain(|d| d.code != "unknown-table");
+        }
         self.into_result(schema.normalized())
     }
 

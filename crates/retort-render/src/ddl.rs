@@ -225,13 +225,68 @@ pub(crate) fn create_table_statement(table: &Table, dialect: Dialect) -> String 
         };
     }
     let sql = stmt.build_for(dialect);
-    if by_hand.is_empty() {
-        return sql;
+    let sql = if by_hand.is_empty() {
+        sql
+    } else {
+        match sql.strip_suffix(" )") {
+            Some(head) => format!("{head}, {} )", by_hand.join(", ")),
+            None => sql,
+        }
+    };
+    layout_create_table(&sql)
+}
+
+/// `CREATE TABLE t ( a, b )` laid out one column or constraint per line,
+/// because a reviewer reads revision files: a 300-character line hides the
+/// one clause that matters. Quotes and nested parentheses are respected;
+/// text that does not have the expected shape is returned unchanged.
+pub(crate) fn layout_create_table(sql: &str) -> String {
+    let bytes = sql.as_bytes();
+    let mut quote: Option<u8> = None;
+    let mut depth = 0usize;
+    let mut open = None;
+    let mut close = None;
+    let mut splits = Vec::new();
+    for (i, &b) in bytes.iter().enumerate() {
+        if let Some(q) = quote {
+            if b == q {
+                quote = None;
+            }
+            continue;
+        }
+        match b {
+            b'\'' | b'"' | b'`' => quote = Some(b),
+            b'(' => {
+                if depth == 0 && open.is_none() {
+                    open = Some(i);
+                }
+                depth += 1;
+            }
+            b')' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 && close.is_none() && open.is_some() {
+                    close = Some(i);
+                }
+            }
+            b',' if depth == 1 && close.is_none() => splits.push(i),
+            _ => {}
+        }
     }
-    match sql.strip_suffix(" )") {
-        Some(head) => format!("{head}, {} )", by_hand.join(", ")),
-        None => sql,
+    let (Some(open), Some(close)) = (open, close) else {
+        return sql.to_string();
+    };
+    let mut items = Vec::new();
+    let mut start = open + 1;
+    for split in splits.into_iter().chain(std::iter::once(close)) {
+        items.push(sql[start..split].trim());
+        start = split + 1;
     }
+    format!(
+        "{} (\n    {}\n){}",
+        sql[..open].trim_end(),
+        items.join(",\n    "),
+        &sql[close + 1..]
+    )
 }
 
 /// `CREATE [UNIQUE] INDEX` for `index` on `table`.
@@ -358,4 +413,19 @@ pub(crate) fn create_table_with_indexes(table: &Table, dialect: Dialect) -> Vec<
         out.push(create_index_statement(&table.name, index, dialect));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::layout_create_table;
+
+    #[test]
+    fn create_table_is_laid_out_one_clause_per_line() {
+        let sql = r#"CREATE TABLE "t" ( "a" INTEGER NOT NULL, "b" DECIMAL(10, 2) DEFAULT ',', CHECK (a IN (1, 2)) )"#;
+        assert_eq!(
+            layout_create_table(sql),
+            "CREATE TABLE \"t\" (\n    \"a\" INTEGER NOT NULL,\n    \"b\" DECIMAL(10, 2) DEFAULT ',',\n    CHECK (a IN (1, 2))\n)"
+        );
+        assert_eq!(layout_create_table("DROP TABLE t"), "DROP TABLE t");
+    }
 }

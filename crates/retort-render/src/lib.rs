@@ -40,7 +40,7 @@ mod direct;
 mod spelling;
 mod sqlite;
 
-use retort_diff::{ApplyError, Constraint, Hazard, Op, PlannedOp};
+use retort_diff::{ApplyError, Constraint, Hazard, HazardCode, Op, PlannedOp};
 use retort_schema::{Column, ColumnType, Dialect, Schema, Table, View};
 use std::collections::BTreeSet;
 
@@ -177,9 +177,13 @@ fn apply(op: &Op, state: &mut Schema) -> Result<(), RenderError> {
     })
 }
 
+/// Adds `hazards` to a merged rebuild step's list: each once, and one
+/// `table_rewrite` in all, since the ops share a single rebuild.
 fn push_unique(into: &mut Vec<Hazard>, hazards: &[Hazard]) {
     for hazard in hazards {
-        if !into.contains(hazard) {
+        let repeated_rewrite = hazard.code == HazardCode::TableRewrite
+            && into.iter().any(|h| h.code == HazardCode::TableRewrite);
+        if !repeated_rewrite && !into.contains(hazard) {
             into.push(hazard.clone());
         }
     }

@@ -348,21 +348,6 @@ fn revision_prefixes_stamp_heads_show_and_merge() {
         "{}",
         unknown.stderr
     );
-    let ambiguous_prefix = if rev1.starts_with('b') || rev2.starts_with('b') {
-        "b"
-    } else {
-        ""
-    };
-    if !ambiguous_prefix.is_empty() {
-        let ambiguous = project
-            .retort(&["show", ambiguous_prefix])
-            .expect_code(2, "ambiguous");
-        assert!(
-            ambiguous.stderr.contains("ambiguous"),
-            "{}",
-            ambiguous.stderr
-        );
-    }
 
     let merged = generated_id(
         &project
@@ -556,5 +541,31 @@ fn concurrent_upgrades_apply_each_revision_once() {
     assert_eq!(
         project.sqlite_rows("SELECT count(*) FROM applied"),
         vec![vec!["1".to_string()]]
+    );
+}
+
+#[test]
+fn ambiguous_prefix_lists_the_candidates() {
+    let project = TempProject::sqlite(binary(), TODO_MODELS);
+    for id in ["abc000000001", "abc000000002"] {
+        project.write(
+            &format!("migrations/versions/{id}_x.sql"),
+            &format!(
+                "-- retort:revision {id}\n-- retort:parents\n-- retort:message x\n-- retort:created 2026-01-01T00:00:00Z\n\n-- retort:up\n\n-- retort:down\n"
+            ),
+        );
+    }
+    for args in [&["show", "abc"][..], &["upgrade", "abc"][..]] {
+        let run = project.retort(args).expect_code(2, "ambiguous prefix");
+        assert!(run.stderr.contains("ambiguous"), "{}", run.stderr);
+        assert!(
+            run.stderr.contains("abc000000001") && run.stderr.contains("abc000000002"),
+            "{}",
+            run.stderr
+        );
+    }
+    assert!(
+        !project.db_path().exists(),
+        "a refused upgrade created the database"
     );
 }

@@ -137,3 +137,11 @@ fn tokenizer_errors_are_parse_errors() {
     assert_eq!(codes(&err)[0].0, "parse-error");
     assert_eq!(err.diagnostics().unwrap().iter().next().unwrap().line, 2);
 }
+
+#[test]
+fn a_table_that_did_not_parse_is_not_reported_unknown_as_well() {
+    let err = errors(
+        "CREATE TABLE users (\n    id INTEGER PRIMARY KEY,,\n    name TEXT\n);\nCREATE INDEX ix_users_name ON users (name);\n",
+    );
+    assert_eq!(codes(&err), [("parse-error", "2:28".to_string())]);
+}

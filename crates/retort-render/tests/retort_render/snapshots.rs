@@ -335,7 +335,7 @@ fn create_table_sql_inlines_sqlite_autoincrement_key() {
     assert_eq!(
         create_table_sql(&table, Dialect::Sqlite),
         vec![
-            "CREATE TABLE \"orgs\" ( \"id\" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, \"name\" TEXT NOT NULL )"
+            "CREATE TABLE \"orgs\" (\n    \"id\" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,\n    \"name\" TEXT NOT NULL\n)"
         ]
     );
 }
