@@ -569,3 +569,57 @@ fn ambiguous_prefix_lists_the_candidates() {
         "a refused upgrade created the database"
     );
 }
+
+#[test]
+fn inspect_prints_the_live_schema_as_sql_and_json() {
+    let project = TempProject::sqlite(binary(), TODO_MODELS);
+    project
+        .retort(&["autogen", "-m", "init"])
+        .success("autogen");
+    project.retort(&["upgrade"]).success("upgrade");
+    let sql = project.retort(&["inspect"]).success("inspect").stdout;
+    assert!(sql.contains("CREATE TABLE \"todos\""), "{sql}");
+    assert!(sql.contains("CREATE INDEX \"ix_todos_owner_id\""), "{sql}");
+    assert!(!sql.contains("retort_version"), "{sql}");
+    let json = project
+        .retort(&["inspect", "--format", "json"])
+        .success("inspect json")
+        .stdout;
+    let schema: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    let tables: Vec<&str> = schema["tables"]
+        .as_array()
+        .expect("tables")
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert_eq!(tables, ["todos", "users"]);
+
+    // The printed SQL rebuilds an identical schema.
+    let copy = TempProject::sqlite(binary(), TODO_MODELS);
+    copy.sqlite_exec(&sql);
+    copy.retort(&["diff", "--format", "json"])
+        .success("diff")
+        .stdout
+        .contains("\"ops\": []")
+        .then_some(())
+        .expect("inspect --format sql round-trips");
+}
+
+#[test]
+fn history_verbose_shows_parents_dates_and_files() {
+    let project = TempProject::sqlite(binary(), TODO_MODELS);
+    let first = generated_id(&project.retort(&["revision", "-m", "one"]).success("one"));
+    let second = generated_id(&project.retort(&["revision", "-m", "two"]).success("two"));
+    let verbose = project
+        .retort(&["history", "--verbose"])
+        .success("history --verbose")
+        .stdout;
+    assert!(
+        verbose.contains(&format!("Revision: {second} (head)")),
+        "{verbose}"
+    );
+    assert!(verbose.contains(&format!("Parents: {first}")), "{verbose}");
+    assert!(verbose.contains("Parents: <base>"), "{verbose}");
+    assert!(verbose.contains("_two.sql"), "{verbose}");
+    assert!(verbose.contains("Created: 20"), "{verbose}");
+}
