@@ -407,40 +407,19 @@ fn offline_start(
     }
 }
 
+/// Which way a run moves the database, and to where.
+enum Move {
+    Up(UpgradeTarget),
+    Down(DowngradeTarget),
+}
+
 async fn upgrade(
     settings: &Settings,
     args: &UpgradeArgs,
     out: &mut (dyn Write + Send),
 ) -> Result<Outcome> {
-    let graph = load_graph(settings)?;
-    let target = parse_upgrade_target(&args.target)?;
-    // An unknown or ambiguous revision is reported before the database
-    // file is opened (and so perhaps created).
-    if let UpgradeTarget::Revision(spec) = &target {
-        graph.resolve(spec)?;
-    }
-    if args.sql {
-        offline_dialect(settings)?;
-        let from = offline_start(&graph, args.from.as_deref(), false)?;
-        let sql =
-            retort_migrate::offline_upgrade_sql(&graph, &from, &target, &run_options(settings)?)?;
-        write!(out, "{sql}")?;
-        return Ok(Outcome::Success);
-    }
-    let url = settings.require_database()?;
-    let mut db = Database::open(url, Access::ReadWrite).await?;
-    let options = run_options(settings)?;
-    let mut printer = EventPrinter { out, error: None };
-    let result = match &mut db {
-        Database::Sqlite(conn) => {
-            retort_migrate::upgrade(conn, &graph, &target, &options, &mut |e| printer.print(e))
-                .await
-        }
-    };
-    db.close().await;
-    printer.finish()?;
-    result?;
-    Ok(Outcome::Success)
+    let target = Move::Up(parse_upgrade_target(&args.target)?);
+    migrate(settings, target, args.sql, args.from.as_deref(), out).await
 }
 
 async fn downgrade(
@@ -448,33 +427,72 @@ async fn downgrade(
     args: &DowngradeArgs,
     out: &mut (dyn Write + Send),
 ) -> Result<Outcome> {
+    let target = Move::Down(parse_downgrade_target(&args.target)?);
+    migrate(settings, target, args.sql, args.from.as_deref(), out).await
+}
+
+/// `upgrade` and `downgrade`: print the offline script (`--sql`) or hand
+/// the run to retort-migrate's runner, printing its events.
+async fn migrate(
+    settings: &Settings,
+    target: Move,
+    sql: bool,
+    from: Option<&str>,
+    out: &mut (dyn Write + Send),
+) -> Result<Outcome> {
     let graph = load_graph(settings)?;
-    let target = parse_downgrade_target(&args.target)?;
-    if let DowngradeTarget::Revision(spec) = &target {
-        graph.resolve(spec)?;
+    // An unknown or ambiguous revision is reported before the database
+    // file is opened (and so perhaps created).
+    match &target {
+        Move::Up(UpgradeTarget::Revision(spec)) | Move::Down(DowngradeTarget::Revision(spec)) => {
+            graph.resolve(spec)?;
+        }
+        _ => {}
     }
-    if args.sql {
+    let options = run_options(settings)?;
+    if sql {
         offline_dialect(settings)?;
-        let from = offline_start(&graph, args.from.as_deref(), true)?;
-        let sql =
-            retort_migrate::offline_downgrade_sql(&graph, &from, &target, &run_options(settings)?)?;
-        write!(out, "{sql}")?;
+        let script = match &target {
+            Move::Up(target) => {
+                let from = offline_start(&graph, from, false)?;
+                retort_migrate::offline_upgrade_sql(&graph, &from, target, &options)?
+            }
+            Move::Down(target) => {
+                let from = offline_start(&graph, from, true)?;
+                retort_migrate::offline_downgrade_sql(&graph, &from, target, &options)?
+            }
+        };
+        write!(out, "{script}")?;
         return Ok(Outcome::Success);
     }
     let url = settings.require_database()?;
     let mut db = Database::open(url, Access::ReadWrite).await?;
-    let options = run_options(settings)?;
     let mut printer = EventPrinter { out, error: None };
     let result = match &mut db {
-        Database::Sqlite(conn) => {
-            retort_migrate::downgrade(conn, &graph, &target, &options, &mut |e| printer.print(e))
-                .await
-        }
+        Database::Sqlite(conn) => run_move(conn, &graph, &target, &options, &mut printer).await,
     };
     db.close().await;
     printer.finish()?;
     result?;
     Ok(Outcome::Success)
+}
+
+async fn run_move<B: retort_migrate::Backend>(
+    conn: &mut B,
+    graph: &RevisionGraph,
+    target: &Move,
+    options: &RunOptions,
+    printer: &mut EventPrinter<'_>,
+) -> Result<(), retort_migrate::MigrateError> {
+    let mut on_event = |event| printer.print(event);
+    match target {
+        Move::Up(target) => {
+            retort_migrate::upgrade(conn, graph, target, options, &mut on_event).await
+        }
+        Move::Down(target) => {
+            retort_migrate::downgrade(conn, graph, target, options, &mut on_event).await
+        }
+    }
 }
 
 /// Checks that offline SQL can be written for the configured database:

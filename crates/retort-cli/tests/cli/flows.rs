@@ -34,6 +34,25 @@ fn generated_id(run: &RunResult) -> String {
     file.split('_').next().unwrap_or(file).to_string()
 }
 
+/// The revision file of `id`.
+fn revision_file(project: &TempProject, id: &str) -> std::path::PathBuf {
+    project
+        .revision_files()
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains(id))
+        .unwrap_or_else(|| panic!("no revision file for {id}"))
+}
+
+/// Writes hand-written SQL into revision `id`'s up and down sections.
+fn write_sections(project: &TempProject, id: &str, up: &str, down: &str) {
+    let file = revision_file(project, id);
+    let text = std::fs::read_to_string(&file).expect("read revision");
+    let text = text
+        .replace("-- retort:up\n", &format!("-- retort:up\n{up}"))
+        .replace("-- retort:down\n", &format!("-- retort:down\n{down}"));
+    std::fs::write(&file, text).expect("write revision");
+}
+
 fn columns(project: &TempProject, table: &str) -> Vec<String> {
     project
         .sqlite_rows(&format!(
@@ -86,11 +105,7 @@ fn todoapp_flow_autogen_upgrade_hand_written_and_downgrade() {
         .retort(&["autogen", "-m", "add age column"])
         .success("autogen add age column");
     let rev2 = generated_id(&second);
-    let file2 = project
-        .revision_files()
-        .into_iter()
-        .find(|p| p.to_string_lossy().contains(&rev2))
-        .expect("second revision file");
+    let file2 = revision_file(&project, &rev2);
     assert!(file2.to_string_lossy().ends_with("_add_age_column.sql"));
     let text2 = std::fs::read_to_string(&file2).expect("read revision");
     assert!(
@@ -113,25 +128,12 @@ fn todoapp_flow_autogen_upgrade_hand_written_and_downgrade() {
         .retort(&["revision", "-m", "backfill age"])
         .success("revision");
     let rev3 = generated_id(&third);
-    let file3 = project
-        .revision_files()
-        .into_iter()
-        .find(|p| p.to_string_lossy().contains(&rev3))
-        .expect("third revision file");
-    let blank = std::fs::read_to_string(&file3).expect("read");
-    std::fs::write(
-        &file3,
-        blank
-            .replace(
-                "-- retort:up\n",
-                "-- retort:up\nUPDATE users SET age = 42 WHERE age IS NULL;\n",
-            )
-            .replace(
-                "-- retort:down\n",
-                "-- retort:down\nUPDATE users SET age = NULL;\n",
-            ),
-    )
-    .expect("edit revision");
+    write_sections(
+        &project,
+        &rev3,
+        "UPDATE users SET age = 42 WHERE age IS NULL;\n",
+        "UPDATE users SET age = NULL;\n",
+    );
 
     project.retort(&["upgrade", "+1"]).success("upgrade +1");
     assert!(columns(&project, "users").contains(&"age".to_string()));
@@ -256,20 +258,12 @@ fn failing_revision_is_rolled_back_and_named() {
         .retort(&["revision", "-m", "broken"])
         .success("revision");
     let rev2 = generated_id(&bad);
-    let file = project
-        .revision_files()
-        .into_iter()
-        .find(|p| p.to_string_lossy().contains(&rev2))
-        .expect("file");
-    let text = std::fs::read_to_string(&file).expect("read");
-    std::fs::write(
-        &file,
-        text.replace(
-            "-- retort:up\n",
-            "-- retort:up\nCREATE TABLE scratch (id INTEGER);\nINSERT INTO no_such_table VALUES (1);\n",
-        ),
-    )
-    .expect("write");
+    write_sections(
+        &project,
+        &rev2,
+        "CREATE TABLE scratch (id INTEGER);\nINSERT INTO no_such_table VALUES (1);\n",
+        "",
+    );
     let failed = project
         .retort(&["upgrade"])
         .expect_code(2, "failing upgrade");
@@ -501,21 +495,12 @@ fn concurrent_upgrades_apply_each_revision_once() {
             .retort(&["revision", "-m", "log"])
             .success("revision"),
     );
-    let file = project
-        .revision_files()
-        .into_iter()
-        .find(|p| p.to_string_lossy().contains(&log))
-        .expect("file");
-    let text = std::fs::read_to_string(&file).expect("read");
-    std::fs::write(
-        &file,
-        text.replace(
-            "-- retort:up\n",
-            "-- retort:up\nCREATE TABLE IF NOT EXISTS applied (n INTEGER);\nINSERT INTO applied VALUES (1);\n",
-        )
-        .replace("-- retort:down\n", "-- retort:down\nDROP TABLE applied;\n"),
-    )
-    .expect("write");
+    write_sections(
+        &project,
+        &log,
+        "CREATE TABLE IF NOT EXISTS applied (n INTEGER);\nINSERT INTO applied VALUES (1);\n",
+        "DROP TABLE applied;\n",
+    );
     let handles: Vec<_> = (0..4)
         .map(|_| {
             let binary = binary();
