@@ -608,3 +608,38 @@ fn history_verbose_shows_parents_dates_and_files() {
     assert!(verbose.contains("_two.sql"), "{verbose}");
     assert!(verbose.contains("Created: 20"), "{verbose}");
 }
+
+#[test]
+fn models_flag_and_config_flag_override_the_defaults() {
+    let project = TempProject::sqlite(binary(), TODO_MODELS);
+    project.write(
+        "other.sql",
+        "CREATE TABLE other (id INTEGER PRIMARY KEY);\n",
+    );
+    let diff = project
+        .retort(&["--models", "other.sql", "diff"])
+        .success("diff with --models")
+        .stdout;
+    assert!(diff.contains("create_table other"), "{diff}");
+    assert!(!diff.contains("create_table users"), "{diff}");
+
+    // A configuration elsewhere: its relative paths are relative to it.
+    project.write(
+        "config/retort.toml",
+        "[database]\nurl = \"sqlite://nested.db\"\n[models]\npaths = [\"../other.sql\"]\n[migrations]\ndir = \"../nested-migrations\"\n",
+    );
+    project.mkdir("nested-migrations/versions");
+    project
+        .retort(&["-c", "config/retort.toml", "autogen", "-m", "other"])
+        .success("autogen with -c");
+    project
+        .retort(&["-c", "config/retort.toml", "upgrade"])
+        .success("upgrade with -c");
+    assert!(project.path().join("config/nested.db").exists());
+    assert_eq!(
+        std::fs::read_dir(project.path().join("nested-migrations/versions"))
+            .expect("versions")
+            .count(),
+        1
+    );
+}
