@@ -140,6 +140,7 @@ fn load_models(settings: &Settings, dialect: Dialect) -> Result<Schema> {
 async fn introspect(db: &mut Database, settings: &Settings) -> Result<Schema> {
     let options = retort_introspect::IntrospectOptions {
         version_table: settings.version_table.clone(),
+        ..retort_introspect::IntrospectOptions::default()
     };
     match db {
         Database::Sqlite(conn) => Ok(retort_introspect::introspect_sqlite(conn, &options).await?),

@@ -22,11 +22,15 @@
 //! table-valued pragma functions joined against `sqlite_schema`), so the number
 //! of queries is constant whatever the table count; the rows are then turned
 //! into IR by pure functions that are tested without a database. Backends live
-//! in their own modules (`sqlite/` now; `postgres/` and `mysql/` later).
+//! in their own modules (`sqlite/`, `postgres/`; `mysql/` later). PostgreSQL
+//! reads raw `pg_catalog` columns in seven bulk queries, see
+//! [`introspect_postgres`].
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+mod postgres;
 mod sqlite;
 
+pub use postgres::introspect_postgres;
 pub use sqlite::introspect_sqlite;
 
 /// What to read and what to leave out.
@@ -35,12 +39,18 @@ pub struct IntrospectOptions {
     /// retort's own bookkeeping table, left out of the introspected schema
     /// (with its indexes and triggers) so it never shows up as drift.
     pub version_table: String,
+    /// PostgreSQL: the schemas (namespaces) to read. Empty means the
+    /// connection's `current_schema()`. Tables of the first (the default
+    /// schema) are reported with `schema: None`, the others with their
+    /// schema's name. SQLite ignores it.
+    pub schemas: Vec<String>,
 }
 
 impl Default for IntrospectOptions {
     fn default() -> Self {
         IntrospectOptions {
             version_table: "retort_version".to_string(),
+            schemas: Vec::new(),
         }
     }
 }

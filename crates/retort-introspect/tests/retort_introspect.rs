@@ -254,6 +254,7 @@ async fn version_table_is_only_excluded_by_its_configured_name() {
     let (_dir, mut conn) = database(&ddl()).await;
     let options = IntrospectOptions {
         version_table: "alembic_version".into(),
+        ..IntrospectOptions::default()
     };
     let schema = introspect_sqlite(&mut conn, &options).await.unwrap();
     let version = schema.table("retort_version").expect("version table read");

@@ -139,7 +139,63 @@ fn inline_enum_values(text: &str) -> Option<Vec<String>> {
     }
 }
 
+/// PostgreSQL's SQL-standard defaults for omitted type modifiers, which its
+/// catalog reports spelled out: `char` is `char(1)`, `numeric(p)` is
+/// `numeric(p,0)`, `float` is `double precision` and `float(p)` is `real`
+/// up to 24 bits of precision
+/// (<https://www.postgresql.org/docs/current/datatype-numeric.html>,
+/// <https://www.postgresql.org/docs/current/datatype-character.html>).
+fn standard_type_modifiers(dialect: Dialect) -> bool {
+    matches!(dialect, Dialect::Postgres)
+}
+
+/// PostgreSQL implies `NOT NULL` for `serial` and identity columns.
+pub(crate) fn generated_values_imply_not_null(dialect: Dialect) -> bool {
+    matches!(dialect, Dialect::Postgres)
+}
+
+/// A string default on a boolean or numeric column as the catalog prints it:
+/// PostgreSQL stores `BOOLEAN DEFAULT 't'` as `true` and `INTEGER DEFAULT '5'`
+/// as `5`, so the model's string literal is read as the typed value.
+pub(crate) fn typed_default(
+    default: DefaultValue,
+    ty: &ColumnType,
+    dialect: Dialect,
+) -> DefaultValue {
+    if !matches!(dialect, Dialect::Postgres) {
+        return default;
+    }
+    let DefaultValue::String(text) = &default else {
+        return default;
+    };
+    match ty {
+        // https://www.postgresql.org/docs/current/datatype-boolean.html
+        ColumnType::Boolean => match text.trim().to_ascii_lowercase().as_str() {
+            "t" | "true" | "y" | "yes" | "on" | "1" => DefaultValue::Boolean(true),
+            "f" | "false" | "n" | "no" | "off" | "0" => DefaultValue::Boolean(false),
+            _ => default,
+        },
+        ColumnType::SmallInt
+        | ColumnType::Integer
+        | ColumnType::BigInt
+        | ColumnType::Real
+        | ColumnType::Double
+        | ColumnType::Decimal { .. } => DefaultValue::number(text).unwrap_or(default),
+        _ => default,
+    }
+}
+
 fn base_type(text: &str, dialect: Dialect) -> ColumnType {
+    // `timestamp(3) with time zone`: the precision is dropped as it is for
+    // `timestamptz(3)`, so both spellings read the same.
+    let without_precision;
+    let text = match precision_before_zone(text) {
+        Some(stripped) => {
+            without_precision = stripped;
+            without_precision.as_str()
+        }
+        None => text,
+    };
     let (name, args) = split_type_args(text);
     let numbers: Option<Vec<u32>> = args.iter().map(|a| a.parse().ok()).collect();
     let numbers = numbers.unwrap_or_default();
@@ -160,16 +216,24 @@ fn base_type(text: &str, dialect: Dialect) -> ColumnType {
         | "national varchar"
         | "national character varying"
         | "varchar2" => ColumnType::Varchar { length: first },
+        "char" | "character" if standard_type_modifiers(dialect) => ColumnType::Char {
+            length: first.or(Some(1)),
+        },
         "char" | "character" | "nchar" | "national character" | "native character" | "bpchar" => {
             ColumnType::Char { length: first }
         }
         "text" | "clob" => ColumnType::Text,
         "blob" | "bytea" => ColumnType::Blob,
+        "float" if standard_type_modifiers(dialect) && first.is_none_or(|p| p > 24) => {
+            ColumnType::Double
+        }
         "real" | "float" | "float4" => ColumnType::Real,
         "double" | "double precision" | "float8" => ColumnType::Double,
         "numeric" | "decimal" | "dec" => ColumnType::Decimal {
             precision: first,
-            scale: second,
+            scale: second.or(first
+                .filter(|_| standard_type_modifiers(dialect))
+                .map(|_| 0)),
         },
         "boolean" | "bool" => ColumnType::Boolean,
         "date" => ColumnType::Date,
@@ -207,6 +271,17 @@ fn split_type_args(text: &str) -> (&str, Vec<&str>) {
         }
         _ => (text, Vec::new()),
     }
+}
+
+/// `time[stamp](n) with[out] time zone` without its `(n)`, or `None`.
+fn precision_before_zone(text: &str) -> Option<String> {
+    let open = text.find('(')?;
+    let close = open + text[open..].find(')')?;
+    let name = &text[..open];
+    let rest = text[close + 1..].trim_start();
+    let is_time = matches!(name, "time" | "timestamp");
+    let is_zone = matches!(rest, "with time zone" | "without time zone");
+    (is_time && is_zone).then(|| format!("{name} {rest}"))
 }
 
 // ---------------------------------------------------------------------------
@@ -580,10 +655,26 @@ mod tests {
             (T::Array(Box::new(T::Varchar { length: Some(10) })), false)
         );
         assert_eq!(pg("inet"), (T::Custom("inet".into()), false));
+        assert_eq!(pg("timestamp(3) with time zone"), pg("timestamptz(3)"),);
+        assert_eq!(pg("char"), (T::Char { length: Some(1) }, false));
         assert_eq!(
-            pg("timestamp(3) with time zone"),
-            (T::Custom("timestamp(3) with time zone".into()), false)
+            pg("numeric(10)"),
+            (
+                T::Decimal {
+                    precision: Some(10),
+                    scale: Some(0)
+                },
+                false
+            )
         );
+        assert_eq!(pg("float"), (T::Double, false));
+        assert_eq!(pg("float(53)"), (T::Double, false));
+        assert_eq!(pg("float(24)"), (T::Real, false));
+        assert_eq!(
+            column_type("CHAR", Dialect::Sqlite),
+            T::Char { length: None }
+        );
+        assert_eq!(column_type("FLOAT", Dialect::Sqlite), T::Real);
     }
 
     #[test]
@@ -655,6 +746,19 @@ mod tests {
         assert_eq!(
             pg("nextval('users_id_seq'::regclass)"),
             DefaultValue::Expression("nextval('users_id_seq'::REGCLASS)".into())
+        );
+        let typed = |d: &str, ty: ColumnType| typed_default(pg(d), &ty, Dialect::Postgres);
+        assert_eq!(typed("'t'", T::Boolean), DefaultValue::Boolean(true));
+        assert_eq!(typed("'off'", T::Boolean), DefaultValue::Boolean(false));
+        assert_eq!(typed("'5'", T::Integer), DefaultValue::Number("5".into()));
+        assert_eq!(typed("'5'", T::Text), DefaultValue::String("5".into()));
+        assert_eq!(
+            typed_default(
+                DefaultValue::String("t".into()),
+                &T::Boolean,
+                Dialect::Sqlite
+            ),
+            DefaultValue::String("t".into())
         );
         let my = |t: &str| default_value(t, Dialect::Mysql);
         assert_eq!(my("now()"), DefaultValue::CurrentTimestamp);

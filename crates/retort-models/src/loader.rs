@@ -23,7 +23,8 @@ use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Location, Span, Token, TokenWithSpan, Tokenizer};
 
 use crate::canonical::{
-    canonical_expr, column_type_and_serial, default_from_expr, sql_dialect, strip_nested,
+    canonical_expr, column_type_and_serial, default_from_expr, generated_values_imply_not_null,
+    sql_dialect, strip_nested, typed_default,
 };
 use crate::error::{Diagnostic, Diagnostics, ModelError, Snippet};
 
@@ -378,6 +379,12 @@ impl Loader {
                     ),
                 }
             }
+            if column.autoincrement && generated_values_imply_not_null(self.dialect) {
+                column.nullable = false;
+            }
+            column.default = column
+                .default
+                .map(|d| typed_default(d, &column.ty, self.dialect));
             table.columns.push(column);
         }
 

@@ -1,0 +1,34 @@
+-- Every index of the listed schemas in one read of pg_index. Key columns
+-- (indkey) and sort options (indoption) are raw values decoded in Rust;
+-- pg_get_indexdef(oid, column)/pg_get_expr() are only called for the parts
+-- with no raw form: expression key columns (indkey = 0), whose text the
+-- column form prints alone, and the partial-index predicate.
+-- https://www.postgresql.org/docs/current/catalog-pg-index.html
+-- https://www.postgresql.org/docs/current/catalog-pg-am.html
+-- indoption bit 0: DESC, bit 1: NULLS FIRST. Only the first indnkeyatts
+-- columns are key columns; the rest are INCLUDE columns.
+-- Not read, as the IR has no place for them yet: indnullsnotdistinct
+-- (PostgreSQL 15+), operator classes (indclass), NULLS FIRST (indoption
+-- bit 1) and collations (indcollation).
+-- indkey and indoption are int2vectors, indexed from 0; the [:] slice
+-- renumbers them from 1, the only lower bound sqlx decodes.
+-- $1 the schemas (text[]).
+SELECT i.indrelid::int8 AS table_oid, i.indexrelid::int8 AS index_oid,
+       ic.relname::text AS index_name, i.indisunique AS is_unique, i.indisprimary AS is_primary,
+       i.indnkeyatts::int2 AS key_count, (i.indkey::int2[])[:] AS keys, (i.indoption::int2[])[:] AS options,
+       am.amname::text AS method,
+       ARRAY(
+         SELECT pg_get_indexdef(i.indexrelid, k.position::int, true)
+         FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, position)
+         WHERE k.attnum = 0
+         ORDER BY k.position
+       ) AS expressions,
+       CASE WHEN i.indpred IS NOT NULL THEN pg_get_expr(i.indpred, i.indrelid, true) END AS predicate
+FROM pg_index AS i
+JOIN pg_class AS ic ON ic.oid = i.indexrelid
+JOIN pg_class AS c ON c.oid = i.indrelid
+JOIN pg_namespace AS n ON n.oid = c.relnamespace
+JOIN pg_am AS am ON am.oid = ic.relam
+WHERE n.nspname = ANY($1)
+  AND c.relkind IN ('r', 'p')
+ORDER BY i.indrelid, ic.relname
