@@ -10,7 +10,7 @@ mod servers;
 pub use servers::{REQUIRE_SERVERS_VAR, Server, TestDatabase};
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
-use sqlx::{ConnectOptions, Connection, Row};
+use sqlx::{ConnectOptions, Connection, PgConnection, Row};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -72,10 +72,18 @@ impl TempProject {
     /// migrations in `migrations/`), the given models and an empty
     /// `migrations/versions/`.
     pub fn sqlite(binary: impl Into<PathBuf>, models: &str) -> Self {
+        TempProject::with_url(binary, models, "sqlite://app.db")
+    }
+
+    /// A project like [`TempProject::sqlite`] whose retort.toml points at
+    /// `url` (e.g. a [`TestDatabase`]'s).
+    pub fn with_url(binary: impl Into<PathBuf>, models: &str, url: &str) -> Self {
         let project = TempProject::empty(binary);
         project.write(
             "retort.toml",
-            "[database]\nurl = \"sqlite://app.db\"\n\n[models]\npaths = [\"schema.sql\"]\n\n[migrations]\ndir = \"migrations\"\n",
+            &format!(
+                "[database]\nurl = \"{url}\"\n\n[models]\npaths = [\"schema.sql\"]\n\n[migrations]\ndir = \"migrations\"\n"
+            ),
         );
         project.write("schema.sql", models);
         project.mkdir("migrations/versions");
@@ -233,4 +241,69 @@ pub fn sqlite_rows(path: &Path, query: &str) -> Vec<Vec<String>> {
         let _ = conn.close().await;
         result
     })
+}
+
+/// Runs an SQL script on the database at `url` (`sqlite:` or `postgres:`).
+pub fn db_exec(url: &str, sql: &str) {
+    if let Some(path) = sqlite_path(url) {
+        return sqlite_exec(Path::new(&path), sql);
+    }
+    block_on(async {
+        let mut conn = pg_connect(url).await;
+        if let Err(err) = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(&mut conn)
+            .await
+        {
+            panic!("cannot run SQL: {err}\n{sql}");
+        }
+        let _ = conn.close().await;
+    })
+}
+
+/// Every row of `query` on the database at `url`, as text cells (NULL as
+/// `NULL`). On PostgreSQL every selected column must be text: cast in the
+/// query.
+pub fn db_rows(url: &str, query: &str) -> Vec<Vec<String>> {
+    if let Some(path) = sqlite_path(url) {
+        return sqlite_rows(Path::new(&path), query);
+    }
+    block_on(async {
+        let mut conn = pg_connect(url).await;
+        let rows = match sqlx::query(sqlx::AssertSqlSafe(query.to_string()))
+            .fetch_all(&mut conn)
+            .await
+        {
+            Ok(rows) => rows,
+            Err(err) => panic!("cannot query: {err}\n{query}"),
+        };
+        let result = rows
+            .iter()
+            .map(|row| {
+                (0..row.len())
+                    .map(|i| match row.try_get::<Option<String>, _>(i) {
+                        Ok(Some(text)) => text,
+                        Ok(None) => "NULL".to_string(),
+                        Err(err) => panic!("column {i} of `{query}` is not text: {err}"),
+                    })
+                    .collect()
+            })
+            .collect();
+        let _ = conn.close().await;
+        result
+    })
+}
+
+/// The file path of a `sqlite:` URL.
+fn sqlite_path(url: &str) -> Option<String> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    Some(rest.split('?').next().unwrap_or(rest).to_string())
+}
+
+async fn pg_connect(url: &str) -> PgConnection {
+    match PgConnection::connect(url).await {
+        Ok(conn) => conn,
+        Err(err) => panic!("cannot connect to the test database: {err}"),
+    }
 }
