@@ -6,3 +6,5 @@ mod fixtures;
 mod snapshots;
 #[path = "retort_render/sqlite_exec.rs"]
 mod sqlite_exec;
+#[path = "retort_render/pg_exec.rs"]
+mod pg_exec;
