@@ -317,16 +317,10 @@ pub(crate) fn postgres_type_change_rewrites(from: &ColumnType, to: &ColumnType) 
     if from == to {
         return false;
     }
-    let unbounded_text = |ty: &ColumnType| {
-        matches!(
-            ty,
-            ColumnType::Text | ColumnType::Varchar { length: None }
-        )
-    };
+    let unbounded_text =
+        |ty: &ColumnType| matches!(ty, ColumnType::Text | ColumnType::Varchar { length: None });
     match (from, to) {
-        (ColumnType::Varchar { length: Some(a) }, ColumnType::Varchar { length: Some(b) }) => {
-            b < a
-        }
+        (ColumnType::Varchar { length: Some(a) }, ColumnType::Varchar { length: Some(b) }) => b < a,
         (ColumnType::Varchar { .. } | ColumnType::Text, _) if unbounded_text(to) => false,
         (
             ColumnType::Decimal {

@@ -347,7 +347,9 @@ impl Op {
             return false;
         }
         let mut remaining = to_values.iter();
-        from_values.iter().all(|old| remaining.any(|new| new == old))
+        from_values
+            .iter()
+            .all(|old| remaining.any(|new| new == old))
     }
 }
 

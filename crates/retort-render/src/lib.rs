@@ -139,26 +139,26 @@ impl Script {
 }
 
 fn blocks_sql(steps: &[&Step]) -> String {
-        let mut blocks = Vec::with_capacity(steps.len());
-        for step in steps {
-            let mut block = String::new();
-            for hazard in &step.hazards {
-                block.push_str(&format!(
-                    "-- hazard: {}: {}\n",
-                    hazard.code.as_str(),
-                    hazard.message
-                ));
-            }
-            if let Some(comment) = &step.comment {
-                block.push_str(&format!("-- {comment}\n"));
-            }
-            for statement in &step.statements {
-                block.push_str(statement);
-                block.push_str(";\n");
-            }
-            blocks.push(block);
+    let mut blocks = Vec::with_capacity(steps.len());
+    for step in steps {
+        let mut block = String::new();
+        for hazard in &step.hazards {
+            block.push_str(&format!(
+                "-- hazard: {}: {}\n",
+                hazard.code.as_str(),
+                hazard.message
+            ));
         }
-        blocks.join("\n")
+        if let Some(comment) = &step.comment {
+            block.push_str(&format!("-- {comment}\n"));
+        }
+        for statement in &step.statements {
+            block.push_str(statement);
+            block.push_str(";\n");
+        }
+        blocks.push(block);
+    }
+    blocks.join("\n")
 }
 
 /// SQL that performs `ops` on a database whose schema is `from`.

@@ -159,7 +159,10 @@ fn rebuild_enum_statements(name: &str, to_values: &[String], state: &Schema) -> 
     for (table, column) in &columns {
         let col = quote(&column.name, PG);
         if let Some(default) = &column.default {
-            out.push(alter_table(table, &format!("ALTER COLUMN {col} DROP DEFAULT")));
+            out.push(alter_table(
+                table,
+                &format!("ALTER COLUMN {col} DROP DEFAULT"),
+            ));
             if default_fits(default, &column.ty, to_values) {
                 restore.push(alter_table(
                     table,
@@ -378,9 +381,12 @@ mod tests {
             (mood.clone(), T::Text),
             (T::Uuid, v(36)),
             (T::Json, T::Jsonb),
-            (T::Date, T::Timestamp {
-                with_time_zone: true,
-            }),
+            (
+                T::Date,
+                T::Timestamp {
+                    with_time_zone: true,
+                },
+            ),
         ] {
             assert!(assignment_cast(&from, &to), "{from} -> {to}");
         }

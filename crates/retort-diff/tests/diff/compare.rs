@@ -278,7 +278,10 @@ fn alter_enum_tells_additions_from_removals_and_reorderings() {
     op.apply(&mut state).unwrap();
     assert_eq!(state.enums[0].values, ["sad", "ok"]);
     assert_eq!(
-        alter(&[], &[]).apply(&mut schema(vec![])).unwrap_err().to_string(),
+        alter(&[], &[])
+            .apply(&mut schema(vec![]))
+            .unwrap_err()
+            .to_string(),
         "op `alter_enum` names enum type `mood`, which does not exist"
     );
 }

@@ -1,7 +1,9 @@
 //! The ordering rules of `retort_diff::order`, one test each.
 
 use super::support::*;
-use retort_schema::{Column, ColumnType, DefaultValue, Dialect, EnumType, ForeignKey, Schema, Table};
+use retort_schema::{
+    Column, ColumnType, DefaultValue, Dialect, EnumType, ForeignKey, Schema, Table,
+};
 
 fn with_fk(mut table: Table, key: ForeignKey) -> Table {
     table.foreign_keys.push(key);

@@ -268,10 +268,8 @@ fn check_op(state: &Schema, op: &Op, dialect: Dialect, recreated: &[&str]) -> Re
                 return Err(format!("enum {} is still in use", enum_type.name));
             }
         }
-        Op::AlterEnum { name, .. } => {
-            if state.enum_type(name).is_none() {
-                return Err(format!("enum {name} does not exist"));
-            }
+        Op::AlterEnum { name, .. } if state.enum_type(name).is_none() => {
+            return Err(format!("enum {name} does not exist"));
         }
         Op::CreateIndex { table, index } => {
             let t = table_of(state, table)?;

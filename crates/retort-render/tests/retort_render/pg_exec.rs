@@ -3,7 +3,9 @@
 
 use retort_diff::{DiffOptions, diff, invert, plan};
 use retort_render::{Script, TRANSACTION_OFF, TRANSACTION_ON, render, schema_sql};
-use retort_schema::{Column, ColumnType, DefaultValue, Dialect, EnumType, PrimaryKey, Schema, Table};
+use retort_schema::{
+    Column, ColumnType, DefaultValue, Dialect, EnumType, PrimaryKey, Schema, Table,
+};
 use sqlx::{AssertSqlSafe, Connection, PgConnection, Row};
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -233,12 +235,19 @@ fn an_appended_enum_value_is_added_outside_the_transaction_and_usable_in_it() {
         }
         .normalized();
         create(&mut conn, &from).await;
-        exec(&mut conn, "INSERT INTO people (mood) VALUES ('sad'), ('ok')").await;
+        exec(
+            &mut conn,
+            "INSERT INTO people (mood) VALUES ('sad'), ('ok')",
+        )
+        .await;
 
         let (up, down) = scripts(&from, &to);
         let sql = up.to_sql();
         assert!(sql.starts_with(TRANSACTION_OFF), "{sql}");
-        assert!(sql.contains("ADD VALUE IF NOT EXISTS 'meh' BEFORE 'sad'"), "{sql}");
+        assert!(
+            sql.contains("ADD VALUE IF NOT EXISTS 'meh' BEFORE 'sad'"),
+            "{sql}"
+        );
         migrate(&mut conn, &up).await;
         assert_eq!(enum_values(&mut conn).await, ["meh", "sad", "ok", "happy"]);
         assert_eq!(
@@ -254,7 +263,12 @@ fn an_appended_enum_value_is_added_outside_the_transaction_and_usable_in_it() {
         migrate(
             &mut conn,
             &Script {
-                steps: up.steps.iter().filter(|s| !s.transaction).cloned().collect(),
+                steps: up
+                    .steps
+                    .iter()
+                    .filter(|s| !s.transaction)
+                    .cloned()
+                    .collect(),
             },
         )
         .await;
@@ -311,7 +325,10 @@ fn a_removed_and_reordered_enum_rebuilds_the_type_converting_rows() {
         let (up, down) = scripts(&from, &to);
         let sql = up.to_sql();
         assert!(!sql.contains(TRANSACTION_OFF), "{sql}");
-        assert!(sql.contains("-- hazard: data_loss: removes 'b' from enum mood"), "{sql}");
+        assert!(
+            sql.contains("-- hazard: data_loss: removes 'b' from enum mood"),
+            "{sql}"
+        );
         migrate(&mut conn, &up).await;
         assert_eq!(enum_values(&mut conn).await, ["c", "a"]);
         assert_eq!(
@@ -332,7 +349,11 @@ fn a_removed_and_reordered_enum_rebuilds_the_type_converting_rows() {
             "rows converted and sorted by the new order"
         );
         assert_eq!(
-            strings(&mut conn, "SELECT typname::text FROM pg_type WHERE typname LIKE 'mood%' ORDER BY 1").await,
+            strings(
+                &mut conn,
+                "SELECT typname::text FROM pg_type WHERE typname LIKE 'mood%' ORDER BY 1"
+            )
+            .await,
             ["mood"]
         );
         migrate(&mut conn, &down).await;
@@ -389,13 +410,19 @@ fn varchar_to_integer_converts_with_using_and_keeps_the_data() {
             "{sql}"
         );
         assert!(sql.contains("ALTER COLUMN \"n\" TYPE bigint;"), "{sql}");
-        assert!(sql.contains("-- hazard: table_rewrite: changing items.n"), "{sql}");
+        assert!(
+            sql.contains("-- hazard: table_rewrite: changing items.n"),
+            "{sql}"
+        );
         migrate(&mut conn, &up).await;
         assert_eq!(
             column_info(&mut conn, "items", "qty").await,
             ["integer | NO | 7"]
         );
-        assert_eq!(column_info(&mut conn, "items", "flag").await, ["boolean | YES"]);
+        assert_eq!(
+            column_info(&mut conn, "items", "flag").await,
+            ["boolean | YES"]
+        );
         assert_eq!(column_info(&mut conn, "items", "n").await, ["bigint | YES"]);
         assert_eq!(
             strings(
@@ -405,14 +432,21 @@ fn varchar_to_integer_converts_with_using_and_keeps_the_data() {
             .await,
             ["1 false 10", "42 true 2147483647"]
         );
-        exec(&mut conn, "INSERT INTO items (n) VALUES (9223372036854775807)").await;
+        exec(
+            &mut conn,
+            "INSERT INTO items (n) VALUES (9223372036854775807)",
+        )
+        .await;
         exec(&mut conn, "DELETE FROM items WHERE n > 2147483647").await;
 
         // Back: integer -> varchar and bigint -> integer are assignment
         // casts (no USING); boolean -> integer is not.
         let sql = down.to_sql();
         assert!(sql.contains("TYPE varchar(10);"), "{sql}");
-        assert!(sql.contains("TYPE integer USING \"flag\"::integer"), "{sql}");
+        assert!(
+            sql.contains("TYPE integer USING \"flag\"::integer"),
+            "{sql}"
+        );
         migrate(&mut conn, &down).await;
         assert_eq!(
             column_info(&mut conn, "items", "qty").await,
@@ -449,7 +483,11 @@ fn identity_columns_are_created_added_and_dropped() {
         let mut identity = from.clone();
         identity.tables[0].columns[0].autoincrement = true;
         create(&mut conn, &from).await;
-        exec(&mut conn, "INSERT INTO tickets (id, title) VALUES (1, 'a'), (5, 'b')").await;
+        exec(
+            &mut conn,
+            "INSERT INTO tickets (id, title) VALUES (1, 'a'), (5, 'b')",
+        )
+        .await;
 
         let (up, down) = scripts(&from, &identity);
         migrate(&mut conn, &up).await;
@@ -477,6 +515,83 @@ fn identity_columns_are_created_added_and_dropped() {
             )
             .await,
             ["NO"]
+        );
+    });
+}
+
+#[test]
+fn a_table_with_every_postgres_feature_is_created_as_rendered() {
+    let Some(db) = TestDatabase::postgres() else {
+        return;
+    };
+    block_on(async {
+        let mut conn = PgConnection::connect(db.url()).await.unwrap();
+        let mut table = pk_table(
+            "Weird \"Name\"",
+            vec![
+                Column::new("doc", ColumnType::Jsonb),
+                Column::new("email", ColumnType::Text),
+            ],
+        );
+        table.comment = Some("it's a table".into());
+        table.columns[1].comment = Some("the document".into());
+        table.indexes = vec![
+            retort_schema::Index {
+                name: "ix_doc".into(),
+                parts: vec![retort_schema::IndexPart::column("doc")],
+                unique: false,
+                predicate: None,
+                method: Some("gin".into()),
+            },
+            retort_schema::Index {
+                name: "ix_email".into(),
+                parts: vec![retort_schema::IndexPart {
+                    target: retort_schema::IndexTarget::Expression("lower(email)".into()),
+                    descending: true,
+                }],
+                unique: true,
+                predicate: Some("email IS NOT NULL".into()),
+                method: None,
+            },
+        ];
+        let schema = Schema {
+            tables: vec![table],
+            ..Schema::default()
+        }
+        .normalized();
+        create(&mut conn, &schema).await;
+        exec(
+            &mut conn,
+            "INSERT INTO \"Weird \"\"Name\"\"\" (doc, email) VALUES ('{}', 'A@x')",
+        )
+        .await;
+        assert_eq!(
+            strings(
+                &mut conn,
+                "SELECT indexdef FROM pg_indexes WHERE indexname LIKE 'ix_%' ORDER BY indexname"
+            )
+            .await,
+            [
+                "CREATE INDEX ix_doc ON public.\"Weird \"\"Name\"\"\" USING gin (doc)",
+                "CREATE UNIQUE INDEX ix_email ON public.\"Weird \"\"Name\"\"\" USING btree (lower(email) DESC) WHERE (email IS NOT NULL)",
+            ]
+        );
+        assert_eq!(
+            strings(
+                &mut conn,
+                "SELECT obj_description('public.\"Weird \"\"Name\"\"\"'::regclass, 'pg_class') || ' / ' || \
+                 col_description('public.\"Weird \"\"Name\"\"\"'::regclass, 2)"
+            )
+            .await,
+            ["it's a table / the document"]
+        );
+        assert_eq!(
+            strings(
+                &mut conn,
+                "SELECT is_identity FROM information_schema.columns WHERE column_name = 'id'"
+            )
+            .await,
+            ["YES"]
         );
     });
 }

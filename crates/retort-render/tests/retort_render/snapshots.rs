@@ -313,9 +313,11 @@ fn app_with_mood(values: &[&str]) -> Schema {
     let mood = ColumnType::Enum {
         name: "mood".into(),
     };
-    schema.table_mut("users").unwrap().columns.push(
-        Column::new("mood", mood.clone()).with_default(DefaultValue::String("ok".into())),
-    );
+    schema
+        .table_mut("users")
+        .unwrap()
+        .columns
+        .push(Column::new("mood", mood.clone()).with_default(DefaultValue::String("ok".into())));
     schema
         .table_mut("audit")
         .unwrap()
@@ -384,7 +386,11 @@ fn an_enum_created_in_the_same_script_is_rebuilt_not_altered() {
     ];
     let script = render(&ops, &app(), Dialect::Postgres).unwrap();
     assert!(script.steps.iter().all(|s| s.transaction));
-    assert!(script.to_sql().contains("CREATE TYPE \"mood__retort_new\" AS ENUM ('sad', 'ok')"));
+    assert!(
+        script
+            .to_sql()
+            .contains("CREATE TYPE \"mood__retort_new\" AS ENUM ('sad', 'ok')")
+    );
 }
 
 #[test]
