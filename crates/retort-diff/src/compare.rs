@@ -23,17 +23,15 @@ pub(crate) fn compare(from: &Schema, to: &Schema, options: &DiffOptions) -> Vec<
             None => ops.push(Op::DropEnum {
                 enum_type: (*old).clone(),
             }),
-            // Known weakness: a changed value list is a drop and a create
-            // (PostgreSQL refuses the drop while a column uses the type);
-            // ALTER TYPE … ADD VALUE comes later.
-            Some(new) if new != old => {
-                ops.push(Op::DropEnum {
-                    enum_type: (*old).clone(),
-                });
-                ops.push(Op::CreateEnum {
-                    enum_type: (*new).clone(),
-                });
-            }
+            // One op for any change of the value list: the renderer picks
+            // ADD VALUE or a rebuild (a drop + create would fail while a
+            // column uses the type).
+            Some(new) if new.values != old.values => ops.push(Op::AlterEnum {
+                name: new.name.clone(),
+                schema: new.schema.clone(),
+                from_values: old.values.clone(),
+                to_values: new.values.clone(),
+            }),
             Some(_) => {}
         }
     }

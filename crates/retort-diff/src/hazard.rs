@@ -125,6 +125,23 @@ pub fn hazards(op: &Op, options: &DiffOptions) -> Vec<Hazard> {
                     format!("makes {subject} NOT NULL; fails if any row has NULL in it"),
                 ));
             }
+            if dialect == Dialect::Postgres && postgres_type_change_rewrites(&from.ty, &to.ty) {
+                found.push(Hazard::new(
+                    HazardCode::TableRewrite,
+                    format!(
+                        "changing {subject} from {} to {} rewrites table {table} and its \
+                         indexes",
+                        from.ty, to.ty
+                    ),
+                ));
+                found.push(Hazard::new(
+                    HazardCode::LongLock,
+                    format!(
+                        "holds an ACCESS EXCLUSIVE lock on {table} while it is rewritten: \
+                         blocks reads and writes"
+                    ),
+                ));
+            }
             if !dialect.alter_column() {
                 found.push(rebuild(dialect, table, "alter column"));
             }
@@ -219,7 +236,48 @@ pub fn hazards(op: &Op, options: &DiffOptions) -> Vec<Hazard> {
                 found.push(rebuild(dialect, table, what));
             }
         }
-        Op::CreateEnum { .. }
+        Op::AlterEnum {
+            name,
+            from_values,
+            to_values,
+            ..
+        } if dialect.named_enums() && !op.enum_values_only_added() => {
+            let removed: Vec<&str> = from_values
+                .iter()
+                .filter(|v| !to_values.contains(v))
+                .map(String::as_str)
+                .collect();
+            if !removed.is_empty() {
+                let list = removed
+                    .iter()
+                    .map(|v| DefaultValue::String(v.to_string()).to_sql())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                found.push(Hazard::new(
+                    HazardCode::DataLoss,
+                    format!(
+                        "removes {list} from enum {name}; the conversion fails while any \
+                         row holds a removed value (update those rows first)"
+                    ),
+                ));
+            }
+            found.push(Hazard::new(
+                HazardCode::TableRewrite,
+                format!(
+                    "{dialect} cannot remove or reorder enum values in place: rebuilds \
+                     enum {name}, rewriting every table with a column of that type"
+                ),
+            ));
+            found.push(Hazard::new(
+                HazardCode::LongLock,
+                format!(
+                    "holds an ACCESS EXCLUSIVE lock on each table using enum {name} while \
+                     it is rewritten"
+                ),
+            ));
+        }
+        Op::AlterEnum { .. }
+        | Op::CreateEnum { .. }
         | Op::DropEnum { .. }
         | Op::CreateTable { .. }
         | Op::DropIndex { .. } => {}
@@ -245,6 +303,41 @@ fn display_name(name: Option<&str>) -> &str {
 /// anyway. Kept here rather than on `Dialect` because only hazards need it.
 fn blocking_index_build(dialect: Dialect) -> bool {
     matches!(dialect, Dialect::Postgres)
+}
+
+/// Whether PostgreSQL rewrites the table (and rebuilds its indexes) to
+/// change a column from `from` to `to`. It does not where the old
+/// representation is valid for the new type (binary coercible, and no
+/// length or precision check can fail): `varchar(n)` → `varchar(m ≥ n)`,
+/// `varchar` ↔ `text`, `numeric(p,s)` → `numeric(p' ≥ p,s)` or unbounded
+/// `numeric`. Everything else (`integer` → `bigint`, any `USING` cast,
+/// narrowing) rewrites: https://www.postgresql.org/docs/current/sql-altertable.html
+/// ("Notes").
+pub(crate) fn postgres_type_change_rewrites(from: &ColumnType, to: &ColumnType) -> bool {
+    if from == to {
+        return false;
+    }
+    let unbounded_text =
+        |ty: &ColumnType| matches!(ty, ColumnType::Text | ColumnType::Varchar { length: None });
+    match (from, to) {
+        (ColumnType::Varchar { length: Some(a) }, ColumnType::Varchar { length: Some(b) }) => b < a,
+        (ColumnType::Varchar { .. } | ColumnType::Text, _) if unbounded_text(to) => false,
+        (
+            ColumnType::Decimal {
+                precision: p1,
+                scale: s1,
+            },
+            ColumnType::Decimal {
+                precision: p2,
+                scale: s2,
+            },
+        ) => match p2 {
+            None => false,
+            Some(p2) => p1.is_none_or(|p1| *p2 < p1) || s1.unwrap_or(0) != s2.unwrap_or(0),
+        },
+        (ColumnType::Array(a), ColumnType::Array(b)) => postgres_type_change_rewrites(a, b),
+        _ => true,
+    }
 }
 
 /// Whether SQLite's `ADD COLUMN` would refuse `default` as non-constant.

@@ -25,6 +25,23 @@ pub enum Op {
         #[serde(rename = "enum")]
         enum_type: EnumType,
     },
+    /// A change of an enum type's value list, from `from_values` to
+    /// `to_values` (both in declared order). One op covers every change so
+    /// that the inverse is exact (swap the lists): where `to_values` only
+    /// inserts values (`from_values` is a subsequence of it, see
+    /// [`Op::enum_values_only_added`]), PostgreSQL renders it as
+    /// `ALTER TYPE … ADD VALUE`; any removal or reordering (and so the
+    /// inverse of every addition, since PostgreSQL cannot drop a value) is
+    /// rendered as a rebuild of the type, converting every column that uses
+    /// it.
+    AlterEnum {
+        #[serde(rename = "enum")]
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
+        from_values: Vec<String>,
+        to_values: Vec<String>,
+    },
     CreateTable {
         table: Table,
     },
@@ -112,6 +129,9 @@ pub enum ApplyError {
         table: String,
         column: String,
     },
+    /// The op names an enum type the schema does not have.
+    #[error("op `{op}` names enum type `{name}`, which does not exist")]
+    NoSuchEnum { op: &'static str, name: String },
     /// The op creates something that already exists.
     #[error("op `{op}` creates `{name}`, which already exists")]
     AlreadyExists { op: &'static str, name: String },
@@ -123,6 +143,7 @@ impl Op {
         match self {
             Op::CreateEnum { .. } => "create_enum",
             Op::DropEnum { .. } => "drop_enum",
+            Op::AlterEnum { .. } => "alter_enum",
             Op::CreateTable { .. } => "create_table",
             Op::DropTable { .. } => "drop_table",
             Op::AddColumn { .. } => "add_column",
@@ -141,7 +162,7 @@ impl Op {
     /// The table the op changes, or `None` for enum ops.
     pub fn table(&self) -> Option<&str> {
         match self {
-            Op::CreateEnum { .. } | Op::DropEnum { .. } => None,
+            Op::CreateEnum { .. } | Op::DropEnum { .. } | Op::AlterEnum { .. } => None,
             Op::CreateTable { table } | Op::DropTable { table } => Some(&table.name),
             Op::AddColumn { table, .. }
             | Op::DropColumn { table, .. }
@@ -161,6 +182,17 @@ impl Op {
         match self.clone() {
             Op::CreateEnum { enum_type } => Op::DropEnum { enum_type },
             Op::DropEnum { enum_type } => Op::CreateEnum { enum_type },
+            Op::AlterEnum {
+                name,
+                schema,
+                from_values,
+                to_values,
+            } => Op::AlterEnum {
+                name,
+                schema,
+                from_values: to_values,
+                to_values: from_values,
+            },
             Op::CreateTable { table } => Op::DropTable { table },
             Op::DropTable { table } => Op::CreateTable { table },
             Op::AddColumn { table, column } => Op::DropColumn { table, column },
@@ -213,6 +245,19 @@ impl Op {
                 schema.enums.push(enum_type.clone());
             }
             Op::DropEnum { enum_type } => schema.enums.retain(|e| e.name != enum_type.name),
+            Op::AlterEnum {
+                name, to_values, ..
+            } => {
+                let target = schema
+                    .enums
+                    .iter_mut()
+                    .find(|e| e.name == *name)
+                    .ok_or_else(|| ApplyError::NoSuchEnum {
+                        op,
+                        name: name.clone(),
+                    })?;
+                target.values = to_values.clone();
+            }
             Op::CreateTable { table } => {
                 if schema.table(&table.name).is_some() {
                     return Err(ApplyError::AlreadyExists {
@@ -281,6 +326,30 @@ impl Op {
             }
         }
         Ok(())
+    }
+}
+
+impl Op {
+    /// For [`Op::AlterEnum`]: whether the change only inserts values,
+    /// keeping the old ones in their order (`from_values` is a subsequence
+    /// of `to_values`), so that `ALTER TYPE … ADD VALUE` can perform it.
+    /// `false` for every other op, and for an unchanged list.
+    pub fn enum_values_only_added(&self) -> bool {
+        let Op::AlterEnum {
+            from_values,
+            to_values,
+            ..
+        } = self
+        else {
+            return false;
+        };
+        if from_values == to_values {
+            return false;
+        }
+        let mut remaining = to_values.iter();
+        from_values
+            .iter()
+            .all(|old| remaining.any(|new| new == old))
     }
 }
 

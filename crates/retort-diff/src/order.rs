@@ -25,7 +25,17 @@
 //! 4. **Enums around their users.** `create_enum(e)` precedes the
 //!    `create_table`/`add_column`/`alter_column` that start using `e`; the
 //!    `drop_table`/`drop_column`/`alter_column` that stop using `e` precede
-//!    `drop_enum(e)`.
+//!    `drop_enum(e)`. An `alter_enum(e)` that adds values precedes the
+//!    `create_table`/`add_column`/`alter_column` whose new column uses `e`
+//!    (they may use a new value, e.g. as default); mirror: the
+//!    `drop_table`/`drop_column`/`alter_column` whose old column uses `e`
+//!    precede an `alter_enum(e)` that removes values (the type's rebuild
+//!    then converts fewer tables, and a dropped row cannot make the
+//!    conversion fail). An `alter_column` whose old and new columns both use
+//!    `e`, next to an `alter_enum(e)` that both adds and removes, follows
+//!    the first rule only; the downgrade of such a pair has the
+//!    `alter_column` first, which the renderer handles by leaving a default
+//!    that names a value the type lacks yet to the type's rebuild.
 //! 5. **Names are freed before they are reused.** An op that removes an
 //!    index (by name: index names are schema-wide on SQLite and PostgreSQL),
 //!    a named constraint (per table), a primary key or an enum precedes the
@@ -120,6 +130,7 @@ fn sort_key(op: &Op) -> SortKey {
         Op::DropColumn { column, .. } => (3, 0, column.name.clone()),
         Op::DropEnum { enum_type } => (4, 0, enum_type.name.clone()),
         Op::CreateEnum { enum_type } => (5, 0, enum_type.name.clone()),
+        Op::AlterEnum { name, .. } => (5, 1, name.clone()),
         Op::CreateTable { .. } => (6, 0, String::new()),
         Op::AddColumn { column, .. } => (7, 0, column.name.clone()),
         Op::AlterColumn { to, .. } => (8, 0, to.name.clone()),
@@ -338,6 +349,30 @@ fn must_precede(a: &Op, b: &Op, context: &Context) -> bool {
     {
         return true;
     }
+    if let Op::AlterEnum {
+        name,
+        from_values,
+        to_values,
+        ..
+    } = a
+        && to_values.iter().any(|v| !from_values.contains(v))
+        && enums_of_new_column(b).contains(name.as_str())
+    {
+        return true;
+    }
+    if let Op::AlterEnum {
+        name,
+        from_values,
+        to_values,
+        ..
+    } = b
+        && from_values.iter().any(|v| !to_values.contains(v))
+        && enums_of_old_column(a).contains(name.as_str())
+        && !(to_values.iter().any(|v| !from_values.contains(v))
+            && enums_of_new_column(a).contains(name.as_str()))
+    {
+        return true;
+    }
 
     // Rule 5.
     let freed = names_removed(a);
@@ -539,6 +574,42 @@ fn enums_stopped(op: &Op) -> BTreeSet<&str> {
                 .into_iter()
                 .filter(|e| !after.contains(e))
                 .collect()
+        }
+        _ => BTreeSet::new(),
+    }
+}
+
+/// Enum types used by what `op` creates: a new table, an added column, an
+/// altered column's new definition.
+fn enums_of_new_column(op: &Op) -> BTreeSet<&str> {
+    match op {
+        Op::CreateTable { table } => {
+            let mut set = BTreeSet::new();
+            for column in &table.columns {
+                enums_of(&column.ty, &mut set);
+            }
+            set
+        }
+        Op::AddColumn { column, .. } | Op::AlterColumn { to: column, .. } => {
+            column_enums(&column.ty)
+        }
+        _ => BTreeSet::new(),
+    }
+}
+
+/// Enum types used by what `op` removes: a dropped table or column, an
+/// altered column's old definition.
+fn enums_of_old_column(op: &Op) -> BTreeSet<&str> {
+    match op {
+        Op::DropTable { table } => {
+            let mut set = BTreeSet::new();
+            for column in &table.columns {
+                enums_of(&column.ty, &mut set);
+            }
+            set
+        }
+        Op::DropColumn { column, .. } | Op::AlterColumn { from: column, .. } => {
+            column_enums(&column.ty)
         }
         _ => BTreeSet::new(),
     }

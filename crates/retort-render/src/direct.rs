@@ -4,7 +4,7 @@ use crate::RenderError;
 use crate::ddl::{self, BuildFor};
 use crate::spelling::{self, quote, quote_list};
 use retort_diff::{Constraint, Op};
-use retort_schema::{Column, Dialect};
+use retort_schema::{Column, Dialect, Schema};
 use sea_query as sq;
 
 fn alter_table(table: &str, dialect: Dialect, action: &str) -> String {
@@ -19,8 +19,12 @@ fn unsupported(op: &Op, dialect: Dialect, what: &str) -> RenderError {
     }
 }
 
-/// The statements for `op`.
-pub(crate) fn statements(op: &Op, dialect: Dialect) -> Result<Vec<String>, RenderError> {
+/// The statements for `op`, on a database whose schema is `state`.
+pub(crate) fn statements(
+    op: &Op,
+    state: &Schema,
+    dialect: Dialect,
+) -> Result<Vec<String>, RenderError> {
     let out = match op {
         Op::CreateEnum { enum_type } => {
             if !dialect.named_enums() {
@@ -50,6 +54,10 @@ pub(crate) fn statements(op: &Op, dialect: Dialect) -> Result<Vec<String>, Rende
                 ));
             }
             vec![format!("DROP TYPE {}", quote(&enum_type.name, dialect))]
+        }
+        // Rendered by `postgres::alter_enum_step` where enums exist.
+        Op::AlterEnum { name, .. } => {
+            return Err(unsupported(op, dialect, &format!("enum type `{name}`")));
         }
         Op::CreateTable { table } => ddl::create_table_with_indexes(table, dialect),
         Op::DropTable { table } => vec![
@@ -89,7 +97,11 @@ pub(crate) fn statements(op: &Op, dialect: Dialect) -> Result<Vec<String>, Rende
             if !dialect.alter_column() {
                 return Err(unsupported(op, dialect, "ALTER TABLE … ALTER COLUMN"));
             }
-            alter_column(table, from, to, dialect)
+            if dialect == Dialect::Postgres {
+                crate::postgres::alter_column(table, from, to, state)
+            } else {
+                alter_column(table, from, to, dialect)
+            }
         }
         Op::CreateIndex { table, index } => {
             if index.predicate.is_some() && !dialect.partial_index() {

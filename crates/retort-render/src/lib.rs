@@ -37,6 +37,7 @@
 
 mod ddl;
 mod direct;
+mod postgres;
 mod spelling;
 mod sqlite;
 
@@ -99,34 +100,65 @@ pub struct Step {
     pub statements: Vec<String>,
     /// A note for the reader, e.g. why a table is rebuilt.
     pub comment: Option<String>,
+    /// Whether the step runs inside the revision's transaction. `false`
+    /// for statements a database refuses (or cannot use the result of)
+    /// inside a transaction block, like PostgreSQL's
+    /// `ALTER TYPE … ADD VALUE`; such statements are written to be
+    /// idempotent (`IF NOT EXISTS`), since a later failure cannot roll
+    /// them back.
+    pub transaction: bool,
 }
+
+/// The directive lines of the revision-file format that open a segment run
+/// outside any transaction (each statement in autocommit) and one run in a
+/// transaction.
+pub const TRANSACTION_OFF: &str = "-- retort:transaction off";
+/// See [`TRANSACTION_OFF`].
+pub const TRANSACTION_ON: &str = "-- retort:transaction on";
 
 impl Script {
     /// The script as text: per step, `-- hazard: <code>: <message>` lines,
     /// an optional `-- <comment>` line, then each statement and `;`; steps
     /// separated by a blank line.
+    ///
+    /// Steps outside the transaction come first, in their order, after a
+    /// [`TRANSACTION_OFF`] line; the transactional steps follow after a
+    /// [`TRANSACTION_ON`] line. A script with no such step has no directive
+    /// (one transactional segment, the format's default).
     pub fn to_sql(&self) -> String {
-        let mut blocks = Vec::with_capacity(self.steps.len());
-        for step in &self.steps {
-            let mut block = String::new();
-            for hazard in &step.hazards {
-                block.push_str(&format!(
-                    "-- hazard: {}: {}\n",
-                    hazard.code.as_str(),
-                    hazard.message
-                ));
-            }
-            if let Some(comment) = &step.comment {
-                block.push_str(&format!("-- {comment}\n"));
-            }
-            for statement in &step.statements {
-                block.push_str(statement);
-                block.push_str(";\n");
-            }
-            blocks.push(block);
+        let (off, on): (Vec<&Step>, Vec<&Step>) = self.steps.iter().partition(|s| !s.transaction);
+        if off.is_empty() {
+            return blocks_sql(&on);
         }
-        blocks.join("\n")
+        let mut out = format!("{TRANSACTION_OFF}\n{}", blocks_sql(&off));
+        if !on.is_empty() {
+            out.push_str(&format!("\n{TRANSACTION_ON}\n{}", blocks_sql(&on)));
+        }
+        out
     }
+}
+
+fn blocks_sql(steps: &[&Step]) -> String {
+    let mut blocks = Vec::with_capacity(steps.len());
+    for step in steps {
+        let mut block = String::new();
+        for hazard in &step.hazards {
+            block.push_str(&format!(
+                "-- hazard: {}: {}\n",
+                hazard.code.as_str(),
+                hazard.message
+            ));
+        }
+        if let Some(comment) = &step.comment {
+            block.push_str(&format!("-- {comment}\n"));
+        }
+        for statement in &step.statements {
+            block.push_str(statement);
+            block.push_str(";\n");
+        }
+        blocks.push(block);
+    }
+    blocks.join("\n")
 }
 
 /// SQL that performs `ops` on a database whose schema is `from`.
@@ -158,12 +190,21 @@ pub fn render(ops: &[PlannedOp], from: &Schema, dialect: Dialect) -> Result<Scri
             continue;
         }
         check_types(op, dialect)?;
-        let statements = direct::statements(op, dialect)?;
+        if dialect.named_enums()
+            && let Some(step) = postgres::alter_enum_step(planned, from, &state, dialect)
+        {
+            steps.push(step);
+            apply(op, &mut state)?;
+            at += 1;
+            continue;
+        }
+        let statements = direct::statements(op, &state, dialect)?;
         apply(op, &mut state)?;
         steps.push(Step {
             hazards: planned.hazards.clone(),
             statements,
             comment: None,
+            transaction: true,
         });
         at += 1;
     }
@@ -214,6 +255,7 @@ fn rebuild_step(
             "rebuild {table} (SQLite cannot {} in place): rows are copied",
             reasons.join(", ")
         )),
+        transaction: true,
     })
 }
 
@@ -264,7 +306,7 @@ pub fn schema_sql(schema: &Schema, dialect: Dialect) -> Vec<String> {
             let op = Op::CreateEnum {
                 enum_type: enum_type.clone(),
             };
-            out.extend(direct::statements(&op, dialect).unwrap_or_default());
+            out.extend(direct::statements(&op, schema, dialect).unwrap_or_default());
         }
     }
     for table in tables_in_dependency_order(schema) {
@@ -346,7 +388,7 @@ pub fn summary(ops: &[PlannedOp]) -> Vec<String> {
                 | Op::DropColumn { .. }
                 | Op::DropIndex { .. }
                 | Op::DropConstraint { .. } => '-',
-                Op::AlterColumn { .. } => '~',
+                Op::AlterColumn { .. } | Op::AlterEnum { .. } => '~',
             };
             let mut line = format!("{sign} {} {}", op.name(), op_subject(op));
             if let Some(details) = op_details(op) {
@@ -367,6 +409,7 @@ pub fn summary(ops: &[PlannedOp]) -> Vec<String> {
 fn op_subject(op: &Op) -> String {
     match op {
         Op::CreateEnum { enum_type } | Op::DropEnum { enum_type } => enum_type.name.clone(),
+        Op::AlterEnum { name, .. } => name.clone(),
         Op::CreateTable { table } | Op::DropTable { table } => table.name.clone(),
         Op::AddColumn { table, column } | Op::DropColumn { table, column } => {
             format!("{table}.{}", column.name)
@@ -420,6 +463,20 @@ fn op_details(op: &Op) -> Option<String> {
             .map(|v| retort_schema::DefaultValue::String(v.clone()).to_sql())
             .collect::<Vec<_>>()
             .join(", "),
+        Op::AlterEnum {
+            from_values,
+            to_values,
+            ..
+        } => {
+            let list = |values: &[String]| {
+                values
+                    .iter()
+                    .map(|v| retort_schema::DefaultValue::String(v.clone()).to_sql())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            format!("{} → {}", list(from_values), list(to_values))
+        }
         Op::CreateTable { table } => {
             let names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
             names.join(", ")

@@ -68,6 +68,7 @@ pub(crate) fn needs_rebuild(op: &Op, state: &Schema, dialect: Dialect) -> bool {
         }
         Op::CreateEnum { .. }
         | Op::DropEnum { .. }
+        | Op::AlterEnum { .. }
         | Op::CreateTable { .. }
         | Op::DropTable { .. }
         | Op::CreateIndex { .. }

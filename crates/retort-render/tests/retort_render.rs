@@ -2,6 +2,8 @@
 
 #[path = "retort_render/fixtures.rs"]
 mod fixtures;
+#[path = "retort_render/pg_exec.rs"]
+mod pg_exec;
 #[path = "retort_render/snapshots.rs"]
 mod snapshots;
 #[path = "retort_render/sqlite_exec.rs"]

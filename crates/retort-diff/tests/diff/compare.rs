@@ -1,7 +1,7 @@
 //! What is compared, and what is not a difference.
 
 use super::support::*;
-use retort_diff::{DiffOptions, diff};
+use retort_diff::{DiffOptions, Op, diff};
 use retort_schema::{
     CheckConstraint, Column, ColumnType, DefaultValue, Dialect, EnumType, ForeignKeyAction,
     PrimaryKey, Schema, UniqueConstraint,
@@ -245,9 +245,43 @@ fn enums_are_created_dropped_and_replaced_when_their_values_change() {
     both.enums.push(mood(&["sad", "ok"]));
     assert_eq!(ops_of(&none, &sad, Dialect::Postgres), ["create_enum mood"]);
     assert_eq!(ops_of(&sad, &none, Dialect::Postgres), ["drop_enum mood"]);
-    // Known weakness: drop + create until ALTER TYPE … ADD VALUE exists.
+    // A changed value list is one alter_enum, whatever the change.
+    assert_eq!(ops_of(&sad, &both, Dialect::Postgres), ["alter_enum mood"]);
+    assert_eq!(ops_of(&both, &sad, Dialect::Postgres), ["alter_enum mood"]);
+}
+
+#[test]
+fn alter_enum_tells_additions_from_removals_and_reorderings() {
+    let alter = |from: &[&str], to: &[&str]| Op::AlterEnum {
+        name: "mood".into(),
+        schema: None,
+        from_values: from.iter().map(|v| v.to_string()).collect(),
+        to_values: to.iter().map(|v| v.to_string()).collect(),
+    };
+    assert!(alter(&["a", "c"], &["a", "b", "c", "d"]).enum_values_only_added());
+    assert!(alter(&[], &["a"]).enum_values_only_added());
+    assert!(!alter(&["a", "b"], &["a"]).enum_values_only_added());
+    assert!(!alter(&["a", "b"], &["b", "a"]).enum_values_only_added());
+    assert!(!alter(&["a", "b"], &["b", "a", "c"]).enum_values_only_added());
+    assert!(!alter(&["a"], &["a"]).enum_values_only_added());
+
+    let op = alter(&["sad"], &["sad", "ok"]);
+    assert_eq!(op.inverse(), alter(&["sad", "ok"], &["sad"]));
+    assert_eq!(op.inverse().inverse(), op);
+    let json = serde_json::to_value(&op).unwrap();
     assert_eq!(
-        ops_of(&sad, &both, Dialect::Postgres),
-        ["drop_enum mood", "create_enum mood"]
+        json,
+        serde_json::json!({"op": "alter_enum", "enum": "mood", "from_values": ["sad"], "to_values": ["sad", "ok"]})
+    );
+    let mut state = schema(vec![]);
+    state.enums.push(mood(&["sad"]));
+    op.apply(&mut state).unwrap();
+    assert_eq!(state.enums[0].values, ["sad", "ok"]);
+    assert_eq!(
+        alter(&[], &[])
+            .apply(&mut schema(vec![]))
+            .unwrap_err()
+            .to_string(),
+        "op `alter_enum` names enum type `mood`, which does not exist"
     );
 }

@@ -98,8 +98,8 @@ fn narrowing_types_lose_data_and_widening_ones_do_not() {
     ];
     for (from, to) in narrowing {
         assert_eq!(
-            codes(&alter(from.clone(), to.clone()), Dialect::Postgres),
-            ["data_loss"],
+            codes(&alter(from.clone(), to.clone()), Dialect::Postgres).first(),
+            Some(&"data_loss"),
             "{from} -> {to}"
         );
     }
@@ -140,10 +140,111 @@ fn narrowing_types_lose_data_and_widening_ones_do_not() {
     ];
     for (from, to) in widening {
         assert!(
+            !codes(&alter(from.clone(), to.clone()), Dialect::Postgres).contains(&"data_loss"),
+            "{from} -> {to}"
+        );
+    }
+}
+
+#[test]
+fn postgres_type_changes_that_rewrite_the_table_hold_a_long_lock() {
+    use ColumnType::*;
+    let numeric = |p: Option<u32>, s: Option<u32>| Decimal {
+        precision: p,
+        scale: s,
+    };
+    let rewrites = [
+        (Integer, BigInt),
+        (Varchar { length: Some(50) }, Varchar { length: Some(20) }),
+        (Text, Varchar { length: Some(10) }),
+        (Text, Integer),
+        (Integer, Boolean),
+        (Json, Jsonb),
+        (
+            Timestamp {
+                with_time_zone: false,
+            },
+            Timestamp {
+                with_time_zone: true,
+            },
+        ),
+        (numeric(Some(10), Some(2)), numeric(Some(12), Some(3))),
+        (numeric(None, None), numeric(Some(10), Some(2))),
+        (
+            Enum {
+                name: "mood".into(),
+            },
+            Text,
+        ),
+    ];
+    for (from, to) in rewrites {
+        let found = codes(&alter(from.clone(), to.clone()), Dialect::Postgres);
+        assert!(
+            found.ends_with(&["table_rewrite", "long_lock"]),
+            "{from} -> {to}: {found:?}"
+        );
+    }
+    let in_place = [
+        (Varchar { length: Some(20) }, Varchar { length: Some(50) }),
+        (Varchar { length: Some(20) }, Varchar { length: None }),
+        (Varchar { length: Some(20) }, Text),
+        (Text, Varchar { length: None }),
+        (numeric(Some(8), Some(2)), numeric(Some(10), Some(2))),
+        (
+            Array(Box::new(Varchar { length: Some(2) })),
+            Array(Box::new(Text)),
+        ),
+    ];
+    for (from, to) in in_place {
+        assert!(
             codes(&alter(from.clone(), to.clone()), Dialect::Postgres).is_empty(),
             "{from} -> {to}"
         );
     }
+    // Unbounded numeric keeps every value in place (data_loss stays: on
+    // MySQL a bare DECIMAL is DECIMAL(10,0)).
+    assert_eq!(
+        codes(
+            &alter(numeric(Some(8), Some(2)), numeric(None, None)),
+            Dialect::Postgres
+        ),
+        ["data_loss"]
+    );
+    // Other dialects keep their own rules (SQLite: the rebuild hazard).
+    assert_eq!(
+        codes(&alter(Integer, BigInt), Dialect::Sqlite),
+        ["table_rewrite"]
+    );
+}
+
+fn alter_enum(from: &[&str], to: &[&str]) -> Op {
+    Op::AlterEnum {
+        name: "mood".into(),
+        schema: None,
+        from_values: from.iter().map(|v| v.to_string()).collect(),
+        to_values: to.iter().map(|v| v.to_string()).collect(),
+    }
+}
+
+#[test]
+fn enum_additions_are_safe_and_rebuilds_rewrite_and_may_lose_values() {
+    assert!(codes(&alter_enum(&["a"], &["a", "b"]), Dialect::Postgres).is_empty());
+    assert!(codes(&alter_enum(&["b"], &["a", "b"]), Dialect::Postgres).is_empty());
+    assert_eq!(
+        codes(&alter_enum(&["a", "b"], &["b", "a"]), Dialect::Postgres),
+        ["table_rewrite", "long_lock"]
+    );
+    let removal = alter_enum(&["a", "b", "it's"], &["a"]);
+    assert_eq!(
+        codes(&removal, Dialect::Postgres),
+        ["data_loss", "table_rewrite", "long_lock"]
+    );
+    let hazards = hazards(&removal, &options(Dialect::Postgres));
+    assert_eq!(
+        hazards[0].message,
+        "removes 'b', 'it''s' from enum mood; the conversion fails while any row holds a \
+         removed value (update those rows first)"
+    );
 }
 
 #[test]

@@ -1,7 +1,9 @@
 //! The ordering rules of `retort_diff::order`, one test each.
 
 use super::support::*;
-use retort_schema::{Column, ColumnType, Dialect, EnumType, ForeignKey, Schema, Table};
+use retort_schema::{
+    Column, ColumnType, DefaultValue, Dialect, EnumType, ForeignKey, Schema, Table,
+};
 
 fn with_fk(mut table: Table, key: ForeignKey) -> Table {
     table.foreign_keys.push(key);
@@ -236,6 +238,30 @@ fn enums_are_created_before_and_dropped_after_their_users() {
     let altered = schema(vec![table("a_users", vec![int("mood")])]);
     let ops = summary(&round_trip(&altered, &created, Dialect::Postgres));
     assert_eq!(ops, ["create_enum mood", "alter_column a_users.mood"]);
+}
+
+#[test]
+fn an_added_enum_value_precedes_its_users_and_a_removed_one_follows_them() {
+    let with = |values: &[&str], default: &str| {
+        let column = mood_column().with_default(DefaultValue::String(default.into()));
+        let mut s = schema(vec![table("a_users", vec![column])]);
+        let mut mood = mood();
+        mood.values = values.iter().map(|v| v.to_string()).collect();
+        s.enums.push(mood);
+        s
+    };
+    let short = with(&["sad", "ok"], "ok");
+    let long = with(&["sad", "ok", "meh"], "meh");
+    // The new default needs the new value; the phases alone agree.
+    assert_eq!(
+        summary(&round_trip(&short, &long, Dialect::Postgres)),
+        ["alter_enum mood", "alter_column a_users.mood"]
+    );
+    // The default moves off the value before it goes, against the phases.
+    assert_eq!(
+        summary(&round_trip(&long, &short, Dialect::Postgres)),
+        ["alter_column a_users.mood", "alter_enum mood"]
+    );
 }
 
 #[test]

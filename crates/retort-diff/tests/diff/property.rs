@@ -110,7 +110,10 @@ fn default_for(ty: &ColumnType, code: u8) -> Option<DefaultValue> {
         (_, ColumnType::Varchar { .. } | ColumnType::Text) => {
             Some(DefaultValue::String(if second { "y" } else { "x" }.into()))
         }
-        (_, ColumnType::Enum { .. }) => Some(DefaultValue::String("sad".into())),
+        // "happy" is a value only the long enum has (see `build`).
+        (_, ColumnType::Enum { .. }) => Some(DefaultValue::String(
+            if second { "happy" } else { "sad" }.into(),
+        )),
         _ => Some(DefaultValue::Number(if second { "1" } else { "0" }.into())),
     }
 }
@@ -241,8 +244,18 @@ fn build(spec: &SchemaSpec, dialect: Dialect, named: bool) -> Schema {
     });
     if uses_enum {
         let mut values = vec!["sad".to_string(), "ok".to_string()];
-        if spec.long_enum {
+        let happy_default = schema.tables.iter().any(|t| {
+            t.columns
+                .iter()
+                .any(|c| c.default == Some(DefaultValue::String("happy".into())))
+        });
+        if spec.long_enum || happy_default {
             values.push("happy".into());
+        }
+        // Reordered when long: a change between the two lists both adds
+        // and reorders.
+        if spec.long_enum && !happy_default {
+            values.swap(0, 1);
         }
         schema.enums.push(EnumType {
             schema: None,

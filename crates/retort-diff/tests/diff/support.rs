@@ -2,8 +2,8 @@
 
 use retort_diff::{DiffOptions, Op, Plan, apply_all, diff, invert};
 use retort_schema::{
-    Column, ColumnType, Dialect, ForeignKey, ForeignKeyAction, Index, IndexPart, PrimaryKey,
-    Schema, Table,
+    Column, ColumnType, DefaultValue, Dialect, ForeignKey, ForeignKeyAction, Index, IndexPart,
+    PrimaryKey, Schema, Table,
 };
 
 pub fn options(dialect: Dialect) -> DiffOptions {
@@ -87,6 +87,7 @@ pub fn summary(plan: &Plan) -> Vec<String> {
 pub fn describe(op: &Op) -> String {
     let object = match op {
         Op::CreateEnum { enum_type } | Op::DropEnum { enum_type } => enum_type.name.clone(),
+        Op::AlterEnum { name, .. } => name.clone(),
         Op::CreateTable { table } | Op::DropTable { table } => table.name.clone(),
         Op::AddColumn { table, column } | Op::DropColumn { table, column } => {
             format!("{table}.{}", column.name)
@@ -166,8 +167,15 @@ fn enums_used(ty: &ColumnType) -> Vec<&str> {
 
 fn check_column_enums(state: &Schema, column: &Column) -> Result<(), String> {
     for name in enums_used(&column.ty) {
-        if state.enum_type(name).is_none() {
+        let Some(enum_type) = state.enum_type(name) else {
             return Err(format!("enum {name} does not exist yet"));
+        };
+        // A default naming a value the type lacks (yet) is refused.
+        if let (ColumnType::Enum { .. }, Some(DefaultValue::String(value))) =
+            (&column.ty, &column.default)
+            && !enum_type.values.contains(value)
+        {
+            return Err(format!("enum {name} has no value '{value}' yet"));
         }
     }
     Ok(())
@@ -259,6 +267,9 @@ fn check_op(state: &Schema, op: &Op, dialect: Dialect, recreated: &[&str]) -> Re
             if used && !recreated.contains(&enum_type.name.as_str()) {
                 return Err(format!("enum {} is still in use", enum_type.name));
             }
+        }
+        Op::AlterEnum { name, .. } if state.enum_type(name).is_none() => {
+            return Err(format!("enum {name} does not exist"));
         }
         Op::CreateIndex { table, index } => {
             let t = table_of(state, table)?;

@@ -301,6 +301,172 @@ fn enums() {
     );
 }
 
+/// `app()` plus enum `mood` used by `users.mood` (default 'ok') and
+/// `audit.moods` (an array).
+fn app_with_mood(values: &[&str]) -> Schema {
+    let mut schema = app();
+    schema.enums.push(EnumType {
+        schema: None,
+        name: "mood".into(),
+        values: values.iter().map(|v| v.to_string()).collect(),
+    });
+    let mood = ColumnType::Enum {
+        name: "mood".into(),
+    };
+    schema
+        .table_mut("users")
+        .unwrap()
+        .columns
+        .push(Column::new("mood", mood.clone()).with_default(DefaultValue::String("ok".into())));
+    schema
+        .table_mut("audit")
+        .unwrap()
+        .columns
+        .push(Column::new("moods", ColumnType::Array(Box::new(mood))));
+    schema
+}
+
+fn alter_mood(from: &[&str], to: &[&str]) -> PlannedOp {
+    let op = Op::AlterEnum {
+        name: "mood".into(),
+        schema: None,
+        from_values: from.iter().map(|v| v.to_string()).collect(),
+        to_values: to.iter().map(|v| v.to_string()).collect(),
+    };
+    PlannedOp {
+        hazards: retort_diff::hazards(
+            &op,
+            &retort_diff::DiffOptions {
+                dialect: Dialect::Postgres,
+            },
+        ),
+        op,
+    }
+}
+
+#[test]
+fn enum_values_added_run_outside_the_transaction_first() {
+    let from = app_with_mood(&["sad", "ok"]);
+    let users_mood = users_column(&from, "mood");
+    let ops = vec![
+        planned(Op::AddColumn {
+            table: "users".into(),
+            column: Column::new("nickname", ColumnType::Text),
+        }),
+        alter_mood(&["sad", "ok"], &["meh", "sad", "ok", "happy"]),
+        planned(Op::AlterColumn {
+            table: "users".into(),
+            from: users_mood.clone(),
+            to: users_mood.with_default(DefaultValue::String("happy".into())),
+        }),
+    ];
+    let script = render(&ops, &from, Dialect::Postgres).unwrap();
+    assert!(!script.steps[1].transaction);
+    snapshot!("enum_add_value", all_dialects(&ops, &from));
+}
+
+#[test]
+fn enum_values_removed_or_reordered_rebuild_the_type() {
+    let from = app_with_mood(&["sad", "ok", "happy"]);
+    let ops = vec![alter_mood(&["sad", "ok", "happy"], &["ok", "sad"])];
+    snapshot!("enum_rebuild", all_dialects(&ops, &from));
+}
+
+#[test]
+fn an_enum_created_in_the_same_script_is_rebuilt_not_altered() {
+    let ops = vec![
+        planned(Op::CreateEnum {
+            enum_type: EnumType {
+                schema: None,
+                name: "mood".into(),
+                values: vec!["sad".into()],
+            },
+        }),
+        alter_mood(&["sad"], &["sad", "ok"]),
+    ];
+    let script = render(&ops, &app(), Dialect::Postgres).unwrap();
+    assert!(script.steps.iter().all(|s| s.transaction));
+    assert!(
+        script
+            .to_sql()
+            .contains("CREATE TYPE \"mood__retort_new\" AS ENUM ('sad', 'ok')")
+    );
+}
+
+#[test]
+fn a_default_on_a_value_the_type_lacks_yet_waits_for_the_rebuild() {
+    // The downgrade of "add 'c', remove 'b', default b -> c": the column
+    // comes first and may not name 'b' before the rebuild brings it back.
+    let from = app_with_mood(&["c", "a"]);
+    let users_mood = users_column(&from, "mood");
+    let ops = vec![
+        planned(Op::AlterColumn {
+            table: "users".into(),
+            from: users_mood.clone(),
+            to: users_mood.with_default(DefaultValue::String("b".into())),
+        }),
+        alter_mood(&["c", "a"], &["a", "b"]),
+    ];
+    let sql = render(&ops, &from, Dialect::Postgres).unwrap().to_sql();
+    assert!(!sql.contains("SET DEFAULT 'b';\n\n"), "{sql}");
+    assert!(
+        sql.ends_with("ALTER TABLE \"users\" ALTER COLUMN \"mood\" SET DEFAULT 'b';\n"),
+        "{sql}"
+    );
+}
+
+#[test]
+fn postgres_type_changes_use_using_only_without_an_assignment_cast() {
+    let alter = |from: Column, to: Column| {
+        let op = Op::AlterColumn {
+            table: "users".into(),
+            from,
+            to,
+        };
+        PlannedOp {
+            hazards: retort_diff::hazards(
+                &op,
+                &retort_diff::DiffOptions {
+                    dialect: Dialect::Postgres,
+                },
+            ),
+            op,
+        }
+    };
+    let varchar = |n| ColumnType::Varchar { length: Some(n) };
+    let before = [
+        Column::new("a", varchar(10)).with_default(DefaultValue::String("1".into())),
+        Column::new("b", ColumnType::Integer),
+        Column::new("c", varchar(20)),
+        Column::new("d", ColumnType::Integer),
+        Column::new("e", ColumnType::Text),
+    ];
+    let after = [
+        Column::new("a", ColumnType::Integer)
+            .not_null()
+            .with_default(DefaultValue::Number("0".into())),
+        Column::new("b", ColumnType::BigInt),
+        Column::new("c", varchar(50)),
+        Column::new("d", ColumnType::Boolean),
+        Column::new("e", ColumnType::Jsonb),
+    ];
+    let mut schema = app();
+    let users = schema.table_mut("users").unwrap();
+    users
+        .columns
+        .retain(|c| c.name == "id" || c.name == "org_id");
+    users.columns.extend(before.iter().cloned());
+    let ops: Vec<PlannedOp> = before
+        .into_iter()
+        .zip(after)
+        .map(|(from, to)| alter(from, to))
+        .collect();
+    let mut out = render(&ops, &schema, Dialect::Postgres).unwrap().to_sql();
+    out.push_str("===== summary\n");
+    out.push_str(&summary(&ops).join("\n"));
+    snapshot!("alter_column_types_postgres", out);
+}
+
 #[test]
 fn an_op_that_does_not_fit_the_schema_is_an_error() {
     let ops = vec![planned(Op::AddColumn {
