@@ -7,7 +7,7 @@ use retort_schema::{
     Column, ColumnType, DefaultValue, Dialect, EnumType, PrimaryKey, Schema, Table,
 };
 use sqlx::{AssertSqlSafe, Connection, PgConnection, Row};
-use std::sync::atomic::{AtomicU32, Ordering};
+use retort_test_support::{Server, TestDatabase};
 
 fn block_on<F: Future>(future: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
@@ -15,78 +15,6 @@ fn block_on<F: Future>(future: F) -> F::Output {
         .build()
         .unwrap()
         .block_on(future)
-}
-
-/// A uniquely named database on the server at `RETORT_TEST_PG_URL`, dropped
-/// with the value. Private stand-in for `retort_test_support::TestDatabase`
-/// (same API), which the `pg-introspect` branch adds.
-struct TestDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl TestDatabase {
-    /// `None` (with a printed notice) where `RETORT_TEST_PG_URL` is unset;
-    /// a panic instead where `RETORT_TEST_REQUIRE_SERVERS=1`.
-    fn postgres() -> Option<TestDatabase> {
-        let Ok(admin_url) = std::env::var("RETORT_TEST_PG_URL") else {
-            if std::env::var("RETORT_TEST_REQUIRE_SERVERS").as_deref() == Ok("1") {
-                panic!("RETORT_TEST_PG_URL is unset and RETORT_TEST_REQUIRE_SERVERS=1");
-            }
-            eprintln!("notice: RETORT_TEST_PG_URL is unset; skipping a PostgreSQL test");
-            return None;
-        };
-        static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let name = format!(
-            "retort_render_{}_{}_{nanos}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
-        let base = match admin_url.rfind('/') {
-            Some(at) if at > "postgres://".len() => &admin_url[..at],
-            _ => admin_url.as_str(),
-        };
-        let url = format!("{base}/{name}");
-        let create = format!("CREATE DATABASE \"{name}\"");
-        let admin = admin_url.clone();
-        block_on(async move {
-            let mut conn = PgConnection::connect(&admin).await.unwrap();
-            sqlx::raw_sql(AssertSqlSafe(create))
-                .execute(&mut conn)
-                .await
-                .unwrap();
-        });
-        Some(TestDatabase {
-            admin_url,
-            name,
-            url,
-        })
-    }
-
-    fn url(&self) -> &str {
-        &self.url
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        let admin = self.admin_url.clone();
-        let drop = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
-        // Drop may run inside a test's runtime: use a thread of its own.
-        let _ = std::thread::spawn(move || {
-            block_on(async move {
-                if let Ok(mut conn) = PgConnection::connect(&admin).await {
-                    let _ = sqlx::raw_sql(AssertSqlSafe(drop)).execute(&mut conn).await;
-                }
-            })
-        })
-        .join();
-    }
 }
 
 async fn exec(conn: &mut PgConnection, sql: &str) {
@@ -213,7 +141,7 @@ async fn column_info(conn: &mut PgConnection, table: &str, column: &str) -> Vec<
 
 #[test]
 fn an_appended_enum_value_is_added_outside_the_transaction_and_usable_in_it() {
-    let Some(db) = TestDatabase::postgres() else {
+    let Some(db) = TestDatabase::new(Server::Postgres) else {
         return;
     };
     block_on(async {
@@ -290,7 +218,7 @@ fn an_appended_enum_value_is_added_outside_the_transaction_and_usable_in_it() {
 
 #[test]
 fn a_removed_and_reordered_enum_rebuilds_the_type_converting_rows() {
-    let Some(db) = TestDatabase::postgres() else {
+    let Some(db) = TestDatabase::new(Server::Postgres) else {
         return;
     };
     block_on(async {
@@ -364,7 +292,7 @@ fn a_removed_and_reordered_enum_rebuilds_the_type_converting_rows() {
 
 #[test]
 fn varchar_to_integer_converts_with_using_and_keeps_the_data() {
-    let Some(db) = TestDatabase::postgres() else {
+    let Some(db) = TestDatabase::new(Server::Postgres) else {
         return;
     };
     block_on(async {
@@ -465,7 +393,7 @@ fn varchar_to_integer_converts_with_using_and_keeps_the_data() {
 
 #[test]
 fn identity_columns_are_created_added_and_dropped() {
-    let Some(db) = TestDatabase::postgres() else {
+    let Some(db) = TestDatabase::new(Server::Postgres) else {
         return;
     };
     block_on(async {
@@ -521,7 +449,7 @@ fn identity_columns_are_created_added_and_dropped() {
 
 #[test]
 fn a_table_with_every_postgres_feature_is_created_as_rendered() {
-    let Some(db) = TestDatabase::postgres() else {
+    let Some(db) = TestDatabase::new(Server::Postgres) else {
         return;
     };
     block_on(async {
