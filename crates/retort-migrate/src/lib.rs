@@ -38,6 +38,7 @@ mod error;
 mod graph;
 mod revision;
 mod runner;
+pub mod postgres;
 mod split;
 pub mod sqlite;
 
@@ -51,8 +52,8 @@ pub use revision::{
     parse_revision, read_revision, render_revision, slug, write_revision,
 };
 pub use runner::{
-    Backend, DEFAULT_VERSION_TABLE, Event, RunOptions, VersionTable, current, downgrade,
+    Backend, DEFAULT_VERSION_TABLE, Event, LockMode, RunOptions, VersionTable, current, downgrade,
     offline_downgrade_sql, offline_upgrade_sql, stamp, upgrade,
 };
-pub use split::{Statement, split_statements};
+pub use split::{Segment, Statement, split_segments, split_statements};
 pub use sqlite::sqlite_connect_options;

@@ -624,6 +624,7 @@ mod runner {
         let mut conn = connect(&db.path().join("app.db")).await;
         let opts = RunOptions {
             version_table: VersionTable::new("my_versions").unwrap(),
+            ..RunOptions::default()
         };
         let mut events = Vec::new();
         stamp(&mut conn, &g, "2222", &opts, &mut |e| events.push(e))
