@@ -302,15 +302,25 @@ fn segment_note(segment: usize, segments: usize) -> String {
 }
 
 fn committed_note(committed: usize, segments_committed: usize, segments: usize) -> String {
+    let range = |noun: &str, n: usize| {
+        if n == 1 {
+            format!("{noun} 1")
+        } else {
+            format!("{noun}s 1-{n}")
+        }
+    };
+    let (statements, verb) = (
+        range("statement", committed),
+        if committed == 1 { "was" } else { "were" },
+    );
+    let tail = "stay applied, but the revision is NOT recorded as applied \
+                (statements outside a transaction must be safe to run again)";
     match (committed, segments_committed) {
         (0, _) => "the revision was rolled back".to_string(),
-        (n, 0) => format!(
-            "statements 1-{n} ran outside a transaction and stay applied, but the revision is NOT recorded as applied \
-             (statements outside a transaction must be safe to run again)"
-        ),
-        (n, s) => format!(
-            "statements 1-{n} (segments 1-{s} of {segments}) were committed and stay applied, but the revision is NOT recorded as applied \
-             (statements outside a transaction must be safe to run again)"
+        (_, 0) => format!("{statements} ran outside a transaction and {tail}"),
+        (_, s) => format!(
+            "{statements} ({} of {segments}) {verb} committed and {tail}",
+            range("segment", s)
         ),
     }
 }

@@ -14,6 +14,10 @@
 //! -- retort:down
 //! ALTER TABLE users DROP COLUMN age;
 //! ```
+//!
+//! Inside a section, `-- retort:transaction off` and `-- retort:transaction on`
+//! lines switch between autocommit and transactional segments; they stay in
+//! the section text ([`crate::split_segments`] interprets them).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

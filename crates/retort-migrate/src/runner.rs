@@ -231,7 +231,7 @@ pub trait Backend: Send {
         table: &VersionTable,
     ) -> impl Future<Output = Result<(), MigrateError>> + Send;
 
-/// Runs one statement of a revision.
+    /// Runs one statement of a revision.
     fn execute(&mut self, sql: &str) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
 
     /// Checks the database after the statements ran (SQLite: `PRAGMA foreign_key_check`).
@@ -748,9 +748,11 @@ impl OfflineText {
                         vec![postgres::script::unlock_literal(key)],
                         vec![postgres::script::BEGIN.to_string()],
                     ),
-                    LockMode::Transaction => (Vec::new(), Vec::new(), vec![
-                        postgres::script::BEGIN.to_string(),
-                    ]),
+                    LockMode::Transaction => (
+                        Vec::new(),
+                        Vec::new(),
+                        vec![postgres::script::BEGIN.to_string()],
+                    ),
                 };
                 if opts.lock == LockMode::Transaction {
                     begin.push(postgres::script::xact_lock_literal(key));

@@ -175,9 +175,7 @@ pub fn split_segments(sql: &str) -> Vec<Segment> {
             return;
         }
         match out.last_mut() {
-            Some(last) if last.transactional == transactional => {
-                last.statements.extend(statements)
-            }
+            Some(last) if last.transactional == transactional => last.statements.extend(statements),
             _ => out.push(Segment {
                 transactional,
                 statements,
@@ -326,7 +324,10 @@ mod tests {
             .map(|seg| {
                 (
                     seg.transactional,
-                    seg.statements.into_iter().map(|s| (s.sql, s.line)).collect(),
+                    seg.statements
+                        .into_iter()
+                        .map(|s| (s.sql, s.line))
+                        .collect(),
                 )
             })
             .collect()

@@ -168,7 +168,11 @@ impl Backend for PgConnection {
         Ok(())
     }
 
-    async fn begin_step(&mut self, _table: &VersionTable, _rev_id: &str) -> Result<(), MigrateError> {
+    async fn begin_step(
+        &mut self,
+        _table: &VersionTable,
+        _rev_id: &str,
+    ) -> Result<(), MigrateError> {
         exec(self, script::BEGIN)
             .await
             .map_err(db_err("starting the revision's transaction (BEGIN)"))
@@ -177,7 +181,10 @@ impl Backend for PgConnection {
     async fn create_version_table(&mut self, table: &VersionTable) -> Result<(), MigrateError> {
         exec(self, &script::create_version_table(table))
             .await
-            .map_err(db_err(format!("creating the version table {}", table.name())))
+            .map_err(db_err(format!(
+                "creating the version table {}",
+                table.name()
+            )))
     }
 
     async fn execute(&mut self, sql: &str) -> Result<(), sqlx::Error> {

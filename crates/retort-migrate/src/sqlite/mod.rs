@@ -197,7 +197,10 @@ impl Backend for SqliteConnection {
     async fn create_version_table(&mut self, table: &VersionTable) -> Result<(), MigrateError> {
         exec(self, &script::create_version_table(table))
             .await
-            .map_err(db_err(format!("creating the version table {}", table.name())))
+            .map_err(db_err(format!(
+                "creating the version table {}",
+                table.name()
+            )))
     }
 
     async fn execute(&mut self, sql: &str) -> Result<(), sqlx::Error> {
