@@ -816,98 +816,9 @@ mod offline {
     }
 }
 
-/// PRIVATE STAND-IN for `retort_test_support::TestDatabase` (being added on
-/// branch `pg-introspect`, not committed when this was written): same
-/// behaviour — a uniquely named database on the server in
-/// `RETORT_TEST_PG_URL`, dropped on drop; a printed skip where the variable
-/// is unset, a panic where `RETORT_TEST_REQUIRE_SERVERS=1`. Swap it for the
-/// shared helper when merging.
-mod test_database {
-    use sqlx::{Connection, PgConnection};
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    pub struct TestDatabase {
-        admin_url: String,
-        name: String,
-        url: String,
-    }
-
-    impl TestDatabase {
-        pub fn postgres() -> Option<TestDatabase> {
-            let admin_url = match std::env::var("RETORT_TEST_PG_URL") {
-                Ok(url) if !url.trim().is_empty() => url,
-                _ => {
-                    if std::env::var("RETORT_TEST_REQUIRE_SERVERS").is_ok_and(|v| v == "1") {
-                        panic!(
-                            "RETORT_TEST_PG_URL is not set, and RETORT_TEST_REQUIRE_SERVERS=1 requires the server"
-                        );
-                    }
-                    eprintln!("skipping: RETORT_TEST_PG_URL is not set");
-                    return None;
-                }
-            };
-            static COUNTER: AtomicUsize = AtomicUsize::new(0);
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .subsec_nanos();
-            let name = format!(
-                "retort_migrate_{}_{}_{nanos:x}",
-                std::process::id(),
-                COUNTER.fetch_add(1, Ordering::Relaxed)
-            );
-            let base = admin_url.split('?').next().unwrap();
-            let url = format!("{}/{name}", &base[..base.rfind('/').unwrap()]);
-            blocking(execute(&admin_url, format!("CREATE DATABASE \"{name}\"")));
-            Some(TestDatabase {
-                admin_url,
-                name,
-                url,
-            })
-        }
-
-        pub fn url(&self) -> &str {
-            &self.url
-        }
-    }
-
-    impl Drop for TestDatabase {
-        fn drop(&mut self) {
-            blocking(execute(
-                &self.admin_url,
-                format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name),
-            ));
-        }
-    }
-
-    async fn execute(url: &str, sql: String) {
-        let mut conn = PgConnection::connect(url).await.unwrap();
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        conn.close().await.unwrap();
-    }
-
-    /// On its own thread and runtime: callers may be inside a runtime.
-    fn blocking(f: impl std::future::Future<Output = ()> + Send) {
-        std::thread::scope(|s| {
-            s.spawn(|| {
-                tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap()
-                    .block_on(f)
-            })
-            .join()
-            .unwrap()
-        })
-    }
-}
-
 mod postgres {
-    use super::test_database::TestDatabase;
     use super::*;
+    use retort_test_support::{Server, TestDatabase};
     use sqlx::{Connection, PgConnection, Row};
 
     const R1: &str = "111111111111";
@@ -1020,7 +931,7 @@ mod postgres {
 
     #[tokio::test(flavor = "current_thread")]
     async fn upgrade_downgrade_and_relative_steps() {
-        let Some(db) = TestDatabase::postgres() else {
+        let Some(db) = TestDatabase::new(Server::Postgres) else {
             return;
         };
         let (_d, g) = chain();
@@ -1058,7 +969,7 @@ mod postgres {
 
     #[tokio::test(flavor = "current_thread")]
     async fn failing_second_statement_rolls_back_ddl_and_version_table() {
-        let Some(db) = TestDatabase::postgres() else {
+        let Some(db) = TestDatabase::new(Server::Postgres) else {
             return;
         };
         let broken =
@@ -1100,7 +1011,7 @@ mod postgres {
 
     #[tokio::test(flavor = "current_thread")]
     async fn the_advisory_lock_is_released_after_an_error() {
-        let Some(db) = TestDatabase::postgres() else {
+        let Some(db) = TestDatabase::new(Server::Postgres) else {
             return;
         };
         let (_bad_dir, bad) = project(&[rev(
@@ -1147,7 +1058,7 @@ mod postgres {
     }
 
     async fn concurrent_upgrades(lock: LockMode) -> Vec<Vec<Event>> {
-        let Some(db) = TestDatabase::postgres() else {
+        let Some(db) = TestDatabase::new(Server::Postgres) else {
             return Vec::new();
         };
         const REVISIONS: usize = 6;
@@ -1223,7 +1134,7 @@ mod postgres {
 
     #[tokio::test(flavor = "current_thread")]
     async fn the_version_table_follows_the_search_path() {
-        let Some(db) = TestDatabase::postgres() else {
+        let Some(db) = TestDatabase::new(Server::Postgres) else {
             return;
         };
         let (_d, g) = chain();
@@ -1260,7 +1171,7 @@ mod postgres {
 
     #[tokio::test(flavor = "current_thread")]
     async fn stamp_on_postgres() {
-        let Some(db) = TestDatabase::postgres() else {
+        let Some(db) = TestDatabase::new(Server::Postgres) else {
             return;
         };
         let (_d, g) = chain();
@@ -1297,7 +1208,7 @@ mod postgres {
 
     #[tokio::test(flavor = "current_thread")]
     async fn add_value_in_an_off_segment_is_usable_in_the_next_one() {
-        let Some(db) = TestDatabase::postgres() else {
+        let Some(db) = TestDatabase::new(Server::Postgres) else {
             return;
         };
         let mut conn = connect(&db).await;
@@ -1327,7 +1238,7 @@ mod postgres {
 
     #[tokio::test(flavor = "current_thread")]
     async fn failure_after_an_off_segment_says_what_was_applied() {
-        let Some(db) = TestDatabase::postgres() else {
+        let Some(db) = TestDatabase::new(Server::Postgres) else {
             return;
         };
         let mut conn = connect(&db).await;
@@ -1379,7 +1290,7 @@ mod postgres {
 
     #[tokio::test(flavor = "current_thread")]
     async fn offline_postgres_script_does_what_the_runner_does() {
-        let Some(db) = TestDatabase::postgres() else {
+        let Some(db) = TestDatabase::new(Server::Postgres) else {
             return;
         };
         let (_d, g) = chain();

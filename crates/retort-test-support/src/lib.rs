@@ -1,8 +1,13 @@
 //! Test helpers for retort: a temporary project that drives the real
 //! `retort` binary, and blocking SQLite helpers to seed and read the
-//! project's database.
+//! project's database; [`TestDatabase`], a throwaway database on a real
+//! server (PostgreSQL now) named by an environment variable.
 //!
 //! Tests talk to real SQLite files; nothing here mocks a database.
+
+mod servers;
+
+pub use servers::{REQUIRE_SERVERS_VAR, Server, TestDatabase};
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{ConnectOptions, Connection, Row};
