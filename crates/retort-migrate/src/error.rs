@@ -203,6 +203,19 @@ pub enum MigrateError {
         source: sqlx::Error,
     },
 
+    /// The `lock` setting is neither `session` nor `transaction`.
+    #[error("invalid lock mode `{0}`: expected `session` or `transaction`")]
+    InvalidLockMode(String),
+
+    /// Something retort cannot do for a dialect yet.
+    #[error("{what} is not supported for {} yet; use sqlite or postgres", dialect.name())]
+    UnsupportedDialect {
+        /// The dialect asked for.
+        dialect: retort_schema::Dialect,
+        /// What was asked (e.g. `offline SQL`).
+        what: &'static str,
+    },
+
     /// The version table name is not a plain identifier.
     #[error("invalid version table name `{0}`: use letters, digits and underscores")]
     InvalidVersionTable(String),
@@ -211,9 +224,10 @@ pub enum MigrateError {
 /// Details of [`MigrateError::Statement`] (boxed: it is large).
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "revision {id} ({message:?}, {}) failed in its {} section at statement {index} of {count} (line {line}): `{statement}`; \
-     the revision was rolled back, {}; fix the revision and run the command again",
-    path.display(), direction.section(), earlier_note(earlier)
+    "revision {id} ({message:?}, {}) failed in its {} section at statement {index} of {count} (line {line}{}): `{statement}`; \
+     {}, {}; fix the revision and run the command again",
+    path.display(), direction.section(), segment_note(*segment, *segments),
+    committed_note(*committed, *segments_committed, *segments), earlier_note(earlier)
 )]
 pub struct StatementError {
     /// The revision id.
@@ -232,6 +246,16 @@ pub struct StatementError {
     pub line: usize,
     /// The statement text, truncated for display.
     pub statement: String,
+    /// 1-based segment (see `-- retort:transaction`) holding the statement.
+    pub segment: usize,
+    /// How many segments the section has (1 without directives).
+    pub segments: usize,
+    /// Statements 1..=committed of this revision were committed before the
+    /// failure (earlier segments, or autocommit statements) and stay in
+    /// place; 0 means the revision left nothing behind.
+    pub committed: usize,
+    /// Segments 1..=segments_committed completed before the failure.
+    pub segments_committed: usize,
     /// Revisions this run completed before the failure (they stay applied/reverted).
     pub earlier: Vec<String>,
     /// The database error.
@@ -266,5 +290,37 @@ fn earlier_note(earlier: &[String]) -> String {
             "revisions completed earlier in this run stay in place ({})",
             earlier.join(", ")
         )
+    }
+}
+
+fn segment_note(segment: usize, segments: usize) -> String {
+    if segments > 1 {
+        format!(", segment {segment} of {segments}")
+    } else {
+        String::new()
+    }
+}
+
+fn committed_note(committed: usize, segments_committed: usize, segments: usize) -> String {
+    let range = |noun: &str, n: usize| {
+        if n == 1 {
+            format!("{noun} 1")
+        } else {
+            format!("{noun}s 1-{n}")
+        }
+    };
+    let (statements, verb) = (
+        range("statement", committed),
+        if committed == 1 { "was" } else { "were" },
+    );
+    let tail = "stay applied, but the revision is NOT recorded as applied \
+                (statements outside a transaction must be safe to run again)";
+    match (committed, segments_committed) {
+        (0, _) => "the revision was rolled back".to_string(),
+        (_, 0) => format!("{statements} ran outside a transaction and {tail}"),
+        (_, s) => format!(
+            "{statements} ({} of {segments}) {verb} committed and {tail}",
+            range("segment", s)
+        ),
     }
 }

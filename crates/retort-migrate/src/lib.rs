@@ -6,8 +6,15 @@
 //!   parents, no cycles) and answers heads/bases/history/prefix resolution.
 //! - [`plan_upgrade`] / [`plan_downgrade`] turn a target into an ordered list
 //!   of revisions; [`upgrade`] / [`downgrade`] / [`stamp`] run them through a
-//!   [`Backend`] (SQLite now), and [`offline_upgrade_sql`] prints the same
-//!   steps as a script.
+//!   [`Backend`] (SQLite, PostgreSQL), and [`offline_upgrade_sql`] prints the
+//!   same steps as a script in [`RunOptions::dialect`].
+//! - Inside a section, `-- retort:transaction off` / `-- retort:transaction on`
+//!   lines split it into [`Segment`]s: "off" statements run one by one in
+//!   autocommit (e.g. `ALTER TYPE … ADD VALUE`, `CREATE INDEX CONCURRENTLY`),
+//!   each "on" segment in one transaction, and the version table is updated
+//!   in the last transactional one. A failure after a committed segment is
+//!   reported with what stayed applied, and the revision is not recorded, so
+//!   such statements must be idempotent (`IF NOT EXISTS`).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), retort_migrate::MigrateError> {
@@ -29,13 +36,17 @@
 //! each revision runs with its version-table update in one transaction that
 //! also re-reads the version table under the write lock. A failure therefore
 //! leaves the schema and the version table exactly as before that revision,
-//! and concurrent runners on one database never apply a revision twice. The
+//! and concurrent runners on one database never apply a revision twice. On
+//! PostgreSQL a session advisory lock ([`LockMode`]) additionally wraps the
+//! whole run, so waiting runners plan after the first one finished and
+//! report [`Event::AlreadyAtTarget`]. The
 //! version table holds one row per current head (like `alembic_version`), so
 //! branches and merges need no extra bookkeeping.
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 mod error;
 mod graph;
+pub mod postgres;
 mod revision;
 mod runner;
 mod split;
@@ -51,8 +62,8 @@ pub use revision::{
     parse_revision, read_revision, render_revision, slug, write_revision,
 };
 pub use runner::{
-    Backend, DEFAULT_VERSION_TABLE, Event, RunOptions, VersionTable, current, downgrade,
+    Backend, DEFAULT_VERSION_TABLE, Event, LockMode, RunOptions, VersionTable, current, downgrade,
     offline_downgrade_sql, offline_upgrade_sql, stamp, upgrade,
 };
-pub use split::{Statement, split_statements};
+pub use split::{Segment, Statement, split_segments, split_statements};
 pub use sqlite::sqlite_connect_options;

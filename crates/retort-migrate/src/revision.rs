@@ -14,6 +14,10 @@
 //! -- retort:down
 //! ALTER TABLE users DROP COLUMN age;
 //! ```
+//!
+//! Inside a section, `-- retort:transaction off` and `-- retort:transaction on`
+//! lines switch between autocommit and transactional segments; they stay in
+//! the section text ([`crate::split_segments`] interprets them).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -290,11 +294,37 @@ pub fn parse_revision(text: &str, path: &Path) -> Result<Revision, MigrateError>
                     down_marker = Some(line_no);
                     section = Section::Down;
                 }
+                "transaction" => {
+                    if section == Section::Header {
+                        return Err(err(
+                            line_no,
+                            format!(
+                                "`{PREFIX}transaction` belongs inside the `{PREFIX}up` or `{PREFIX}down` section"
+                            ),
+                        ));
+                    }
+                    if value != "on" && value != "off" {
+                        return Err(err(
+                            line_no,
+                            format!(
+                                "bad `{PREFIX}transaction {value}`: expected `{PREFIX}transaction off` or `{PREFIX}transaction on`"
+                            ),
+                        ));
+                    }
+                    // Kept in the section text: the runner splits the
+                    // section into segments at these lines.
+                    match section {
+                        Section::Up => up.push(raw),
+                        Section::Down => down.push(raw),
+                        Section::Header => {}
+                    }
+                    continue;
+                }
                 other => {
                     return Err(err(
                         line_no,
                         format!(
-                            "unknown directive `{PREFIX}{other}`: expected revision, parents, message, created, up or down"
+                            "unknown directive `{PREFIX}{other}`: expected revision, parents, message, created, up, down or (inside a section) transaction"
                         ),
                     ));
                 }

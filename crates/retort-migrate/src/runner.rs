@@ -1,7 +1,11 @@
-//! The one runner loop: for each planned revision, lock, re-read the version
-//! table, run the section's statements, check integrity, update the version
-//! table and commit — all in one transaction per revision. Backends supply
-//! the individual steps through [`Backend`]; the loop is shared.
+//! The one runner loop. Under the runner lock (see [`LockMode`]) it reads the
+//! version table, plans, and for each planned revision opens a transaction,
+//! re-reads the version table, runs the section's statements, checks
+//! integrity, updates the version table and commits. A section split by
+//! `-- retort:transaction off|on` runs segment by segment: "off" statements
+//! in autocommit, each "on" segment in its own transaction, the version
+//! table written in the last one. Backends supply the individual steps
+//! through [`Backend`]; the loop is shared.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -13,8 +17,9 @@ use crate::graph::{
     rows_after_downgrade, rows_after_upgrade,
 };
 use crate::revision::Revision;
-use crate::split::{Statement, split_statements};
-use crate::sqlite::script;
+use crate::split::{Segment, split_segments};
+use crate::{postgres, sqlite};
+use retort_schema::Dialect;
 
 /// The default version table name, like `alembic_version`.
 pub const DEFAULT_VERSION_TABLE: &str = "retort_version";
@@ -54,11 +59,77 @@ impl Default for VersionTable {
     }
 }
 
+/// How concurrent runners on one database are kept apart.
+///
+/// PostgreSQL: [`LockMode::Session`] holds `pg_advisory_lock(key)` from
+/// before planning until the run ends (also when it fails), so a runner
+/// that waited plans from what the first one left and reports
+/// [`Event::AlreadyAtTarget`]. The key is
+/// [`advisory_lock_key`](crate::postgres::advisory_lock_key) of the version
+/// table name.
+///
+/// [`LockMode::Transaction`] takes `pg_advisory_xact_lock(key)` at the start
+/// of every revision transaction instead; the server releases it at COMMIT
+/// or ROLLBACK. Use it behind PgBouncer in transaction pooling mode, where a
+/// session lock would stay on a server connection that other clients then
+/// borrow, and the unlock could run on a different server connection. Its
+/// price: runners interleave per revision. Each transaction still re-reads
+/// the version table under the lock and skips what is applied, so
+/// single-transaction revisions still run exactly once, but statements in
+/// the segments of a revision split by `-- retort:transaction` directives
+/// before its last transaction are not covered and may run twice: they must
+/// be idempotent (they should be anyway).
+///
+/// SQLite ignores the mode: `BEGIN IMMEDIATE` per revision already
+/// serialises runners on one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LockMode {
+    /// One lock for the whole run (the default).
+    #[default]
+    Session,
+    /// One lock per revision transaction (PgBouncer transaction pooling).
+    Transaction,
+}
+
+impl LockMode {
+    /// The configuration spelling: `session` or `transaction`.
+    pub fn name(self) -> &'static str {
+        match self {
+            LockMode::Session => "session",
+            LockMode::Transaction => "transaction",
+        }
+    }
+
+    /// Parses the configuration spelling (`session` or `transaction`).
+    pub fn from_name(name: &str) -> Result<LockMode, MigrateError> {
+        match name {
+            "session" => Ok(LockMode::Session),
+            "transaction" => Ok(LockMode::Transaction),
+            _ => Err(MigrateError::InvalidLockMode(name.to_string())),
+        }
+    }
+}
+
 /// Settings of a run.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct RunOptions {
     /// Where the current revisions are recorded.
     pub version_table: VersionTable,
+    /// Which SQL the offline (`--sql`) script is written in. The online
+    /// runner follows the connection type instead.
+    pub dialect: Dialect,
+    /// How concurrent runners are kept apart (PostgreSQL).
+    pub lock: LockMode,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            version_table: VersionTable::default(),
+            dialect: Dialect::Sqlite,
+            lock: LockMode::Session,
+        }
+    }
 }
 
 /// Progress reported by the runner; the CLI renders these.
@@ -116,7 +187,8 @@ pub enum Event {
 }
 
 /// The per-database steps the runner loop needs. Implemented for
-/// [`sqlx::SqliteConnection`]; PostgreSQL and MySQL plug in the same way.
+/// [`sqlx::SqliteConnection`] and [`sqlx::PgConnection`]; MySQL plugs in the
+/// same way.
 pub trait Backend: Send {
     /// Whatever `begin_step` must hand to `commit_step`/`rollback_step`
     /// (e.g. a pragma value to restore).
@@ -129,13 +201,35 @@ pub trait Backend: Send {
         table: &VersionTable,
     ) -> impl Future<Output = Result<Vec<String>, MigrateError>> + Send;
 
-    /// Prepares and opens the revision's transaction, taking the write lock,
-    /// and creates the version table if missing.
+    /// Takes the runner lock keyed by the version table. `Session`: before
+    /// planning, held until [`Backend::unlock`]. `Transaction`: right after
+    /// `begin_step`, released by the commit or rollback. Backends whose
+    /// transactions already serialise runners (SQLite) do nothing.
+    fn lock(
+        &mut self,
+        table: &VersionTable,
+        mode: LockMode,
+    ) -> impl Future<Output = Result<(), MigrateError>> + Send;
+
+    /// Releases the session lock taken by [`Backend::lock`].
+    fn unlock(
+        &mut self,
+        table: &VersionTable,
+    ) -> impl Future<Output = Result<(), MigrateError>> + Send;
+
+    /// Prepares and opens a transaction (SQLite: foreign keys off, then
+    /// `BEGIN IMMEDIATE`, which takes the write lock).
     fn begin_step(
         &mut self,
         table: &VersionTable,
         rev_id: &str,
     ) -> impl Future<Output = Result<Self::Step, MigrateError>> + Send;
+
+    /// Creates the version table if missing, inside the open transaction.
+    fn create_version_table(
+        &mut self,
+        table: &VersionTable,
+    ) -> impl Future<Output = Result<(), MigrateError>> + Send;
 
     /// Runs one statement of a revision.
     fn execute(&mut self, sql: &str) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
@@ -166,12 +260,31 @@ pub trait Backend: Send {
     ) -> impl Future<Output = Result<(), MigrateError>> + Send;
 }
 
-/// The current version-table rows (sorted; empty = base). Never creates the table.
+/// The current version-table rows (sorted; empty = base). Never creates the
+/// table and takes no lock.
 pub async fn current<B: Backend>(
     conn: &mut B,
     version_table: &VersionTable,
 ) -> Result<Vec<String>, MigrateError> {
     conn.read_versions(version_table).await
+}
+
+/// Runs `work` under the session lock when `opts` asks for one, and always
+/// releases it, also after an error (the original error wins).
+async fn with_session_lock<B: Backend, T>(
+    conn: &mut B,
+    opts: &RunOptions,
+    work: impl AsyncFnOnce(&mut B) -> Result<T, MigrateError>,
+) -> Result<T, MigrateError> {
+    if opts.lock != LockMode::Session {
+        return work(conn).await;
+    }
+    conn.lock(&opts.version_table, LockMode::Session).await?;
+    let result = work(conn).await;
+    let released = conn.unlock(&opts.version_table).await;
+    let value = result?;
+    released?;
+    Ok(value)
 }
 
 /// Applies revisions until the database is at `target`.
@@ -182,9 +295,14 @@ pub async fn upgrade<B: Backend>(
     opts: &RunOptions,
     on_event: &mut (dyn FnMut(Event) + Send),
 ) -> Result<(), MigrateError> {
-    let rows = conn.read_versions(&opts.version_table).await?;
-    let plan = plan_upgrade(graph, &rows, target)?;
-    run(conn, graph, &plan, Direction::Upgrade, opts, on_event, rows).await
+    with_session_lock(conn, opts, async |conn: &mut B| {
+        // Planned under the lock: a runner that waited sees what the
+        // previous one applied.
+        let rows = conn.read_versions(&opts.version_table).await?;
+        let plan = plan_upgrade(graph, &rows, target)?;
+        run(conn, graph, &plan, Direction::Upgrade, opts, on_event, rows).await
+    })
+    .await
 }
 
 /// Reverts revisions until the database is at `target`.
@@ -195,17 +313,20 @@ pub async fn downgrade<B: Backend>(
     opts: &RunOptions,
     on_event: &mut (dyn FnMut(Event) + Send),
 ) -> Result<(), MigrateError> {
-    let rows = conn.read_versions(&opts.version_table).await?;
-    let plan = plan_downgrade(graph, &rows, target)?;
-    run(
-        conn,
-        graph,
-        &plan,
-        Direction::Downgrade,
-        opts,
-        on_event,
-        rows,
-    )
+    with_session_lock(conn, opts, async |conn: &mut B| {
+        let rows = conn.read_versions(&opts.version_table).await?;
+        let plan = plan_downgrade(graph, &rows, target)?;
+        run(
+            conn,
+            graph,
+            &plan,
+            Direction::Downgrade,
+            opts,
+            on_event,
+            rows,
+        )
+        .await
+    })
     .await
 }
 
@@ -232,36 +353,49 @@ pub async fn stamp<B: Backend>(
         }
         _ => vec![graph.resolve(spec)?.id.clone()],
     };
-    let step = conn.begin_step(&opts.version_table, spec).await?;
-    let result = async {
-        let old = conn.read_versions(&opts.version_table).await?;
-        conn.write_versions(&opts.version_table, &old, &new).await
-    }
-    .await;
-    match result {
-        Ok(()) => conn.commit_step(step).await?,
-        Err(e) => {
-            let _ = conn.rollback_step(step).await;
-            return Err(e);
+    let table = &opts.version_table;
+    with_session_lock(conn, opts, async |conn: &mut B| {
+        let step = conn.begin_step(table, spec).await?;
+        let result = async {
+            open_step(conn, opts).await?;
+            let old = conn.read_versions(table).await?;
+            conn.write_versions(table, &old, &new).await
         }
-    }
+        .await;
+        match result {
+            Ok(()) => conn.commit_step(step).await,
+            Err(e) => {
+                let _ = conn.rollback_step(step).await;
+                Err(e)
+            }
+        }
+    })
+    .await?;
     on_event(Event::Stamped { current: new });
     Ok(())
 }
 
-/// A section's statements with line numbers made absolute in the file.
-fn statements(rev: &Revision, direction: Direction) -> Vec<Statement> {
+/// What every transaction of the runner does first: the per-transaction
+/// lock if configured, then make sure the version table exists.
+async fn open_step<B: Backend>(conn: &mut B, opts: &RunOptions) -> Result<(), MigrateError> {
+    if opts.lock == LockMode::Transaction {
+        conn.lock(&opts.version_table, LockMode::Transaction)
+            .await?;
+    }
+    conn.create_version_table(&opts.version_table).await
+}
+
+/// A section's segments with line numbers made absolute in the file.
+fn segments(rev: &Revision, direction: Direction) -> Vec<Segment> {
     let (sql, first_line) = match direction {
         Direction::Upgrade => (&rev.up, rev.up_line),
         Direction::Downgrade => (&rev.down, rev.down_line),
     };
-    split_statements(sql)
-        .into_iter()
-        .map(|s| Statement {
-            line: s.line + first_line.saturating_sub(1),
-            sql: s.sql,
-        })
-        .collect()
+    let mut segments = split_segments(sql);
+    for stmt in segments.iter_mut().flat_map(|s| s.statements.iter_mut()) {
+        stmt.line += first_line.saturating_sub(1);
+    }
+    segments
 }
 
 /// Shortens a statement for an error message: first line, at most 200 chars.
@@ -295,7 +429,6 @@ async fn run<B: Backend>(
         on_event(Event::AlreadyAtTarget { current: rows });
         return Ok(());
     }
-    let table = &opts.version_table;
     let mut done: Vec<String> = Vec::new();
     for rev in plan {
         let started = Instant::now();
@@ -304,19 +437,13 @@ async fn run<B: Backend>(
             Direction::Upgrade => Event::Applying { id, message },
             Direction::Downgrade => Event::Reverting { id, message },
         });
-        let step = conn.begin_step(table, &rev.id).await?;
-        let outcome = run_one(conn, graph, rev, direction, table, &done).await;
         let id = rev.id.clone();
-        match outcome {
-            Ok(Outcome::Skipped) => {
-                conn.rollback_step(step).await?;
-                on_event(match direction {
-                    Direction::Upgrade => Event::AlreadyApplied { id },
-                    Direction::Downgrade => Event::AlreadyReverted { id },
-                });
-            }
-            Ok(Outcome::Done) => {
-                conn.commit_step(step).await?;
+        match run_revision(conn, graph, rev, direction, opts, &done).await? {
+            Outcome::Skipped => on_event(match direction {
+                Direction::Upgrade => Event::AlreadyApplied { id },
+                Direction::Downgrade => Event::AlreadyReverted { id },
+            }),
+            Outcome::Done => {
                 let elapsed = started.elapsed();
                 on_event(match direction {
                     Direction::Upgrade => Event::Applied { id, elapsed },
@@ -324,34 +451,23 @@ async fn run<B: Backend>(
                 });
                 done.push(rev.id.clone());
             }
-            Err(e) => {
-                // The original error matters more than a failed rollback; a
-                // failed rollback means the connection is gone, and SQLite
-                // rolls back on close.
-                let _ = conn.rollback_step(step).await;
-                return Err(e);
-            }
         }
     }
     Ok(())
 }
 
-/// One revision inside its open transaction.
-async fn run_one<B: Backend>(
-    conn: &mut B,
+/// The version-table rows after `rev` runs from `rows`, or `None` if another
+/// runner already did it.
+fn next_rows(
     graph: &RevisionGraph,
+    rows: Vec<String>,
     rev: &Revision,
     direction: Direction,
-    table: &VersionTable,
-    done: &[String],
-) -> Result<Outcome, MigrateError> {
-    // Re-read under the lock: another runner may have moved the table since
-    // we planned, and a revision must never run twice.
-    let rows = conn.read_versions(table).await?;
-    let new_rows = match direction {
+) -> Result<Option<Vec<String>>, MigrateError> {
+    match direction {
         Direction::Upgrade => {
             if graph.is_covered(&rows, &rev.id) {
-                return Ok(Outcome::Skipped);
+                return Ok(None);
             }
             if !rev.parents.iter().all(|p| graph.is_covered(&rows, p)) {
                 return Err(MigrateError::ConcurrentChange {
@@ -360,7 +476,7 @@ async fn run_one<B: Backend>(
                     current: rows,
                 });
             }
-            rows_after_upgrade(graph, &rows, rev)
+            Ok(Some(rows_after_upgrade(graph, &rows, rev)))
         }
         Direction::Downgrade => {
             if !rows.contains(&rev.id) {
@@ -371,47 +487,197 @@ async fn run_one<B: Backend>(
                         current: rows,
                     });
                 }
-                return Ok(Outcome::Skipped);
+                return Ok(None);
             }
-            rows_after_downgrade(graph, &rows, rev)
+            Ok(Some(rows_after_downgrade(graph, &rows, rev)))
         }
+    }
+}
+
+/// Where a revision stands while its segments run.
+struct Progress<'a> {
+    rev: &'a Revision,
+    direction: Direction,
+    /// Revisions completed earlier in this run.
+    earlier: &'a [String],
+    /// Statements in the section.
+    count: usize,
+    /// Segments in the section.
+    segments: usize,
+    /// Statements already run (committed, or rolled back with a failure).
+    ran: usize,
+    /// Statements committed for good (earlier segments, autocommit).
+    committed: usize,
+    /// Segments completed for good.
+    segments_committed: usize,
+    /// Version-table rows before and after the revision, once read.
+    rows: Option<(Vec<String>, Vec<String>)>,
+}
+
+impl Progress<'_> {
+    fn statement_error(
+        &self,
+        index: usize,
+        segment: usize,
+        stmt: &crate::split::Statement,
+        source: sqlx::Error,
+    ) -> MigrateError {
+        MigrateError::Statement(Box::new(StatementError {
+            id: self.rev.id.clone(),
+            message: self.rev.message.clone(),
+            path: self.rev.path.clone(),
+            direction: self.direction,
+            index,
+            count: self.count,
+            line: stmt.line,
+            statement: excerpt(&stmt.sql),
+            segment,
+            segments: self.segments,
+            committed: self.committed,
+            segments_committed: self.segments_committed,
+            earlier: self.earlier.to_vec(),
+            source,
+        }))
+    }
+
+    /// Checks freshly read version-table rows: the first read decides
+    /// whether the revision runs at all; later segments must find the table
+    /// as the first one did.
+    fn check_rows(
+        &mut self,
+        graph: &RevisionGraph,
+        rows: Vec<String>,
+    ) -> Result<bool, MigrateError> {
+        match &self.rows {
+            None => match next_rows(graph, rows.clone(), self.rev, self.direction)? {
+                None => Ok(false),
+                Some(new) => {
+                    self.rows = Some((rows, new));
+                    Ok(true)
+                }
+            },
+            Some((old, _)) if *old == rows => Ok(true),
+            Some(_) => Err(MigrateError::ConcurrentChange {
+                id: self.rev.id.clone(),
+                verb: match self.direction {
+                    Direction::Upgrade => "applied",
+                    Direction::Downgrade => "reverted",
+                },
+                current: rows,
+            }),
+        }
+    }
+}
+
+/// One revision, segment by segment.
+async fn run_revision<B: Backend>(
+    conn: &mut B,
+    graph: &RevisionGraph,
+    rev: &Revision,
+    direction: Direction,
+    opts: &RunOptions,
+    earlier: &[String],
+) -> Result<Outcome, MigrateError> {
+    let segs = segments(rev, direction);
+    let mut progress = Progress {
+        rev,
+        direction,
+        earlier,
+        count: segs.iter().map(|s| s.statements.len()).sum(),
+        segments: segs.len(),
+        ran: 0,
+        committed: 0,
+        segments_committed: 0,
+        rows: None,
     };
-    let stmts = statements(rev, direction);
-    let count = stmts.len();
-    for (n, stmt) in stmts.iter().enumerate() {
+    for (k, seg) in segs.iter().enumerate() {
+        let last = k + 1 == segs.len();
+        if seg.transactional {
+            let step = conn.begin_step(&opts.version_table, &rev.id).await?;
+            let outcome =
+                transactional_segment(conn, graph, opts, seg, k + 1, last, &mut progress).await;
+            match outcome {
+                Ok(Outcome::Skipped) => {
+                    conn.rollback_step(step).await?;
+                    return Ok(Outcome::Skipped);
+                }
+                Ok(Outcome::Done) => conn.commit_step(step).await?,
+                Err(e) => {
+                    // The original error matters more than a failed
+                    // rollback; a failed rollback means the connection is
+                    // gone, and the server rolls back on close.
+                    let _ = conn.rollback_step(step).await;
+                    return Err(e);
+                }
+            }
+            progress.committed += seg.statements.len();
+        } else {
+            if progress.rows.is_none() {
+                // A leading autocommit segment: decide before running it.
+                let rows = conn.read_versions(&opts.version_table).await?;
+                if !progress.check_rows(graph, rows)? {
+                    return Ok(Outcome::Skipped);
+                }
+            }
+            for stmt in &seg.statements {
+                progress.ran += 1;
+                if let Err(source) = conn.execute(&stmt.sql).await {
+                    return Err(progress.statement_error(progress.ran, k + 1, stmt, source));
+                }
+                progress.committed += 1;
+            }
+        }
+        progress.segments_committed += 1;
+    }
+    Ok(Outcome::Done)
+}
+
+/// One transactional segment inside its open transaction; the last one
+/// also checks integrity of the whole revision and updates the version table.
+async fn transactional_segment<B: Backend>(
+    conn: &mut B,
+    graph: &RevisionGraph,
+    opts: &RunOptions,
+    seg: &Segment,
+    number: usize,
+    last: bool,
+    progress: &mut Progress<'_>,
+) -> Result<Outcome, MigrateError> {
+    let table = &opts.version_table;
+    open_step(conn, opts).await?;
+    // Re-read under the lock: another runner may have moved the table since
+    // we planned, and a revision must never run twice.
+    let rows = conn.read_versions(table).await?;
+    if !progress.check_rows(graph, rows)? {
+        return Ok(Outcome::Skipped);
+    }
+    for stmt in &seg.statements {
+        progress.ran += 1;
         if let Err(source) = conn.execute(&stmt.sql).await {
-            return Err(MigrateError::Statement(Box::new(StatementError {
-                id: rev.id.clone(),
-                message: rev.message.clone(),
-                path: rev.path.clone(),
-                direction,
-                index: n + 1,
-                count,
-                line: stmt.line,
-                statement: excerpt(&stmt.sql),
-                earlier: done.to_vec(),
-                source,
-            })));
+            return Err(progress.statement_error(progress.ran, number, stmt, source));
         }
     }
     let violations = conn.integrity_check().await?;
     if !violations.is_empty() {
+        let rev = progress.rev;
         return Err(MigrateError::ForeignKeyViolation(Box::new(
             ForeignKeyError {
                 id: rev.id.clone(),
                 message: rev.message.clone(),
                 path: rev.path.clone(),
                 violations,
-                earlier: done.to_vec(),
+                earlier: progress.earlier.to_vec(),
             },
         )));
     }
-    conn.write_versions(table, &rows, &new_rows).await?;
+    if last && let Some((old, new)) = &progress.rows {
+        conn.write_versions(table, old, new).await?;
+    }
     Ok(Outcome::Done)
 }
 
 /// The SQL `upgrade` would run from version-table rows `from` to `target`,
-/// as one SQLite script (`--sql` mode). No database is touched.
+/// as one script in `opts.dialect` (`--sql` mode). No database is touched.
 pub fn offline_upgrade_sql(
     graph: &RevisionGraph,
     from: &[String],
@@ -433,6 +699,83 @@ pub fn offline_downgrade_sql(
     offline(graph, from, &plan, Direction::Downgrade, opts)
 }
 
+/// The dialect-specific lines of an offline script.
+struct OfflineText {
+    /// Second header line.
+    note: &'static str,
+    /// Once, before the first revision (after the version table is created).
+    prologue: Vec<String>,
+    /// Once, at the end.
+    epilogue: Vec<String>,
+    /// Opens a transactional segment.
+    begin: Vec<String>,
+    /// Closes a transactional segment, before the version-table update.
+    check: Vec<String>,
+    /// Ends a transactional segment.
+    commit: Vec<String>,
+    create_version_table: String,
+    version_updates: fn(&VersionTable, &[String], &[String]) -> Vec<String>,
+}
+
+impl OfflineText {
+    fn new(opts: &RunOptions) -> Result<OfflineText, MigrateError> {
+        let table = &opts.version_table;
+        match opts.dialect {
+            Dialect::Sqlite => Ok(OfflineText {
+                note: "-- generated offline for sqlite; foreign keys are assumed to be ON before the script",
+                prologue: Vec::new(),
+                epilogue: Vec::new(),
+                begin: vec![
+                    sqlite::script::FOREIGN_KEYS_OFF.to_string(),
+                    sqlite::script::BEGIN.to_string(),
+                ],
+                check: vec![
+                    "-- must return no rows; otherwise ROLLBACK".to_string(),
+                    sqlite::script::FOREIGN_KEY_CHECK.to_string(),
+                ],
+                commit: vec![
+                    sqlite::script::COMMIT.to_string(),
+                    sqlite::script::FOREIGN_KEYS_ON.to_string(),
+                ],
+                create_version_table: sqlite::script::create_version_table(table),
+                version_updates: sqlite::script::version_updates,
+            }),
+            Dialect::Postgres => {
+                let key = postgres::advisory_lock_key(table);
+                let (prologue, epilogue, mut begin) = match opts.lock {
+                    LockMode::Session => (
+                        vec![postgres::script::lock_literal(key)],
+                        vec![postgres::script::unlock_literal(key)],
+                        vec![postgres::script::BEGIN.to_string()],
+                    ),
+                    LockMode::Transaction => (
+                        Vec::new(),
+                        Vec::new(),
+                        vec![postgres::script::BEGIN.to_string()],
+                    ),
+                };
+                if opts.lock == LockMode::Transaction {
+                    begin.push(postgres::script::xact_lock_literal(key));
+                }
+                Ok(OfflineText {
+                    note: "-- generated offline for postgres; run it with psql -v ON_ERROR_STOP=1",
+                    prologue,
+                    epilogue,
+                    begin,
+                    check: Vec::new(),
+                    commit: vec![postgres::script::COMMIT.to_string()],
+                    create_version_table: postgres::script::create_version_table(table),
+                    version_updates: postgres::script::version_updates,
+                })
+            }
+            other => Err(MigrateError::UnsupportedDialect {
+                dialect: other,
+                what: "offline SQL",
+            }),
+        }
+    }
+}
+
 fn offline(
     graph: &RevisionGraph,
     from: &[String],
@@ -440,6 +783,7 @@ fn offline(
     direction: Direction,
     opts: &RunOptions,
 ) -> Result<String, MigrateError> {
+    let text = OfflineText::new(opts)?;
     let table = &opts.version_table;
     let state = |rows: &[String]| {
         if rows.is_empty() {
@@ -448,19 +792,33 @@ fn offline(
             rows.join(", ")
         }
     };
+    let lines = |out: &mut String, lines: &[String]| {
+        for l in lines {
+            out.push_str(l);
+            if !l.starts_with("--") {
+                out.push(';');
+            }
+            out.push('\n');
+        }
+    };
     let mut out = String::new();
     let mut rows = from.to_vec();
     out.push_str(&format!(
-        "-- retort {}: {} revision(s), starting from {}\n-- generated offline for sqlite; foreign keys are assumed to be ON before the script\n\n",
+        "-- retort {}: {} revision(s), starting from {}\n{}\n\n",
         match direction {
             Direction::Upgrade => "upgrade",
             Direction::Downgrade => "downgrade",
         },
         plan.len(),
         state(&rows),
+        text.note,
     ));
+    if !text.prologue.is_empty() {
+        lines(&mut out, &text.prologue);
+        out.push('\n');
+    }
     if direction == Direction::Upgrade {
-        out.push_str(&format!("{};\n\n", script::create_version_table(table)));
+        out.push_str(&format!("{};\n\n", text.create_version_table));
     }
     for rev in plan {
         let new_rows = match direction {
@@ -478,28 +836,35 @@ fn offline(
             state(&new_rows),
             rev.message
         ));
-        out.push_str(&format!(
-            "{};\n{};\n",
-            script::FOREIGN_KEYS_OFF,
-            script::BEGIN
-        ));
-        for stmt in statements(rev, direction) {
-            out.push_str(stmt.sql.trim_end_matches(';').trim_end());
-            out.push_str(";\n");
+        let segs = segments(rev, direction);
+        for (k, seg) in segs.iter().enumerate() {
+            if !seg.transactional {
+                out.push_str("-- retort:transaction off (each statement on its own, outside a transaction)\n");
+            } else {
+                if k > 0 {
+                    out.push_str("-- retort:transaction on\n");
+                }
+                lines(&mut out, &text.begin);
+            }
+            for stmt in &seg.statements {
+                out.push_str(stmt.sql.trim_end_matches(';').trim_end());
+                out.push_str(";\n");
+            }
+            if seg.transactional {
+                lines(&mut out, &text.check);
+                if k + 1 == segs.len() {
+                    for sql in (text.version_updates)(table, &rows, &new_rows) {
+                        out.push_str(&format!("{sql};\n"));
+                    }
+                }
+                lines(&mut out, &text.commit);
+            }
         }
-        out.push_str(&format!(
-            "-- must return no rows; otherwise ROLLBACK\n{};\n",
-            script::FOREIGN_KEY_CHECK
-        ));
-        for sql in script::version_updates(table, &rows, &new_rows) {
-            out.push_str(&format!("{sql};\n"));
-        }
-        out.push_str(&format!(
-            "{};\n{};\n\n",
-            script::COMMIT,
-            script::FOREIGN_KEYS_ON
-        ));
+        out.push('\n');
         rows = new_rows;
+    }
+    if !text.epilogue.is_empty() {
+        lines(&mut out, &text.epilogue);
     }
     Ok(out)
 }

@@ -141,6 +141,78 @@ pub fn split_statements(sql: &str) -> Vec<Statement> {
     out
 }
 
+/// A run of statements executed the same way: in one transaction, or one by
+/// one in autocommit (after `-- retort:transaction off`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    /// `true`: the statements run in one transaction; `false`: each one
+    /// runs on its own, outside any transaction.
+    pub transactional: bool,
+    /// The statements, with line numbers relative to the section text.
+    pub statements: Vec<Statement>,
+}
+
+/// The directive line switching a section between segments.
+const TRANSACTION_DIRECTIVE: &str = "-- retort:transaction";
+
+/// Splits a section into segments at `-- retort:transaction off|on` lines.
+///
+/// A section without directives is one transactional segment. Empty
+/// segments are dropped, and the result always ends with a transactional
+/// segment (empty if the section ends "off"): that is where the runner
+/// updates the version table.
+pub fn split_segments(sql: &str) -> Vec<Segment> {
+    let mut out: Vec<Segment> = Vec::new();
+    let mut push = |transactional: bool, text: &str, first_line: usize| {
+        let statements: Vec<Statement> = split_statements(text)
+            .into_iter()
+            .map(|s| Statement {
+                line: s.line + first_line - 1,
+                sql: s.sql,
+            })
+            .collect();
+        if statements.is_empty() {
+            return;
+        }
+        match out.last_mut() {
+            Some(last) if last.transactional == transactional => last.statements.extend(statements),
+            _ => out.push(Segment {
+                transactional,
+                statements,
+            }),
+        }
+    };
+    let mut transactional = true;
+    let mut chunk = String::new();
+    let mut chunk_line = 1;
+    for (i, line) in sql.lines().enumerate() {
+        let directive = line
+            .trim_end()
+            .strip_prefix(TRANSACTION_DIRECTIVE)
+            .map(str::trim);
+        match directive {
+            Some(state @ ("on" | "off")) => {
+                push(transactional, &chunk, chunk_line);
+                chunk.clear();
+                chunk_line = i + 2;
+                transactional = state == "on";
+            }
+            _ => {
+                chunk.push_str(line);
+                chunk.push('\n');
+            }
+        }
+    }
+    push(transactional, &chunk, chunk_line);
+    if !out.last().is_some_and(|s| s.transactional) {
+        out.push(Segment {
+            transactional: true,
+            statements: Vec::new(),
+        });
+    }
+    out
+}
+
 /// `CREATE [TEMP|TEMPORARY] TRIGGER`.
 fn is_create_trigger(words: &[String]) -> bool {
     match words {
@@ -243,6 +315,75 @@ mod tests {
         check(
             &format!("{func}\n{anon}\nSELECT $1, a$b$c FROM t;"),
             &[(func, 1), (anon, 2), ("SELECT $1, a$b$c FROM t;", 3)],
+        );
+    }
+
+    fn shape(sql: &str) -> Vec<(bool, Vec<(String, usize)>)> {
+        split_segments(sql)
+            .into_iter()
+            .map(|seg| {
+                (
+                    seg.transactional,
+                    seg.statements
+                        .into_iter()
+                        .map(|s| (s.sql, s.line))
+                        .collect(),
+                )
+            })
+            .collect()
+    }
+
+    fn st(sql: &str, line: usize) -> (String, usize) {
+        (sql.to_string(), line)
+    }
+
+    #[test]
+    fn a_section_without_directives_is_one_transactional_segment() {
+        assert_eq!(
+            shape("SELECT 1;\nSELECT 2;"),
+            [(true, vec![st("SELECT 1;", 1), st("SELECT 2;", 2)])]
+        );
+        assert_eq!(shape(""), [(true, vec![])]);
+    }
+
+    #[test]
+    fn directives_split_segments_and_keep_file_lines() {
+        let sql = "-- retort:transaction off\nALTER TYPE mood ADD VALUE IF NOT EXISTS 'meh';\n\
+                   -- retort:transaction on\nINSERT INTO t VALUES ('meh');\nSELECT 1;";
+        assert_eq!(
+            shape(sql),
+            [
+                (
+                    false,
+                    vec![st("ALTER TYPE mood ADD VALUE IF NOT EXISTS 'meh';", 2)]
+                ),
+                (
+                    true,
+                    vec![st("INSERT INTO t VALUES ('meh');", 4), st("SELECT 1;", 5)]
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_section_ending_off_gets_an_empty_transactional_segment() {
+        let sql = "SELECT 1;\n-- retort:transaction off\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (x);";
+        assert_eq!(
+            shape(sql),
+            [
+                (true, vec![st("SELECT 1;", 1)]),
+                (
+                    false,
+                    vec![st("CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (x);", 3)]
+                ),
+                (true, vec![]),
+            ]
+        );
+        // Repeated and empty switches merge instead of making empty segments.
+        let sql = "-- retort:transaction off\n-- retort:transaction on\nSELECT 1;\n-- retort:transaction on\nSELECT 2;";
+        assert_eq!(
+            shape(sql),
+            [(true, vec![st("SELECT 1;", 3), st("SELECT 2;", 5)])]
         );
     }
 

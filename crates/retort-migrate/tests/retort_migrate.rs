@@ -624,6 +624,7 @@ mod runner {
         let mut conn = connect(&db.path().join("app.db")).await;
         let opts = RunOptions {
             version_table: VersionTable::new("my_versions").unwrap(),
+            ..RunOptions::default()
         };
         let mut events = Vec::new();
         stamp(&mut conn, &g, "2222", &opts, &mut |e| events.push(e))
@@ -812,5 +813,712 @@ mod offline {
         )
         .unwrap_err();
         assert!(err.to_string().contains("ffffffffffff"), "{err}");
+    }
+}
+
+mod postgres {
+    use super::*;
+    use retort_test_support::{Server, TestDatabase};
+    use sqlx::{Connection, PgConnection, Row};
+
+    const R1: &str = "111111111111";
+    const R2: &str = "222222222222";
+    const R3: &str = "333333333333";
+
+    async fn connect(db: &TestDatabase) -> PgConnection {
+        PgConnection::connect(db.url()).await.unwrap()
+    }
+
+    async fn tables(conn: &mut PgConnection) -> Vec<String> {
+        sqlx::query_scalar(
+            "SELECT table_name::text FROM information_schema.tables \
+             WHERE table_schema = current_schema() ORDER BY 1",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap()
+    }
+
+    async fn columns(conn: &mut PgConnection, table: &str) -> Vec<String> {
+        sqlx::query_scalar(
+            "SELECT column_name::text FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
+        )
+        .bind(table)
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap()
+    }
+
+    async fn versions(conn: &mut PgConnection) -> Vec<String> {
+        current(conn, &VersionTable::default()).await.unwrap()
+    }
+
+    async fn up_with(
+        conn: &mut PgConnection,
+        g: &RevisionGraph,
+        target: &str,
+        opts: &RunOptions,
+    ) -> Result<Vec<Event>, MigrateError> {
+        let mut events = Vec::new();
+        upgrade(conn, g, &UpgradeTarget::from(target), opts, &mut |e| {
+            events.push(e)
+        })
+        .await?;
+        Ok(events)
+    }
+
+    async fn up(
+        conn: &mut PgConnection,
+        g: &RevisionGraph,
+        target: &str,
+    ) -> Result<Vec<Event>, MigrateError> {
+        up_with(conn, g, target, &RunOptions::default()).await
+    }
+
+    async fn down(
+        conn: &mut PgConnection,
+        g: &RevisionGraph,
+        target: &str,
+    ) -> Result<Vec<Event>, MigrateError> {
+        let mut events = Vec::new();
+        downgrade(
+            conn,
+            g,
+            &DowngradeTarget::from(target),
+            &RunOptions::default(),
+            &mut |e| events.push(e),
+        )
+        .await?;
+        Ok(events)
+    }
+
+    async fn advisory_locks(conn: &mut PgConnection) -> i64 {
+        sqlx::query_scalar(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' \
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap()
+    }
+
+    fn chain() -> (tempfile::TempDir, RevisionGraph) {
+        project(&[
+            rev(
+                R1,
+                &[],
+                "create users",
+                "CREATE TABLE users (id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL);",
+                "DROP TABLE users;",
+            ),
+            rev(
+                R2,
+                &[R1],
+                "add age",
+                "ALTER TABLE users ADD COLUMN age INTEGER;",
+                "ALTER TABLE users DROP COLUMN age;",
+            ),
+            rev(
+                R3,
+                &[R2],
+                "create posts",
+                "CREATE TABLE posts (id BIGSERIAL PRIMARY KEY, user_id BIGINT REFERENCES users (id));",
+                "DROP TABLE posts;",
+            ),
+        ])
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn upgrade_downgrade_and_relative_steps() {
+        let Some(db) = TestDatabase::new(Server::Postgres) else {
+            return;
+        };
+        let (_d, g) = chain();
+        let mut conn = connect(&db).await;
+        // Reading the current version on a fresh database creates nothing.
+        assert_eq!(versions(&mut conn).await, Vec::<String>::new());
+        assert_eq!(tables(&mut conn).await, Vec::<String>::new());
+
+        let events = up(&mut conn, &g, "+1").await.unwrap();
+        assert!(
+            matches!(&events[..], [Event::Applying { id, .. }, Event::Applied { id: id2, .. }] if id == R1 && id2 == R1),
+            "{events:?}"
+        );
+        assert_eq!(tables(&mut conn).await, ["retort_version", "users"]);
+        up(&mut conn, &g, "head").await.unwrap();
+        assert_eq!(versions(&mut conn).await, [R3]);
+        assert_eq!(columns(&mut conn, "users").await, ["id", "name", "age"]);
+        assert_eq!(
+            up(&mut conn, &g, "head").await.unwrap(),
+            [Event::AlreadyAtTarget {
+                current: strings(&[R3])
+            }]
+        );
+        down(&mut conn, &g, "-2").await.unwrap();
+        assert_eq!(versions(&mut conn).await, [R1]);
+        assert_eq!(columns(&mut conn, "users").await, ["id", "name"]);
+        assert_eq!(tables(&mut conn).await, ["retort_version", "users"]);
+        down(&mut conn, &g, "base").await.unwrap();
+        assert_eq!(tables(&mut conn).await, ["retort_version"]);
+        up(&mut conn, &g, "2222").await.unwrap();
+        assert_eq!(versions(&mut conn).await, [R2]);
+        // Every run released its session lock.
+        assert_eq!(advisory_locks(&mut conn).await, 0);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn failing_second_statement_rolls_back_ddl_and_version_table() {
+        let Some(db) = TestDatabase::new(Server::Postgres) else {
+            return;
+        };
+        let broken =
+            "CREATE TABLE b (x INT);\nINSERT INTO missing VALUES (1);\nCREATE TABLE c (x INT);";
+        // From base: even the version table creation is rolled back.
+        let (_d, g) = project(&[rev(R1, &[], "broken", broken, "")]);
+        let mut conn = connect(&db).await;
+        let err = up(&mut conn, &g, "head").await.unwrap_err();
+        let MigrateError::Statement(ref failure) = err else {
+            panic!("{err:?}");
+        };
+        assert_eq!((failure.index, failure.count, failure.line), (2, 3, 8));
+        assert_eq!(failure.statement, "INSERT INTO missing VALUES (1);");
+        assert_eq!(failure.committed, 0);
+        assert!(
+            err.to_string()
+                .contains("statement 2 of 3 (line 8): `INSERT INTO missing VALUES (1);`; the revision was rolled back"),
+            "{err}"
+        );
+        let source = std::error::Error::source(&err).unwrap().to_string();
+        assert!(
+            source.contains("relation \"missing\" does not exist"),
+            "{source}"
+        );
+        assert_eq!(tables(&mut conn).await, Vec::<String>::new());
+
+        // After a good revision: the table of the first statement is gone
+        // and the version table still says R1.
+        let (_d, g) = project(&[
+            rev(R1, &[], "create a", "CREATE TABLE a (x INT);", ""),
+            rev(R2, &[R1], "broken", broken, ""),
+        ]);
+        let err = up(&mut conn, &g, "head").await.unwrap_err();
+        assert!(matches!(err, MigrateError::Statement(_)), "{err:?}");
+        assert_eq!(tables(&mut conn).await, ["a", "retort_version"]);
+        assert_eq!(versions(&mut conn).await, [R1]);
+        assert_eq!(advisory_locks(&mut conn).await, 0);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_advisory_lock_is_released_after_an_error() {
+        let Some(db) = TestDatabase::new(Server::Postgres) else {
+            return;
+        };
+        let (_bad_dir, bad) = project(&[rev(
+            R1,
+            &[],
+            "t",
+            "CREATE TABLE t (x INT);\nSELECT 1/0;",
+            "",
+        )]);
+        let (_good_dir, good) = project(&[rev(R1, &[], "t", "CREATE TABLE t (x INT);", "")]);
+        let mut first = connect(&db).await;
+        up(&mut first, &bad, "head").await.unwrap_err();
+        // `first` stays open: a lock it still held would block `second` forever.
+        let mut second = connect(&db).await;
+        let events = tokio::time::timeout(
+            std::time::Duration::from_secs(20),
+            up(&mut second, &good, "head"),
+        )
+        .await
+        .expect("the failed run still holds the advisory lock")
+        .unwrap();
+        assert!(events.iter().any(|e| matches!(e, Event::Applied { .. })));
+        assert_eq!(versions(&mut first).await, [R1]);
+    }
+
+    /// A log table and `n` revisions each inserting their own row; the first
+    /// one sleeps so that every runner is waiting while it runs.
+    fn logged_chain(n: usize) -> (tempfile::TempDir, RevisionGraph) {
+        let mut revs = vec![rev(
+            R1,
+            &[],
+            "log",
+            "CREATE TABLE log (rev TEXT NOT NULL);\nSELECT pg_sleep(0.3);\nINSERT INTO log VALUES ('r1');",
+            "",
+        )];
+        let mut parent = R1.to_string();
+        for k in 2..=n {
+            let id = format!("{k:012x}");
+            let up = format!("INSERT INTO log VALUES ('r{k}');");
+            revs.push(rev(&id, &[&parent], &format!("step {k}"), &up, ""));
+            parent = id;
+        }
+        project(&revs)
+    }
+
+    async fn concurrent_upgrades(lock: LockMode) -> Vec<Vec<Event>> {
+        let Some(db) = TestDatabase::new(Server::Postgres) else {
+            return Vec::new();
+        };
+        const REVISIONS: usize = 6;
+        let (_d, g) = logged_chain(REVISIONS);
+        let opts = RunOptions {
+            lock,
+            ..RunOptions::default()
+        };
+        let mut conns = Vec::new();
+        for _ in 0..4 {
+            conns.push(connect(&db).await);
+        }
+        let [mut a, mut b, mut c, mut d] = conns.try_into().unwrap();
+        let (ra, rb, rc, rd) = tokio::join!(
+            up_with(&mut a, &g, "head", &opts),
+            up_with(&mut b, &g, "head", &opts),
+            up_with(&mut c, &g, "head", &opts),
+            up_with(&mut d, &g, "head", &opts),
+        );
+        let all: Vec<Vec<Event>> = [ra, rb, rc, rd].into_iter().map(Result::unwrap).collect();
+        let applied: usize = all
+            .iter()
+            .flatten()
+            .filter(|e| matches!(e, Event::Applied { .. }))
+            .count();
+        assert_eq!(applied, REVISIONS, "{all:?}");
+        let rows = sqlx::query("SELECT rev, count(*) FROM log GROUP BY rev ORDER BY rev")
+            .fetch_all(&mut a)
+            .await
+            .unwrap();
+        let got: Vec<(String, i64)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        let want: Vec<(String, i64)> = (1..=REVISIONS).map(|k| (format!("r{k}"), 1)).collect();
+        assert_eq!(got, want);
+        assert_eq!(versions(&mut a).await, [format!("{REVISIONS:012x}")]);
+        assert_eq!(advisory_locks(&mut a).await, 0);
+        all
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn concurrent_upgrades_apply_each_revision_once_and_the_others_wait() {
+        let all = concurrent_upgrades(LockMode::Session).await;
+        if all.is_empty() {
+            return;
+        }
+        // With the session lock one runner does everything; the others plan
+        // after it and find nothing to do.
+        let waited = all
+            .iter()
+            .filter(|events| matches!(&events[..], [Event::AlreadyAtTarget { .. }]))
+            .count();
+        assert_eq!(waited, 3, "{all:?}");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn transaction_scoped_lock_also_applies_each_revision_once() {
+        let all = concurrent_upgrades(LockMode::Transaction).await;
+        if all.is_empty() {
+            return;
+        }
+        // Runners interleave per revision; whatever one finds done it skips.
+        let skipped = all
+            .iter()
+            .flatten()
+            .filter(|e| {
+                matches!(
+                    e,
+                    Event::AlreadyApplied { .. } | Event::AlreadyAtTarget { .. }
+                )
+            })
+            .count();
+        assert!(skipped >= 3, "{all:?}");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_version_table_follows_the_search_path() {
+        let Some(db) = TestDatabase::new(Server::Postgres) else {
+            return;
+        };
+        let (_d, g) = chain();
+        let mut admin = connect(&db).await;
+        sqlx::raw_sql("CREATE SCHEMA app")
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let opts: sqlx::postgres::PgConnectOptions = db.url().parse().unwrap();
+        let mut conn = opts
+            .options([("search_path", "app")])
+            .connect()
+            .await
+            .unwrap();
+        up(&mut conn, &g, "+1").await.unwrap();
+        let placed: Vec<(String, String)> = sqlx::query_as(
+            "SELECT table_schema::text, table_name::text FROM information_schema.tables \
+             WHERE table_schema IN ('app', 'public') ORDER BY 1, 2",
+        )
+        .fetch_all(&mut admin)
+        .await
+        .unwrap();
+        assert_eq!(
+            placed,
+            [
+                ("app".to_string(), "retort_version".to_string()),
+                ("app".to_string(), "users".to_string())
+            ]
+        );
+        // The public schema has no version table: base there.
+        assert_eq!(versions(&mut admin).await, Vec::<String>::new());
+        assert_eq!(versions(&mut conn).await, [R1]);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn stamp_on_postgres() {
+        let Some(db) = TestDatabase::new(Server::Postgres) else {
+            return;
+        };
+        let (_d, g) = chain();
+        let mut conn = connect(&db).await;
+        stamp(&mut conn, &g, "2222", &RunOptions::default(), &mut |_| {})
+            .await
+            .unwrap();
+        assert_eq!(tables(&mut conn).await, ["retort_version"]);
+        assert_eq!(versions(&mut conn).await, [R2]);
+        assert_eq!(advisory_locks(&mut conn).await, 0);
+    }
+
+    fn enum_project(r2_up: &str) -> (tempfile::TempDir, RevisionGraph) {
+        project(&[
+            rev(
+                R1,
+                &[],
+                "mood",
+                "CREATE TYPE mood AS ENUM ('sad', 'ok');\nCREATE TABLE person (name TEXT, m mood);",
+                "",
+            ),
+            rev(R2, &[R1], "happy", r2_up, ""),
+        ])
+    }
+
+    async fn enum_labels(conn: &mut PgConnection) -> Vec<String> {
+        sqlx::query_scalar(
+            "SELECT enumlabel::text FROM pg_enum WHERE enumtypid = 'mood'::regtype ORDER BY enumsortorder",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn add_value_in_an_off_segment_is_usable_in_the_next_one() {
+        let Some(db) = TestDatabase::new(Server::Postgres) else {
+            return;
+        };
+        let mut conn = connect(&db).await;
+        // Without the directive, PostgreSQL refuses to use the new value in
+        // the transaction that added it.
+        let (_d, g) = enum_project(
+            "ALTER TYPE mood ADD VALUE IF NOT EXISTS 'happy';\nINSERT INTO person VALUES ('ann', 'happy');",
+        );
+        let err = up(&mut conn, &g, "head").await.unwrap_err();
+        let source = std::error::Error::source(&err).unwrap().to_string();
+        assert!(source.contains("unsafe use of new value"), "{source}");
+        assert_eq!(enum_labels(&mut conn).await, ["sad", "ok"]);
+
+        let (_d, g) = enum_project(
+            "-- retort:transaction off\nALTER TYPE mood ADD VALUE IF NOT EXISTS 'happy';\n\
+             -- retort:transaction on\nINSERT INTO person VALUES ('ann', 'happy');",
+        );
+        up(&mut conn, &g, "head").await.unwrap();
+        assert_eq!(enum_labels(&mut conn).await, ["sad", "ok", "happy"]);
+        assert_eq!(versions(&mut conn).await, [R2]);
+        let m: String = sqlx::query_scalar("SELECT m::text FROM person")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(m, "happy");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn failure_after_an_off_segment_says_what_was_applied() {
+        let Some(db) = TestDatabase::new(Server::Postgres) else {
+            return;
+        };
+        let mut conn = connect(&db).await;
+        let (_d, g) = enum_project(
+            "-- retort:transaction off\nALTER TYPE mood ADD VALUE IF NOT EXISTS 'happy';\n\
+             -- retort:transaction on\nINSERT INTO person VALUES ('ann', 'happy');\nINSERT INTO missing VALUES (1);",
+        );
+        let err = up(&mut conn, &g, "head").await.unwrap_err();
+        let MigrateError::Statement(ref failure) = err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(
+            (
+                failure.index,
+                failure.count,
+                failure.segment,
+                failure.segments,
+                failure.committed,
+                failure.segments_committed
+            ),
+            (3, 3, 2, 2, 1, 1)
+        );
+        let msg = err.to_string();
+        assert!(
+            msg.contains("statement 3 of 3 (line 11, segment 2 of 2)"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("statement 1 (segment 1 of 2) was committed and stay applied, but the revision is NOT recorded as applied"),
+            "{msg}"
+        );
+        // The off segment stays; the on segment and the version row do not.
+        assert_eq!(enum_labels(&mut conn).await, ["sad", "ok", "happy"]);
+        assert_eq!(versions(&mut conn).await, [R1]);
+        let people: i64 = sqlx::query_scalar("SELECT count(*) FROM person")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(people, 0);
+
+        // The fixed revision re-runs its idempotent off segment and completes.
+        let (_d, g) = enum_project(
+            "-- retort:transaction off\nALTER TYPE mood ADD VALUE IF NOT EXISTS 'happy';\n\
+             -- retort:transaction on\nINSERT INTO person VALUES ('ann', 'happy');",
+        );
+        up(&mut conn, &g, "head").await.unwrap();
+        assert_eq!(versions(&mut conn).await, [R2]);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn offline_postgres_script_does_what_the_runner_does() {
+        let Some(db) = TestDatabase::new(Server::Postgres) else {
+            return;
+        };
+        let (_d, g) = chain();
+        let opts = RunOptions {
+            dialect: retort_schema::Dialect::Postgres,
+            ..RunOptions::default()
+        };
+        let sql = offline_upgrade_sql(&g, &[], &UpgradeTarget::Head, &opts).unwrap();
+        let mut conn = connect(&db).await;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(versions(&mut conn).await, [R3]);
+        assert_eq!(
+            tables(&mut conn).await,
+            ["posts", "retort_version", "users"]
+        );
+        assert_eq!(advisory_locks(&mut conn).await, 0);
+    }
+}
+
+mod segments {
+    use super::*;
+
+    const R1: &str = "111111111111";
+    const R2: &str = "222222222222";
+
+    async fn connect(path: &Path) -> SqliteConnection {
+        sqlite_connect_options(&format!("sqlite://{}", path.display()))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap()
+    }
+
+    async fn count(conn: &mut SqliteConnection, sql: &'static str) -> i64 {
+        sqlx::query_scalar(sql).fetch_one(&mut *conn).await.unwrap()
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn sqlite_runs_segments_in_order_and_records_at_the_end() {
+        let (_d, g) = project(&[
+            rev(R1, &[], "log", "CREATE TABLE log (x INT);", ""),
+            rev(
+                R2,
+                &[R1],
+                "segmented",
+                "INSERT INTO log VALUES (1);\n-- retort:transaction off\nINSERT INTO log VALUES (2);",
+                "",
+            ),
+        ]);
+        let db = tempfile::tempdir().unwrap();
+        let mut conn = connect(&db.path().join("app.db")).await;
+        upgrade(
+            &mut conn,
+            &g,
+            &UpgradeTarget::Head,
+            &RunOptions::default(),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!(count(&mut conn, "SELECT count(*) FROM log").await, 2);
+        assert_eq!(
+            current(&mut conn, &VersionTable::default()).await.unwrap(),
+            [R2]
+        );
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn sqlite_failure_in_a_later_segment_keeps_earlier_ones_and_no_version() {
+        let (_d, g) = project(&[
+            rev(R1, &[], "log", "CREATE TABLE log (x INT);", ""),
+            rev(
+                R2,
+                &[R1],
+                "segmented",
+                "-- retort:transaction off\nINSERT INTO log VALUES (1);\nINSERT INTO log VALUES (2);\n\
+                 -- retort:transaction on\nINSERT INTO log VALUES (3);\nINSERT INTO missing VALUES (1);",
+                "",
+            ),
+        ]);
+        let db = tempfile::tempdir().unwrap();
+        let mut conn = connect(&db.path().join("app.db")).await;
+        let err = upgrade(
+            &mut conn,
+            &g,
+            &UpgradeTarget::Head,
+            &RunOptions::default(),
+            &mut |_| {},
+        )
+        .await
+        .unwrap_err();
+        let MigrateError::Statement(ref failure) = err else {
+            panic!("{err:?}");
+        };
+        assert_eq!((failure.committed, failure.segments_committed), (2, 1));
+        assert!(
+            err.to_string()
+                .contains("statements 1-2 (segment 1 of 2) were committed and stay applied"),
+            "{err}"
+        );
+        assert_eq!(count(&mut conn, "SELECT count(*) FROM log").await, 2);
+        assert_eq!(
+            current(&mut conn, &VersionTable::default()).await.unwrap(),
+            [R1]
+        );
+        assert_eq!(count(&mut conn, "PRAGMA foreign_keys").await, 1);
+    }
+
+    #[test]
+    fn transaction_directive_is_parsed_and_validated() {
+        let text = format!(
+            "-- retort:revision {R1}\n-- retort:parents\n-- retort:message m\n-- retort:created t\n\n\
+             -- retort:up\n-- retort:transaction off\nSELECT 1;\n\n-- retort:down\n"
+        );
+        let r = parse_revision(&text, Path::new("x.sql")).unwrap();
+        assert_eq!(r.up, "-- retort:transaction off\nSELECT 1;");
+        assert_eq!(render_revision(&r), text);
+        let bad = text.replace("transaction off", "transaction maybe");
+        let err = parse_revision(&bad, Path::new("x.sql"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("x.sql:7: bad `-- retort:transaction maybe`"),
+            "{err}"
+        );
+        let header = text.replace(
+            "-- retort:created t\n",
+            "-- retort:created t\n-- retort:transaction off\n",
+        );
+        let err = parse_revision(&header, Path::new("x.sql"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("belongs inside"), "{err}");
+    }
+
+    fn graph() -> (tempfile::TempDir, RevisionGraph) {
+        project(&[
+            rev(
+                R1,
+                &[],
+                "mood",
+                "CREATE TYPE mood AS ENUM ('sad', 'ok');\nCREATE TABLE person (name TEXT, m mood);",
+                "DROP TABLE person;\nDROP TYPE mood;",
+            ),
+            rev(
+                R2,
+                &[R1],
+                "happy",
+                "-- retort:transaction off\nALTER TYPE mood ADD VALUE IF NOT EXISTS 'happy';\n\
+                 -- retort:transaction on\nUPDATE person SET m = 'happy' WHERE m = 'ok';\n\
+                 -- retort:transaction off\nCREATE INDEX CONCURRENTLY IF NOT EXISTS person_m ON person (m);",
+                "DROP INDEX person_m;",
+            ),
+        ])
+    }
+
+    fn snapshot(name: &str, text: &str) {
+        insta::with_settings!({
+            snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/../../snapshots/migrate"),
+            prepend_module_to_snapshot => false,
+        }, {
+            insta::assert_snapshot!(name, text);
+        });
+    }
+
+    #[test]
+    fn offline_postgres_upgrade_snapshot() {
+        let (_d, g) = graph();
+        let opts = RunOptions {
+            dialect: retort_schema::Dialect::Postgres,
+            ..RunOptions::default()
+        };
+        snapshot(
+            "offline_upgrade_postgres",
+            &offline_upgrade_sql(&g, &[], &UpgradeTarget::Head, &opts).unwrap(),
+        );
+        let opts = RunOptions {
+            lock: LockMode::Transaction,
+            ..opts
+        };
+        snapshot(
+            "offline_downgrade_postgres_transaction_lock",
+            &offline_downgrade_sql(&g, &strings(&[R2]), &DowngradeTarget::Base, &opts).unwrap(),
+        );
+    }
+
+    #[test]
+    fn offline_sqlite_segments_snapshot() {
+        let (_d, g) = project(&[rev(
+            R1,
+            &[],
+            "segmented",
+            "CREATE TABLE a (x);\n-- retort:transaction off\nVACUUM;",
+            "DROP TABLE a;",
+        )]);
+        snapshot(
+            "offline_upgrade_sqlite_segments",
+            &offline_upgrade_sql(&g, &[], &UpgradeTarget::Head, &RunOptions::default()).unwrap(),
+        );
+    }
+
+    #[test]
+    fn offline_mysql_is_refused() {
+        let (_d, g) = graph();
+        let opts = RunOptions {
+            dialect: retort_schema::Dialect::Mysql,
+            ..RunOptions::default()
+        };
+        let err = offline_upgrade_sql(&g, &[], &UpgradeTarget::Head, &opts).unwrap_err();
+        assert!(
+            matches!(err, MigrateError::UnsupportedDialect { .. }),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn lock_mode_names() {
+        assert_eq!(
+            LockMode::from_name("transaction").unwrap(),
+            LockMode::Transaction
+        );
+        assert_eq!(LockMode::from_name("session").unwrap().name(), "session");
+        assert!(matches!(
+            LockMode::from_name("table"),
+            Err(MigrateError::InvalidLockMode(_))
+        ));
     }
 }

@@ -13,6 +13,11 @@
 //! 3. the revision's statements;
 //! 4. `PRAGMA foreign_key_check`, which must return no rows;
 //! 5. the version-table update, `COMMIT`, then foreign keys restored.
+//!
+//! Segments after `-- retort:transaction off` run in autocommit with
+//! foreign keys as the connection has them. Concurrent runners are only
+//! exactly-once for revisions without such directives: between segments no
+//! lock is held, so segment statements must be idempotent.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -22,7 +27,7 @@ use sqlx::{AssertSqlSafe, Row};
 
 use crate::MigrateError;
 use crate::error::FkViolation;
-use crate::runner::{Backend, VersionTable};
+use crate::runner::{Backend, LockMode, VersionTable};
 
 /// The busy timeout [`sqlite_connect_options`] sets: how long a runner waits
 /// for another one holding the write lock.
@@ -153,9 +158,18 @@ impl Backend for SqliteConnection {
             )))
     }
 
+    async fn lock(&mut self, _table: &VersionTable, _mode: LockMode) -> Result<(), MigrateError> {
+        // BEGIN IMMEDIATE in every step already serialises runners.
+        Ok(())
+    }
+
+    async fn unlock(&mut self, _table: &VersionTable) -> Result<(), MigrateError> {
+        Ok(())
+    }
+
     async fn begin_step(
         &mut self,
-        table: &VersionTable,
+        _table: &VersionTable,
         rev_id: &str,
     ) -> Result<SqliteStep, MigrateError> {
         let foreign_keys_were_on = read_foreign_keys(self).await?;
@@ -177,14 +191,16 @@ impl Backend for SqliteConnection {
                 source,
             });
         }
-        if let Err(source) = exec(self, &script::create_version_table(table)).await {
-            let _ = self.rollback_step(step).await;
-            return Err(MigrateError::Database {
-                action: format!("creating the version table {}", table.name()),
-                source,
-            });
-        }
         Ok(step)
+    }
+
+    async fn create_version_table(&mut self, table: &VersionTable) -> Result<(), MigrateError> {
+        exec(self, &script::create_version_table(table))
+            .await
+            .map_err(db_err(format!(
+                "creating the version table {}",
+                table.name()
+            )))
     }
 
     async fn execute(&mut self, sql: &str) -> Result<(), sqlx::Error> {

@@ -1,0 +1,255 @@
+//! The PostgreSQL backend: the exact statement sequence around each revision.
+//!
+//! DDL is transactional on PostgreSQL, so each revision (each transactional
+//! segment, see `-- retort:transaction`) runs as
+//!
+//! 1. `BEGIN`, then — with [`LockMode::Transaction`] — `pg_advisory_xact_lock`;
+//! 2. `CREATE TABLE IF NOT EXISTS` for the version table, then re-read it;
+//! 3. the revision's statements;
+//! 4. the version-table update and `COMMIT`, or `ROLLBACK` on any failure,
+//!    which leaves schema and version table exactly as before.
+//!
+//! With [`LockMode::Session`] (the default) the whole run sits between
+//! `pg_advisory_lock(key)` and `pg_advisory_unlock(key)`, so concurrent
+//! runners queue and each plans from what the previous one left. The key is
+//! [`advisory_lock_key`]. The wait is unbounded unless the connection sets
+//! `lock_timeout`, which applies to advisory locks too.
+//!
+//! The version table name is never schema-qualified: it lives in the first
+//! schema of the connection's `search_path`, like every unqualified table
+//! the revisions create.
+
+use sqlx::postgres::PgConnection;
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::MigrateError;
+use crate::error::FkViolation;
+use crate::runner::{Backend, LockMode, VersionTable};
+
+/// The SQL text the runner sends, shared by the online runner and `--sql`
+/// mode so both do exactly the same thing.
+pub mod script {
+    use crate::runner::VersionTable;
+
+    /// Opens a revision's transaction.
+    pub const BEGIN: &str = "BEGIN";
+    /// Ends a revision's transaction.
+    pub const COMMIT: &str = "COMMIT";
+    /// Undoes a revision's transaction.
+    pub const ROLLBACK: &str = "ROLLBACK";
+    /// Whether the (unqualified, search_path-resolved) version table exists;
+    /// `$1` is the quoted name. A catalog lookup, not a failing query, so it
+    /// never aborts a transaction.
+    pub const VERSION_TABLE_EXISTS: &str = "SELECT to_regclass($1) IS NOT NULL";
+    /// Takes the session advisory lock; `$1` is [`super::advisory_lock_key`].
+    pub const LOCK: &str = "SELECT pg_advisory_lock($1)";
+    /// Releases the session advisory lock.
+    pub const UNLOCK: &str = "SELECT pg_advisory_unlock($1)";
+    /// Takes the transaction-scoped advisory lock (released at COMMIT/ROLLBACK).
+    pub const XACT_LOCK: &str = "SELECT pg_advisory_xact_lock($1)";
+
+    /// [`LOCK`] with the key inlined, for offline scripts.
+    pub fn lock_literal(key: i64) -> String {
+        format!("SELECT pg_advisory_lock({key})")
+    }
+
+    /// [`UNLOCK`] with the key inlined, for offline scripts.
+    pub fn unlock_literal(key: i64) -> String {
+        format!("SELECT pg_advisory_unlock({key})")
+    }
+
+    /// [`XACT_LOCK`] with the key inlined, for offline scripts.
+    pub fn xact_lock_literal(key: i64) -> String {
+        format!("SELECT pg_advisory_xact_lock({key})")
+    }
+
+    /// `CREATE TABLE IF NOT EXISTS` for the version table.
+    pub fn create_version_table(table: &VersionTable) -> String {
+        format!(
+            "CREATE TABLE IF NOT EXISTS {} (version_num VARCHAR(32) NOT NULL PRIMARY KEY)",
+            table.quoted()
+        )
+    }
+
+    /// Reads the version table.
+    pub fn read_versions(table: &VersionTable) -> String {
+        format!(
+            "SELECT version_num FROM {} ORDER BY version_num",
+            table.quoted()
+        )
+    }
+
+    /// Statements turning version-table rows `old` into `new` (the same
+    /// text as SQLite's: standard SQL, ids are validated hex).
+    pub fn version_updates(table: &VersionTable, old: &[String], new: &[String]) -> Vec<String> {
+        crate::sqlite::script::version_updates(table, old, new)
+    }
+}
+
+/// The advisory-lock key for a version table: the 64-bit FNV-1a hash of
+/// the bytes `retort:` followed by the bare table name, read as a signed
+/// integer (`bigint`). Stable across retort versions and platforms, so
+/// every runner (and an offline script run by psql) on one database agrees;
+/// runners of the same table name in different schemas share the key,
+/// which only makes them wait for each other.
+pub fn advisory_lock_key(table: &VersionTable) -> i64 {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let hash = b"retort:"
+        .iter()
+        .chain(table.name().as_bytes())
+        .fold(OFFSET, |h, b| (h ^ u64::from(*b)).wrapping_mul(PRIME));
+    i64::from_ne_bytes(hash.to_ne_bytes())
+}
+
+async fn exec(conn: &mut PgConnection, sql: &str) -> Result<(), sqlx::Error> {
+    sqlx::raw_sql(AssertSqlSafe(sql))
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+}
+
+fn db_err(action: impl Into<String>) -> impl FnOnce(sqlx::Error) -> MigrateError {
+    let action = action.into();
+    move |source| MigrateError::Database { action, source }
+}
+
+impl Backend for PgConnection {
+    type Step = ();
+
+    async fn read_versions(&mut self, table: &VersionTable) -> Result<Vec<String>, MigrateError> {
+        let exists: bool = sqlx::query_scalar(script::VERSION_TABLE_EXISTS)
+            .bind(table.quoted())
+            .fetch_one(&mut *self)
+            .await
+            .map_err(db_err("looking for the version table"))?;
+        if !exists {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::raw_sql(AssertSqlSafe(script::read_versions(table)))
+            .fetch_all(&mut *self)
+            .await
+            .map_err(db_err(format!(
+                "reading the version table {}",
+                table.name()
+            )))?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>(0))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db_err(format!(
+                "reading the version table {}",
+                table.name()
+            )))
+    }
+
+    async fn lock(&mut self, table: &VersionTable, mode: LockMode) -> Result<(), MigrateError> {
+        let (sql, action) = match mode {
+            LockMode::Session => (script::LOCK, "taking the advisory lock (pg_advisory_lock)"),
+            LockMode::Transaction => (
+                script::XACT_LOCK,
+                "taking the advisory lock (pg_advisory_xact_lock)",
+            ),
+        };
+        sqlx::query(sql)
+            .bind(advisory_lock_key(table))
+            .execute(&mut *self)
+            .await
+            .map_err(db_err(action))?;
+        Ok(())
+    }
+
+    async fn unlock(&mut self, table: &VersionTable) -> Result<(), MigrateError> {
+        // Returns false if the lock was not held; nothing to undo then.
+        sqlx::query(script::UNLOCK)
+            .bind(advisory_lock_key(table))
+            .execute(&mut *self)
+            .await
+            .map_err(db_err("releasing the advisory lock (pg_advisory_unlock)"))?;
+        Ok(())
+    }
+
+    async fn begin_step(
+        &mut self,
+        _table: &VersionTable,
+        _rev_id: &str,
+    ) -> Result<(), MigrateError> {
+        exec(self, script::BEGIN)
+            .await
+            .map_err(db_err("starting the revision's transaction (BEGIN)"))
+    }
+
+    async fn create_version_table(&mut self, table: &VersionTable) -> Result<(), MigrateError> {
+        exec(self, &script::create_version_table(table))
+            .await
+            .map_err(db_err(format!(
+                "creating the version table {}",
+                table.name()
+            )))
+    }
+
+    async fn execute(&mut self, sql: &str) -> Result<(), sqlx::Error> {
+        exec(self, sql).await
+    }
+
+    async fn integrity_check(&mut self) -> Result<Vec<FkViolation>, MigrateError> {
+        // Constraints are enforced as statements run; deferred ones are
+        // checked by COMMIT, whose failure rolls the revision back.
+        Ok(Vec::new())
+    }
+
+    async fn write_versions(
+        &mut self,
+        table: &VersionTable,
+        old: &[String],
+        new: &[String],
+    ) -> Result<(), MigrateError> {
+        for sql in script::version_updates(table, old, new) {
+            exec(self, &sql).await.map_err(db_err(format!(
+                "updating the version table {}",
+                table.name()
+            )))?;
+        }
+        Ok(())
+    }
+
+    async fn commit_step(&mut self, _step: ()) -> Result<(), MigrateError> {
+        if let Err(source) = exec(self, script::COMMIT).await {
+            // A failed COMMIT (e.g. a deferred constraint) has already
+            // rolled back; the ROLLBACK just makes sure no transaction is left.
+            let _ = exec(self, script::ROLLBACK).await;
+            return Err(MigrateError::Database {
+                action: "committing the revision (it was rolled back)".to_string(),
+                source,
+            });
+        }
+        Ok(())
+    }
+
+    async fn rollback_step(&mut self, _step: ()) -> Result<(), MigrateError> {
+        exec(self, script::ROLLBACK)
+            .await
+            .map_err(db_err("rolling the revision back"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn advisory_lock_key_is_stable() {
+        // Pinned: changing it would let old and new retort versions run
+        // side by side on one database without excluding each other.
+        assert_eq!(
+            advisory_lock_key(&VersionTable::default()),
+            EXPECTED_DEFAULT_KEY
+        );
+        assert_ne!(
+            advisory_lock_key(&VersionTable::new("other_version").unwrap()),
+            EXPECTED_DEFAULT_KEY
+        );
+    }
+
+    // FNV-1a 64 of b"retort:retort_version", computed independently.
+    const EXPECTED_DEFAULT_KEY: i64 = 5_664_315_863_396_273_194;
+}
