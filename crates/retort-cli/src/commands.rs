@@ -5,7 +5,8 @@
 use anyhow::{Context, Result, anyhow, bail};
 use retort_diff::{DiffOptions, Plan};
 use retort_migrate::{
-    DowngradeTarget, Event, Revision, RevisionGraph, RunOptions, UpgradeTarget, VersionTable,
+    DowngradeTarget, Event, LockMode, Revision, RevisionGraph, RunOptions, UpgradeTarget,
+    VersionTable,
 };
 use retort_schema::{Dialect, Schema};
 use std::collections::BTreeSet;
@@ -140,16 +141,22 @@ fn load_models(settings: &Settings, dialect: Dialect) -> Result<Schema> {
 async fn introspect(db: &mut Database, settings: &Settings) -> Result<Schema> {
     let options = retort_introspect::IntrospectOptions {
         version_table: settings.version_table.clone(),
-        ..retort_introspect::IntrospectOptions::default()
+        schemas: settings.schemas.clone(),
     };
     match db {
         Database::Sqlite(conn) => Ok(retort_introspect::introspect_sqlite(conn, &options).await?),
+        Database::Postgres(conn) => {
+            Ok(retort_introspect::introspect_postgres(conn, &options).await?)
+        }
     }
 }
 
 async fn current_revisions(db: &mut Database, settings: &Settings) -> Result<Vec<String>> {
     match db {
         Database::Sqlite(conn) => {
+            Ok(retort_migrate::current(conn, &version_table(settings)?).await?)
+        }
+        Database::Postgres(conn) => {
             Ok(retort_migrate::current(conn, &version_table(settings)?).await?)
         }
     }
@@ -452,7 +459,6 @@ async fn migrate(
     }
     let options = run_options(settings)?;
     if sql {
-        offline_dialect(settings)?;
         let script = match &target {
             Move::Up(target) => {
                 let from = offline_start(&graph, from, false)?;
@@ -471,6 +477,7 @@ async fn migrate(
     let mut printer = EventPrinter { out, error: None };
     let result = match &mut db {
         Database::Sqlite(conn) => run_move(conn, &graph, &target, &options, &mut printer).await,
+        Database::Postgres(conn) => run_move(conn, &graph, &target, &options, &mut printer).await,
     };
     db.close().await;
     printer.finish()?;
@@ -496,19 +503,6 @@ async fn run_move<B: retort_migrate::Backend>(
     }
 }
 
-/// Checks that offline SQL can be written for the configured database:
-/// the runner's bookkeeping statements are SQLite's in this version.
-fn offline_dialect(settings: &Settings) -> Result<()> {
-    let dialect = settings
-        .database_url
-        .as_ref()
-        .map_or(Dialect::Sqlite, |url| url.dialect());
-    if dialect != Dialect::Sqlite {
-        bail!("--sql output is available for SQLite databases only in this version");
-    }
-    Ok(())
-}
-
 fn version_table(settings: &Settings) -> Result<VersionTable> {
     Ok(VersionTable::new(&settings.version_table)?)
 }
@@ -516,6 +510,11 @@ fn version_table(settings: &Settings) -> Result<VersionTable> {
 fn run_options(settings: &Settings) -> Result<RunOptions> {
     Ok(RunOptions {
         version_table: version_table(settings)?,
+        dialect: settings
+            .database_url
+            .as_ref()
+            .map_or(Dialect::Sqlite, |url| url.dialect()),
+        lock: LockMode::from_name(&settings.lock)?,
     })
 }
 
@@ -703,6 +702,12 @@ async fn stamp(
     let mut printer = EventPrinter { out, error: None };
     let result = match &mut db {
         Database::Sqlite(conn) => {
+            retort_migrate::stamp(conn, &graph, &args.revision, &options, &mut |e| {
+                printer.print(e)
+            })
+            .await
+        }
+        Database::Postgres(conn) => {
             retort_migrate::stamp(conn, &graph, &args.revision, &options, &mut |e| {
                 printer.print(e)
             })

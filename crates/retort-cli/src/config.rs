@@ -37,6 +37,10 @@ struct ConfigFile {
 struct DatabaseSection {
     url: Option<String>,
     version_table: Option<String>,
+    /// PostgreSQL schemas to manage; empty is the connection's current one.
+    schemas: Option<Vec<String>>,
+    /// How concurrent runners are kept apart: "session" or "transaction".
+    lock: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -64,6 +68,10 @@ pub struct Settings {
     /// The migrations folder; revision files live in its `versions/`.
     pub migrations_dir: PathBuf,
     pub version_table: String,
+    /// PostgreSQL schemas to manage; empty is the connection's current one.
+    pub schemas: Vec<String>,
+    /// The runner's lock mode (`session` or `transaction`).
+    pub lock: String,
 }
 
 impl Settings {
@@ -307,12 +315,27 @@ pub fn resolve(
         );
     }
 
+    let mut schemas = Vec::new();
+    for schema in file.database.schemas.iter().flatten() {
+        schemas.push(interpolate(
+            schema,
+            &format!("{name}: [database] schemas"),
+            env,
+        )?);
+    }
+    let lock = match &file.database.lock {
+        Some(lock) => interpolate(lock, &format!("{name}: [database] lock"), env)?,
+        None => "session".to_string(),
+    };
+
     Ok(Settings {
         config_path,
         database_url,
         model_paths,
         migrations_dir,
         version_table,
+        schemas,
+        lock,
     })
 }
 
@@ -334,6 +357,12 @@ pub fn init_config(dialect: Dialect) -> String {
 [database]
 url = "{url}"
 # version_table = "retort_version"
+# PostgreSQL: the schemas retort manages (default: the connection's current schema),
+# and how concurrent `retort upgrade` runs are kept apart: "session" (an advisory
+# lock held for the run) or "transaction" (one per revision; use it behind
+# transaction-pooling proxies such as PgBouncer).
+# schemas = ["public"]
+# lock = "session"
 
 [models]
 # SQL DDL files (or folders of .sql files) declaring the tables.

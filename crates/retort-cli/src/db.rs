@@ -7,6 +7,7 @@
 
 use anyhow::{Context, Result, bail};
 use retort_schema::Dialect;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{ConnectOptions, Connection};
 use std::str::FromStr;
@@ -28,6 +29,7 @@ pub enum Access {
 /// An open database connection, one variant per supported backend.
 pub enum Database {
     Sqlite(SqliteConnection),
+    Postgres(PgConnection),
 }
 
 impl Database {
@@ -35,6 +37,7 @@ impl Database {
     pub async fn open(url: &DatabaseUrl, access: Access) -> Result<Database> {
         match url.dialect() {
             Dialect::Sqlite => open_sqlite(url, access).await.map(Database::Sqlite),
+            Dialect::Postgres => open_postgres(url).await.map(Database::Postgres),
             other => bail!(
                 "{other} databases are not supported by this version of retort yet (database {url}): use a sqlite:// URL"
             ),
@@ -44,6 +47,9 @@ impl Database {
     pub async fn close(self) {
         match self {
             Database::Sqlite(conn) => {
+                let _ = conn.close().await;
+            }
+            Database::Postgres(conn) => {
                 let _ = conn.close().await;
             }
         }
@@ -85,4 +91,15 @@ async fn open_sqlite(url: &DatabaseUrl, access: Access) -> Result<SqliteConnecti
         .connect()
         .await
         .with_context(|| format!("cannot open database {url}"))
+}
+
+/// Connects to PostgreSQL. Read-only commands need no special mode: they
+/// only run catalog queries and never create the version table.
+async fn open_postgres(url: &DatabaseUrl) -> Result<PgConnection> {
+    let options = PgConnectOptions::from_str(url.expose())
+        .with_context(|| format!("invalid PostgreSQL URL {url}"))?;
+    options
+        .connect()
+        .await
+        .with_context(|| format!("cannot connect to database {url}"))
 }

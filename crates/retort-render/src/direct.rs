@@ -4,7 +4,7 @@ use crate::RenderError;
 use crate::ddl::{self, BuildFor};
 use crate::spelling::{self, quote, quote_list};
 use retort_diff::{Constraint, Op};
-use retort_schema::{Column, Dialect, Schema};
+use retort_schema::{Column, ConstraintKind, Dialect, Schema, implied_constraint_name};
 use sea_query as sq;
 
 fn alter_table(table: &str, dialect: Dialect, action: &str) -> String {
@@ -149,7 +149,7 @@ pub(crate) fn statements(
             vec![alter_table(table, dialect, &action)]
         }
         Op::DropConstraint { table, constraint } => {
-            vec![drop_constraint(table, constraint, dialect)?]
+            vec![drop_constraint(table, constraint, state, dialect)?]
         }
     };
     Ok(out)
@@ -215,13 +215,17 @@ fn alter_column(table: &str, from: &Column, to: &Column, dialect: Dialect) -> Ve
 fn drop_constraint(
     table: &str,
     constraint: &Constraint,
+    state: &Schema,
     dialect: Dialect,
 ) -> Result<String, RenderError> {
     // MySQL's primary key is always called PRIMARY and dropped without name.
     if let (Constraint::PrimaryKey(_), Dialect::Mysql) = (constraint, dialect) {
         return Ok(alter_table(table, dialect, "DROP PRIMARY KEY"));
     }
-    let Some(name) = constraint.name() else {
+    // An unnamed constraint carries the name the database gave it, where
+    // that name is predictable (PostgreSQL's).
+    let implied = implied_name(table, constraint, state, dialect);
+    let Some(name) = constraint.name().or(implied.as_deref()) else {
         return Err(RenderError::UnnamedConstraint {
             table: table.to_string(),
             constraint: describe_constraint(constraint),
@@ -266,4 +270,43 @@ pub(crate) fn describe_constraint(constraint: &Constraint) -> String {
         ),
         Constraint::Check(c) => format!("check ({})", c.expression),
     }
+}
+
+/// The name `dialect` gave `constraint` if it was created unnamed.
+fn implied_name(
+    table: &str,
+    constraint: &Constraint,
+    state: &Schema,
+    dialect: Dialect,
+) -> Option<String> {
+    let (kind, columns) = match constraint {
+        Constraint::PrimaryKey(pk) => (ConstraintKind::PrimaryKey, pk.columns.clone()),
+        Constraint::Unique(unique) => (ConstraintKind::Unique, unique.columns.clone()),
+        Constraint::ForeignKey(fk) => (ConstraintKind::ForeignKey, fk.columns.clone()),
+        Constraint::Check(check) => {
+            // The database names a check after the one column it uses.
+            let used = state
+                .table(table)
+                .map(|t| {
+                    t.columns
+                        .iter()
+                        .filter(|c| mentions(&check.expression, &c.name))
+                        .map(|c| c.name.clone())
+                        .collect()
+                })
+                .unwrap_or_default();
+            (ConstraintKind::Check, used)
+        }
+    };
+    implied_constraint_name(dialect, table, kind, &columns)
+}
+
+/// Whether `word` occurs in `expression` as a whole identifier.
+fn mentions(expression: &str, word: &str) -> bool {
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    expression.match_indices(word).any(|(at, _)| {
+        let before = expression[..at].chars().next_back();
+        let after = expression[at + word.len()..].chars().next();
+        !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
+    })
 }

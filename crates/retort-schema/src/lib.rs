@@ -24,9 +24,11 @@
 //! sea-query.
 
 mod dialect;
+mod naming;
 mod types;
 
 pub use dialect::{Dialect, UnknownDialect};
+pub use naming::{ConstraintKind, implied_constraint_name};
 pub use types::{ColumnType, DefaultValue, ParseTypeError};
 
 use serde::{Deserialize, Serialize};

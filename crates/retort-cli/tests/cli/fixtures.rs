@@ -289,8 +289,7 @@ fn dump(url: &str, dialect: Dialect) -> Dump {
 /// still there, with the same values in the columns all three have.
 fn assert_rows_kept(before: &Dump, after: &Dump, through: &Dump, step: &str) {
     for (table, columns, rows) in before {
-        let Some((_, after_columns, after_rows)) = after.iter().find(|(t, _, _)| t == table)
-        else {
+        let Some((_, after_columns, after_rows)) = after.iter().find(|(t, _, _)| t == table) else {
             continue;
         };
         let Some((_, through_columns, _)) = through.iter().find(|(t, _, _)| t == table) else {

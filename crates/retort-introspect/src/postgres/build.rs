@@ -12,15 +12,13 @@ use super::{CatalogRows, ColumnRow, ConstraintRow, IndexRow, TypeRef};
 use crate::IntrospectError;
 use retort_models::{column_default, column_type};
 use retort_schema::{
-    CheckConstraint, Column, ColumnType, Dialect, EnumType, ForeignKey, ForeignKeyAction, Index,
-    IndexPart, IndexTarget, PrimaryKey, Schema, Table, UniqueConstraint,
+    CheckConstraint, Column, ColumnType, ConstraintKind, Dialect, EnumType, ForeignKey,
+    ForeignKeyAction, Index, IndexPart, IndexTarget, PrimaryKey, Schema, Table, UniqueConstraint,
+    implied_constraint_name,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
 const DIALECT: Dialect = Dialect::Postgres;
-
-/// PostgreSQL's identifier length limit, NAMEDATALEN - 1.
-const MAX_IDENTIFIER_BYTES: usize = 63;
 
 /// Turns catalog rows into a normalised [`Schema`].
 pub(crate) fn build_schema(rows: CatalogRows) -> Result<Schema, IntrospectError> {
@@ -230,7 +228,17 @@ fn add_constraint(
                 })
         })
         .collect::<Result<Vec<String>, _>>()?;
-    let implied = implied_constraint_name(&table.name, &row.kind, &columns);
+    let kind = match row.kind.as_str() {
+        "p" => Some(ConstraintKind::PrimaryKey),
+        "u" => Some(ConstraintKind::Unique),
+        "f" => Some(ConstraintKind::ForeignKey),
+        "c" => Some(ConstraintKind::Check),
+        _ => None,
+    };
+    // A name PostgreSQL chose itself reads back as "unnamed", as the model
+    // that left it unnamed is read.
+    let implied = kind
+        .and_then(|kind| implied_constraint_name(Dialect::Postgres, &table.name, kind, &columns));
     let name = (implied.as_deref() != Some(row.name.as_str())).then(|| row.name.clone());
     match row.kind.as_str() {
         "p" => table.primary_key = Some(PrimaryKey { name, columns }),
@@ -291,63 +299,6 @@ fn foreign_key_action(code: &str) -> Option<ForeignKeyAction> {
         "d" => Some(ForeignKeyAction::SetDefault),
         _ => None,
     }
-}
-
-/// The name PostgreSQL gives an unnamed constraint, so that such a name
-/// reads back as `None`, as the loader reads the unnamed constraint.
-/// From `ChooseConstraintName` / `ChooseIndexName` in PostgreSQL's
-/// `src/backend/commands/indexcmds.c` and `tablecmds.c`: `{table}_pkey`,
-/// `{table}_{columns}_key`, `{table}_{columns}_fkey`, `{table}_{column}_check`
-/// when the check uses one column, else `{table}_check`. A name that collided
-/// and got a number appended (`t_check1`) is kept.
-pub(crate) fn implied_constraint_name(
-    table: &str,
-    kind: &str,
-    columns: &[String],
-) -> Option<String> {
-    let joined = columns.join("_");
-    let (middle, label) = match kind {
-        "p" => ("", "pkey"),
-        "u" => (joined.as_str(), "key"),
-        "f" => (joined.as_str(), "fkey"),
-        "c" if columns.len() == 1 => (joined.as_str(), "check"),
-        "c" => ("", "check"),
-        _ => return None,
-    };
-    Some(make_object_name(table, middle, label))
-}
-
-/// PostgreSQL's `makeObjectName`: `name1_name2_label`, with name1 and name2
-/// shortened (the longer first) to fit 63 bytes.
-fn make_object_name(name1: &str, name2: &str, label: &str) -> String {
-    let mut overhead = label.len() + 1;
-    if !name2.is_empty() {
-        overhead += 1;
-    }
-    let available = MAX_IDENTIFIER_BYTES.saturating_sub(overhead);
-    let (mut len1, mut len2) = (name1.len(), name2.len());
-    while len1 + len2 > available {
-        if len1 > len2 {
-            len1 -= 1;
-        } else {
-            len2 -= 1;
-        }
-    }
-    let clip = |name: &str, len: usize| {
-        let mut end = len;
-        while !name.is_char_boundary(end) {
-            end -= 1;
-        }
-        name[..end].to_string()
-    };
-    let mut out = clip(name1, len1);
-    if !name2.is_empty() {
-        out.push('_');
-        out.push_str(&clip(name2, len2));
-    }
-    out.push('_');
-    out.push_str(label);
-    out
 }
 
 fn index_from_row(
@@ -518,31 +469,6 @@ mod tests {
         let mut identity = column("id", "int8", -1);
         identity.identity = "a".into();
         assert!(column_from_row(&identity, None, "public").autoincrement);
-    }
-
-    #[test]
-    fn implied_names_follow_postgres() {
-        let cols = |c: &[&str]| c.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(
-            implied_constraint_name("users", "p", &cols(&["id"])).as_deref(),
-            Some("users_pkey")
-        );
-        assert_eq!(
-            implied_constraint_name("users", "u", &cols(&["a", "b"])).as_deref(),
-            Some("users_a_b_key")
-        );
-        assert_eq!(
-            implied_constraint_name("todos", "f", &cols(&["user_id"])).as_deref(),
-            Some("todos_user_id_fkey")
-        );
-        assert_eq!(
-            implied_constraint_name("t", "c", &cols(&["a", "b"])).as_deref(),
-            Some("t_check")
-        );
-        let long = "a".repeat(40);
-        let name = implied_constraint_name(&long, "u", &cols(&[&"b".repeat(40)])).unwrap();
-        assert_eq!(name.len(), 63);
-        assert_eq!(name, format!("{}_{}_key", "a".repeat(29), "b".repeat(29)));
     }
 
     #[test]

@@ -6,8 +6,8 @@ use retort_render::{Script, TRANSACTION_OFF, TRANSACTION_ON, render, schema_sql}
 use retort_schema::{
     Column, ColumnType, DefaultValue, Dialect, EnumType, PrimaryKey, Schema, Table,
 };
-use sqlx::{AssertSqlSafe, Connection, PgConnection, Row};
 use retort_test_support::{Server, TestDatabase};
+use sqlx::{AssertSqlSafe, Connection, PgConnection, Row};
 
 fn block_on<F: Future>(future: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
