@@ -1,0 +1,195 @@
+//! The retort binary against a real PostgreSQL server: the TodoApp flow,
+//! concurrent deploys, and a failing revision. Each test gets a database of
+//! its own (`RETORT_TEST_PG_URL`; skipped with a notice where unset, a
+//! failure where `RETORT_TEST_REQUIRE_SERVERS=1`).
+
+use crate::binary;
+use retort_test_support::{Server, TempProject, TestDatabase, db_rows};
+
+const TODO_MODELS: &str = "\
+CREATE TABLE users (
+    id SERIAL PRIMARY KEY,
+    email VARCHAR(255) NOT NULL UNIQUE,
+    hashed_password TEXT NOT NULL,
+    is_active BOOLEAN NOT NULL DEFAULT TRUE,
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+
+CREATE TABLE todos (
+    id SERIAL PRIMARY KEY,
+    title VARCHAR(200) NOT NULL,
+    owner_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_todos_owner_id ON todos (owner_id);
+";
+
+fn revision_id(stdout: &str) -> String {
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("Generated "))
+        .unwrap_or_else(|| panic!("no Generated line in: {stdout}"));
+    let file = line.rsplit('/').next().unwrap_or(line);
+    file.split('_').next().unwrap_or(file).to_string()
+}
+
+#[test]
+fn todoapp_flow_on_postgres() {
+    let Some(db) = TestDatabase::new(Server::Postgres) else {
+        return;
+    };
+    let project = TempProject::with_url(binary(), TODO_MODELS, db.url());
+    project
+        .retort(&["autogen", "-m", "create users and todos"])
+        .success("autogen");
+    project.retort(&["upgrade", "head"]).success("upgrade");
+    project.retort(&["check"]).success("check after upgrade");
+    retort_test_support::db_exec(
+        db.url(),
+        "INSERT INTO users (email, hashed_password) VALUES ('ann@example.com', 'x');
+         INSERT INTO todos (title, owner_id) VALUES ('write', 1), ('ship', 1);",
+    );
+
+    project.write(
+        "schema.sql",
+        &TODO_MODELS.replace(
+            "    created_at TIMESTAMPTZ NOT NULL DEFAULT now()\n",
+            "    created_at TIMESTAMPTZ NOT NULL DEFAULT now(),\n    age INTEGER\n",
+        ),
+    );
+    project.retort(&["check"]).expect_code(1, "drift");
+    let generated = project
+        .retort(&["autogen", "-m", "add age column"])
+        .success("autogen age")
+        .stdout;
+    assert!(generated.contains("add_column users.age"), "{generated}");
+    project.retort(&["upgrade", "+1"]).success("upgrade +1");
+    project.retort(&["check"]).success("check at head");
+    project.retort(&["downgrade", "-1"]).success("downgrade -1");
+    assert_eq!(
+        db_rows(db.url(), "SELECT count(*)::text FROM todos"),
+        vec![vec!["2".to_string()]]
+    );
+    project
+        .retort(&["downgrade", "base"])
+        .success("downgrade base");
+    assert_eq!(
+        db_rows(
+            db.url(),
+            "SELECT count(*)::text FROM pg_tables WHERE schemaname = current_schema() AND tablename IN ('users', 'todos')"
+        ),
+        vec![vec!["0".to_string()]]
+    );
+    let sql = project
+        .retort(&["upgrade", "--sql"])
+        .success("upgrade --sql")
+        .stdout;
+    assert!(sql.contains("pg_advisory_lock"), "{sql}");
+    assert!(sql.contains("BEGIN;"), "{sql}");
+}
+
+#[test]
+fn concurrent_deploys_apply_each_revision_once_and_the_others_report_at_head() {
+    let Some(db) = TestDatabase::new(Server::Postgres) else {
+        return;
+    };
+    let project = TempProject::with_url(binary(), TODO_MODELS, db.url());
+    project
+        .retort(&["autogen", "-m", "init"])
+        .success("autogen");
+    let log = revision_id(
+        &project
+            .retort(&["revision", "-m", "log"])
+            .success("revision")
+            .stdout,
+    );
+    let file = project
+        .revision_files()
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains(&log))
+        .expect("revision file");
+    let text = std::fs::read_to_string(&file).expect("read");
+    std::fs::write(
+        &file,
+        text.replace(
+            "-- retort:up\n",
+            "-- retort:up\nCREATE TABLE IF NOT EXISTS applied (n INTEGER);\nINSERT INTO applied VALUES (1);\n",
+        ),
+    )
+    .expect("write");
+    let runs: Vec<_> = (0..4)
+        .map(|_| {
+            let binary = binary();
+            let dir = project.path().to_path_buf();
+            std::thread::spawn(move || {
+                std::process::Command::new(binary)
+                    .args(["upgrade", "head"])
+                    .current_dir(dir)
+                    .env_remove("DATABASE_URL")
+                    .output()
+                    .expect("run retort")
+            })
+        })
+        .collect();
+    let mut already = 0;
+    for run in runs {
+        let output = run.join().expect("thread");
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(
+            output.status.success(),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        if stdout.contains("Already at target") {
+            already += 1;
+        }
+    }
+    assert_eq!(already, 3, "three of the four deploys found nothing to do");
+    assert_eq!(
+        db_rows(db.url(), "SELECT count(*)::text FROM applied"),
+        vec![vec!["1".to_string()]]
+    );
+}
+
+#[test]
+fn a_failing_revision_leaves_postgres_untouched() {
+    let Some(db) = TestDatabase::new(Server::Postgres) else {
+        return;
+    };
+    let project = TempProject::with_url(binary(), TODO_MODELS, db.url());
+    let id = revision_id(
+        &project
+            .retort(&["revision", "-m", "broken"])
+            .success("revision")
+            .stdout,
+    );
+    let file = project.revision_files().remove(0);
+    let text = std::fs::read_to_string(&file).expect("read");
+    std::fs::write(
+        &file,
+        text.replace(
+            "-- retort:up\n",
+            "-- retort:up\nCREATE TABLE scratch (id INTEGER);\nALTER TABLE no_such_table ADD COLUMN x INTEGER;\n",
+        ),
+    )
+    .expect("write");
+    let failed = project
+        .retort(&["upgrade"])
+        .expect_code(2, "failing upgrade");
+    assert!(failed.stderr.contains(&id), "{}", failed.stderr);
+    assert!(
+        failed.stderr.contains("statement 2 of 2"),
+        "{}",
+        failed.stderr
+    );
+    assert_eq!(
+        db_rows(
+            db.url(),
+            "SELECT count(*)::text FROM pg_tables WHERE tablename IN ('scratch', 'retort_version')"
+        ),
+        vec![vec!["0".to_string()]],
+        "the failed revision left a table behind"
+    );
+    let current = project.retort(&["current"]).success("current").stdout;
+    assert!(current.contains("(base)"), "{current}");
+}
