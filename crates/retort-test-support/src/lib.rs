@@ -10,7 +10,7 @@ mod servers;
 pub use servers::{REQUIRE_SERVERS_VAR, Server, TestDatabase};
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
-use sqlx::{ConnectOptions, Connection, PgConnection, Row};
+use sqlx::{ConnectOptions, Connection, MySqlConnection, PgConnection, Row};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -243,54 +243,85 @@ pub fn sqlite_rows(path: &Path, query: &str) -> Vec<Vec<String>> {
     })
 }
 
-/// Runs an SQL script on the database at `url` (`sqlite:` or `postgres:`).
+/// Runs an SQL script on the database at `url` (`sqlite:`, `postgres:` or
+/// `mysql:`).
 pub fn db_exec(url: &str, sql: &str) {
     if let Some(path) = sqlite_path(url) {
         return sqlite_exec(Path::new(&path), sql);
     }
-    block_on(async {
-        let mut conn = pg_connect(url).await;
-        if let Err(err) = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
-            .execute(&mut conn)
-            .await
-        {
-            panic!("cannot run SQL: {err}\n{sql}");
+    let script = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()));
+    let result = block_on(async {
+        if is_mysql(url) {
+            let mut conn = mysql_connect(url).await;
+            let result = script.execute(&mut conn).await.map(|_| ());
+            let _ = conn.close().await;
+            result
+        } else {
+            let mut conn = pg_connect(url).await;
+            let result = script.execute(&mut conn).await.map(|_| ());
+            let _ = conn.close().await;
+            result
         }
-        let _ = conn.close().await;
-    })
+    });
+    if let Err(err) = result {
+        panic!("cannot run SQL: {err}\n{sql}");
+    }
 }
 
 /// Every row of `query` on the database at `url`, as text cells (NULL as
-/// `NULL`). On PostgreSQL every selected column must be text: cast in the
-/// query.
+/// `NULL`). On PostgreSQL and MySQL every selected column must be text:
+/// cast in the query.
 pub fn db_rows(url: &str, query: &str) -> Vec<Vec<String>> {
     if let Some(path) = sqlite_path(url) {
         return sqlite_rows(Path::new(&path), query);
     }
+    let statement = || sqlx::AssertSqlSafe(query.to_string());
     block_on(async {
-        let mut conn = pg_connect(url).await;
-        let rows = match sqlx::query(sqlx::AssertSqlSafe(query.to_string()))
-            .fetch_all(&mut conn)
-            .await
-        {
-            Ok(rows) => rows,
-            Err(err) => panic!("cannot query: {err}\n{query}"),
-        };
-        let result = rows
-            .iter()
-            .map(|row| {
-                (0..row.len())
-                    .map(|i| match row.try_get::<Option<String>, _>(i) {
-                        Ok(Some(text)) => text,
-                        Ok(None) => "NULL".to_string(),
-                        Err(err) => panic!("column {i} of `{query}` is not text: {err}"),
-                    })
-                    .collect()
-            })
-            .collect();
-        let _ = conn.close().await;
-        result
+        if is_mysql(url) {
+            let mut conn = mysql_connect(url).await;
+            let rows = sqlx::query(statement()).fetch_all(&mut conn).await;
+            let _ = conn.close().await;
+            match rows {
+                Ok(rows) => rows.iter().map(|row| text_cells(row, query)).collect(),
+                Err(err) => panic!("cannot query: {err}\n{query}"),
+            }
+        } else {
+            let mut conn = pg_connect(url).await;
+            let rows = sqlx::query(statement()).fetch_all(&mut conn).await;
+            let _ = conn.close().await;
+            match rows {
+                Ok(rows) => rows.iter().map(|row| text_cells(row, query)).collect(),
+                Err(err) => panic!("cannot query: {err}\n{query}"),
+            }
+        }
     })
+}
+
+/// A row's cells as text (NULL as `NULL`).
+fn text_cells<R>(row: &R, query: &str) -> Vec<String>
+where
+    R: Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    (0..row.len())
+        .map(|i| match row.try_get::<Option<String>, _>(i) {
+            Ok(Some(text)) => text,
+            Ok(None) => "NULL".to_string(),
+            Err(err) => panic!("column {i} of `{query}` is not text: {err}"),
+        })
+        .collect()
+}
+
+fn is_mysql(url: &str) -> bool {
+    url.starts_with("mysql:") || url.starts_with("mariadb:")
+}
+
+async fn mysql_connect(url: &str) -> MySqlConnection {
+    match MySqlConnection::connect(url).await {
+        Ok(conn) => conn,
+        Err(err) => panic!("cannot connect to the test database: {err}"),
+    }
 }
 
 /// The file path of a `sqlite:` URL.

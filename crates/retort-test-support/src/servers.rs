@@ -19,7 +19,7 @@
 //! [`TestDatabase`] works in plain `#[test]`s and inside `#[tokio::test]`s
 //! alike (a runtime cannot be blocked on from within another one).
 
-use sqlx::{Connection, PgConnection};
+use sqlx::{Connection, MySqlConnection, PgConnection};
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -32,6 +32,8 @@ pub const REQUIRE_SERVERS_VAR: &str = "RETORT_TEST_REQUIRE_SERVERS";
 pub enum Server {
     /// PostgreSQL, at the URL in `RETORT_TEST_PG_URL`.
     Postgres,
+    /// MySQL or MariaDB, at the URL in `RETORT_TEST_MYSQL_URL`.
+    Mysql,
 }
 
 impl Server {
@@ -39,6 +41,7 @@ impl Server {
     pub fn url_var(self) -> &'static str {
         match self {
             Server::Postgres => "RETORT_TEST_PG_URL",
+            Server::Mysql => "RETORT_TEST_MYSQL_URL",
         }
     }
 
@@ -69,12 +72,22 @@ impl Server {
                 let _ = conn.close().await;
                 result
             }
+            Server::Mysql => {
+                let mut conn = MySqlConnection::connect(admin_url).await?;
+                let result = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                    .execute(&mut conn)
+                    .await
+                    .map(|_| ());
+                let _ = conn.close().await;
+                result
+            }
         }
     }
 
     fn create_sql(self, name: &str) -> String {
         match self {
             Server::Postgres => format!("CREATE DATABASE \"{name}\""),
+            Server::Mysql => format!("CREATE DATABASE `{name}`"),
         }
     }
 
@@ -82,6 +95,7 @@ impl Server {
         match self {
             // FORCE (PostgreSQL 13+) ends connections a test left open.
             Server::Postgres => format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+            Server::Mysql => format!("DROP DATABASE IF EXISTS `{name}`"),
         }
     }
 }
