@@ -210,11 +210,43 @@ fn render_both(drift: &Drift) -> Result<(String, String)> {
     let options = DiffOptions {
         dialect: drift.dialect,
     };
+    refuse_other_schemas(drift)?;
     let up = retort_render::render(&drift.plan.ops, &drift.live, drift.dialect)?;
     let after = retort_diff::apply_all(&drift.live, &drift.plan.ops())?;
     let down_plan = retort_diff::plan(retort_diff::invert(&drift.plan.ops()), &options);
     let down = retort_render::render(&down_plan.ops, &after, drift.dialect)?;
     Ok((up.to_sql(), down.to_sql()))
+}
+
+/// Ops name tables without their schema, so SQL for a table outside the
+/// connection's default schema would land in the wrong one: refuse rather
+/// than write it. Reading and diffing such tables works.
+fn refuse_other_schemas(drift: &Drift) -> Result<()> {
+    let created = drift
+        .plan
+        .ops
+        .iter()
+        .filter_map(|planned| match &planned.op {
+            retort_diff::Op::CreateTable { table } | retort_diff::Op::DropTable { table } => table
+                .schema
+                .as_ref()
+                .map(|schema| (schema.clone(), table.name.clone())),
+            _ => None,
+        });
+    let touched = drift.plan.ops.iter().filter_map(|planned| {
+        let name = planned.op.table()?;
+        let table = drift.live.tables.iter().find(|t| t.name == name)?;
+        table
+            .schema
+            .as_ref()
+            .map(|schema| (schema.clone(), name.to_string()))
+    });
+    if let Some((schema, table)) = created.chain(touched).next() {
+        bail!(
+            "table {schema}.{table} is outside the connection's default schema: this version of retort reads such tables but cannot write migrations for them yet; manage that schema with its own retort project (its URL's search_path or options=-csearch_path={schema})"
+        );
+    }
+    Ok(())
 }
 
 async fn autogen(

@@ -193,3 +193,20 @@ fn a_failing_revision_leaves_postgres_untouched() {
     let current = project.retort(&["current"]).success("current").stdout;
     assert!(current.contains("(base)"), "{current}");
 }
+
+#[test]
+fn tables_outside_the_default_schema_are_refused_not_misplaced() {
+    let Some(db) = TestDatabase::new(Server::Postgres) else {
+        return;
+    };
+    let project = TempProject::with_url(
+        binary(),
+        "CREATE TABLE billing.invoices (id SERIAL PRIMARY KEY);\n",
+        db.url(),
+    );
+    let run = project
+        .retort(&["autogen", "-m", "invoices"])
+        .expect_code(2, "autogen for another schema");
+    assert!(run.stderr.contains("billing.invoices"), "{}", run.stderr);
+    assert!(project.revision_files().is_empty());
+}
