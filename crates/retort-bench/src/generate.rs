@@ -171,10 +171,10 @@ fn table_ddl(out: &mut String, i: usize, dialect: Dialect, kinds: &[Kind], rng: 
             line.push_str(" NOT NULL");
         }
         // A NOT NULL column gets a default more often, as real schemas do.
-        if rng.chance(if not_null { 70 } else { 25 }) {
-            if let Some(default) = default_for(kind, rng) {
-                write!(line, " DEFAULT {default}").ok();
-            }
+        if rng.chance(if not_null { 70 } else { 25 })
+            && let Some(default) = default_for(kind, rng)
+        {
+            write!(line, " DEFAULT {default}").ok();
         }
         lines.push(line);
         columns.push((name, kind, !not_null));
@@ -182,18 +182,17 @@ fn table_ddl(out: &mut String, i: usize, dialect: Dialect, kinds: &[Kind], rng: 
 
     let indexable: Vec<&(String, Kind, bool)> =
         columns.iter().filter(|(_, k, _)| indexable(*k)).collect();
-    if rng.chance(30) {
-        if let Some((name, ..)) = indexable.last() {
-            lines.push(format!("CONSTRAINT uq_{table}_{name} UNIQUE ({name})"));
-        }
+    if rng.chance(30)
+        && let Some((name, ..)) = indexable.last()
+    {
+        lines.push(format!("CONSTRAINT uq_{table}_{name} UNIQUE ({name})"));
     }
-    if rng.chance(33) {
-        if let Some((name, ..)) = columns
+    if rng.chance(33)
+        && let Some((name, ..)) = columns
             .iter()
             .find(|(_, k, _)| matches!(k, Kind::Integer | Kind::Numeric(..)))
-        {
-            lines.push(format!("CONSTRAINT ck_{table}_{name} CHECK ({name} >= 0)"));
-        }
+    {
+        lines.push(format!("CONSTRAINT ck_{table}_{name} CHECK ({name} >= 0)"));
     }
 
     writeln!(
@@ -221,24 +220,25 @@ fn table_ddl(out: &mut String, i: usize, dialect: Dialect, kinds: &[Kind], rng: 
         )
         .ok();
     }
-    if wanted >= 3 && dialect.partial_index() {
-        if let Some((name, ..)) = indexable.iter().rev().find(|(_, _, nullable)| *nullable) {
-            writeln!(
-                out,
-                "CREATE INDEX ix_{table}_{name}_partial ON {table} ({name}) WHERE {name} IS NOT NULL;"
-            )
-            .ok();
-        }
+    if wanted >= 3
+        && dialect.partial_index()
+        && let Some((name, ..)) = indexable.iter().rev().find(|(_, _, nullable)| *nullable)
+    {
+        writeln!(
+            out,
+            "CREATE INDEX ix_{table}_{name}_partial ON {table} ({name}) WHERE {name} IS NOT NULL;"
+        )
+        .ok();
     }
 
     if dialect.comments() {
         if rng.chance(50) {
             writeln!(out, "COMMENT ON TABLE {table} IS 'Table {i}''s rows';").ok();
         }
-        if let Some((name, ..)) = columns.first() {
-            if rng.chance(30) {
-                writeln!(out, "COMMENT ON COLUMN {table}.{name} IS 'Column {name}';").ok();
-            }
+        if let Some((name, ..)) = columns.first()
+            && rng.chance(30)
+        {
+            writeln!(out, "COMMENT ON COLUMN {table}.{name} IS 'Column {name}';").ok();
         }
     }
     out.push('\n');

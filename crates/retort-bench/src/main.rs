@@ -96,7 +96,7 @@ fn main() -> Result<()> {
             let mut table = report::Table::new("SQLite", "sqlite3");
             for &size in &args.sizes {
                 eprintln!("sqlite: {size} tables");
-                table.push(sqlite::measure(size, &settings).await?);
+                table.push(or_failed(size, sqlite::measure(size, &settings).await));
             }
             println!("{table}");
         }
@@ -104,11 +104,24 @@ fn main() -> Result<()> {
             let mut table = report::Table::new("PostgreSQL", "psql");
             for &size in &args.sizes {
                 eprintln!("postgres: {size} tables");
-                table.push(postgres::measure(size, &settings, &args.pg_url).await?);
+                table.push(or_failed(
+                    size,
+                    postgres::measure(size, &settings, &args.pg_url).await,
+                ));
             }
             println!("{table}");
         }
         Ok(())
+    })
+}
+
+/// A size that failed keeps its row, with the error as its note, so the
+/// other sizes' figures still print.
+fn or_failed(tables: usize, measured: Result<report::Row>) -> report::Row {
+    measured.unwrap_or_else(|err| report::Row {
+        tables,
+        notes: vec![format!("not measured: {err:#}")],
+        ..report::Row::default()
     })
 }
 
