@@ -53,6 +53,16 @@ struct Args {
     /// Seed of the schema generator.
     #[arg(long, default_value_t = generate::DEFAULT_SEED)]
     seed: u64,
+    /// Print the generated model DDL for the first size and this backend,
+    /// then exit (to reproduce or profile a figure by hand).
+    #[arg(long, value_name = "BACKEND")]
+    print_ddl: Option<DdlBackend>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DdlBackend {
+    Sqlite,
+    Postgres,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -73,6 +83,17 @@ fn main() -> Result<()> {
     let args = Args::parse();
     if args.sizes.is_empty() || args.sizes.contains(&0) {
         bail!("--sizes needs one or more table counts above zero, e.g. --sizes 100,1000");
+    }
+    if let Some(backend) = args.print_ddl {
+        let dialect = match backend {
+            DdlBackend::Sqlite => retort_schema::Dialect::Sqlite,
+            DdlBackend::Postgres => retort_schema::Dialect::Postgres,
+        };
+        print!(
+            "{}",
+            generate::schema_ddl(args.sizes[0], dialect, args.seed)
+        );
+        return Ok(());
     }
     let settings = Settings {
         retort: locate_retort(args.retort)?,
