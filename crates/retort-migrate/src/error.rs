@@ -41,6 +41,14 @@ impl Direction {
             Direction::Downgrade => "down",
         }
     }
+
+    /// The command running this section: `upgrade` or `downgrade`.
+    pub fn command(self) -> &'static str {
+        match self {
+            Direction::Upgrade => "upgrade",
+            Direction::Downgrade => "downgrade",
+        }
+    }
 }
 
 /// Everything that can go wrong reading revision files, planning or running them.
@@ -176,7 +184,8 @@ pub enum MigrateError {
         current: Vec<String>,
     },
 
-    /// A statement of a revision failed; the revision was rolled back.
+    /// A statement of a revision failed; [`StatementError`] says what stayed
+    /// applied (nothing where DDL is transactional).
     #[error(transparent)]
     Statement(Box<StatementError>),
 
@@ -219,16 +228,100 @@ pub enum MigrateError {
     /// The version table name is not a plain identifier.
     #[error("invalid version table name `{0}`: use letters, digits and underscores")]
     InvalidVersionTable(String),
+
+    /// Another runner held the lock (MySQL `GET_LOCK`) for longer than the timeout.
+    #[error(
+        "timed out after {} s waiting for the lock `{name}`: another retort is still running on this database; \
+         wait for it to finish and run the command again (`SELECT IS_USED_LOCK('{name}')` names the connection holding it)",
+        waited.as_secs()
+    )]
+    LockTimeout {
+        /// The lock name.
+        name: String,
+        /// How long the runner waited.
+        waited: std::time::Duration,
+    },
+
+    /// The MySQL connection has no default database, so there is nowhere to
+    /// keep the version table.
+    #[error(
+        "the mysql connection has no database selected; put the database name in the url (mysql://host/dbname)"
+    )]
+    NoDatabase,
+
+    /// A failed run left a revision partly applied (MySQL) and this run
+    /// would not resume it.
+    #[error(
+        "revision {id} is partly applied: statements 1-{applied} of {count} of its {} section ran in an earlier run that failed; \
+         run the {} again with a target that includes {id} to resume it at statement {}, \
+         or undo statements 1-{applied} by hand and run {} to clear the record",
+        direction.section(), direction.command(), applied + 1, stamp_hint(current)
+    )]
+    PartiallyApplied {
+        /// The partly applied revision.
+        id: String,
+        /// The section that was running.
+        direction: Direction,
+        /// Statements 1..=applied ran.
+        applied: usize,
+        /// Statements in the section.
+        count: usize,
+        /// The version-table rows.
+        current: Vec<String>,
+    },
+
+    /// A revision was partly applied by an earlier run (MySQL), and one of
+    /// its applied statements has changed in the file since.
+    #[error(
+        "revision {id} ({}) was partly applied by an earlier run (statements 1-{applied} of its {} section), \
+         but statement {changed} has changed in the file since; restore statements 1-{applied} as they were applied \
+         (retort then resumes at statement {}), or undo them by hand and run {} to clear the record",
+        path.display(), direction.section(), applied + 1, stamp_hint(current)
+    )]
+    ProgressMismatch {
+        /// The revision.
+        id: String,
+        /// Its file.
+        path: PathBuf,
+        /// The section that was running.
+        direction: Direction,
+        /// Statements 1..=applied ran.
+        applied: usize,
+        /// The first applied statement whose text differs now (1-based).
+        changed: usize,
+        /// The version-table rows.
+        current: Vec<String>,
+    },
+
+    /// A statement ran (MySQL) but recording that in the progress table failed.
+    #[error(
+        "statement {index} of {count} of revision {id} ran, but recording its progress failed, so the record \
+         does not include it; if it was DDL it stays applied: check it by hand, undo it, and run the command again"
+    )]
+    ProgressNotRecorded {
+        /// The revision.
+        id: String,
+        /// The statement (1-based).
+        index: usize,
+        /// Statements in the section.
+        count: usize,
+        /// Why recording failed.
+        #[source]
+        source: Box<MigrateError>,
+    },
+}
+
+/// How to clear a progress record: stamp the database where it is.
+fn stamp_hint(current: &[String]) -> String {
+    match current {
+        [] => "`retort stamp base`".to_string(),
+        [one] => format!("`retort stamp {one}`"),
+        many => format!("`retort stamp` (the database is at {})", many.join(", ")),
+    }
 }
 
 /// Details of [`MigrateError::Statement`] (boxed: it is large).
 #[derive(Debug, thiserror::Error)]
-#[error(
-    "revision {id} ({message:?}, {}) failed in its {} section at statement {index} of {count} (line {line}{}): `{statement}`; \
-     {}, {}; fix the revision and run the command again",
-    path.display(), direction.section(), segment_note(*segment, *segments),
-    committed_note(*committed, *segments_committed, *segments), earlier_note(earlier)
-)]
 pub struct StatementError {
     /// The revision id.
     pub id: String,
@@ -258,9 +351,94 @@ pub struct StatementError {
     pub segments_committed: usize,
     /// Revisions this run completed before the failure (they stay applied/reverted).
     pub earlier: Vec<String>,
+    /// Where DDL is not transactional (MySQL): every statement committed on
+    /// its own, statements 1..=committed are recorded in the progress table,
+    /// and running the command again resumes at `committed + 1`.
+    pub progress_recorded: bool,
+    /// The statement this run started at when it resumed a revision an
+    /// earlier run left partly applied.
+    pub resumed_at: Option<usize>,
+    /// The version-table rows (unchanged by the failed revision).
+    pub current: Vec<String>,
     /// The database error.
     #[source]
     pub source: sqlx::Error,
+}
+
+impl std::fmt::Display for StatementError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "revision {} ({:?}, {}) failed in its {} section at statement {} of {} (line {}{}): `{}`; ",
+            self.id,
+            self.message,
+            self.path.display(),
+            self.direction.section(),
+            self.index,
+            self.count,
+            self.line,
+            segment_note(self.segment, self.segments),
+            self.statement,
+        )?;
+        if self.progress_recorded {
+            write!(
+                f,
+                "{}, {}",
+                recovery_note(self),
+                earlier_note(&self.earlier)
+            )
+        } else {
+            write!(
+                f,
+                "{}, {}; fix the revision and run the command again",
+                committed_note(self.committed, self.segments_committed, self.segments),
+                earlier_note(&self.earlier)
+            )
+        }
+    }
+}
+
+/// `statement 3` or `statements 3-5`.
+fn statement_range(first: usize, last: usize) -> String {
+    if first == last {
+        format!("statement {first}")
+    } else {
+        format!("statements {first}-{last}")
+    }
+}
+
+/// What stayed applied and how to recover, where each statement committed
+/// on its own and progress was recorded (MySQL).
+fn recovery_note(e: &StatementError) -> String {
+    let resumed = match e.resumed_at {
+        Some(at) => format!("this run resumed at statement {at}; "),
+        None => String::new(),
+    };
+    if e.committed == 0 {
+        return format!(
+            "{resumed}no statement of it was applied; fix the revision and run the command again"
+        );
+    }
+    let applied = statement_range(1, e.committed);
+    let verb = if e.committed == 1 { "was" } else { "were" };
+    format!(
+        "{resumed}{applied} {verb} applied and stay in place (MySQL commits every statement on its own), \
+         and the revision is NOT recorded as {}; retort recorded this progress, so either fix {} in the file \
+         so that {} the change, leaving {applied} exactly as they are, and run the command again: \
+         retort resumes at statement {}; or undo {applied} by hand and run {} to clear the record",
+        match e.direction {
+            Direction::Upgrade => "applied",
+            Direction::Downgrade => "reverted",
+        },
+        statement_range(e.index, e.count),
+        if e.index == e.count {
+            "it completes"
+        } else {
+            "they complete"
+        },
+        e.committed + 1,
+        stamp_hint(&e.current)
+    )
 }
 
 /// Details of [`MigrateError::ForeignKeyViolation`] (boxed: it is large).

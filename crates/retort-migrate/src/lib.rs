@@ -6,7 +6,7 @@
 //!   parents, no cycles) and answers heads/bases/history/prefix resolution.
 //! - [`plan_upgrade`] / [`plan_downgrade`] turn a target into an ordered list
 //!   of revisions; [`upgrade`] / [`downgrade`] / [`stamp`] run them through a
-//!   [`Backend`] (SQLite, PostgreSQL), and [`offline_upgrade_sql`] prints the
+//!   [`Backend`] (SQLite, PostgreSQL, MySQL/MariaDB), and [`offline_upgrade_sql`] prints the
 //!   same steps as a script in [`RunOptions::dialect`].
 //! - Inside a section, `-- retort:transaction off` / `-- retort:transaction on`
 //!   lines split it into [`Segment`]s: "off" statements run one by one in
@@ -39,13 +39,21 @@
 //! and concurrent runners on one database never apply a revision twice. On
 //! PostgreSQL a session advisory lock ([`LockMode`]) additionally wraps the
 //! whole run, so waiting runners plan after the first one finished and
-//! report [`Event::AlreadyAtTarget`]. The
+//! report [`Event::AlreadyAtTarget`].
+//!
+//! MySQL commits DDL implicitly, so there a revision cannot be atomic: the
+//! runner (see [`mysql`]) applies it statement by statement under a
+//! `GET_LOCK` session lock and records progress after each statement; a
+//! failure names what stayed applied, never records the revision, and the
+//! next run resumes after the recorded statements if they are unchanged
+//! ([`partial_progress`] lists such revisions for `retort current`). The
 //! version table holds one row per current head (like `alembic_version`), so
 //! branches and merges need no extra bookkeeping.
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 mod error;
 mod graph;
+pub mod mysql;
 pub mod postgres;
 mod revision;
 mod runner;
@@ -62,8 +70,9 @@ pub use revision::{
     parse_revision, read_revision, render_revision, slug, write_revision,
 };
 pub use runner::{
-    Backend, DEFAULT_VERSION_TABLE, Event, LockMode, RunOptions, VersionTable, current, downgrade,
-    offline_downgrade_sql, offline_upgrade_sql, stamp, upgrade,
+    Backend, DEFAULT_VERSION_TABLE, Event, LockMode, PartialRevision, RunOptions, VersionTable,
+    current, downgrade, offline_downgrade_sql, offline_upgrade_sql, partial_progress, stamp,
+    statement_checksum, upgrade,
 };
 pub use split::{Segment, Statement, split_segments, split_statements};
 pub use sqlite::sqlite_connect_options;

@@ -6,6 +6,14 @@
 //! in autocommit, each "on" segment in its own transaction, the version
 //! table written in the last one. Backends supply the individual steps
 //! through [`Backend`]; the loop is shared.
+//!
+//! Where DDL is not transactional ([`Dialect::transactional_ddl`], MySQL)
+//! the loop takes another path for each revision: the session lock is
+//! always held, every statement runs on its own and the backend records
+//! progress after each one ([`PartialRevision`]), the version table is
+//! updated (and the progress row deleted) after the last statement, and a
+//! later run resumes a partly applied revision after its recorded
+//! statements once it has checked they are unchanged.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -17,8 +25,9 @@ use crate::graph::{
     rows_after_downgrade, rows_after_upgrade,
 };
 use crate::revision::Revision;
+use crate::split::Statement;
 use crate::split::{Segment, split_segments};
-use crate::{postgres, sqlite};
+use crate::{mysql, postgres, sqlite};
 use retort_schema::Dialect;
 
 /// The default version table name, like `alembic_version`.
@@ -51,6 +60,16 @@ impl VersionTable {
     pub fn quoted(&self) -> String {
         format!("\"{}\"", self.0)
     }
+
+    /// The table recording partly applied revisions where DDL is not
+    /// transactional (MySQL): the name followed by `_progress`, its stem cut
+    /// so the whole fits MySQL's 64-character identifier limit. Like the
+    /// version table, introspection must leave it out.
+    pub fn progress_name(&self) -> String {
+        const SUFFIX: &str = "_progress";
+        let stem: String = self.0.chars().take(64 - SUFFIX.len()).collect();
+        format!("{stem}{SUFFIX}")
+    }
 }
 
 impl Default for VersionTable {
@@ -82,6 +101,9 @@ impl Default for VersionTable {
 ///
 /// SQLite ignores the mode: `BEGIN IMMEDIATE` per revision already
 /// serialises runners on one file.
+///
+/// MySQL ignores it too and always holds its session lock (`GET_LOCK`) for
+/// the whole run: without transactional DDL, runners must never interleave.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LockMode {
     /// One lock for the whole run (the default).
@@ -179,11 +201,54 @@ pub enum Event {
         /// The current version-table rows.
         current: Vec<String>,
     },
+    /// An earlier run applied the first `applied` statements of this
+    /// revision and failed (non-transactional DDL, MySQL); they are
+    /// unchanged in the file, so this run starts at statement `applied + 1`.
+    /// Follows [`Event::Applying`] / [`Event::Reverting`].
+    Resuming {
+        /// Revision id.
+        id: String,
+        /// Statements applied by the earlier run.
+        applied: usize,
+        /// Statements in the section.
+        count: usize,
+    },
     /// The version table was set without running any SQL.
     Stamped {
         /// The version-table rows now.
         current: Vec<String>,
     },
+}
+
+/// A revision an earlier run left partly applied where DDL is not
+/// transactional (MySQL): its first `applied` statements ran and stay in
+/// place, and it is not in the version table. See [`partial_progress`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartialRevision {
+    /// Revision id.
+    pub id: String,
+    /// Which section was running.
+    pub direction: Direction,
+    /// Statements 1..=applied ran.
+    pub applied: usize,
+    /// Statements in the section when they ran.
+    pub count: usize,
+    /// [`statement_checksum`] of each applied statement, in order.
+    pub checksums: Vec<String>,
+}
+
+/// The checksum recorded for an applied statement: FNV-1a 64 of its text
+/// without surrounding whitespace and trailing `;`, as 16 hex digits. It
+/// detects edits, not attacks: any change to the text (comments inside the
+/// statement included) counts as a change.
+pub fn statement_checksum(sql: &str) -> String {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let text = sql.trim().trim_end_matches(';').trim_end();
+    let hash = text
+        .bytes()
+        .fold(OFFSET, |h, b| (h ^ u64::from(b)).wrapping_mul(PRIME));
+    format!("{hash:016x}")
 }
 
 /// The per-database steps the runner loop needs. Implemented for
@@ -193,6 +258,11 @@ pub trait Backend: Send {
     /// Whatever `begin_step` must hand to `commit_step`/`rollback_step`
     /// (e.g. a pragma value to restore).
     type Step: Send;
+
+    /// The database's dialect; the runner branches on its capabilities
+    /// (`transactional_ddl`: one transaction per revision, or statement by
+    /// statement with recorded progress).
+    const DIALECT: Dialect;
 
     /// The version-table rows, sorted; a missing table is "base" (empty).
     /// Must not create or write anything.
@@ -258,6 +328,37 @@ pub trait Backend: Send {
         &mut self,
         step: Self::Step,
     ) -> impl Future<Output = Result<(), MigrateError>> + Send;
+
+    /// The partly applied revisions recorded by earlier runs, sorted by id
+    /// then direction. Must not create or write anything. Backends with
+    /// transactional DDL never leave any.
+    fn read_progress(
+        &mut self,
+        _table: &VersionTable,
+    ) -> impl Future<Output = Result<Vec<PartialRevision>, MigrateError>> + Send {
+        async { Ok(Vec::new()) }
+    }
+
+    /// Records that `progress.applied` statements of a revision ran
+    /// (replacing its earlier record). Called inside the statement's
+    /// transaction, right after it, where DDL is not transactional.
+    fn write_progress(
+        &mut self,
+        _table: &VersionTable,
+        _progress: &PartialRevision,
+    ) -> impl Future<Output = Result<(), MigrateError>> + Send {
+        async { Ok(()) }
+    }
+
+    /// Deletes the record of one revision and direction, or every record
+    /// (`None`, by `stamp`).
+    fn clear_progress(
+        &mut self,
+        _table: &VersionTable,
+        _which: Option<(&str, Direction)>,
+    ) -> impl Future<Output = Result<(), MigrateError>> + Send {
+        async { Ok(()) }
+    }
 }
 
 /// The current version-table rows (sorted; empty = base). Never creates the
@@ -269,14 +370,26 @@ pub async fn current<B: Backend>(
     conn.read_versions(version_table).await
 }
 
-/// Runs `work` under the session lock when `opts` asks for one, and always
-/// releases it, also after an error (the original error wins).
+/// Revisions left partly applied by failed runs (MySQL; always empty where
+/// DDL is transactional). For `retort current`: such a revision is not in
+/// the version table, but its first statements are in the schema. Never
+/// creates anything and takes no lock.
+pub async fn partial_progress<B: Backend>(
+    conn: &mut B,
+    version_table: &VersionTable,
+) -> Result<Vec<PartialRevision>, MigrateError> {
+    conn.read_progress(version_table).await
+}
+
+/// Runs `work` under the session lock when `opts` asks for one (always
+/// without transactional DDL), and always releases it, also after an error
+/// (the original error wins).
 async fn with_session_lock<B: Backend, T>(
     conn: &mut B,
     opts: &RunOptions,
     work: impl AsyncFnOnce(&mut B) -> Result<T, MigrateError>,
 ) -> Result<T, MigrateError> {
-    if opts.lock != LockMode::Session {
+    if opts.lock != LockMode::Session && B::DIALECT.transactional_ddl() {
         return work(conn).await;
     }
     conn.lock(&opts.version_table, LockMode::Session).await?;
@@ -300,6 +413,7 @@ pub async fn upgrade<B: Backend>(
         // previous one applied.
         let rows = conn.read_versions(&opts.version_table).await?;
         let plan = plan_upgrade(graph, &rows, target)?;
+        check_partial(conn, &plan, Direction::Upgrade, opts, &rows).await?;
         run(conn, graph, &plan, Direction::Upgrade, opts, on_event, rows).await
     })
     .await
@@ -316,6 +430,7 @@ pub async fn downgrade<B: Backend>(
     with_session_lock(conn, opts, async |conn: &mut B| {
         let rows = conn.read_versions(&opts.version_table).await?;
         let plan = plan_downgrade(graph, &rows, target)?;
+        check_partial(conn, &plan, Direction::Downgrade, opts, &rows).await?;
         run(
             conn,
             graph,
@@ -355,11 +470,18 @@ pub async fn stamp<B: Backend>(
     };
     let table = &opts.version_table;
     with_session_lock(conn, opts, async |conn: &mut B| {
+        if !B::DIALECT.transactional_ddl() {
+            // Before BEGIN: creating a table would commit the transaction.
+            conn.create_version_table(table).await?;
+        }
         let step = conn.begin_step(table, spec).await?;
         let result = async {
             open_step(conn, opts).await?;
             let old = conn.read_versions(table).await?;
-            conn.write_versions(table, &old, &new).await
+            conn.write_versions(table, &old, &new).await?;
+            // Stamping declares what the schema is: a partly applied
+            // revision's record (undone by hand, see StatementError) is void.
+            conn.clear_progress(table, None).await
         }
         .await;
         match result {
@@ -373,6 +495,34 @@ pub async fn stamp<B: Backend>(
     .await?;
     on_event(Event::Stamped { current: new });
     Ok(())
+}
+
+/// Refuses to run while a revision is partly applied (MySQL) unless this
+/// run resumes it: anything else would build on a half-changed schema.
+async fn check_partial<B: Backend>(
+    conn: &mut B,
+    plan: &[&Revision],
+    direction: Direction,
+    opts: &RunOptions,
+    rows: &[String],
+) -> Result<(), MigrateError> {
+    if B::DIALECT.transactional_ddl() || plan.is_empty() {
+        return Ok(());
+    }
+    let partial = conn.read_progress(&opts.version_table).await?;
+    let stray = partial
+        .into_iter()
+        .find(|p| !(p.direction == direction && plan.iter().any(|r| r.id == p.id)));
+    match stray {
+        None => Ok(()),
+        Some(p) => Err(MigrateError::PartiallyApplied {
+            id: p.id,
+            direction: p.direction,
+            applied: p.applied,
+            count: p.count,
+            current: rows.to_vec(),
+        }),
+    }
 }
 
 /// What every transaction of the runner does first: the per-transaction
@@ -438,7 +588,12 @@ async fn run<B: Backend>(
             Direction::Downgrade => Event::Reverting { id, message },
         });
         let id = rev.id.clone();
-        match run_revision(conn, graph, rev, direction, opts, &done).await? {
+        let outcome = if B::DIALECT.transactional_ddl() {
+            run_revision(conn, graph, rev, direction, opts, &done).await?
+        } else {
+            run_revision_autocommit(conn, graph, rev, direction, opts, &done, on_event).await?
+        };
+        match outcome {
             Outcome::Skipped => on_event(match direction {
                 Direction::Upgrade => Event::AlreadyApplied { id },
                 Direction::Downgrade => Event::AlreadyReverted { id },
@@ -512,6 +667,11 @@ struct Progress<'a> {
     segments_committed: usize,
     /// Version-table rows before and after the revision, once read.
     rows: Option<(Vec<String>, Vec<String>)>,
+    /// Statements 1..=committed are recorded in the progress table (MySQL).
+    recorded: bool,
+    /// The statement this run started at, when an earlier run applied the
+    /// ones before it.
+    resumed_at: Option<usize>,
 }
 
 impl Progress<'_> {
@@ -536,6 +696,13 @@ impl Progress<'_> {
             committed: self.committed,
             segments_committed: self.segments_committed,
             earlier: self.earlier.to_vec(),
+            progress_recorded: self.recorded,
+            resumed_at: self.resumed_at,
+            current: self
+                .rows
+                .as_ref()
+                .map(|(old, _)| old.clone())
+                .unwrap_or_default(),
             source,
         }))
     }
@@ -589,6 +756,8 @@ async fn run_revision<B: Backend>(
         committed: 0,
         segments_committed: 0,
         rows: None,
+        recorded: false,
+        resumed_at: None,
     };
     for (k, seg) in segs.iter().enumerate() {
         let last = k + 1 == segs.len();
@@ -628,6 +797,135 @@ async fn run_revision<B: Backend>(
             }
         }
         progress.segments_committed += 1;
+    }
+    Ok(Outcome::Done)
+}
+
+/// One revision where DDL is not transactional (MySQL), statement by
+/// statement under the session lock: each statement and its progress record
+/// in one `begin_step`/`commit_step` (DDL commits by itself; DML commits
+/// with its record), then the version table and the deletion of the record
+/// in one transaction. Segments are ignored: every statement is on its own.
+async fn run_revision_autocommit<B: Backend>(
+    conn: &mut B,
+    graph: &RevisionGraph,
+    rev: &Revision,
+    direction: Direction,
+    opts: &RunOptions,
+    earlier: &[String],
+    on_event: &mut (dyn FnMut(Event) + Send),
+) -> Result<Outcome, MigrateError> {
+    let table = &opts.version_table;
+    let statements: Vec<Statement> = segments(rev, direction)
+        .into_iter()
+        .flat_map(|s| s.statements)
+        .collect();
+    let checksums: Vec<String> = statements
+        .iter()
+        .map(|s| statement_checksum(&s.sql))
+        .collect();
+    let count = statements.len();
+    let mut progress = Progress {
+        rev,
+        direction,
+        earlier,
+        count,
+        segments: 1,
+        ran: 0,
+        committed: 0,
+        segments_committed: 0,
+        rows: None,
+        recorded: true,
+        resumed_at: None,
+    };
+    // Outside any transaction: creating a table commits implicitly.
+    conn.create_version_table(table).await?;
+    let rows = conn.read_versions(table).await?;
+    if !progress.check_rows(graph, rows)? {
+        return Ok(Outcome::Skipped);
+    }
+    let recorded = conn
+        .read_progress(table)
+        .await?
+        .into_iter()
+        .find(|p| p.id == rev.id && p.direction == direction);
+    if let Some(p) = recorded {
+        let changed = (0..p.applied).find(|&i| p.checksums.get(i) != checksums.get(i));
+        if let Some(i) = changed {
+            return Err(MigrateError::ProgressMismatch {
+                id: rev.id.clone(),
+                path: rev.path.clone(),
+                direction,
+                applied: p.applied,
+                changed: i + 1,
+                current: progress
+                    .rows
+                    .as_ref()
+                    .map(|(old, _)| old.clone())
+                    .unwrap_or_default(),
+            });
+        }
+        if p.applied > 0 {
+            on_event(Event::Resuming {
+                id: rev.id.clone(),
+                applied: p.applied,
+                count,
+            });
+            progress.resumed_at = Some(p.applied + 1);
+        }
+        progress.committed = p.applied;
+    }
+    for (i, stmt) in statements.iter().enumerate().skip(progress.committed) {
+        progress.ran = i + 1;
+        let step = conn.begin_step(table, &rev.id).await?;
+        if let Err(source) = conn.execute(&stmt.sql).await {
+            // Undoes a failed DML statement's partial effects, if any; a
+            // failed rollback means the connection is gone.
+            let _ = conn.rollback_step(step).await;
+            return Err(progress.statement_error(i + 1, 1, stmt, source));
+        }
+        let record = PartialRevision {
+            id: rev.id.clone(),
+            direction,
+            applied: i + 1,
+            count,
+            checksums: checksums[..=i].to_vec(),
+        };
+        let written = match conn.write_progress(table, &record).await {
+            Ok(()) => conn.commit_step(step).await,
+            Err(e) => {
+                let _ = conn.rollback_step(step).await;
+                Err(e)
+            }
+        };
+        if let Err(e) = written {
+            return Err(MigrateError::ProgressNotRecorded {
+                id: rev.id.clone(),
+                index: i + 1,
+                count,
+                source: Box::new(e),
+            });
+        }
+        progress.committed = i + 1;
+    }
+    let step = conn.begin_step(table, &rev.id).await?;
+    let finished = async {
+        // The session lock is held, so this only fails if someone wrote
+        // the version table without it.
+        let rows = conn.read_versions(table).await?;
+        progress.check_rows(graph, rows)?;
+        if let Some((old, new)) = &progress.rows {
+            conn.write_versions(table, old, new).await?;
+        }
+        conn.clear_progress(table, Some((&rev.id, direction))).await
+    }
+    .await;
+    match finished {
+        Ok(()) => conn.commit_step(step).await?,
+        Err(e) => {
+            let _ = conn.rollback_step(step).await;
+            return Err(e);
+        }
     }
     Ok(Outcome::Done)
 }
@@ -697,6 +995,97 @@ pub fn offline_downgrade_sql(
 ) -> Result<String, MigrateError> {
     let plan = plan_downgrade(graph, from, target)?;
     offline(graph, from, &plan, Direction::Downgrade, opts)
+}
+
+/// `base` or the rows, for script comments.
+fn state(rows: &[String]) -> String {
+    if rows.is_empty() {
+        "base".to_string()
+    } else {
+        rows.join(", ")
+    }
+}
+
+/// The MySQL script: what the online runner does (see [`crate::mysql`]),
+/// statement by statement with a progress row after each one, so that a
+/// run that stops halfway can be resumed by `retort upgrade`. The mysql
+/// client stops at the first error unless run with `--force`.
+fn offline_mysql(
+    graph: &RevisionGraph,
+    from: &[String],
+    plan: &[&Revision],
+    direction: Direction,
+    opts: &RunOptions,
+) -> String {
+    use mysql::script;
+    let table = &opts.version_table;
+    let mut out = String::new();
+    let mut rows = from.to_vec();
+    out.push_str(&format!(
+        "-- retort {}: {} revision(s), starting from {}\n\
+         -- generated offline for mysql; DDL commits implicitly, so every statement is applied on its own\n\
+         -- and recorded in {} (a failed run can be resumed by retort); run it with the mysql client\n\n",
+        direction.command(),
+        plan.len(),
+        state(&rows),
+        table.progress_name(),
+    ));
+    out.push_str(&format!(
+        "-- must return 1; 0 means another retort held the lock for {} s\n{};\n\n",
+        mysql::LOCK_TIMEOUT.as_secs(),
+        script::lock_literal(table, mysql::LOCK_TIMEOUT.as_secs())
+    ));
+    out.push_str(&format!(
+        "{};\n{};\n\n",
+        script::create_version_table(table),
+        script::create_progress_table(table)
+    ));
+    for rev in plan {
+        let new_rows = match direction {
+            Direction::Upgrade => rows_after_upgrade(graph, &rows, rev),
+            Direction::Downgrade => rows_after_downgrade(graph, &rows, rev),
+        };
+        out.push_str(&format!(
+            "-- {} {}: {} -> {} ({})\n",
+            direction.command(),
+            rev.id,
+            state(&rows),
+            state(&new_rows),
+            rev.message
+        ));
+        let statements: Vec<Statement> = segments(rev, direction)
+            .into_iter()
+            .flat_map(|s| s.statements)
+            .collect();
+        let checksums: Vec<String> = statements
+            .iter()
+            .map(|s| statement_checksum(&s.sql))
+            .collect();
+        for (i, stmt) in statements.iter().enumerate() {
+            out.push_str(stmt.sql.trim_end_matches(';').trim_end());
+            out.push_str(";\n");
+            let record = PartialRevision {
+                id: rev.id.clone(),
+                direction,
+                applied: i + 1,
+                count: statements.len(),
+                checksums: checksums[..=i].to_vec(),
+            };
+            out.push_str(&format!("{};\n", script::write_progress(table, &record)));
+        }
+        out.push_str(&format!("{};\n", script::BEGIN));
+        for sql in script::version_updates(table, &rows, &new_rows) {
+            out.push_str(&format!("{sql};\n"));
+        }
+        out.push_str(&format!(
+            "{};\n{};\n\n",
+            script::clear_progress(table, Some((&rev.id, direction))),
+            script::COMMIT
+        ));
+        rows = new_rows;
+    }
+    out.push_str(&format!("{};\n", script::unlock_literal(table)));
+    out
 }
 
 /// The dialect-specific lines of an offline script.
@@ -783,15 +1172,11 @@ fn offline(
     direction: Direction,
     opts: &RunOptions,
 ) -> Result<String, MigrateError> {
+    if opts.dialect == Dialect::Mysql {
+        return Ok(offline_mysql(graph, from, plan, direction, opts));
+    }
     let text = OfflineText::new(opts)?;
     let table = &opts.version_table;
-    let state = |rows: &[String]| {
-        if rows.is_empty() {
-            "base".to_string()
-        } else {
-            rows.join(", ")
-        }
-    };
     let lines = |out: &mut String, lines: &[String]| {
         for l in lines {
             out.push_str(l);

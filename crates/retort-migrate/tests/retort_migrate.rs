@@ -1496,16 +1496,36 @@ mod segments {
     }
 
     #[test]
-    fn offline_mysql_is_refused() {
-        let (_d, g) = graph();
+    fn offline_mysql_snapshot() {
+        let (_d, g) = project(&[
+            rev(
+                R1,
+                &[],
+                "create users",
+                "CREATE TABLE users (id INT PRIMARY KEY, name VARCHAR(50));\n\
+                 -- retort:transaction off\n\
+                 INSERT INTO users VALUES (1, 'it''s');",
+                "DROP TABLE users;",
+            ),
+            rev(
+                R2,
+                &[R1],
+                "add age",
+                "ALTER TABLE users ADD COLUMN age INT;",
+                "ALTER TABLE users DROP COLUMN age;",
+            ),
+        ]);
         let opts = RunOptions {
             dialect: retort_schema::Dialect::Mysql,
             ..RunOptions::default()
         };
-        let err = offline_upgrade_sql(&g, &[], &UpgradeTarget::Head, &opts).unwrap_err();
-        assert!(
-            matches!(err, MigrateError::UnsupportedDialect { .. }),
-            "{err:?}"
+        snapshot(
+            "offline_upgrade_mysql",
+            &offline_upgrade_sql(&g, &[], &UpgradeTarget::Head, &opts).unwrap(),
+        );
+        snapshot(
+            "offline_downgrade_mysql",
+            &offline_downgrade_sql(&g, &strings(&[R2]), &DowngradeTarget::Base, &opts).unwrap(),
         );
     }
 
@@ -1520,5 +1540,637 @@ mod segments {
             LockMode::from_name("table"),
             Err(MigrateError::InvalidLockMode(_))
         ));
+    }
+}
+
+mod mysql {
+    use super::*;
+    use retort_test_support::{Server, TestDatabase};
+    use sqlx::{Connection, MySqlConnection, Row};
+
+    const R1: &str = "111111111111";
+    const R2: &str = "222222222222";
+    const R3: &str = "333333333333";
+
+    async fn connect(db: &TestDatabase) -> MySqlConnection {
+        MySqlConnection::connect(db.url()).await.unwrap()
+    }
+
+    async fn tables(conn: &mut MySqlConnection) -> Vec<String> {
+        sqlx::query_scalar(
+            "SELECT CAST(table_name AS CHAR) FROM information_schema.tables \
+             WHERE table_schema = DATABASE() ORDER BY 1",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap()
+    }
+
+    async fn columns(conn: &mut MySqlConnection, table: &str) -> Vec<String> {
+        sqlx::query_scalar(
+            "SELECT CAST(column_name AS CHAR) FROM information_schema.columns \
+             WHERE table_schema = DATABASE() AND table_name = ? ORDER BY ordinal_position",
+        )
+        .bind(table)
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap()
+    }
+
+    async fn versions(conn: &mut MySqlConnection) -> Vec<String> {
+        current(conn, &VersionTable::default()).await.unwrap()
+    }
+
+    async fn partial(conn: &mut MySqlConnection) -> Vec<PartialRevision> {
+        partial_progress(conn, &VersionTable::default())
+            .await
+            .unwrap()
+    }
+
+    /// Whether any connection holds the runner's lock.
+    async fn lock_held(conn: &mut MySqlConnection) -> bool {
+        let name = retort_migrate::mysql::lock_name(conn, &VersionTable::default())
+            .await
+            .unwrap();
+        let holder: Option<i64> = sqlx::query_scalar("SELECT IS_USED_LOCK(?)")
+            .bind(name)
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        holder.is_some()
+    }
+
+    async fn up(
+        conn: &mut MySqlConnection,
+        g: &RevisionGraph,
+        target: &str,
+    ) -> Result<Vec<Event>, MigrateError> {
+        let mut events = Vec::new();
+        upgrade(
+            conn,
+            g,
+            &UpgradeTarget::from(target),
+            &RunOptions::default(),
+            &mut |e| events.push(e),
+        )
+        .await?;
+        Ok(events)
+    }
+
+    async fn down(
+        conn: &mut MySqlConnection,
+        g: &RevisionGraph,
+        target: &str,
+    ) -> Result<Vec<Event>, MigrateError> {
+        let mut events = Vec::new();
+        downgrade(
+            conn,
+            g,
+            &DowngradeTarget::from(target),
+            &RunOptions::default(),
+            &mut |e| events.push(e),
+        )
+        .await?;
+        Ok(events)
+    }
+
+    fn chain() -> (tempfile::TempDir, RevisionGraph) {
+        project(&[
+            rev(
+                R1,
+                &[],
+                "create users",
+                "CREATE TABLE users (id BIGINT AUTO_INCREMENT PRIMARY KEY, name TEXT NOT NULL);",
+                "DROP TABLE users;",
+            ),
+            rev(
+                R2,
+                &[R1],
+                "add age",
+                "ALTER TABLE users ADD COLUMN age INT;",
+                "ALTER TABLE users DROP COLUMN age;",
+            ),
+            rev(
+                R3,
+                &[R2],
+                "create posts",
+                "CREATE TABLE posts (id BIGINT PRIMARY KEY, user_id BIGINT, \
+                 FOREIGN KEY (user_id) REFERENCES users (id));",
+                "DROP TABLE posts;",
+            ),
+        ])
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn upgrade_downgrade_and_relative_steps() {
+        let Some(db) = TestDatabase::new(Server::Mysql) else {
+            return;
+        };
+        let (_d, g) = chain();
+        let mut conn = connect(&db).await;
+        // Reading the current version on a fresh database creates nothing.
+        assert_eq!(versions(&mut conn).await, Vec::<String>::new());
+        assert_eq!(partial(&mut conn).await, []);
+        assert_eq!(tables(&mut conn).await, Vec::<String>::new());
+
+        let events = up(&mut conn, &g, "+1").await.unwrap();
+        assert!(
+            matches!(&events[..], [Event::Applying { id, .. }, Event::Applied { id: id2, .. }] if id == R1 && id2 == R1),
+            "{events:?}"
+        );
+        assert_eq!(
+            tables(&mut conn).await,
+            ["retort_version", "retort_version_progress", "users"]
+        );
+        up(&mut conn, &g, "head").await.unwrap();
+        assert_eq!(versions(&mut conn).await, [R3]);
+        assert_eq!(columns(&mut conn, "users").await, ["id", "name", "age"]);
+        assert_eq!(
+            up(&mut conn, &g, "head").await.unwrap(),
+            [Event::AlreadyAtTarget {
+                current: strings(&[R3])
+            }]
+        );
+        down(&mut conn, &g, "-2").await.unwrap();
+        assert_eq!(versions(&mut conn).await, [R1]);
+        assert_eq!(columns(&mut conn, "users").await, ["id", "name"]);
+        down(&mut conn, &g, "base").await.unwrap();
+        assert_eq!(
+            tables(&mut conn).await,
+            ["retort_version", "retort_version_progress"]
+        );
+        assert_eq!(versions(&mut conn).await, Vec::<String>::new());
+        up(&mut conn, &g, "2222").await.unwrap();
+        assert_eq!(versions(&mut conn).await, [R2]);
+        // Nothing half-done is left, and every run released its lock.
+        assert_eq!(partial(&mut conn).await, []);
+        assert!(!lock_held(&mut conn).await);
+    }
+
+    /// R1 creates table `a`; R2 has five statements, the third of which is
+    /// `third`.
+    fn five_statements(third: &str, first: &str) -> (tempfile::TempDir, RevisionGraph) {
+        project(&[
+            rev(R1, &[], "create a", "CREATE TABLE a (x INT);", ""),
+            rev(
+                R2,
+                &[R1],
+                "five steps",
+                &format!(
+                    "{first}\nCREATE TABLE s2 (x INT);\n{third}\n\
+                     -- retort:transaction off\nCREATE TABLE s4 (x INT);\n\
+                     -- retort:transaction on\nINSERT INTO s4 VALUES (4);"
+                ),
+                "DROP TABLE s4;\nDROP TABLE s3;\nDROP TABLE s2;\nDROP TABLE s1;",
+            ),
+        ])
+    }
+
+    const FIRST: &str = "CREATE TABLE s1 (x INT);";
+    const BROKEN: &str = "INSERT INTO missing VALUES (1);";
+    const FIXED: &str = "CREATE TABLE s3 (x INT);";
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn failure_at_statement_3_of_5_keeps_1_and_2_and_the_fixed_file_resumes_at_3() {
+        let Some(db) = TestDatabase::new(Server::Mysql) else {
+            return;
+        };
+        let mut conn = connect(&db).await;
+        let (_d, g) = five_statements(BROKEN, FIRST);
+        let err = up(&mut conn, &g, "head").await.unwrap_err();
+        let MigrateError::Statement(ref failure) = err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(
+            (
+                failure.index,
+                failure.count,
+                failure.committed,
+                failure.line
+            ),
+            (3, 5, 2, 9)
+        );
+        assert!(failure.progress_recorded);
+        assert_eq!(failure.current, [R1]);
+        let msg = err.to_string();
+        for part in [
+            "revision 222222222222 (\"five steps\", ",
+            "failed in its up section at statement 3 of 5 (line 9): `INSERT INTO missing VALUES (1);`; ",
+            "statements 1-2 were applied and stay in place (MySQL commits every statement on its own), \
+             and the revision is NOT recorded as applied; ",
+            "either fix statements 3-5 in the file so that they complete the change, leaving statements 1-2 \
+             exactly as they are, and run the command again: retort resumes at statement 3; \
+             or undo statements 1-2 by hand and run `retort stamp 111111111111` to clear the record, ",
+            "revisions completed earlier in this run stay in place (111111111111)",
+        ] {
+            assert!(msg.contains(part), "missing {part:?} in\n{msg}");
+        }
+        let source = std::error::Error::source(&err).unwrap().to_string();
+        assert!(source.contains("missing"), "{source}");
+        // Statements 1-2 are in place, the revision is not recorded, the
+        // progress is, and the lock was released.
+        assert_eq!(
+            tables(&mut conn).await,
+            ["a", "retort_version", "retort_version_progress", "s1", "s2"]
+        );
+        assert_eq!(versions(&mut conn).await, [R1]);
+        let recorded = partial(&mut conn).await;
+        assert_eq!(
+            recorded
+                .iter()
+                .map(|p| (p.id.as_str(), p.direction, p.applied, p.count))
+                .collect::<Vec<_>>(),
+            [(R2, Direction::Upgrade, 2, 5)]
+        );
+        assert_eq!(
+            recorded[0].checksums,
+            [
+                statement_checksum(FIRST),
+                statement_checksum("CREATE TABLE s2 (x INT)")
+            ]
+        );
+        assert!(!lock_held(&mut conn).await);
+
+        // The fixed file resumes at statement 3 and completes.
+        let (_d, g) = five_statements(FIXED, FIRST);
+        let events = up(&mut conn, &g, "head").await.unwrap();
+        assert!(
+            matches!(
+                &events[..],
+                [Event::Applying { .. }, Event::Resuming { id, applied: 2, count: 5 }, Event::Applied { .. }]
+                    if id == R2
+            ),
+            "{events:?}"
+        );
+        assert_eq!(versions(&mut conn).await, [R2]);
+        assert_eq!(partial(&mut conn).await, []);
+        assert_eq!(
+            tables(&mut conn).await,
+            [
+                "a",
+                "retort_version",
+                "retort_version_progress",
+                "s1",
+                "s2",
+                "s3",
+                "s4"
+            ]
+        );
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM s4")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(n, 1);
+        // And the downgrade reverts all of it.
+        down(&mut conn, &g, "-1").await.unwrap();
+        assert_eq!(
+            tables(&mut conn).await,
+            ["a", "retort_version", "retort_version_progress"]
+        );
+        assert_eq!(versions(&mut conn).await, [R1]);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_failed_resume_reports_where_it_started() {
+        let Some(db) = TestDatabase::new(Server::Mysql) else {
+            return;
+        };
+        let mut conn = connect(&db).await;
+        let (_d, g) = five_statements(BROKEN, FIRST);
+        up(&mut conn, &g, "head").await.unwrap_err();
+        // Still broken: fails at the same statement, nothing new applied.
+        let err = up(&mut conn, &g, "head").await.unwrap_err();
+        let MigrateError::Statement(ref failure) = err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(
+            (failure.index, failure.committed, failure.resumed_at),
+            (3, 2, Some(3))
+        );
+        assert!(
+            err.to_string()
+                .contains("this run resumed at statement 3; statements 1-2 were applied"),
+            "{err}"
+        );
+        assert_eq!(partial(&mut conn).await[0].applied, 2);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn editing_an_applied_statement_is_refused_and_stamp_clears_the_record() {
+        let Some(db) = TestDatabase::new(Server::Mysql) else {
+            return;
+        };
+        let mut conn = connect(&db).await;
+        let (_d, g) = five_statements(BROKEN, FIRST);
+        up(&mut conn, &g, "head").await.unwrap_err();
+
+        let (_d, g) = five_statements(FIXED, "CREATE TABLE s1 (x BIGINT);");
+        let err = up(&mut conn, &g, "head").await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                MigrateError::ProgressMismatch {
+                    applied: 2,
+                    changed: 1,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let msg = err.to_string();
+        assert!(
+            msg.contains("was partly applied by an earlier run (statements 1-2 of its up section), but statement 1 has changed in the file since; restore statements 1-2 as they were applied (retort then resumes at statement 3), or undo them by hand and run `retort stamp 111111111111` to clear the record"),
+            "{msg}"
+        );
+        // Refused before running anything.
+        assert_eq!(
+            tables(&mut conn).await,
+            ["a", "retort_version", "retort_version_progress", "s1", "s2"]
+        );
+        assert_eq!(versions(&mut conn).await, [R1]);
+        assert!(!lock_held(&mut conn).await);
+
+        // Running any other revision first is refused too.
+        let err = down(&mut conn, &g, "base").await.unwrap_err();
+        assert!(
+            matches!(err, MigrateError::PartiallyApplied { ref id, applied: 2, count: 5, .. } if id == R2),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string().contains("run the upgrade again with a target that includes 222222222222 to resume it at statement 3, or undo statements 1-2 by hand and run `retort stamp 111111111111`"),
+            "{err}"
+        );
+
+        // The other recovery: undo by hand, stamp, and the edited file runs whole.
+        sqlx::raw_sql("DROP TABLE s1; DROP TABLE s2")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        stamp(&mut conn, &g, R1, &RunOptions::default(), &mut |_| {})
+            .await
+            .unwrap();
+        assert_eq!(partial(&mut conn).await, []);
+        let events = up(&mut conn, &g, "head").await.unwrap();
+        assert!(
+            !events.iter().any(|e| matches!(e, Event::Resuming { .. })),
+            "{events:?}"
+        );
+        assert_eq!(versions(&mut conn).await, [R2]);
+        assert_eq!(columns(&mut conn, "s1").await, ["x"]);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_lock_is_released_after_an_error() {
+        let Some(db) = TestDatabase::new(Server::Mysql) else {
+            return;
+        };
+        let (_bad_dir, bad) = project(&[rev(
+            R1,
+            &[],
+            "t",
+            "CREATE TABLE t (x INT);\nINSERT INTO missing VALUES (1);",
+            "",
+        )]);
+        let (_good_dir, good) = project(&[rev(
+            R1,
+            &[],
+            "t",
+            "CREATE TABLE t (x INT);\nCREATE TABLE u (x INT);",
+            "",
+        )]);
+        let mut first = connect(&db).await;
+        up(&mut first, &bad, "head").await.unwrap_err();
+        // `first` stays open: a lock it still held would block `second`.
+        let mut second = connect(&db).await;
+        let events = tokio::time::timeout(
+            std::time::Duration::from_secs(20),
+            up(&mut second, &good, "head"),
+        )
+        .await
+        .expect("the failed run still holds the lock")
+        .unwrap();
+        assert!(events.iter().any(|e| matches!(e, Event::Applied { .. })));
+        assert_eq!(versions(&mut first).await, [R1]);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn lock_timeout_is_a_clear_error_and_the_name_matches_the_script() {
+        let Some(db) = TestDatabase::new(Server::Mysql) else {
+            return;
+        };
+        let table = VersionTable::default();
+        let mut holder = connect(&db).await;
+        let mut waiter = connect(&db).await;
+        retort_migrate::mysql::lock_with_timeout(
+            &mut holder,
+            &table,
+            std::time::Duration::from_secs(1),
+        )
+        .await
+        .unwrap();
+        let err = retort_migrate::mysql::lock_with_timeout(
+            &mut waiter,
+            &table,
+            std::time::Duration::from_millis(300),
+        )
+        .await
+        .unwrap_err();
+        let name = format!("retort:{}.retort_version", db.name());
+        assert!(
+            matches!(err, MigrateError::LockTimeout { name: ref n, .. } if *n == name),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string().starts_with(&format!(
+                "timed out after 1 s waiting for the lock `{name}`: another retort is still running on this database"
+            )),
+            "{err}"
+        );
+        // The offline script computes the same name in SQL.
+        let expr = retort_migrate::mysql::script::lock_name_expr(&table);
+        let from_sql: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT {expr}")))
+            .fetch_one(&mut waiter)
+            .await
+            .unwrap();
+        assert_eq!(from_sql, name);
+    }
+
+    /// A log table and `n` revisions each inserting their own row; the first
+    /// one sleeps so that every runner is waiting while it runs.
+    fn logged_chain(n: usize) -> (tempfile::TempDir, RevisionGraph) {
+        let mut revs = vec![rev(
+            R1,
+            &[],
+            "log",
+            "CREATE TABLE log (rev VARCHAR(10) NOT NULL);\nDO SLEEP(0.3);\nINSERT INTO log VALUES ('r1');",
+            "",
+        )];
+        let mut parent = R1.to_string();
+        for k in 2..=n {
+            let id = format!("{k:012x}");
+            let up = format!("INSERT INTO log VALUES ('r{k}');\nCREATE TABLE t{k} (x INT);");
+            revs.push(rev(&id, &[&parent], &format!("step {k}"), &up, ""));
+            parent = id;
+        }
+        project(&revs)
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn concurrent_upgrades_apply_each_revision_once_and_the_others_wait() {
+        let Some(db) = TestDatabase::new(Server::Mysql) else {
+            return;
+        };
+        const REVISIONS: usize = 6;
+        let (_d, g) = logged_chain(REVISIONS);
+        let mut conns = Vec::new();
+        for _ in 0..4 {
+            conns.push(connect(&db).await);
+        }
+        let [mut a, mut b, mut c, mut d] = conns.try_into().unwrap();
+        let (ra, rb, rc, rd) = tokio::join!(
+            up(&mut a, &g, "head"),
+            up(&mut b, &g, "head"),
+            up(&mut c, &g, "head"),
+            up(&mut d, &g, "head"),
+        );
+        let all: Vec<Vec<Event>> = [ra, rb, rc, rd].into_iter().map(Result::unwrap).collect();
+        let applied: usize = all
+            .iter()
+            .flatten()
+            .filter(|e| matches!(e, Event::Applied { .. }))
+            .count();
+        assert_eq!(applied, REVISIONS, "{all:?}");
+        let waited = all
+            .iter()
+            .filter(|events| matches!(&events[..], [Event::AlreadyAtTarget { .. }]))
+            .count();
+        assert_eq!(waited, 3, "{all:?}");
+        let rows =
+            sqlx::query("SELECT CAST(rev AS CHAR), COUNT(*) FROM log GROUP BY rev ORDER BY rev")
+                .fetch_all(&mut a)
+                .await
+                .unwrap();
+        let got: Vec<(String, i64)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        let want: Vec<(String, i64)> = (1..=REVISIONS).map(|k| (format!("r{k}"), 1)).collect();
+        assert_eq!(got, want);
+        assert_eq!(versions(&mut a).await, [format!("{REVISIONS:012x}")]);
+        assert!(!lock_held(&mut a).await);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn transaction_lock_mode_still_takes_the_session_lock() {
+        let Some(db) = TestDatabase::new(Server::Mysql) else {
+            return;
+        };
+        let (_d, g) = logged_chain(2);
+        let opts = RunOptions {
+            lock: LockMode::Transaction,
+            ..RunOptions::default()
+        };
+        let mut a = connect(&db).await;
+        let mut b = connect(&db).await;
+        let (mut ea, mut eb) = (Vec::new(), Vec::new());
+        let (mut pa, mut pb) = (|e| ea.push(e), |e| eb.push(e));
+        let (ra, rb) = tokio::join!(
+            upgrade(&mut a, &g, &UpgradeTarget::Head, &opts, &mut pa),
+            upgrade(&mut b, &g, &UpgradeTarget::Head, &opts, &mut pb),
+        );
+        ra.unwrap();
+        rb.unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM log")
+            .fetch_one(&mut a)
+            .await
+            .unwrap();
+        assert_eq!(n, 2);
+        assert!(
+            [&ea, &eb]
+                .iter()
+                .any(|e| matches!(&e[..], [Event::AlreadyAtTarget { .. }])),
+            "{ea:?} {eb:?}"
+        );
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn stamp_on_mysql() {
+        let Some(db) = TestDatabase::new(Server::Mysql) else {
+            return;
+        };
+        let (_d, g) = chain();
+        let mut conn = connect(&db).await;
+        stamp(&mut conn, &g, "2222", &RunOptions::default(), &mut |_| {})
+            .await
+            .unwrap();
+        assert_eq!(
+            tables(&mut conn).await,
+            ["retort_version", "retort_version_progress"]
+        );
+        assert_eq!(versions(&mut conn).await, [R2]);
+        assert!(!lock_held(&mut conn).await);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn offline_mysql_script_does_what_the_runner_does() {
+        let Some(db) = TestDatabase::new(Server::Mysql) else {
+            return;
+        };
+        let (_d, g) = chain();
+        let opts = RunOptions {
+            dialect: retort_schema::Dialect::Mysql,
+            ..RunOptions::default()
+        };
+        let sql = offline_upgrade_sql(&g, &[], &UpgradeTarget::Head, &opts).unwrap();
+        let mut conn = connect(&db).await;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(versions(&mut conn).await, [R3]);
+        assert_eq!(partial(&mut conn).await, []);
+        assert_eq!(
+            tables(&mut conn).await,
+            [
+                "posts",
+                "retort_version",
+                "retort_version_progress",
+                "users"
+            ]
+        );
+        assert!(!lock_held(&mut conn).await);
+        // The online runner agrees with what the script recorded.
+        assert_eq!(
+            up(&mut conn, &g, "head").await.unwrap(),
+            [Event::AlreadyAtTarget {
+                current: strings(&[R3])
+            }]
+        );
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_script_stopped_halfway_is_resumed_by_the_runner() {
+        let Some(db) = TestDatabase::new(Server::Mysql) else {
+            return;
+        };
+        let (_d, g) = five_statements(FIXED, FIRST);
+        let opts = RunOptions {
+            dialect: retort_schema::Dialect::Mysql,
+            ..RunOptions::default()
+        };
+        let sql = offline_upgrade_sql(&g, &[], &UpgradeTarget::Head, &opts).unwrap();
+        // Simulate the mysql client stopping after R2's second statement and
+        // its progress row.
+        let cut = sql.find("CREATE TABLE s3").unwrap();
+        let mut conn = connect(&db).await;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql[..cut].to_string()))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let events = up(&mut conn, &g, "head").await.unwrap();
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, Event::Resuming { applied: 2, .. })),
+            "{events:?}"
+        );
+        assert_eq!(versions(&mut conn).await, [R2]);
     }
 }

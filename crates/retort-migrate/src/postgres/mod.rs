@@ -117,6 +117,8 @@ fn db_err(action: impl Into<String>) -> impl FnOnce(sqlx::Error) -> MigrateError
 impl Backend for PgConnection {
     type Step = ();
 
+    const DIALECT: retort_schema::Dialect = retort_schema::Dialect::Postgres;
+
     async fn read_versions(&mut self, table: &VersionTable) -> Result<Vec<String>, MigrateError> {
         let exists: bool = sqlx::query_scalar(script::VERSION_TABLE_EXISTS)
             .bind(table.quoted())

@@ -126,6 +126,8 @@ async fn read_foreign_keys(conn: &mut SqliteConnection) -> Result<bool, MigrateE
 impl Backend for SqliteConnection {
     type Step = SqliteStep;
 
+    const DIALECT: retort_schema::Dialect = retort_schema::Dialect::Sqlite;
+
     async fn read_versions(&mut self, table: &VersionTable) -> Result<Vec<String>, MigrateError> {
         // Look before reading: a missing table means "base", and reading the
         // current version must never create anything.
