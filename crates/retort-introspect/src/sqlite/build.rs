@@ -55,13 +55,35 @@ pub(crate) fn build_schema(rows: CatalogRows) -> Result<Schema, IntrospectError>
         parsed.insert(name, table);
     }
 
+    // Rows arrive ordered by table: group them once, so that building each
+    // table looks at its own rows only (a scan of every row per table made
+    // introspection quadratic in the table count).
+    let mut columns_by_table: BTreeMap<&str, Vec<&ColumnRow>> = BTreeMap::new();
+    for column in &rows.columns {
+        columns_by_table
+            .entry(column.table.as_str())
+            .or_default()
+            .push(column);
+    }
     let mut tables: BTreeMap<&str, Table> = BTreeMap::new();
     for (name, declared) in &parsed {
-        let columns = rows.columns.iter().filter(|c| c.table == *name);
-        tables.insert(name, table_from_columns(name, declared, columns));
+        let columns = columns_by_table.remove(name).unwrap_or_default();
+        tables.insert(name, table_from_columns(name, declared, columns.into_iter()));
     }
 
-    for (key, index_rows) in group_by(&rows.indexes, |r| (r.table.as_str(), r.index.as_str())) {
+    let index_groups = group_by(&rows.indexes, |r| (r.table.as_str(), r.index.as_str()));
+    // The column lists of each table's constraint-backing (not CREATE INDEX)
+    // indexes, for naming unique constraints below.
+    let mut constraint_indexes: BTreeMap<&str, Vec<Vec<String>>> = BTreeMap::new();
+    for ((table_name, _), index_rows) in &index_groups {
+        if index_rows[0].origin != "c" {
+            constraint_indexes
+                .entry(table_name)
+                .or_default()
+                .push(index_columns(index_rows));
+        }
+    }
+    for (key, index_rows) in index_groups {
         let (table_name, index_name) = key;
         let Some(table) = tables.get_mut(table_name) else {
             continue;
@@ -82,7 +104,8 @@ pub(crate) fn build_schema(rows: CatalogRows) -> Result<Schema, IntrospectError>
     }
     for (name, table) in tables.iter_mut() {
         if let Some(declared) = parsed.get(name) {
-            name_unique_constraints(table, declared, &rows.indexes);
+            let backing = constraint_indexes.get(name).map_or(&[][..], Vec::as_slice);
+            name_unique_constraints(table, declared, backing);
         }
     }
 
@@ -277,7 +300,7 @@ fn index_from_rows(
 /// constraint index (`UNIQUE (a, b)` beside `PRIMARY KEY (a, b)`, or a
 /// repeated `UNIQUE (b)`): SQLite builds no index for those, but the loader
 /// lists them, and reporting them as missing would be a false drift.
-fn name_unique_constraints(table: &mut Table, declared: &Table, index_rows: &[IndexRow]) {
+fn name_unique_constraints(table: &mut Table, declared: &Table, constraint_indexes: &[Vec<String>]) {
     let same = |a: &[String], b: &[String]| {
         a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.eq_ignore_ascii_case(y))
     };
@@ -293,12 +316,6 @@ fn name_unique_constraints(table: &mut Table, declared: &Table, index_rows: &[In
             unique.name = d.name.clone();
         }
     }
-    let constraint_indexes: Vec<Vec<String>> =
-        group_by(index_rows, |r| (r.table.as_str(), r.index.as_str()))
-            .into_iter()
-            .filter(|((t, _), rows)| *t == table.name && rows[0].origin != "c")
-            .map(|(_, rows)| index_columns(&rows))
-            .collect();
     for (i, d) in declared.unique_constraints.iter().enumerate() {
         if !used[i] && constraint_indexes.iter().any(|cols| same(cols, &d.columns)) {
             table.unique_constraints.push(d.clone());
