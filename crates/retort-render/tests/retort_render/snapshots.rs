@@ -2,7 +2,7 @@
 
 use crate::fixtures::*;
 use retort_diff::{Constraint, HazardCode, Op, PlannedOp};
-use retort_render::{RenderError, create_table_sql, render, schema_sql, summary};
+use retort_render::{create_table_sql, render, schema_sql, summary};
 use retort_schema::{
     CheckConstraint, Column, ColumnType, DefaultValue, Dialect, EnumType, ForeignKey,
     ForeignKeyAction, PrimaryKey, Schema, UniqueConstraint,
@@ -260,16 +260,21 @@ fn primary_key() {
 }
 
 #[test]
-fn dropping_an_unnamed_constraint_names_it_on_postgres() {
+fn dropping_an_unnamed_constraint_uses_the_implied_name() {
     let ops = vec![planned(Op::DropConstraint {
         table: "users".into(),
         constraint: Constraint::ForeignKey(fk_users_orgs(None)),
     })];
-    let err = render(&ops, &app(), Dialect::Postgres).unwrap_err();
-    assert!(matches!(err, RenderError::UnnamedConstraint { .. }));
+    let sql = |dialect| render(&ops, &app(), dialect).unwrap().to_sql();
     assert_eq!(
-        err.to_string(),
-        "cannot drop the unnamed foreign key (org_id) → orgs (id) of `users` on postgres: name the constraint in the model (CONSTRAINT <name> …) and migrate that first"
+        sql(Dialect::Postgres),
+        "ALTER TABLE \"users\" DROP CONSTRAINT \"users_org_id_fkey\";\n"
+    );
+    // MySQL: the name retort gave it when creating it; its implicit index
+    // goes with it.
+    assert_eq!(
+        sql(Dialect::Mysql),
+        "ALTER TABLE `users` DROP FOREIGN KEY `users_org_id_fkey`;\nDROP INDEX `users_org_id_fkey` ON `users`;\n"
     );
     // SQLite rebuilds the table, so it needs no name.
     assert!(render(&ops, &app(), Dialect::Sqlite).is_ok());
