@@ -97,7 +97,28 @@ pub(crate) fn column_type_and_serial(sql_type: &str, dialect: Dialect) -> (Colum
             _ => {}
         }
     }
+    if let Some(unsigned) = mysql_unsigned_integer(&text, dialect) {
+        return (unsigned, false);
+    }
     (base_type(&text, dialect), false)
+}
+
+/// MySQL's unsigned integers, without display width: `INT(10) UNSIGNED`
+/// (MariaDB's catalog), `int unsigned` (MySQL 8's) and `INTEGER UNSIGNED`
+/// are all [`ColumnType::Custom`] `int unsigned`, which renders back as
+/// itself. Other unsigned types keep their text.
+fn mysql_unsigned_integer(text: &str, dialect: Dialect) -> Option<ColumnType> {
+    if dialect != Dialect::Mysql {
+        return None;
+    }
+    let base = text.strip_suffix(" unsigned")?;
+    let (name, _) = split_type_args(base);
+    let name = match name {
+        "int" | "integer" => "int",
+        "tinyint" | "smallint" | "mediumint" | "bigint" => name,
+        _ => return None,
+    };
+    Some(ColumnType::Custom(format!("{name} unsigned")))
 }
 
 /// Lowercases, collapses runs of whitespace and removes spaces around
@@ -691,6 +712,16 @@ mod tests {
             }
         );
         assert_eq!(my("int unsigned"), T::Custom("int unsigned".into()));
+        assert_eq!(my("INT(10) UNSIGNED"), T::Custom("int unsigned".into()));
+        assert_eq!(my("integer unsigned"), T::Custom("int unsigned".into()));
+        assert_eq!(
+            my("bigint(20) unsigned"),
+            T::Custom("bigint unsigned".into())
+        );
+        assert_eq!(
+            my("decimal(10,2) unsigned"),
+            T::Custom("decimal(10,2) unsigned".into())
+        );
     }
 
     #[test]

@@ -4,6 +4,15 @@
 //! not to the statement), split into statements at top-level semicolons and
 //! parsed statement by statement: a parse error costs one statement, and the
 //! rest of the file is still read and checked.
+//!
+//! MySQL: every unique key, however declared (`UNIQUE`, `UNIQUE KEY`, a
+//! column's `UNIQUE`, `CREATE UNIQUE INDEX`), is an [`Index`] with
+//! `unique: true`, never a [`UniqueConstraint`], because MySQL's catalog
+//! has no separate unique constraints; unnamed keys get MySQL's own names
+//! (first column, `_2`, `_3` …). See `unique_keys_are_indexes`.
+//! `ON UPDATE CURRENT_TIMESTAMP` is accepted and ignored (the IR has no
+//! field for it); `ENGINE`, `CHARSET`, `COLLATE` table options are ignored,
+//! `COMMENT='…'` is the table comment.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,9 +23,10 @@ use retort_schema::{
     IndexPart, IndexTarget, PrimaryKey, Schema, Table, UniqueConstraint,
 };
 use sqlparser::ast::{
-    ColumnOption, CommentDef, CommentObject, CreateIndex, CreateTable, Expr, ForeignKeyConstraint,
-    GeneratedAs, Ident, IndexColumn, ObjectName, OrderBySort, ReferentialAction, Spanned,
-    Statement, TableConstraint, UserDefinedTypeRepresentation,
+    ColumnOption, CommentDef, CommentObject, CreateIndex, CreateTable, CreateTableOptions, Expr,
+    ForeignKeyConstraint, GeneratedAs, Ident, IndexColumn, ObjectName, OrderByExpr, OrderByOptions,
+    OrderBySort, ReferentialAction, Spanned, SqlOption, Statement, TableConstraint,
+    UserDefinedTypeRepresentation,
 };
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
@@ -294,12 +304,13 @@ impl Loader {
         }
         let mut table = Table::new(name.clone());
         table.schema = schema;
-        table.comment = create.comment.as_ref().map(|c| match c {
-            CommentDef::WithEq(text) | CommentDef::WithoutEq(text) => text.clone(),
-        });
+        table.comment = table_comment(create);
         let mut foreign_keys = Vec::new();
         let mut column_sites: BTreeMap<String, Site> = BTreeMap::new();
         let mut primary_key_site: Option<Site> = None;
+        // MySQL only: every key that becomes an index, in declaration order.
+        let mut keys: Vec<KeyDraft> = Vec::new();
+        let keys_are_indexes = unique_keys_are_indexes(self.dialect);
 
         for def in &create.columns {
             let column_name = def.name.value.clone();
@@ -334,6 +345,19 @@ impl Loader {
                         };
                         self.set_primary_key(&mut table, &mut primary_key_site, key, site(def.name.span));
                     }
+                    ColumnOption::Unique(unique) if keys_are_indexes => keys.push(KeyDraft {
+                        name: ident_value(unique.index_name.as_ref().or(unique.name.as_ref()).or(option.name.as_ref())),
+                        name_site: site(def.name.span),
+                        columns: vec![IndexColumn {
+                            column: OrderByExpr {
+                                expr: Expr::Identifier(def.name.clone()),
+                                options: OrderByOptions::default(),
+                                with_fill: None,
+                            },
+                            operator_class: None,
+                        }],
+                        unique: true,
+                    }),
                     ColumnOption::Unique(unique) => {
                         table.unique_constraints.push(UniqueConstraint {
                             name: ident_value(option.name.as_ref().or(unique.name.as_ref())),
@@ -371,6 +395,10 @@ impl Loader {
                     ColumnOption::Collation(_)
                     | ColumnOption::CharacterSet(_)
                     | ColumnOption::OnConflict(_) => {}
+                    // MySQL's `ON UPDATE CURRENT_TIMESTAMP`: the IR has no
+                    // field for it, and the introspector ignores it too, so
+                    // it never shows up as a difference (nor is it created).
+                    ColumnOption::OnUpdate(_) if keys_are_indexes => {}
                     other => self.report(
                         site(def.name.span),
                         "unsupported-clause",
@@ -398,6 +426,16 @@ impl Loader {
                     };
                     self.set_primary_key(&mut table, &mut primary_key_site, key, site(pk.span()));
                 }
+                TableConstraint::Unique(unique) if keys_are_indexes => keys.push(KeyDraft {
+                    name: ident_value(unique.index_name.as_ref().or(unique.name.as_ref())),
+                    name_site: unique
+                        .index_name
+                        .as_ref()
+                        .or(unique.name.as_ref())
+                        .map_or(name_site, |n| site(n.span)),
+                    columns: unique.columns.clone(),
+                    unique: true,
+                }),
                 TableConstraint::Unique(unique) => {
                     let columns = self.key_columns(file, &name, &unique.columns, &column_sites);
                     table.unique_constraints.push(UniqueConstraint {
@@ -414,24 +452,12 @@ impl Loader {
                     expression: canonical_expr(&check.expr, self.dialect),
                 }),
                 // MySQL's inline `KEY ix (col)` is an ordinary index.
-                TableConstraint::Index(index) => {
-                    let index_name = index
-                        .name
-                        .as_ref()
-                        .map_or_else(|| format!("{name}_idx"), |n| n.value.clone());
-                    let name_site = index.name.as_ref().map_or(name_site, |n| site(n.span));
-                    self.index_draft(
-                        file,
-                        &name,
-                        name_site,
-                        name_site,
-                        index_name,
-                        &index.columns,
-                        false,
-                        None,
-                        None,
-                    );
-                }
+                TableConstraint::Index(index) => keys.push(KeyDraft {
+                    name: ident_value(index.name.as_ref()),
+                    name_site: index.name.as_ref().map_or(name_site, |n| site(n.span)),
+                    columns: index.columns.clone(),
+                    unique: false,
+                }),
                 other => self.report(
                     site(other.span()),
                     "unsupported-clause",
@@ -439,6 +465,20 @@ impl Loader {
                     Some("remove it from the model".to_string()),
                 ),
             }
+        }
+
+        for (key, index_name) in keys.iter().zip(mysql_key_names(&keys)) {
+            self.index_draft(
+                file,
+                &name,
+                name_site,
+                key.name_site,
+                index_name,
+                &key.columns,
+                key.unique,
+                None,
+                None,
+            );
         }
 
         self.tables.push(TableDraft {
@@ -971,6 +1011,85 @@ impl Loader {
             }),
         });
     }
+}
+
+/// A key declared inside MySQL's `CREATE TABLE` (`KEY`, `INDEX`, `UNIQUE
+/// KEY`, a column's `UNIQUE`), which becomes an [`Index`].
+struct KeyDraft {
+    name: Option<String>,
+    name_site: Site,
+    columns: Vec<IndexColumn>,
+    unique: bool,
+}
+
+/// MySQL keeps no unique constraints apart from unique indexes: `UNIQUE
+/// (c)`, `UNIQUE KEY uq (c)`, a column's `UNIQUE` and `CREATE UNIQUE INDEX
+/// uq ON t (c)` all make the same catalog entry (an index with
+/// `NON_UNIQUE = 0` in `information_schema.statistics`, no separate
+/// constraint object). So on MySQL every unique key, however declared, is
+/// read as [`Index`] `{ unique: true, name }` and no [`UniqueConstraint`] is
+/// produced; the introspector reads the catalog the same way. A key
+/// declared without a name gets the name MySQL gives it (see
+/// [`mysql_key_names`]), so model and catalog agree.
+fn unique_keys_are_indexes(dialect: Dialect) -> bool {
+    matches!(dialect, Dialect::Mysql)
+}
+
+/// The index names of `keys` as MySQL assigns them: a named key keeps its
+/// name; an unnamed one is called after its first column, with `_2`, `_3` …
+/// appended while that name is taken (case-insensitively, like MySQL's
+/// index names; `PRIMARY` is always taken), in declaration order
+/// (`make_unique_key_name` in MySQL's `sql/sql_table.cc`). A first part
+/// that is an expression gives `functional_index`, as in MySQL 8.
+fn mysql_key_names(keys: &[KeyDraft]) -> Vec<String> {
+    let mut taken: Vec<String> = std::iter::once("primary".to_string())
+        .chain(
+            keys.iter()
+                .filter_map(|k| k.name.as_ref())
+                .map(|n| n.to_lowercase()),
+        )
+        .collect();
+    keys.iter()
+        .map(|key| {
+            if let Some(name) = &key.name {
+                return name.clone();
+            }
+            let base = match key.columns.first().map(|c| strip_nested(&c.column.expr)) {
+                Some(Expr::Identifier(ident)) => ident.value.clone(),
+                _ => "functional_index".to_string(),
+            };
+            let mut candidate = base.clone();
+            let mut n = 2;
+            while taken.contains(&candidate.to_lowercase()) {
+                candidate = format!("{base}_{n}");
+                n += 1;
+            }
+            taken.push(candidate.to_lowercase());
+            candidate
+        })
+        .collect()
+}
+
+/// The table comment: Hive's bare `COMMENT '…'` or MySQL's table option
+/// `COMMENT [=] '…'`.
+fn table_comment(create: &CreateTable) -> Option<String> {
+    let text = |c: &CommentDef| match c {
+        CommentDef::WithEq(text) | CommentDef::WithoutEq(text) => text.clone(),
+    };
+    if let Some(comment) = &create.comment {
+        return Some(text(comment));
+    }
+    let options = match &create.table_options {
+        CreateTableOptions::Plain(options)
+        | CreateTableOptions::With(options)
+        | CreateTableOptions::Options(options)
+        | CreateTableOptions::TableProperties(options) => options.as_slice(),
+        CreateTableOptions::None => &[],
+    };
+    options.iter().find_map(|option| match option {
+        SqlOption::Comment(comment) => Some(text(comment)),
+        _ => None,
+    })
 }
 
 /// A problem found while the tables are borrowed, reported afterwards.

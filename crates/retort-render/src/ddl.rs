@@ -167,8 +167,20 @@ pub(crate) fn create_table_statement(table: &Table, dialect: Dialect) -> String 
         Dialect::Sqlite => sqlite_inline_key(table).map(|c| c.name.as_str()),
         Dialect::Postgres | Dialect::Mysql => None,
     };
+    // MySQL: unnamed constraints get retort's deterministic names, so a
+    // later drop can name them (see `mysql`).
+    let named;
+    let table = if crate::mysql::names_created_constraints(dialect) {
+        named = crate::mysql::with_constraint_names(table);
+        &named
+    } else {
+        table
+    };
     let mut stmt = sq::Table::create();
     stmt.table(iden(&table.name));
+    if let (Some(comment), Dialect::Mysql) = (&table.comment, dialect) {
+        stmt.comment(comment);
+    }
     for column in &table.columns {
         let mut def = column_def(column, dialect);
         if inline_key == Some(column.name.as_str()) {
@@ -233,23 +245,31 @@ pub(crate) fn create_table_statement(table: &Table, dialect: Dialect) -> String 
             None => sql,
         }
     };
-    layout_create_table(&sql)
+    layout_create_table(&sql, dialect)
 }
 
 /// `CREATE TABLE t ( a, b )` laid out one column or constraint per line,
 /// because a reviewer reads revision files: a 300-character line hides the
 /// one clause that matters. Quotes and nested parentheses are respected;
 /// text that does not have the expected shape is returned unchanged.
-pub(crate) fn layout_create_table(sql: &str) -> String {
+/// MySQL's string literals escape with a backslash (sea-query writes
+/// `'it\'s'` there), so a backslash in a MySQL literal skips the next byte.
+pub(crate) fn layout_create_table(sql: &str, dialect: Dialect) -> String {
     let bytes = sql.as_bytes();
+    let backslash_escapes = dialect == Dialect::Mysql;
     let mut quote: Option<u8> = None;
+    let mut escaped = false;
     let mut depth = 0usize;
     let mut open = None;
     let mut close = None;
     let mut splits = Vec::new();
     for (i, &b) in bytes.iter().enumerate() {
         if let Some(q) = quote {
-            if b == q {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' && q == b'\'' && backslash_escapes {
+                escaped = true;
+            } else if b == q {
                 quote = None;
             }
             continue;
@@ -418,14 +438,23 @@ pub(crate) fn create_table_with_indexes(table: &Table, dialect: Dialect) -> Vec<
 #[cfg(test)]
 mod tests {
     use super::layout_create_table;
+    use retort_schema::Dialect;
 
     #[test]
     fn create_table_is_laid_out_one_clause_per_line() {
         let sql = r#"CREATE TABLE "t" ( "a" INTEGER NOT NULL, "b" DECIMAL(10, 2) DEFAULT ',', CHECK (a IN (1, 2)) )"#;
         assert_eq!(
-            layout_create_table(sql),
+            layout_create_table(sql, Dialect::Sqlite),
             "CREATE TABLE \"t\" (\n    \"a\" INTEGER NOT NULL,\n    \"b\" DECIMAL(10, 2) DEFAULT ',',\n    CHECK (a IN (1, 2))\n)"
         );
-        assert_eq!(layout_create_table("DROP TABLE t"), "DROP TABLE t");
+        assert_eq!(
+            layout_create_table("DROP TABLE t", Dialect::Sqlite),
+            "DROP TABLE t"
+        );
+        let mysql = r"CREATE TABLE `t` ( `a` INT COMMENT 'it\'s, (x', `b` INT )";
+        assert_eq!(
+            layout_create_table(mysql, Dialect::Mysql),
+            "CREATE TABLE `t` (\n    `a` INT COMMENT 'it\\'s, (x',\n    `b` INT\n)"
+        );
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::RenderError;
 use crate::ddl::{self, BuildFor};
+use crate::mysql;
 use crate::spelling::{self, quote, quote_list};
 use retort_diff::{Constraint, Op};
 use retort_schema::{Column, ConstraintKind, Dialect, Schema, implied_constraint_name};
@@ -59,7 +60,12 @@ pub(crate) fn statements(
         Op::AlterEnum { name, .. } => {
             return Err(unsupported(op, dialect, &format!("enum type `{name}`")));
         }
-        Op::CreateTable { table } => ddl::create_table_with_indexes(table, dialect),
+        Op::CreateTable { table } => {
+            if dialect == Dialect::Mysql {
+                mysql::check_table_keys(table)?;
+            }
+            ddl::create_table_with_indexes(table, dialect)
+        }
         Op::DropTable { table } => vec![
             sq::Table::drop()
                 .table(sq::Alias::new(table.name.as_str()))
@@ -111,7 +117,13 @@ pub(crate) fn statements(
                     &format!("partial index `{}` on `{table}`", index.name),
                 ));
             }
+            if let (Dialect::Mysql, Some(t)) = (dialect, state.table(table)) {
+                mysql::check_index(t, index)?;
+            }
             vec![ddl::create_index_statement(table, index, dialect)]
+        }
+        Op::DropIndex { table, index } if dialect == Dialect::Mysql => {
+            mysql::drop_index(table, index, state)
         }
         Op::DropIndex { table, index } => {
             vec![ddl::drop_index_statement(table, &index.name, dialect)]
@@ -125,14 +137,32 @@ pub(crate) fn statements(
             vec![alter_table(table, dialect, &action)]
         }
         Op::CreateUniqueConstraint { table, constraint } => {
+            if let (Dialect::Mysql, Some(t)) = (dialect, state.table(table)) {
+                let columns: Vec<&str> = constraint.columns.iter().map(String::as_str).collect();
+                mysql::check_key_columns(t, &columns, "a unique constraint")?;
+            }
+            let name = creation_name(
+                table,
+                &Constraint::Unique(constraint.clone()),
+                state,
+                dialect,
+            );
             let action = format!(
                 "ADD {}UNIQUE ({})",
-                ddl::constraint_prefix(constraint.name.as_deref(), dialect),
+                ddl::constraint_prefix(name.as_deref(), dialect),
                 quote_list(&constraint.columns, dialect)
             );
             vec![alter_table(table, dialect, &action)]
         }
         Op::CreateForeignKey { table, constraint } => {
+            let mut constraint = constraint.clone();
+            constraint.name = creation_name(
+                table,
+                &Constraint::ForeignKey(constraint.clone()),
+                state,
+                dialect,
+            );
+            let constraint = &constraint;
             if ddl::builder_writes_foreign_key(constraint, dialect) {
                 vec![ddl::foreign_key_statement(table, constraint).build_for(dialect)]
             } else {
@@ -141,15 +171,21 @@ pub(crate) fn statements(
             }
         }
         Op::CreateCheckConstraint { table, constraint } => {
+            let name = creation_name(
+                table,
+                &Constraint::Check(constraint.clone()),
+                state,
+                dialect,
+            );
             let action = format!(
                 "ADD {}CHECK ({})",
-                ddl::constraint_prefix(constraint.name.as_deref(), dialect),
+                ddl::constraint_prefix(name.as_deref(), dialect),
                 constraint.expression
             );
             vec![alter_table(table, dialect, &action)]
         }
         Op::DropConstraint { table, constraint } => {
-            vec![drop_constraint(table, constraint, state, dialect)?]
+            drop_constraint(table, constraint, state, dialect)?
         }
     };
     Ok(out)
@@ -212,15 +248,32 @@ fn alter_column(table: &str, from: &Column, to: &Column, dialect: Dialect) -> Ve
     out
 }
 
+/// The name to create `constraint` with: its own, or on MySQL (where
+/// retort names what it creates) the deterministic implied name.
+fn creation_name(
+    table: &str,
+    constraint: &Constraint,
+    state: &Schema,
+    dialect: Dialect,
+) -> Option<String> {
+    match constraint.name() {
+        Some(name) => Some(name.to_string()),
+        None if mysql::names_created_constraints(dialect) => {
+            implied_name(table, constraint, state, dialect)
+        }
+        None => None,
+    }
+}
+
 fn drop_constraint(
     table: &str,
     constraint: &Constraint,
     state: &Schema,
     dialect: Dialect,
-) -> Result<String, RenderError> {
+) -> Result<Vec<String>, RenderError> {
     // MySQL's primary key is always called PRIMARY and dropped without name.
     if let (Constraint::PrimaryKey(_), Dialect::Mysql) = (constraint, dialect) {
-        return Ok(alter_table(table, dialect, "DROP PRIMARY KEY"));
+        return Ok(vec![alter_table(table, dialect, "DROP PRIMARY KEY")]);
     }
     // An unnamed constraint carries the name the database gave it, where
     // that name is predictable (PostgreSQL's).
@@ -232,11 +285,10 @@ fn drop_constraint(
             dialect,
         });
     };
+    if let (Constraint::ForeignKey(fk), Dialect::Mysql) = (constraint, dialect) {
+        return Ok(mysql::drop_foreign_key(table, fk, name, state));
+    }
     let sql = match (constraint, dialect) {
-        (Constraint::ForeignKey(_), Dialect::Mysql) => sq::ForeignKey::drop()
-            .name(name)
-            .table(sq::Alias::new(table))
-            .build_for(dialect),
         (Constraint::Unique(_), Dialect::Mysql) => alter_table(
             table,
             dialect,
@@ -253,7 +305,7 @@ fn drop_constraint(
             &format!("DROP CONSTRAINT {}", quote(name, dialect)),
         ),
     };
-    Ok(sql)
+    Ok(vec![sql])
 }
 
 /// A constraint's kind and definition, without its name (which the
@@ -272,8 +324,9 @@ pub(crate) fn describe_constraint(constraint: &Constraint) -> String {
     }
 }
 
-/// The name `dialect` gave `constraint` if it was created unnamed.
-fn implied_name(
+/// The name `dialect` gave `constraint` if it was created unnamed (on
+/// MySQL: the name retort gave it).
+pub(crate) fn implied_name(
     table: &str,
     constraint: &Constraint,
     state: &Schema,

@@ -37,6 +37,7 @@
 
 mod ddl;
 mod direct;
+mod mysql;
 mod postgres;
 mod spelling;
 mod sqlite;
@@ -73,6 +74,17 @@ pub enum RenderError {
         column: String,
         ty: ColumnType,
         dialect: Dialect,
+    },
+    /// MySQL indexes a TEXT/BLOB column only with a prefix length, which
+    /// the schema IR does not carry.
+    #[error(
+        "mysql cannot index the {ty} column `{table}.{column}` of {key} without a prefix length; make the column VARCHAR(n), or create the index by hand in the revision (`{column}(255)`)"
+    )]
+    IndexNeedsPrefix {
+        table: String,
+        column: String,
+        ty: ColumnType,
+        key: String,
     },
     /// A constraint without a name cannot be dropped by name.
     #[error(

@@ -2,6 +2,8 @@
 
 #[path = "retort_render/fixtures.rs"]
 mod fixtures;
+#[path = "retort_render/mysql.rs"]
+mod mysql;
 #[path = "retort_render/pg_exec.rs"]
 mod pg_exec;
 #[path = "retort_render/snapshots.rs"]

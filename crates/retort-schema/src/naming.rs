@@ -5,6 +5,13 @@
 //! "unnamed" (so it matches the model), and the renderer needs the same
 //! name to drop the constraint later: both use [`implied_constraint_name`],
 //! so the two can never disagree.
+//!
+//! MySQL's own names are not predictable from the definition (foreign keys
+//! are numbered `t_ibfk_1`, `t_ibfk_2` in creation order), so there the
+//! roles are reversed: the renderer names every constraint it creates
+//! explicitly, with the PostgreSQL-style name [`implied_constraint_name`]
+//! returns for MySQL, and a later drop of the unnamed model constraint
+//! uses the same name. The introspector keeps MySQL's real names.
 
 use crate::Dialect;
 
@@ -21,6 +28,10 @@ pub enum ConstraintKind {
 /// PostgreSQL's longest identifier, in bytes (`NAMEDATALEN - 1`).
 const POSTGRES_MAX_IDENTIFIER_BYTES: usize = 63;
 
+/// MySQL's longest identifier, in characters
+/// (<https://dev.mysql.com/doc/refman/8.0/en/identifier-length.html>).
+const MYSQL_MAX_IDENTIFIER_CHARS: usize = 64;
+
 /// The name `dialect` gives an unnamed constraint of `kind` on `table` over
 /// `columns`, where that name is predictable; `None` elsewhere.
 ///
@@ -30,15 +41,21 @@ const POSTGRES_MAX_IDENTIFIER_BYTES: usize = 63;
 /// `{table}_{column}_check` when the check uses one column, else
 /// `{table}_check`; shortened to 63 bytes. A name that collided and got a
 /// number appended (`t_check1`) is not predicted.
+///
+/// MySQL: the same names, which retort gives explicitly to every unnamed
+/// constraint it creates there, shortened to 64 characters; no name for a
+/// primary key (MySQL always calls it `PRIMARY` and drops it without one).
 pub fn implied_constraint_name(
     dialect: Dialect,
     table: &str,
     kind: ConstraintKind,
     columns: &[String],
 ) -> Option<String> {
-    if dialect != Dialect::Postgres {
-        return None;
-    }
+    let limit = match (dialect, kind) {
+        (Dialect::Postgres, _) => Limit::Bytes(POSTGRES_MAX_IDENTIFIER_BYTES),
+        (Dialect::Mysql, ConstraintKind::PrimaryKey) | (Dialect::Sqlite, _) => return None,
+        (Dialect::Mysql, _) => Limit::Chars(MYSQL_MAX_IDENTIFIER_CHARS),
+    };
     let joined = columns.join("_");
     let (middle, label) = match kind {
         ConstraintKind::PrimaryKey => ("", "pkey"),
@@ -47,18 +64,55 @@ pub fn implied_constraint_name(
         ConstraintKind::Check if columns.len() == 1 => (joined.as_str(), "check"),
         ConstraintKind::Check => ("", "check"),
     };
-    Some(make_object_name(table, middle, label))
+    Some(make_object_name(table, middle, label, limit))
+}
+
+/// How an identifier's length is limited: PostgreSQL counts bytes, MySQL
+/// characters.
+#[derive(Clone, Copy)]
+enum Limit {
+    Bytes(usize),
+    Chars(usize),
+}
+
+impl Limit {
+    fn max(self) -> usize {
+        match self {
+            Limit::Bytes(n) | Limit::Chars(n) => n,
+        }
+    }
+
+    fn len(self, name: &str) -> usize {
+        match self {
+            Limit::Bytes(_) => name.len(),
+            Limit::Chars(_) => name.chars().count(),
+        }
+    }
+
+    /// The longest prefix of `name` of at most `len` units.
+    fn clip(self, name: &str, len: usize) -> String {
+        match self {
+            Limit::Bytes(_) => {
+                let mut end = len.min(name.len());
+                while !name.is_char_boundary(end) {
+                    end -= 1;
+                }
+                name[..end].to_string()
+            }
+            Limit::Chars(_) => name.chars().take(len).collect(),
+        }
+    }
 }
 
 /// PostgreSQL's `makeObjectName`: `name1_name2_label`, with name1 and name2
 /// shortened (the longer first) to fit the identifier limit.
-fn make_object_name(name1: &str, name2: &str, label: &str) -> String {
+fn make_object_name(name1: &str, name2: &str, label: &str, limit: Limit) -> String {
     let mut overhead = label.len() + 1;
     if !name2.is_empty() {
         overhead += 1;
     }
-    let available = POSTGRES_MAX_IDENTIFIER_BYTES.saturating_sub(overhead);
-    let (mut len1, mut len2) = (name1.len(), name2.len());
+    let available = limit.max().saturating_sub(overhead);
+    let (mut len1, mut len2) = (limit.len(name1), limit.len(name2));
     while len1 + len2 > available {
         if len1 > len2 {
             len1 -= 1;
@@ -66,13 +120,7 @@ fn make_object_name(name1: &str, name2: &str, label: &str) -> String {
             len2 -= 1;
         }
     }
-    let clip = |name: &str, len: usize| {
-        let mut end = len;
-        while !name.is_char_boundary(end) {
-            end -= 1;
-        }
-        name[..end].to_string()
-    };
+    let clip = |name: &str, len: usize| limit.clip(name, len);
     let mut out = clip(name1, len1);
     if !name2.is_empty() {
         out.push('_');
@@ -120,6 +168,29 @@ mod tests {
             implied_constraint_name(Dialect::Sqlite, "t", ConstraintKind::PrimaryKey, &[]),
             None
         );
+    }
+
+    #[test]
+    fn mysql_names_are_postgres_style_within_64_characters() {
+        let my = |table: &str, kind, columns: &[&str]| {
+            implied_constraint_name(Dialect::Mysql, table, kind, &names(columns))
+        };
+        assert_eq!(my("todos", ConstraintKind::PrimaryKey, &["id"]), None);
+        assert_eq!(
+            my("todos", ConstraintKind::ForeignKey, &["owner_id"]).as_deref(),
+            Some("todos_owner_id_fkey")
+        );
+        assert_eq!(
+            my("todos", ConstraintKind::Unique, &["a", "b"]).as_deref(),
+            Some("todos_a_b_key")
+        );
+        assert_eq!(
+            my("todos", ConstraintKind::Check, &["n"]).as_deref(),
+            Some("todos_n_check")
+        );
+        let long = my(&"é".repeat(50), ConstraintKind::Unique, &[&"c".repeat(30)]).unwrap();
+        assert_eq!(long.chars().count(), 64);
+        assert_eq!(long, format!("{}_{}_key", "é".repeat(30), "c".repeat(29)));
     }
 
     #[test]

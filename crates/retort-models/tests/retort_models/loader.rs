@@ -407,3 +407,122 @@ fn multi_word_free_form_sqlite_types_are_a_parse_error() {
         "parse-error"
     );
 }
+
+fn mysql(ddl: &str) -> Schema {
+    load_str(ddl, "schema.sql", Dialect::Mysql).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn index_summary(schema: &Schema, table: &str) -> Vec<(String, Vec<String>, bool)> {
+    schema
+        .table(table)
+        .unwrap()
+        .indexes
+        .iter()
+        .map(|i| {
+            (
+                i.name.clone(),
+                i.column_names().map(str::to_string).collect(),
+                i.unique,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn mysql_unnamed_keys_are_named_like_mysql_names_them() {
+    // The names MariaDB 10.11 gives these keys (SHOW CREATE TABLE): the
+    // first column, then `_2`, `_3` on collision, in declaration order.
+    let schema = mysql(
+        "CREATE TABLE d (
+            id INT, a INT UNIQUE, b INT, c INT,
+            KEY (a), KEY (a, b), UNIQUE KEY (a), UNIQUE (b), INDEX ix_c (c), KEY (id)
+        );",
+    );
+    let s = |n: &str, cols: &[&str], unique: bool| {
+        (
+            n.to_string(),
+            cols.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+            unique,
+        )
+    };
+    assert_eq!(
+        index_summary(&schema, "d"),
+        vec![
+            s("a", &["a"], true),
+            s("a_2", &["a"], false),
+            s("a_3", &["a", "b"], false),
+            s("a_4", &["a"], true),
+            s("b", &["b"], true),
+            s("id", &["id"], false),
+            s("ix_c", &["c"], false),
+        ]
+    );
+    assert!(schema.table("d").unwrap().unique_constraints.is_empty());
+}
+
+#[test]
+fn mysql_unique_keys_are_unique_indexes_however_declared() {
+    let schema = mysql(
+        "CREATE TABLE u (
+            id INT PRIMARY KEY,
+            email VARCHAR(255) NOT NULL UNIQUE,
+            a INT, b INT, c INT,
+            UNIQUE KEY uq_ab (a, b),
+            CONSTRAINT uq_c UNIQUE (c)
+        );
+        CREATE UNIQUE INDEX ux_b ON u (b);",
+    );
+    let u = schema.table("u").unwrap();
+    assert!(u.unique_constraints.is_empty());
+    let names: Vec<(&str, bool)> = u
+        .indexes
+        .iter()
+        .map(|i| (i.name.as_str(), i.unique))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("email", true),
+            ("uq_ab", true),
+            ("uq_c", true),
+            ("ux_b", true)
+        ]
+    );
+    // Elsewhere a unique constraint stays a constraint.
+    let sqlite = sqlite("CREATE TABLE u (id INTEGER, email TEXT UNIQUE);");
+    assert_eq!(sqlite.table("u").unwrap().unique_constraints.len(), 1);
+}
+
+#[test]
+fn mysql_table_options_comments_on_update_and_unsigned() {
+    let schema = mysql(
+        "CREATE TABLE t (
+            id INT UNSIGNED NOT NULL AUTO_INCREMENT,
+            n BIGINT(20) UNSIGNED,
+            price DECIMAL(10,2) NOT NULL DEFAULT 0 COMMENT 'in cents',
+            kind ENUM('a','b') NOT NULL DEFAULT 'a',
+            updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
+            PRIMARY KEY (id)
+        ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci COMMENT='all the things';",
+    );
+    let t = schema.table("t").unwrap();
+    assert_eq!(t.comment.as_deref(), Some("all the things"));
+    let id = t.column("id").unwrap();
+    assert_eq!(id.ty, ColumnType::Custom("int unsigned".into()));
+    assert!(id.autoincrement);
+    assert_eq!(
+        t.column("n").unwrap().ty,
+        ColumnType::Custom("bigint unsigned".into())
+    );
+    assert_eq!(
+        t.column("price").unwrap().comment.as_deref(),
+        Some("in cents")
+    );
+    let updated = t.column("updated_at").unwrap();
+    assert_eq!(updated.default, Some(DefaultValue::CurrentTimestamp));
+    assert!(!updated.nullable);
+    assert_eq!(
+        t.column("kind").unwrap().default,
+        Some(DefaultValue::String("a".into()))
+    );
+}

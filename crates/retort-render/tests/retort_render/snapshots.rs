@@ -260,16 +260,21 @@ fn primary_key() {
 }
 
 #[test]
-fn dropping_an_unnamed_constraint_names_it_on_postgres() {
+fn dropping_an_unnamed_constraint_uses_the_implied_name() {
     let ops = vec![planned(Op::DropConstraint {
         table: "users".into(),
         constraint: Constraint::ForeignKey(fk_users_orgs(None)),
     })];
-    // PostgreSQL named it `<table>_<columns>_fkey` when it was created.
-    let script = render(&ops, &app(), Dialect::Postgres).unwrap();
+    let sql = |dialect| render(&ops, &app(), dialect).unwrap().to_sql();
     assert_eq!(
-        script.steps[0].statements,
-        ["ALTER TABLE \"users\" DROP CONSTRAINT \"users_org_id_fkey\""]
+        sql(Dialect::Postgres),
+        "ALTER TABLE \"users\" DROP CONSTRAINT \"users_org_id_fkey\";\n"
+    );
+    // MySQL: the name retort gave it when creating it; its implicit index
+    // goes with it.
+    assert_eq!(
+        sql(Dialect::Mysql),
+        "ALTER TABLE `users` DROP FOREIGN KEY `users_org_id_fkey`;\nDROP INDEX `users_org_id_fkey` ON `users`;\n"
     );
     // SQLite rebuilds the table, so it needs no name.
     assert!(render(&ops, &app(), Dialect::Sqlite).is_ok());

@@ -1,0 +1,261 @@
+//! MySQL / MariaDB rules that need more than one builder call.
+//!
+//! - **Constraint names.** MySQL's own names for unnamed constraints are
+//!   not predictable from the definition (`t_ibfk_1` counts), so every
+//!   unique, foreign-key and check constraint retort creates there without
+//!   a name gets the deterministic name of
+//!   [`retort_schema::implied_constraint_name`] (`{table}_{cols}_fkey` …),
+//!   and a later drop of the unnamed model constraint uses the same name.
+//! - **Foreign keys and their index.** InnoDB needs an index whose leading
+//!   columns are a foreign key's columns. Adding a key without one makes
+//!   MySQL create it implicitly, named after the constraint; dropping the
+//!   key leaves that index behind, so retort drops it too. An explicit index
+//!   a foreign key needs cannot be dropped while the key exists (error
+//!   1553), so such a drop is wrapped in drop key / drop index / re-add key
+//!   (the re-added key gets its implicit index back).
+//! - **TEXT/BLOB in an index.** MySQL indexes such columns only with a
+//!   prefix length (`email(255)`), which the IR does not carry: retort
+//!   refuses with [`RenderError::IndexNeedsPrefix`] rather than write a
+//!   statement that fails (MariaDB would build a hash index for a unique
+//!   key instead, which no foreign key can use).
+//!
+//! <https://dev.mysql.com/doc/refman/8.0/en/create-table-foreign-keys.html>
+
+use crate::RenderError;
+use crate::ddl;
+use crate::spelling::quote;
+use retort_diff::Constraint;
+use retort_schema::{ColumnType, Dialect, ForeignKey, Index, IndexTarget, Schema, Table};
+
+const MY: Dialect = Dialect::Mysql;
+
+/// Whether the renderer names every constraint it creates (see the module
+/// doc): MySQL, whose own names cannot be predicted.
+pub(crate) fn names_created_constraints(dialect: Dialect) -> bool {
+    matches!(dialect, Dialect::Mysql)
+}
+
+/// `table` with every unnamed unique, foreign-key and check constraint
+/// given its deterministic name.
+pub(crate) fn with_constraint_names(table: &Table) -> Table {
+    let mut named = table.clone();
+    let state = Schema {
+        tables: vec![table.clone()],
+        ..Schema::default()
+    };
+    for unique in &mut named.unique_constraints {
+        if unique.name.is_none() {
+            unique.name = implied(table, &Constraint::Unique(unique.clone()), &state);
+        }
+    }
+    for fk in &mut named.foreign_keys {
+        if fk.name.is_none() {
+            fk.name = implied(table, &Constraint::ForeignKey(fk.clone()), &state);
+        }
+    }
+    for check in &mut named.checks {
+        if check.name.is_none() {
+            check.name = implied(table, &Constraint::Check(check.clone()), &state);
+        }
+    }
+    named
+}
+
+fn implied(table: &Table, constraint: &Constraint, state: &Schema) -> Option<String> {
+    crate::direct::implied_name(&table.name, constraint, state, MY)
+}
+
+/// Whether an index whose columns start with `columns` exists on `table`
+/// (primary key, unique constraint or index), other than the index `except`.
+fn supported(table: &Table, columns: &[String], except: Option<&str>) -> bool {
+    let leads = |list: &[String]| list.len() >= columns.len() && list[..columns.len()] == *columns;
+    let by_key = table
+        .primary_key
+        .as_ref()
+        .is_some_and(|pk| leads(&pk.columns))
+        || table.unique_constraints.iter().any(|u| leads(&u.columns));
+    let by_index = table.indexes.iter().any(|index| {
+        Some(index.name.as_str()) != except && {
+            let names: Vec<String> = index.column_names().map(str::to_string).collect();
+            names.len() == index.parts.len() && leads(&names)
+        }
+    });
+    by_key || by_index
+}
+
+/// Whether `name` is one MySQL made up for an unnamed foreign key
+/// (`{table}_ibfk_{n}`): its implicit index is then named after the column,
+/// not after the key, and retort cannot name it.
+fn server_generated_name(table: &str, name: &str) -> bool {
+    name.strip_prefix(table)
+        .and_then(|rest| rest.strip_prefix("_ibfk_"))
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// `ALTER TABLE t DROP FOREIGN KEY n`, then `DROP INDEX n ON t` when the
+/// key's index was the implicit one (no other index in `state` serves it).
+pub(crate) fn drop_foreign_key(
+    table: &str,
+    fk: &ForeignKey,
+    name: &str,
+    state: &Schema,
+) -> Vec<String> {
+    let mut out = vec![format!(
+        "ALTER TABLE {} DROP FOREIGN KEY {}",
+        quote(table, MY),
+        quote(name, MY)
+    )];
+    let implicit_index = state
+        .table(table)
+        .is_some_and(|t| !supported(t, &fk.columns, None));
+    if implicit_index && !server_generated_name(table, name) {
+        out.push(ddl::drop_index_statement(table, name, MY));
+    }
+    out
+}
+
+/// The foreign keys of `table` in `state` that need `index` and no other
+/// index: they must be dropped around the index's drop.
+pub(crate) fn keys_needing(state: &Schema, table: &str, index: &Index) -> Vec<ForeignKey> {
+    let Some(t) = state.table(table) else {
+        return Vec::new();
+    };
+    let names: Vec<String> = index.column_names().map(str::to_string).collect();
+    t.foreign_keys
+        .iter()
+        .filter(|fk| {
+            names.len() >= fk.columns.len()
+                && names[..fk.columns.len()] == fk.columns[..]
+                && !supported(t, &fk.columns, Some(&index.name))
+        })
+        .cloned()
+        .collect()
+}
+
+/// `DROP INDEX`, wrapped in dropping and re-adding the foreign keys that
+/// need the index (see the module doc).
+pub(crate) fn drop_index(table: &str, index: &Index, state: &Schema) -> Vec<String> {
+    let keys: Vec<ForeignKey> = keys_needing(state, table, index)
+        .into_iter()
+        .map(|mut fk| {
+            if fk.name.is_none() {
+                fk.name = crate::direct::implied_name(
+                    table,
+                    &Constraint::ForeignKey(fk.clone()),
+                    state,
+                    MY,
+                );
+            }
+            fk
+        })
+        .collect();
+    let mut out = Vec::new();
+    for fk in &keys {
+        if let Some(name) = &fk.name {
+            out.push(format!(
+                "ALTER TABLE {} DROP FOREIGN KEY {}",
+                quote(table, MY),
+                quote(name, MY)
+            ));
+        }
+    }
+    out.push(ddl::drop_index_statement(table, &index.name, MY));
+    for fk in &keys {
+        out.push(format!(
+            "ALTER TABLE {} ADD {}",
+            quote(table, MY),
+            ddl::foreign_key_clause(fk, MY)
+        ));
+    }
+    out
+}
+
+/// Whether MySQL can index a column of type `ty` only with a prefix length.
+fn needs_prefix(ty: &ColumnType) -> bool {
+    match ty {
+        ColumnType::Text | ColumnType::Blob | ColumnType::Json => true,
+        ColumnType::Custom(name) => {
+            let base = name.split('(').next().unwrap_or(name);
+            base.ends_with("text") || base.ends_with("blob")
+        }
+        _ => false,
+    }
+}
+
+/// Refuses a key over a TEXT/BLOB column of `table` (columns as in the
+/// table), naming the key `what` in the error.
+pub(crate) fn check_key_columns(
+    table: &Table,
+    columns: &[&str],
+    what: &str,
+) -> Result<(), RenderError> {
+    for column in columns {
+        if let Some(c) = table.column(column)
+            && needs_prefix(&c.ty)
+        {
+            return Err(RenderError::IndexNeedsPrefix {
+                table: table.name.clone(),
+                column: c.name.clone(),
+                ty: c.ty.clone(),
+                key: what.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// [`check_key_columns`] for an index's plain-column parts.
+pub(crate) fn check_index(table: &Table, index: &Index) -> Result<(), RenderError> {
+    let columns: Vec<&str> = index
+        .parts
+        .iter()
+        .filter_map(|p| match &p.target {
+            IndexTarget::Column(c) => Some(c.as_str()),
+            IndexTarget::Expression(_) => None,
+        })
+        .collect();
+    check_key_columns(table, &columns, &format!("index `{}`", index.name))
+}
+
+/// Every key of a table about to be created, checked.
+pub(crate) fn check_table_keys(table: &Table) -> Result<(), RenderError> {
+    if let Some(pk) = &table.primary_key {
+        let columns: Vec<&str> = pk.columns.iter().map(String::as_str).collect();
+        check_key_columns(table, &columns, "the primary key")?;
+    }
+    for unique in &table.unique_constraints {
+        let columns: Vec<&str> = unique.columns.iter().map(String::as_str).collect();
+        let what = match &unique.name {
+            Some(name) => format!("unique constraint `{name}`"),
+            None => "a unique constraint".to_string(),
+        };
+        check_key_columns(table, &columns, &what)?;
+    }
+    for index in &table.indexes {
+        check_index(table, index)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_generated_foreign_key_names_are_recognised() {
+        assert!(server_generated_name("todos", "todos_ibfk_1"));
+        assert!(server_generated_name("todos", "todos_ibfk_12"));
+        assert!(!server_generated_name("todos", "todos_owner_id_fkey"));
+        assert!(!server_generated_name("todos", "todos_ibfk_"));
+        assert!(!server_generated_name("users", "todos_ibfk_1"));
+    }
+
+    #[test]
+    fn text_and_blob_types_need_a_prefix() {
+        assert!(needs_prefix(&ColumnType::Text));
+        assert!(needs_prefix(&ColumnType::Custom("mediumtext".into())));
+        assert!(needs_prefix(&ColumnType::Custom("tinyblob".into())));
+        assert!(!needs_prefix(&ColumnType::Varchar { length: Some(255) }));
+        assert!(!needs_prefix(&ColumnType::Custom("int unsigned".into())));
+    }
+}
