@@ -23,7 +23,7 @@ use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Location, Span, Token, TokenWithSpan, Tokenizer};
 
 use crate::canonical::{
-    canonical_expr, column_type_and_serial, default_from_expr, generated_values_imply_not_null,
+    canonical_expr, canonical_mysql_table, column_type_and_serial, default_from_expr, generated_values_imply_not_null,
     sql_dialect, strip_nested, typed_default,
 };
 use crate::error::{Diagnostic, Diagnostics, ModelError, Snippet};
@@ -666,8 +666,12 @@ impl Loader {
         self.attach_indexes();
         let enums = std::mem::take(&mut self.enums);
         let tables = std::mem::take(&mut self.tables);
+        let mut tables: Vec<Table> = tables.into_iter().map(|d| d.table).collect();
+        if self.dialect == Dialect::Mysql {
+            tables.iter_mut().for_each(canonical_mysql_table);
+        }
         let schema = Schema {
-            tables: tables.into_iter().map(|d| d.table).collect(),
+            tables,
             enums: enums.into_iter().map(|(e, _)| e).collect(),
             ..Schema::default()
         };
@@ -702,6 +706,9 @@ impl Loader {
             .foreign_keys
             .extend(draft.foreign_keys.drain(..).map(|d| d.key));
         let mut table = draft.table;
+        if self.dialect == Dialect::Mysql {
+            canonical_mysql_table(&mut table);
+        }
         table.normalize();
         self.into_result(table)
     }
