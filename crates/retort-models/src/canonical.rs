@@ -257,8 +257,38 @@ fn mysql_typed_default(default: DefaultValue, ty: &ColumnType) -> DefaultValue {
             DefaultValue::number(text).unwrap_or(default)
         }
         (DefaultValue::Boolean(b), _) if numeric => DefaultValue::Number(u8::from(*b).to_string()),
+        (DefaultValue::String(text), ColumnType::Timestamp { .. }) => {
+            DefaultValue::String(mysql_datetime_literal(text).unwrap_or_else(|| text.clone()))
+        }
         _ => default,
     }
+}
+
+/// A `DATETIME`/`TIMESTAMP` literal as MySQL stores it, without the
+/// fractional digits the column's precision adds: `2020-01-01` is
+/// `2020-01-01 00:00:00`, and `…:00.000` (a `DATETIME(3)`) is `…:00`.
+/// `None` for text of another shape, which is left alone.
+fn mysql_datetime_literal(text: &str) -> Option<String> {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let (date, time) = text.split_once(' ').unwrap_or((text, "00:00:00"));
+    let date_parts: Vec<&str> = date.split('-').collect();
+    if date_parts.len() != 3 || !date_parts.iter().all(|p| digits(p)) {
+        return None;
+    }
+    let (clock, fraction) = time.split_once('.').unwrap_or((time, ""));
+    let clock_parts: Vec<&str> = clock.split(':').collect();
+    if clock_parts.len() != 3 || !clock_parts.iter().all(|p| digits(p)) {
+        return None;
+    }
+    if !fraction.is_empty() && !digits(fraction) {
+        return None;
+    }
+    let fraction = fraction.trim_end_matches('0');
+    Some(if fraction.is_empty() {
+        format!("{date} {clock}")
+    } else {
+        format!("{date} {clock}.{fraction}")
+    })
 }
 
 fn base_type(text: &str, dialect: Dialect) -> ColumnType {
@@ -529,10 +559,18 @@ fn literal_default(expr: &Expr, dialect: Dialect) -> Option<DefaultValue> {
 ///   `user_id_2` on a collision). The same index declared in the models is
 ///   left out too, so both sides agree;
 /// - `RESTRICT` is `NO ACTION`: InnoDB treats them alike, and reports
-///   `RESTRICT` for a key declared without a rule.
+///   `RESTRICT` for a key declared without a rule;
+/// - an empty comment is no comment (MySQL stores no comment as `''`).
 pub fn canonical_mysql_table(table: &mut Table) {
     if let Some(pk) = &mut table.primary_key {
         pk.name = None;
+    }
+    let comments = std::iter::once(&mut table.comment)
+        .chain(table.columns.iter_mut().map(|c| &mut c.comment));
+    for comment in comments {
+        if comment.as_deref() == Some("") {
+            *comment = None;
+        }
     }
     for key in &mut table.foreign_keys {
         for action in [&mut key.on_delete, &mut key.on_update] {
@@ -942,6 +980,21 @@ mod tests {
         );
         assert_eq!(typed("'5'", T::Text), DefaultValue::String("5".into()));
         assert_eq!(typed("'it''s'", T::Text), DefaultValue::String("it's".into()));
+        let ts = T::Timestamp {
+            with_time_zone: false,
+        };
+        let at = |s: &str| DefaultValue::String(s.into());
+        assert_eq!(typed("'2020-01-01'", ts.clone()), at("2020-01-01 00:00:00"));
+        assert_eq!(
+            typed("'2020-01-01 12:30:00.000'", ts.clone()),
+            at("2020-01-01 12:30:00")
+        );
+        assert_eq!(
+            typed("'2020-01-01 12:30:00.250'", ts.clone()),
+            at("2020-01-01 12:30:00.25")
+        );
+        assert_eq!(typed("'tomorrow'", ts), at("tomorrow"));
+        assert_eq!(typed("'2020-01-01'", T::Date), at("2020-01-01"));
         assert_eq!(typed("'it\\'s'", T::Text), DefaultValue::String("it's".into()));
     }
 

@@ -14,9 +14,9 @@ use retort_schema::{
     IndexPart, IndexTarget, PrimaryKey, Schema, Table, UniqueConstraint,
 };
 use sqlparser::ast::{
-    ColumnOption, CommentDef, CommentObject, CreateIndex, CreateTable, Expr, ForeignKeyConstraint,
+    ColumnOption, CommentDef, CommentObject, CreateIndex, CreateTable, CreateTableOptions, Expr, ForeignKeyConstraint,
     GeneratedAs, Ident, IndexColumn, ObjectName, OrderBySort, ReferentialAction, Spanned,
-    Statement, TableConstraint, UserDefinedTypeRepresentation,
+    SqlOption, Statement, TableConstraint, UserDefinedTypeRepresentation,
 };
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
@@ -294,7 +294,15 @@ impl Loader {
         }
         let mut table = Table::new(name.clone());
         table.schema = schema;
-        table.comment = create.comment.as_ref().map(|c| match c {
+        // MySQL's `COMMENT = '…'` is one of the table options.
+        let option_comment = match &create.table_options {
+            CreateTableOptions::Plain(options) => options.iter().find_map(|o| match o {
+                SqlOption::Comment(c) => Some(c),
+                _ => None,
+            }),
+            _ => None,
+        };
+        table.comment = create.comment.as_ref().or(option_comment).map(|c| match c {
             CommentDef::WithEq(text) | CommentDef::WithoutEq(text) => text.clone(),
         });
         let mut foreign_keys = Vec::new();
