@@ -200,11 +200,7 @@ pub(crate) fn generated_values_imply_not_null(dialect: Dialect) -> bool {
 /// MySQL `BOOLEAN DEFAULT TRUE` as `1`, so the model's literal is read as
 /// the typed value. The loader applies it to every default; an
 /// introspector applies it to the catalog's.
-pub fn typed_default(
-    default: DefaultValue,
-    ty: &ColumnType,
-    dialect: Dialect,
-) -> DefaultValue {
+pub fn typed_default(default: DefaultValue, ty: &ColumnType, dialect: Dialect) -> DefaultValue {
     if dialect == Dialect::Mysql {
         return mysql_typed_default(default, ty);
     }
@@ -253,9 +249,7 @@ fn mysql_typed_default(default: DefaultValue, ty: &ColumnType) -> DefaultValue {
                 _ => default,
             }
         }
-        (DefaultValue::String(text), _) if numeric => {
-            DefaultValue::number(text).unwrap_or(default)
-        }
+        (DefaultValue::String(text), _) if numeric => DefaultValue::number(text).unwrap_or(default),
         (DefaultValue::Boolean(b), _) if numeric => DefaultValue::Number(u8::from(*b).to_string()),
         (DefaultValue::String(text), ColumnType::Timestamp { .. }) => {
             DefaultValue::String(mysql_datetime_literal(text).unwrap_or_else(|| text.clone()))
@@ -565,8 +559,8 @@ pub fn canonical_mysql_table(table: &mut Table) {
     if let Some(pk) = &mut table.primary_key {
         pk.name = None;
     }
-    let comments = std::iter::once(&mut table.comment)
-        .chain(table.columns.iter_mut().map(|c| &mut c.comment));
+    let comments =
+        std::iter::once(&mut table.comment).chain(table.columns.iter_mut().map(|c| &mut c.comment));
     for comment in comments {
         if comment.as_deref() == Some("") {
             *comment = None;
@@ -669,7 +663,23 @@ pub(crate) fn strip_nested(mut expr: &Expr) -> &Expr {
 /// quotes lose them, and function names (an unquoted word directly followed
 /// by `(`, as sqlparser prints calls) are lowercased, since SQL function
 /// names are case-insensitive.
+///
+/// A quoted identifier that is a keyword but reserved in none of SQLite,
+/// PostgreSQL and MySQL (`` `name` ``, `` `status` ``: MySQL's and MariaDB's
+/// catalogs quote every identifier) loses its quotes too where the unquoted
+/// text still parses to the same expression, so that it reads like the
+/// model's unquoted `name`; `"order"` keeps them.
 fn polish_tokens(sql: &str, dialect: Dialect) -> Option<String> {
+    let strict = polish_tokens_with(sql, dialect, false)?;
+    let loose = polish_tokens_with(sql, dialect, true)?;
+    if loose != strict && parse_expression(&loose, dialect).is_some_and(|e| e.to_string() == loose)
+    {
+        return Some(loose);
+    }
+    Some(strict)
+}
+
+fn polish_tokens_with(sql: &str, dialect: Dialect, unquote_keywords: bool) -> Option<String> {
     let sql_dialect = sql_dialect(dialect);
     let tokens = Tokenizer::new(&*sql_dialect, sql)
         .with_unescape(false)
@@ -679,7 +689,12 @@ fn polish_tokens(sql: &str, dialect: Dialect) -> Option<String> {
     for (i, token) in tokens.iter().enumerate() {
         match token {
             Token::Word(word) if word.quote_style.is_some() => {
-                if is_plain_identifier(&word.value, dialect) {
+                let unreserved = unquote_keywords
+                    && is_simple_identifier(&word.value, dialect)
+                    && UNRESERVED_KEYWORD_COLUMNS
+                        .contains(&word.value.to_ascii_uppercase().as_str());
+                let plain = unreserved || is_plain_identifier(&word.value, dialect);
+                if plain {
                     out.push_str(&word.value);
                 } else {
                     out.push_str(&token.to_string());
@@ -694,8 +709,17 @@ fn polish_tokens(sql: &str, dialect: Dialect) -> Option<String> {
     Some(out)
 }
 
-/// Whether `name` can be written without quotes and mean the same.
-pub(crate) fn is_plain_identifier(name: &str, dialect: Dialect) -> bool {
+/// Keywords often used as column names that SQLite, PostgreSQL and MySQL
+/// all accept unquoted as identifiers (none of them reserves these), so
+/// canonical text may write them bare.
+const UNRESERVED_KEYWORD_COLUMNS: &[&str] = &[
+    "CODE", "COMMENT", "DATA", "LEVEL", "NAME", "POSITION", "ROLE", "STATE", "STATUS", "TEXT",
+    "TYPE", "VALUE",
+];
+
+/// Whether `name` is made of identifier characters only (and, where the
+/// database folds case, is lower case): unquoting it cannot split it.
+fn is_simple_identifier(name: &str, dialect: Dialect) -> bool {
     let mut chars = name.chars();
     let starts_well = chars
         .next()
@@ -703,10 +727,15 @@ pub(crate) fn is_plain_identifier(name: &str, dialect: Dialect) -> bool {
     let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
     let case_ok =
         !folds_unquoted_identifiers(dialect) || !name.chars().any(|c| c.is_ascii_uppercase());
+    starts_well && rest_ok && case_ok
+}
+
+/// Whether `name` can be written without quotes and mean the same.
+pub(crate) fn is_plain_identifier(name: &str, dialect: Dialect) -> bool {
     let upper = name.to_ascii_uppercase();
     // Keywords keep their quotes: `"order"` unquoted would no longer parse.
     let keyword = ALL_KEYWORDS.binary_search(&upper.as_str()).is_ok();
-    starts_well && rest_ok && case_ok && !keyword
+    is_simple_identifier(name, dialect) && !keyword
 }
 
 fn collapse_whitespace(text: &str) -> String {
@@ -979,7 +1008,10 @@ mod tests {
             )
         );
         assert_eq!(typed("'5'", T::Text), DefaultValue::String("5".into()));
-        assert_eq!(typed("'it''s'", T::Text), DefaultValue::String("it's".into()));
+        assert_eq!(
+            typed("'it''s'", T::Text),
+            DefaultValue::String("it's".into())
+        );
         let ts = T::Timestamp {
             with_time_zone: false,
         };
@@ -995,7 +1027,10 @@ mod tests {
         );
         assert_eq!(typed("'tomorrow'", ts), at("tomorrow"));
         assert_eq!(typed("'2020-01-01'", T::Date), at("2020-01-01"));
-        assert_eq!(typed("'it\\'s'", T::Text), DefaultValue::String("it's".into()));
+        assert_eq!(
+            typed("'it\\'s'", T::Text),
+            DefaultValue::String("it's".into())
+        );
     }
 
     #[test]
@@ -1133,6 +1168,14 @@ mod tests {
         assert_eq!(e("\"price\" > 0"), "price > 0");
         assert_eq!(e("`price` > 0"), "price > 0");
         assert_eq!(e("\"order\" > 0"), "\"order\" > 0");
+        // Keywords that still parse as the column unquoted lose the quotes.
+        assert_eq!(e("\"name\" <> ''"), "name <> ''");
+        assert_eq!(e("lower(\"name\")"), "lower(name)");
+        assert_eq!(e("\"current_date\" > 0"), "\"current_date\" > 0");
+        let my = |t: &str| canonical_expression(t, Dialect::Mysql);
+        assert_eq!(my("(lower(`name`))"), my("lower(name)"));
+        assert_eq!(my("`status` in ('a','b')"), my("status IN ('a', 'b')"));
+        assert_eq!(my("`order` > 0"), "`order` > 0");
         assert_eq!(e("\"two words\" > 0"), "\"two words\" > 0");
         assert_eq!(e("a > 0 and b is not null"), "a > 0 AND b IS NOT NULL");
         assert_eq!(e("LOWER(email)"), "lower(email)");

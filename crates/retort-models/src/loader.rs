@@ -14,17 +14,18 @@ use retort_schema::{
     IndexPart, IndexTarget, PrimaryKey, Schema, Table, UniqueConstraint,
 };
 use sqlparser::ast::{
-    ColumnOption, CommentDef, CommentObject, CreateIndex, CreateTable, CreateTableOptions, Expr, ForeignKeyConstraint,
-    GeneratedAs, Ident, IndexColumn, ObjectName, OrderBySort, ReferentialAction, Spanned,
-    SqlOption, Statement, TableConstraint, UserDefinedTypeRepresentation,
+    ColumnOption, CommentDef, CommentObject, CreateIndex, CreateTable, CreateTableOptions, Expr,
+    ForeignKeyConstraint, GeneratedAs, Ident, IndexColumn, ObjectName, OrderBySort,
+    ReferentialAction, Spanned, SqlOption, Statement, TableConstraint,
+    UserDefinedTypeRepresentation,
 };
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Location, Span, Token, TokenWithSpan, Tokenizer};
 
 use crate::canonical::{
-    canonical_expr, canonical_mysql_table, column_type_and_serial, default_from_expr, generated_values_imply_not_null,
-    sql_dialect, strip_nested, typed_default,
+    canonical_expr, canonical_mysql_table, column_type_and_serial, default_from_expr,
+    generated_values_imply_not_null, sql_dialect, strip_nested, typed_default,
 };
 use crate::error::{Diagnostic, Diagnostics, ModelError, Snippet};
 

@@ -72,7 +72,9 @@ pub(crate) fn build_schema(rows: CatalogRows) -> Result<Schema, IntrospectError>
             });
             continue;
         }
-        table.indexes.push(index_from_rows(index_name, &parts, table_name)?);
+        table
+            .indexes
+            .push(index_from_rows(index_name, &parts, table_name)?);
     }
 
     for (table_name, parts) in group_foreign_key_rows(&rows.foreign_keys) {
@@ -217,10 +219,9 @@ fn index_from_rows(name: &str, parts: &[&IndexRow], table: &str) -> Result<Index
                 (Some(column), _, None) => IndexTarget::Column(column.clone()),
                 // A prefix part `title(10)`: the IR has no prefix length, so
                 // it is kept as the part's text, as a model spells it.
-                (Some(column), _, Some(length)) => IndexTarget::Expression(canonical_expression(
-                    &format!("`{}`({length})", column.replace('`', "``")),
-                    DIALECT,
-                )),
+                (Some(column), _, Some(length)) => {
+                    IndexTarget::Expression(prefix_part(column, length))
+                }
                 (None, Some(expression), _) => {
                     IndexTarget::Expression(canonical_expression(expression, DIALECT))
                 }
@@ -247,6 +248,25 @@ fn index_from_rows(name: &str, parts: &[&IndexRow], table: &str) -> Result<Index
         predicate: None,
         method: (method != "btree").then_some(method),
     })
+}
+
+/// The text of a prefix key part, `title(10)`, canonical as the loader
+/// reads it from a model (where it parses as a call, so the name is
+/// written bare when it can be).
+fn prefix_part(column: &str, length: i64) -> String {
+    let plain = column
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && column
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let name = if plain {
+        column.to_string()
+    } else {
+        format!("`{}`", column.replace('`', "``"))
+    };
+    canonical_expression(&format!("{name}({length})"), DIALECT)
 }
 
 /// Foreign-key rows grouped per (table, constraint), columns in key order.
@@ -288,11 +308,254 @@ fn foreign_key_from_rows(
     Ok(ForeignKey {
         name: Some(first.name.clone()),
         columns: parts.iter().map(|p| p.column.clone()).collect(),
-        referred_schema: (first.referred_schema != database)
-            .then(|| first.referred_schema.clone()),
+        referred_schema: (first.referred_schema != database).then(|| first.referred_schema.clone()),
         referred_table: first.referred_table.clone(),
         referred_columns: parts.iter().map(|p| p.referred_column.clone()).collect(),
         on_delete: action(&first.on_delete)?,
         on_update: action(&first.on_update)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mysql::TableRow;
+
+    fn column(name: &str, column_type: &str, default: Option<&str>) -> ColumnRow {
+        ColumnRow {
+            table: "t".into(),
+            name: name.into(),
+            column_type: column_type.into(),
+            nullable: true,
+            default: default.map(Into::into),
+            extra: String::new(),
+            comment: String::new(),
+            generation_expression: None,
+        }
+    }
+
+    fn default_on(server: ServerKind, ty: &str, text: &str, extra: &str) -> Option<DefaultValue> {
+        let mut row = column("c", ty, Some(text));
+        row.extra = extra.into();
+        column_from_row(&row, server, false).default
+    }
+
+    #[test]
+    fn server_kind_follows_the_version() {
+        assert_eq!(
+            ServerKind::from_version("10.11.19-MariaDB-0+deb12u1"),
+            ServerKind::MariaDb
+        );
+        assert_eq!(
+            ServerKind::from_version("5.5.5-10.2.6-MariaDB"),
+            ServerKind::MySql
+        );
+        assert_eq!(
+            ServerKind::from_version("10.2.6-MariaDB"),
+            ServerKind::MySql
+        );
+        assert_eq!(ServerKind::from_version("8.0.36"), ServerKind::MySql);
+    }
+
+    #[test]
+    fn mariadb_and_mysql_defaults_read_alike() {
+        use DefaultValue as D;
+        let maria = |ty: &str, text: &str| default_on(ServerKind::MariaDb, ty, text, "");
+        let mysql =
+            |ty: &str, text: &str, extra: &str| default_on(ServerKind::MySql, ty, text, extra);
+        assert_eq!(maria("varchar(9)", "'x'"), Some(D::String("x".into())));
+        assert_eq!(mysql("varchar(9)", "x", ""), Some(D::String("x".into())));
+        assert_eq!(
+            maria("varchar(9)", "'it''s'"),
+            Some(D::String("it's".into()))
+        );
+        assert_eq!(
+            mysql("varchar(9)", "it's", ""),
+            Some(D::String("it's".into()))
+        );
+        // MariaDB's NULL text is no default; on MySQL 'NULL' is a string.
+        assert_eq!(maria("varchar(9)", "NULL"), None);
+        assert_eq!(
+            mysql("varchar(9)", "NULL", ""),
+            Some(D::String("NULL".into()))
+        );
+        assert_eq!(maria("decimal(10,2)", "0.00"), Some(D::Number("0".into())));
+        assert_eq!(
+            mysql("decimal(10,2)", "0.00", ""),
+            Some(D::Number("0".into()))
+        );
+        assert_eq!(
+            mysql("int(10) unsigned", "7", ""),
+            Some(D::Number("7".into()))
+        );
+        assert_eq!(maria("tinyint(1)", "1"), Some(D::Boolean(true)));
+        assert_eq!(mysql("tinyint(1)", "0", ""), Some(D::Boolean(false)));
+        assert_eq!(
+            maria("timestamp", "current_timestamp()"),
+            Some(D::CurrentTimestamp)
+        );
+        assert_eq!(
+            mysql("timestamp", "CURRENT_TIMESTAMP", "DEFAULT_GENERATED"),
+            Some(D::CurrentTimestamp)
+        );
+        assert_eq!(
+            mysql("timestamp", "CURRENT_TIMESTAMP", ""),
+            Some(D::CurrentTimestamp)
+        );
+        assert_eq!(
+            mysql("datetime", "2020-01-01 00:00:00", ""),
+            Some(D::String("2020-01-01 00:00:00".into()))
+        );
+    }
+
+    #[test]
+    fn columns_read_extra_and_comments() {
+        let mut id = column("id", "int(11)", None);
+        id.extra = "auto_increment".into();
+        id.nullable = false;
+        let id = column_from_row(&id, ServerKind::MariaDb, false);
+        assert!(id.autoincrement && !id.nullable && id.ty == ColumnType::Integer);
+        let mut touched = column("at", "timestamp", Some("current_timestamp()"));
+        touched.extra = "on update current_timestamp()".into();
+        touched.comment = "last change".into();
+        let touched = column_from_row(&touched, ServerKind::MariaDb, false);
+        assert!(!touched.autoincrement);
+        assert_eq!(touched.default, Some(DefaultValue::CurrentTimestamp));
+        assert_eq!(touched.comment.as_deref(), Some("last change"));
+        // Only a LONGTEXT with its json_valid check is JSON.
+        let data = column("data", "longtext", None);
+        assert_eq!(
+            column_from_row(&data, ServerKind::MariaDb, true).ty,
+            ColumnType::Json
+        );
+        assert_eq!(
+            column_from_row(&data, ServerKind::MariaDb, false).ty,
+            ColumnType::Custom("longtext".into())
+        );
+    }
+
+    fn part(index: &str, position: i64, column: &str, unique: bool) -> IndexRow {
+        IndexRow {
+            table: "t".into(),
+            index: index.into(),
+            unique,
+            position,
+            column: Some(column.into()),
+            expression: None,
+            prefix: None,
+            collation: Some("A".into()),
+            index_type: "BTREE".into(),
+        }
+    }
+
+    fn check(name: &str, clause: &str, level: &str) -> CheckRow {
+        CheckRow {
+            table: "t".into(),
+            name: name.into(),
+            clause: clause.into(),
+            level: level.into(),
+        }
+    }
+
+    #[test]
+    fn catalog_rows_build_a_canonical_table() {
+        let mut data = column("data", "longtext", None);
+        data.comment = String::new();
+        let mut prefix = part("ix_name", 2, "name", false);
+        prefix.prefix = Some(8);
+        prefix.collation = Some("D".into());
+        let mut lowered = part("ix_lower", 1, "name", false);
+        lowered.column = None;
+        lowered.expression = Some("(lower(`name`))".into());
+        let mut fulltext = part("ft_name", 1, "name", false);
+        fulltext.index_type = "FULLTEXT".into();
+        fulltext.collation = None;
+        let fk = |position: i64, column: &str, referred: &str| ForeignKeyRow {
+            table: "t".into(),
+            name: "t_ibfk_1".into(),
+            position,
+            column: column.into(),
+            referred_schema: "other_db".into(),
+            referred_table: "p".into(),
+            referred_column: referred.into(),
+            on_update: "RESTRICT".into(),
+            on_delete: "SET NULL".into(),
+        };
+        let rows = CatalogRows {
+            database: "app".into(),
+            server: ServerKind::MariaDb,
+            tables: vec![TableRow {
+                name: "t".into(),
+                comment: "things".into(),
+            }],
+            columns: vec![
+                column("id", "int(11)", None),
+                column("a", "int(11)", None),
+                column("b", "int(11)", None),
+                column("name", "varchar(20)", Some("'x'")),
+                data,
+                ColumnRow {
+                    generation_expression: Some("`a` + 1".into()),
+                    ..column("g", "int(11)", None)
+                },
+                // A view's column: no such table.
+                ColumnRow {
+                    table: "v".into(),
+                    ..column("id", "int(11)", None)
+                },
+            ],
+            indexes: vec![
+                part("PRIMARY", 1, "id", true),
+                part("uk_name", 1, "name", true),
+                // The implicit index of t_ibfk_1, named after its first column.
+                part("a", 1, "a", false),
+                part("a", 2, "b", false),
+                part("ix_name", 1, "id", false),
+                prefix,
+                lowered,
+                fulltext,
+            ],
+            foreign_keys: vec![fk(2, "b", "y"), fk(1, "a", "x")],
+            checks: vec![
+                check("data", "json_valid(`data`)", "Column"),
+                check("CONSTRAINT_1", "`a` > 0", "Table"),
+            ],
+        };
+        let schema = build_schema(rows).unwrap();
+        assert_eq!(schema.tables.len(), 1);
+        let t = &schema.tables[0];
+        assert_eq!(t.comment.as_deref(), Some("things"));
+        let names: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["id", "a", "b", "name", "data"]);
+        assert_eq!(t.column("data").unwrap().ty, ColumnType::Json);
+        assert_eq!(
+            t.checks,
+            vec![CheckConstraint {
+                name: Some("CONSTRAINT_1".into()),
+                expression: "a > 0".into()
+            }]
+        );
+        assert_eq!(t.primary_key.as_ref().unwrap().columns, ["id"]);
+        assert_eq!(t.unique_constraints[0].name.as_deref(), Some("uk_name"));
+        let fk = &t.foreign_keys[0];
+        assert_eq!(fk.columns, ["a", "b"]);
+        assert_eq!(fk.referred_columns, ["x", "y"]);
+        assert_eq!(fk.referred_schema.as_deref(), Some("other_db"));
+        assert_eq!(fk.on_delete, ForeignKeyAction::SetNull);
+        assert_eq!(fk.on_update, ForeignKeyAction::NoAction);
+        let indexes: Vec<&str> = t.indexes.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(indexes, ["ft_name", "ix_lower", "ix_name"]);
+        assert_eq!(t.indexes[0].method.as_deref(), Some("fulltext"));
+        assert_eq!(
+            t.indexes[1].parts[0].target,
+            IndexTarget::Expression("lower(name)".into())
+        );
+        assert_eq!(
+            t.indexes[2].parts[1],
+            IndexPart {
+                target: IndexTarget::Expression("name(8)".into()),
+                descending: true
+            }
+        );
+    }
 }

@@ -228,10 +228,12 @@ async fn read_catalog(
     let version_table = Some(options.version_table.as_str());
 
     let server_rows = reader.fetch_all(SERVER, SERVER_SQL, None).await?;
-    let server_row = server_rows.first().ok_or_else(|| IntrospectError::Catalog {
-        table: String::new(),
-        message: "the server returned no row for DATABASE() and VERSION()".to_string(),
-    })?;
+    let server_row = server_rows
+        .first()
+        .ok_or_else(|| IntrospectError::Catalog {
+            table: String::new(),
+            message: "the server returned no row for DATABASE() and VERSION()".to_string(),
+        })?;
     let (database, version, has_checks, has_index_expressions) = (|| {
         Ok::<_, sqlx::Error>((
             server_row.try_get::<Option<String>, _>("database_name")?,

@@ -186,6 +186,8 @@ CREATE TABLE transfers (
     parent_id INT,
     amount DECIMAL(12,4) NOT NULL CHECK (amount > 0),
     memo VARCHAR(200) COMMENT '',
+    status VARCHAR(10) NOT NULL DEFAULT 'new' CHECK (status IN ('new', 'done')),
+    KEY ix_transfers_status (status(4)),
     FOREIGN KEY (source_id) REFERENCES accounts (id) ON DELETE CASCADE ON UPDATE RESTRICT,
     CONSTRAINT fk_transfers_target FOREIGN KEY (target_id) REFERENCES accounts (id) ON DELETE NO ACTION,
     CONSTRAINT fk_transfers_parent FOREIGN KEY (parent_id) REFERENCES transfers (id) ON DELETE SET NULL
@@ -202,18 +204,26 @@ async fn rich_schema_has_no_false_differences() {
     assert_eq!(accounts.comment.as_deref(), Some("bank accounts"));
     let column = |name: &str| accounts.column(name).unwrap();
     assert_eq!(column("data").ty, ColumnType::Json);
-    assert!(accounts.checks.iter().all(|c| !c.expression.contains("json_valid")));
+    assert!(
+        accounts
+            .checks
+            .iter()
+            .all(|c| !c.expression.contains("json_valid"))
+    );
     assert_eq!(
         column("balance").default,
         Some(DefaultValue::Number("0".into()))
     );
     assert_eq!(column("flag").default, Some(DefaultValue::Boolean(false)));
-    assert_eq!(column("id").ty, ColumnType::Custom("bigint unsigned".into()));
+    assert_eq!(
+        column("id").ty,
+        ColumnType::Custom("bigint unsigned".into())
+    );
     let transfers = schema.table("transfers").unwrap();
     // The implicit index of the unnamed and the named key are left out; the
     // declared one that serves fk_transfers_parent stays.
     let indexes: Vec<&str> = transfers.indexes.iter().map(|i| i.name.as_str()).collect();
-    assert_eq!(indexes, ["ix_transfers_parent"]);
+    assert_eq!(indexes, ["ix_transfers_parent", "ix_transfers_status"]);
     assert_eq!(transfers.column("memo").unwrap().comment, None);
 }
 
