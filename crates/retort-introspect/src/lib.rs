@@ -22,14 +22,17 @@
 //! table-valued pragma functions joined against `sqlite_schema`), so the number
 //! of queries is constant whatever the table count; the rows are then turned
 //! into IR by pure functions that are tested without a database. Backends live
-//! in their own modules (`sqlite/`, `postgres/`; `mysql/` later). PostgreSQL
+//! in their own modules (`sqlite/`, `postgres/`, `mysql/`). PostgreSQL
 //! reads raw `pg_catalog` columns in seven bulk queries, see
-//! [`introspect_postgres`].
+//! [`introspect_postgres`]; MySQL and MariaDB read `information_schema` in
+//! at most six, see [`introspect_mysql`].
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+mod mysql;
 mod postgres;
 mod sqlite;
 
+pub use mysql::introspect_mysql;
 pub use postgres::introspect_postgres;
 pub use sqlite::introspect_sqlite;
 
@@ -42,7 +45,8 @@ pub struct IntrospectOptions {
     /// PostgreSQL: the schemas (namespaces) to read. Empty means the
     /// connection's `current_schema()`. Tables of the first (the default
     /// schema) are reported with `schema: None`, the others with their
-    /// schema's name. SQLite ignores it.
+    /// schema's name. SQLite and MySQL ignore it (MySQL reads the
+    /// connection's current database, `DATABASE()`).
     pub schemas: Vec<String>,
 }
 

@@ -6,7 +6,9 @@
 //! thing (`INT` / `integer`, `(1)` / `1`, `"email"` / `email`) become one
 //! value and never show up as a difference.
 
-use retort_schema::{ColumnType, DefaultValue, Dialect};
+use retort_schema::{
+    ColumnType, DefaultValue, Dialect, ForeignKeyAction, IndexTarget, Table, UniqueConstraint,
+};
 use sqlparser::ast::{
     CastKind, Expr, FunctionArguments, Ident, UnaryOperator, Value, ValueWithSpan,
 };
@@ -97,28 +99,46 @@ pub(crate) fn column_type_and_serial(sql_type: &str, dialect: Dialect) -> (Colum
             _ => {}
         }
     }
-    if let Some(unsigned) = mysql_unsigned_integer(&text, dialect) {
-        return (unsigned, false);
+    if let Some(integer) = mysql_integer_with_attributes(&text, dialect) {
+        return (integer, false);
     }
     (base_type(&text, dialect), false)
 }
 
-/// MySQL's unsigned integers, without display width: `INT(10) UNSIGNED`
-/// (MariaDB's catalog), `int unsigned` (MySQL 8's) and `INTEGER UNSIGNED`
-/// are all [`ColumnType::Custom`] `int unsigned`, which renders back as
-/// itself. Other unsigned types keep their text.
-fn mysql_unsigned_integer(text: &str, dialect: Dialect) -> Option<ColumnType> {
+/// MySQL's `UNSIGNED` / `ZEROFILL` integers, which the IR has no variant
+/// for: [`ColumnType::Custom`] with the display width dropped and the base
+/// name spelled as MySQL's catalog spells it, so that `INT UNSIGNED`,
+/// `integer unsigned` and the catalog's `int(10) unsigned` are one type
+/// (`int unsigned`). `ZEROFILL` implies `UNSIGNED`, as MySQL reports it.
+/// The display width of a `ZEROFILL` column (its padding) is lost.
+fn mysql_integer_with_attributes(text: &str, dialect: Dialect) -> Option<ColumnType> {
     if dialect != Dialect::Mysql {
         return None;
     }
-    let base = text.strip_suffix(" unsigned")?;
-    let (name, _) = split_type_args(base);
+    let mut words = text.split(' ');
+    let head = words.next()?;
+    let name = head.split('(').next()?;
     let name = match name {
-        "int" | "integer" => "int",
         "tinyint" | "smallint" | "mediumint" | "bigint" => name,
+        "int" | "integer" => "int",
         _ => return None,
     };
-    Some(ColumnType::Custom(format!("{name} unsigned")))
+    let (mut unsigned, mut zerofill) = (false, false);
+    for word in words {
+        match word {
+            "unsigned" => unsigned = true,
+            "zerofill" => zerofill = true,
+            // `signed` is the default and says nothing.
+            "signed" => {}
+            _ => return None,
+        }
+    }
+    match (unsigned || zerofill, zerofill) {
+        // `int signed` is `int`.
+        (false, _) => Some(base_type(head, dialect)),
+        (true, false) => Some(ColumnType::Custom(format!("{name} unsigned"))),
+        (true, true) => Some(ColumnType::Custom(format!("{name} unsigned zerofill"))),
+    }
 }
 
 /// Lowercases, collapses runs of whitespace and removes spaces around
@@ -175,14 +195,15 @@ pub(crate) fn generated_values_imply_not_null(dialect: Dialect) -> bool {
     matches!(dialect, Dialect::Postgres)
 }
 
-/// A string default on a boolean or numeric column as the catalog prints it:
-/// PostgreSQL stores `BOOLEAN DEFAULT 't'` as `true` and `INTEGER DEFAULT '5'`
-/// as `5`, so the model's string literal is read as the typed value.
-pub(crate) fn typed_default(
-    default: DefaultValue,
-    ty: &ColumnType,
-    dialect: Dialect,
-) -> DefaultValue {
+/// A default as the catalog prints it for the column's type: PostgreSQL
+/// stores `BOOLEAN DEFAULT 't'` as `true` and `INTEGER DEFAULT '5'` as `5`,
+/// MySQL `BOOLEAN DEFAULT TRUE` as `1`, so the model's literal is read as
+/// the typed value. The loader applies it to every default; an
+/// introspector applies it to the catalog's.
+pub fn typed_default(default: DefaultValue, ty: &ColumnType, dialect: Dialect) -> DefaultValue {
+    if dialect == Dialect::Mysql {
+        return mysql_typed_default(default, ty);
+    }
     if !matches!(dialect, Dialect::Postgres) {
         return default;
     }
@@ -206,6 +227,64 @@ pub(crate) fn typed_default(
     }
 }
 
+/// A default as MySQL stores it for the column's type: MySQL converts the
+/// literal to the column type, so `BOOLEAN DEFAULT TRUE` reads back as `1`
+/// and `INT DEFAULT '5'` as `5`. A boolean (`tinyint(1)`) column's `0`/`1`
+/// is the boolean, a number column's string or boolean the number.
+fn mysql_typed_default(default: DefaultValue, ty: &ColumnType) -> DefaultValue {
+    let numeric = matches!(
+        ty,
+        ColumnType::SmallInt
+            | ColumnType::Integer
+            | ColumnType::BigInt
+            | ColumnType::Real
+            | ColumnType::Double
+            | ColumnType::Decimal { .. }
+    );
+    match (&default, ty) {
+        (DefaultValue::Number(n) | DefaultValue::String(n), ColumnType::Boolean) => {
+            match DefaultValue::number(n) {
+                Some(DefaultValue::Number(n)) if n == "1" => DefaultValue::Boolean(true),
+                Some(DefaultValue::Number(n)) if n == "0" => DefaultValue::Boolean(false),
+                _ => default,
+            }
+        }
+        (DefaultValue::String(text), _) if numeric => DefaultValue::number(text).unwrap_or(default),
+        (DefaultValue::Boolean(b), _) if numeric => DefaultValue::Number(u8::from(*b).to_string()),
+        (DefaultValue::String(text), ColumnType::Timestamp { .. }) => {
+            DefaultValue::String(mysql_datetime_literal(text).unwrap_or_else(|| text.clone()))
+        }
+        _ => default,
+    }
+}
+
+/// A `DATETIME`/`TIMESTAMP` literal as MySQL stores it, without the
+/// fractional digits the column's precision adds: `2020-01-01` is
+/// `2020-01-01 00:00:00`, and `…:00.000` (a `DATETIME(3)`) is `…:00`.
+/// `None` for text of another shape, which is left alone.
+fn mysql_datetime_literal(text: &str) -> Option<String> {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let (date, time) = text.split_once(' ').unwrap_or((text, "00:00:00"));
+    let date_parts: Vec<&str> = date.split('-').collect();
+    if date_parts.len() != 3 || !date_parts.iter().all(|p| digits(p)) {
+        return None;
+    }
+    let (clock, fraction) = time.split_once('.').unwrap_or((time, ""));
+    let clock_parts: Vec<&str> = clock.split(':').collect();
+    if clock_parts.len() != 3 || !clock_parts.iter().all(|p| digits(p)) {
+        return None;
+    }
+    if !fraction.is_empty() && !digits(fraction) {
+        return None;
+    }
+    let fraction = fraction.trim_end_matches('0');
+    Some(if fraction.is_empty() {
+        format!("{date} {clock}")
+    } else {
+        format!("{date} {clock}.{fraction}")
+    })
+}
+
 fn base_type(text: &str, dialect: Dialect) -> ColumnType {
     // `timestamp(3) with time zone`: the precision is dropped as it is for
     // `timestamptz(3)`, so both spellings read the same.
@@ -223,6 +302,11 @@ fn base_type(text: &str, dialect: Dialect) -> ColumnType {
     let first = numbers.first().copied();
     let second = numbers.get(1).copied();
     let custom = || ColumnType::Custom(text.to_string());
+    if dialect == Dialect::Mysql
+        && let Some(ty) = mysql_type_modifiers(name, first, second)
+    {
+        return ty;
+    }
     match name {
         // MySQL spells BOOLEAN as TINYINT(1), and its catalog reports it so.
         "tinyint" if tinyint1_is_boolean(dialect) && first == Some(1) => ColumnType::Boolean,
@@ -274,6 +358,28 @@ fn base_type(text: &str, dialect: Dialect) -> ColumnType {
         "jsonb" => ColumnType::Jsonb,
         "uuid" => ColumnType::Uuid,
         _ => custom(),
+    }
+}
+
+/// MySQL's defaults for omitted type modifiers and its synonyms, as its
+/// catalog reports them (<https://dev.mysql.com/doc/refman/8.0/en/numeric-type-syntax.html>,
+/// <https://dev.mysql.com/doc/refman/8.0/en/string-type-syntax.html>):
+/// `REAL` is `DOUBLE` (unless the `REAL_AS_FLOAT` SQL mode is on),
+/// `FLOAT(p)` is `DOUBLE` above 24 bits, `DECIMAL` is `decimal(10,0)` and
+/// `DECIMAL(p)` `decimal(p,0)`, `CHAR` is `char(1)`, `BIT` is `bit(1)`
+/// and `YEAR` is `year(4)`. `None` leaves the type to [`base_type`].
+fn mysql_type_modifiers(name: &str, first: Option<u32>, second: Option<u32>) -> Option<ColumnType> {
+    match name {
+        "real" => Some(ColumnType::Double),
+        "float" if first.is_some_and(|p| p > 24) && second.is_none() => Some(ColumnType::Double),
+        "numeric" | "decimal" | "dec" | "fixed" => Some(ColumnType::Decimal {
+            precision: Some(first.unwrap_or(10)),
+            scale: Some(second.unwrap_or(0)),
+        }),
+        "char" | "character" if first.is_none() => Some(ColumnType::Char { length: Some(1) }),
+        "bit" => Some(ColumnType::Custom(format!("bit({})", first.unwrap_or(1)))),
+        "year" => Some(ColumnType::Custom("year".to_string())),
+        _ => None,
     }
 }
 
@@ -429,6 +535,90 @@ fn literal_default(expr: &Expr, dialect: Dialect) -> Option<DefaultValue> {
 }
 
 // ---------------------------------------------------------------------------
+// MySQL keys
+
+/// Puts a MySQL table's keys in the one form both the loader and the
+/// introspector produce, since MySQL's catalog cannot tell the model's
+/// spellings apart:
+///
+/// - the primary key has no name (MySQL always calls it `PRIMARY`);
+/// - a unique index on plain ascending columns is a [`UniqueConstraint`]
+///   named after the index: `UNIQUE (c)`, `UNIQUE KEY k (c)` and
+///   `CREATE UNIQUE INDEX k ON t (c)` all create the same unique index,
+///   which `information_schema.TABLE_CONSTRAINTS` lists as `UNIQUE`;
+/// - the index MySQL creates by itself for a foreign key that no index
+///   serves is not listed (it is part of the foreign key, not something the
+///   models declare, and must not be dropped): a non-unique index on exactly
+///   the key's columns named after the key or its first column (`user_id`,
+///   `user_id_2` on a collision). The same index declared in the models is
+///   left out too, so both sides agree;
+/// - `RESTRICT` is `NO ACTION`: InnoDB treats them alike, and reports
+///   `RESTRICT` for a key declared without a rule;
+/// - an empty comment is no comment (MySQL stores no comment as `''`).
+pub fn canonical_mysql_table(table: &mut Table) {
+    if let Some(pk) = &mut table.primary_key {
+        pk.name = None;
+    }
+    let comments =
+        std::iter::once(&mut table.comment).chain(table.columns.iter_mut().map(|c| &mut c.comment));
+    for comment in comments {
+        if comment.as_deref() == Some("") {
+            *comment = None;
+        }
+    }
+    for key in &mut table.foreign_keys {
+        for action in [&mut key.on_delete, &mut key.on_update] {
+            if *action == ForeignKeyAction::Restrict {
+                *action = ForeignKeyAction::NoAction;
+            }
+        }
+    }
+    let plain_columns = |index: &retort_schema::Index| -> Option<Vec<String>> {
+        if index.predicate.is_some() || index.method.is_some() {
+            return None;
+        }
+        index
+            .parts
+            .iter()
+            .map(|part| match &part.target {
+                IndexTarget::Column(name) if !part.descending => Some(name.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let foreign_keys = &table.foreign_keys;
+    let implied_by_foreign_key = |name: &str, columns: &[String]| {
+        foreign_keys.iter().any(|key| {
+            key.columns == columns
+                && (key.name.as_deref() == Some(name)
+                    || columns.first().is_some_and(|first| {
+                        name == first
+                            || name.strip_prefix(first.as_str()).is_some_and(|rest| {
+                                rest.strip_prefix('_').is_some_and(|n| {
+                                    !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+                                })
+                            })
+                    }))
+        })
+    };
+    let mut kept = Vec::with_capacity(table.indexes.len());
+    let mut uniques = Vec::new();
+    for index in std::mem::take(&mut table.indexes) {
+        match plain_columns(&index) {
+            Some(columns) if index.unique => uniques.push(UniqueConstraint {
+                name: Some(index.name),
+                columns,
+            }),
+            Some(columns) if implied_by_foreign_key(&index.name, &columns) => {}
+            _ => kept.push(index),
+        }
+    }
+    table.indexes = kept;
+    table.unique_constraints.extend(uniques);
+    table.normalize();
+}
+
+// ---------------------------------------------------------------------------
 // Expressions
 
 /// The canonical text of an expression (a `CHECK`, a partial-index
@@ -473,7 +663,23 @@ pub(crate) fn strip_nested(mut expr: &Expr) -> &Expr {
 /// quotes lose them, and function names (an unquoted word directly followed
 /// by `(`, as sqlparser prints calls) are lowercased, since SQL function
 /// names are case-insensitive.
+///
+/// A quoted identifier that is a keyword but reserved in none of SQLite,
+/// PostgreSQL and MySQL (`` `name` ``, `` `status` ``: MySQL's and MariaDB's
+/// catalogs quote every identifier) loses its quotes too where the unquoted
+/// text still parses to the same expression, so that it reads like the
+/// model's unquoted `name`; `"order"` keeps them.
 fn polish_tokens(sql: &str, dialect: Dialect) -> Option<String> {
+    let strict = polish_tokens_with(sql, dialect, false)?;
+    let loose = polish_tokens_with(sql, dialect, true)?;
+    if loose != strict && parse_expression(&loose, dialect).is_some_and(|e| e.to_string() == loose)
+    {
+        return Some(loose);
+    }
+    Some(strict)
+}
+
+fn polish_tokens_with(sql: &str, dialect: Dialect, unquote_keywords: bool) -> Option<String> {
     let sql_dialect = sql_dialect(dialect);
     let tokens = Tokenizer::new(&*sql_dialect, sql)
         .with_unescape(false)
@@ -483,7 +689,12 @@ fn polish_tokens(sql: &str, dialect: Dialect) -> Option<String> {
     for (i, token) in tokens.iter().enumerate() {
         match token {
             Token::Word(word) if word.quote_style.is_some() => {
-                if is_plain_identifier(&word.value, dialect) {
+                let unreserved = unquote_keywords
+                    && is_simple_identifier(&word.value, dialect)
+                    && UNRESERVED_KEYWORD_COLUMNS
+                        .contains(&word.value.to_ascii_uppercase().as_str());
+                let plain = unreserved || is_plain_identifier(&word.value, dialect);
+                if plain {
                     out.push_str(&word.value);
                 } else {
                     out.push_str(&token.to_string());
@@ -498,8 +709,17 @@ fn polish_tokens(sql: &str, dialect: Dialect) -> Option<String> {
     Some(out)
 }
 
-/// Whether `name` can be written without quotes and mean the same.
-pub(crate) fn is_plain_identifier(name: &str, dialect: Dialect) -> bool {
+/// Keywords often used as column names that SQLite, PostgreSQL and MySQL
+/// all accept unquoted as identifiers (none of them reserves these), so
+/// canonical text may write them bare.
+const UNRESERVED_KEYWORD_COLUMNS: &[&str] = &[
+    "CODE", "COMMENT", "DATA", "LEVEL", "NAME", "POSITION", "ROLE", "STATE", "STATUS", "TEXT",
+    "TYPE", "VALUE",
+];
+
+/// Whether `name` is made of identifier characters only (and, where the
+/// database folds case, is lower case): unquoting it cannot split it.
+fn is_simple_identifier(name: &str, dialect: Dialect) -> bool {
     let mut chars = name.chars();
     let starts_well = chars
         .next()
@@ -507,10 +727,15 @@ pub(crate) fn is_plain_identifier(name: &str, dialect: Dialect) -> bool {
     let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
     let case_ok =
         !folds_unquoted_identifiers(dialect) || !name.chars().any(|c| c.is_ascii_uppercase());
+    starts_well && rest_ok && case_ok
+}
+
+/// Whether `name` can be written without quotes and mean the same.
+pub(crate) fn is_plain_identifier(name: &str, dialect: Dialect) -> bool {
     let upper = name.to_ascii_uppercase();
     // Keywords keep their quotes: `"order"` unquoted would no longer parse.
     let keyword = ALL_KEYWORDS.binary_search(&upper.as_str()).is_ok();
-    starts_well && rest_ok && case_ok && !keyword
+    is_simple_identifier(name, dialect) && !keyword
 }
 
 fn collapse_whitespace(text: &str) -> String {
@@ -725,6 +950,154 @@ mod tests {
     }
 
     #[test]
+    fn mysql_catalog_spellings_match_the_declared_ones() {
+        let my = |t: &str| column_type(t, Dialect::Mysql);
+        // Catalog text on the left, what a model writes on the right.
+        let pairs = [
+            ("int(10) unsigned", "INT UNSIGNED"),
+            ("int(10) unsigned", "integer unsigned"),
+            ("bigint(20) unsigned", "BIGINT UNSIGNED"),
+            ("tinyint(3) unsigned", "TINYINT UNSIGNED"),
+            ("int(10) unsigned zerofill", "INT ZEROFILL"),
+            ("int(11)", "INT SIGNED"),
+            ("double", "REAL"),
+            ("double", "FLOAT(30)"),
+            ("float", "FLOAT(10)"),
+            ("decimal(10,0)", "DECIMAL"),
+            ("decimal(5,0)", "NUMERIC(5)"),
+            ("decimal(10,2)", "DEC(10, 2)"),
+            ("char(1)", "CHAR"),
+            ("bit(1)", "BIT"),
+            ("year(4)", "YEAR"),
+            ("longtext", "LONGTEXT"),
+            ("timestamp", "TIMESTAMP"),
+        ];
+        for (catalog, model) in pairs {
+            assert_eq!(my(catalog), my(model), "{catalog} vs {model}");
+        }
+        assert_eq!(my("int(10) unsigned"), T::Custom("int unsigned".into()));
+        assert_eq!(my("longtext"), T::Custom("longtext".into()));
+        assert_eq!(my("double"), T::Double);
+        assert_ne!(my("int unsigned"), my("int"));
+        // Other dialects keep their own meaning of REAL and DECIMAL.
+        assert_eq!(column_type("REAL", Dialect::Postgres), T::Real);
+        assert_eq!(
+            column_type("DECIMAL", Dialect::Sqlite),
+            T::Decimal {
+                precision: None,
+                scale: None
+            }
+        );
+    }
+
+    #[test]
+    fn mysql_defaults_take_the_column_type() {
+        let typed = |d: &str, ty: ColumnType| {
+            typed_default(default_value(d, Dialect::Mysql), &ty, Dialect::Mysql)
+        };
+        assert_eq!(typed("1", T::Boolean), DefaultValue::Boolean(true));
+        assert_eq!(typed("'0'", T::Boolean), DefaultValue::Boolean(false));
+        assert_eq!(typed("TRUE", T::Boolean), DefaultValue::Boolean(true));
+        assert_eq!(typed("2", T::Boolean), DefaultValue::Number("2".into()));
+        assert_eq!(typed("'5'", T::Integer), DefaultValue::Number("5".into()));
+        assert_eq!(typed("TRUE", T::SmallInt), DefaultValue::Number("1".into()));
+        assert_eq!(
+            typed(
+                "0.00",
+                T::Decimal {
+                    precision: Some(10),
+                    scale: Some(2)
+                }
+            ),
+            typed(
+                "0",
+                T::Decimal {
+                    precision: Some(10),
+                    scale: Some(2)
+                }
+            )
+        );
+        assert_eq!(typed("'5'", T::Text), DefaultValue::String("5".into()));
+        assert_eq!(
+            typed("'it''s'", T::Text),
+            DefaultValue::String("it's".into())
+        );
+        let ts = T::Timestamp {
+            with_time_zone: false,
+        };
+        let at = |s: &str| DefaultValue::String(s.into());
+        assert_eq!(typed("'2020-01-01'", ts.clone()), at("2020-01-01 00:00:00"));
+        assert_eq!(
+            typed("'2020-01-01 12:30:00.000'", ts.clone()),
+            at("2020-01-01 12:30:00")
+        );
+        assert_eq!(
+            typed("'2020-01-01 12:30:00.250'", ts.clone()),
+            at("2020-01-01 12:30:00.25")
+        );
+        assert_eq!(typed("'tomorrow'", ts), at("tomorrow"));
+        assert_eq!(typed("'2020-01-01'", T::Date), at("2020-01-01"));
+        assert_eq!(
+            typed("'it\\'s'", T::Text),
+            DefaultValue::String("it's".into())
+        );
+    }
+
+    #[test]
+    fn mysql_tables_have_one_form_of_keys() {
+        use retort_schema::{Column, ForeignKey, Index, IndexPart, PrimaryKey};
+        let index = |name: &str, columns: &[&str], unique: bool| Index {
+            name: name.into(),
+            parts: columns.iter().map(|c| IndexPart::column(*c)).collect(),
+            unique,
+            predicate: None,
+            method: None,
+        };
+        let mut t = Table::new("todos");
+        for c in ["id", "user_id", "owner_id", "title"] {
+            t.columns.push(Column::new(c, T::Integer));
+        }
+        t.primary_key = Some(PrimaryKey {
+            name: Some("pk".into()),
+            columns: vec!["id".into()],
+        });
+        let fk = |name: Option<&str>, column: &str| ForeignKey {
+            name: name.map(Into::into),
+            columns: vec![column.into()],
+            referred_schema: None,
+            referred_table: "users".into(),
+            referred_columns: vec!["id".into()],
+            on_delete: ForeignKeyAction::Restrict,
+            on_update: ForeignKeyAction::Cascade,
+        };
+        t.foreign_keys = vec![fk(None, "user_id"), fk(Some("fk_owner"), "owner_id")];
+        let mut descending = index("ux_desc", &["title"], true);
+        descending.parts[0].descending = true;
+        t.indexes = vec![
+            index("ux_title", &["title", "id"], true),
+            descending,
+            index("user_id_2", &["user_id"], false),
+            index("fk_owner", &["owner_id"], false),
+            // Named otherwise, or on other columns: declared, kept.
+            index("ix_user", &["user_id"], false),
+            index("owner_id", &["owner_id", "title"], false),
+        ];
+        canonical_mysql_table(&mut t);
+        assert_eq!(t.primary_key.as_ref().unwrap().name, None);
+        assert_eq!(
+            t.unique_constraints,
+            vec![UniqueConstraint {
+                name: Some("ux_title".into()),
+                columns: vec!["title".into(), "id".into()]
+            }]
+        );
+        let names: Vec<&str> = t.indexes.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(names, ["ix_user", "owner_id", "ux_desc"]);
+        assert_eq!(t.foreign_keys[0].on_delete, ForeignKeyAction::NoAction);
+        assert_eq!(t.foreign_keys[0].on_update, ForeignKeyAction::Cascade);
+    }
+
+    #[test]
     fn defaults_canonicalise() {
         let d = |t: &str| default_value(t, Dialect::Sqlite);
         assert_eq!(d("'x'"), DefaultValue::String("x".into()));
@@ -805,6 +1178,14 @@ mod tests {
         assert_eq!(e("\"price\" > 0"), "price > 0");
         assert_eq!(e("`price` > 0"), "price > 0");
         assert_eq!(e("\"order\" > 0"), "\"order\" > 0");
+        // Keywords that still parse as the column unquoted lose the quotes.
+        assert_eq!(e("\"name\" <> ''"), "name <> ''");
+        assert_eq!(e("lower(\"name\")"), "lower(name)");
+        assert_eq!(e("\"current_date\" > 0"), "\"current_date\" > 0");
+        let my = |t: &str| canonical_expression(t, Dialect::Mysql);
+        assert_eq!(my("(lower(`name`))"), my("lower(name)"));
+        assert_eq!(my("`status` in ('a','b')"), my("status IN ('a', 'b')"));
+        assert_eq!(my("`order` > 0"), "`order` > 0");
         assert_eq!(e("\"two words\" > 0"), "\"two words\" > 0");
         assert_eq!(e("a > 0 and b is not null"), "a > 0 AND b IS NOT NULL");
         assert_eq!(e("LOWER(email)"), "lower(email)");

@@ -40,7 +40,10 @@ use std::path::{Path, PathBuf};
 
 use retort_schema::{Dialect, Index, Schema, Table};
 
-pub use canonical::{canonical_expression, column_default, column_type, default_value};
+pub use canonical::{
+    canonical_expression, canonical_mysql_table, column_default, column_type, default_value,
+    typed_default,
+};
 pub use error::{Diagnostic, Diagnostics, ModelError};
 
 use loader::Loader;

@@ -5,11 +5,13 @@
 //! parsed statement by statement: a parse error costs one statement, and the
 //! rest of the file is still read and checked.
 //!
-//! MySQL: every unique key, however declared (`UNIQUE`, `UNIQUE KEY`, a
-//! column's `UNIQUE`, `CREATE UNIQUE INDEX`), is an [`Index`] with
-//! `unique: true`, never a [`UniqueConstraint`], because MySQL's catalog
-//! has no separate unique constraints; unnamed keys get MySQL's own names
-//! (first column, `_2`, `_3` …). See `unique_keys_are_indexes`.
+//! MySQL: every key, however declared (`UNIQUE`, `UNIQUE KEY`, a column's
+//! `UNIQUE`, `KEY`, `CREATE UNIQUE INDEX`), is first read as an [`Index`],
+//! and unnamed keys get MySQL's own names (first column, `_2`, `_3` …; see
+//! `unique_keys_are_indexes`), because MySQL's catalog knows only indexes.
+//! Then `canonical_mysql_table`, which the introspector applies to the
+//! catalog too, turns every plain unique index into a named
+//! [`UniqueConstraint`]: one canonical form for what MySQL cannot tell apart.
 //! `ON UPDATE CURRENT_TIMESTAMP` is accepted and ignored (the IR has no
 //! field for it); `ENGINE`, `CHARSET`, `COLLATE` table options are ignored,
 //! `COMMENT='…'` is the table comment.
@@ -33,8 +35,8 @@ use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Location, Span, Token, TokenWithSpan, Tokenizer};
 
 use crate::canonical::{
-    canonical_expr, column_type_and_serial, default_from_expr, generated_values_imply_not_null,
-    sql_dialect, strip_nested, typed_default,
+    canonical_expr, canonical_mysql_table, column_type_and_serial, default_from_expr,
+    generated_values_imply_not_null, sql_dialect, strip_nested, typed_default,
 };
 use crate::error::{Diagnostic, Diagnostics, ModelError, Snippet};
 
@@ -706,8 +708,12 @@ impl Loader {
         self.attach_indexes();
         let enums = std::mem::take(&mut self.enums);
         let tables = std::mem::take(&mut self.tables);
+        let mut tables: Vec<Table> = tables.into_iter().map(|d| d.table).collect();
+        if self.dialect == Dialect::Mysql {
+            tables.iter_mut().for_each(canonical_mysql_table);
+        }
         let schema = Schema {
-            tables: tables.into_iter().map(|d| d.table).collect(),
+            tables,
             enums: enums.into_iter().map(|(e, _)| e).collect(),
             ..Schema::default()
         };
@@ -742,6 +748,9 @@ impl Loader {
             .foreign_keys
             .extend(draft.foreign_keys.drain(..).map(|d| d.key));
         let mut table = draft.table;
+        if self.dialect == Dialect::Mysql {
+            canonical_mysql_table(&mut table);
+        }
         table.normalize();
         self.into_result(table)
     }

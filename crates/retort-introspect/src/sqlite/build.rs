@@ -68,7 +68,10 @@ pub(crate) fn build_schema(rows: CatalogRows) -> Result<Schema, IntrospectError>
     let mut tables: BTreeMap<&str, Table> = BTreeMap::new();
     for (name, declared) in &parsed {
         let columns = columns_by_table.remove(name).unwrap_or_default();
-        tables.insert(name, table_from_columns(name, declared, columns.into_iter()));
+        tables.insert(
+            name,
+            table_from_columns(name, declared, columns.into_iter()),
+        );
     }
 
     let index_groups = group_by(&rows.indexes, |r| (r.table.as_str(), r.index.as_str()));
@@ -300,7 +303,11 @@ fn index_from_rows(
 /// constraint index (`UNIQUE (a, b)` beside `PRIMARY KEY (a, b)`, or a
 /// repeated `UNIQUE (b)`): SQLite builds no index for those, but the loader
 /// lists them, and reporting them as missing would be a false drift.
-fn name_unique_constraints(table: &mut Table, declared: &Table, constraint_indexes: &[Vec<String>]) {
+fn name_unique_constraints(
+    table: &mut Table,
+    declared: &Table,
+    constraint_indexes: &[Vec<String>],
+) {
     let same = |a: &[String], b: &[String]| {
         a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.eq_ignore_ascii_case(y))
     };

@@ -1,0 +1,561 @@
+//! Turns MySQL/MariaDB catalog rows into IR. Pure functions: everything
+//! here is tested without a database.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use retort_models::{
+    canonical_expression, canonical_mysql_table, column_default, column_type, typed_default,
+};
+use retort_schema::{
+    CheckConstraint, Column, ColumnType, DefaultValue, Dialect, ForeignKey, ForeignKeyAction,
+    Index, IndexPart, IndexTarget, PrimaryKey, Schema, Table,
+};
+
+use super::{CatalogRows, CheckRow, ColumnRow, ForeignKeyRow, IndexRow, ServerKind};
+use crate::IntrospectError;
+
+const DIALECT: Dialect = Dialect::Mysql;
+
+/// Builds the normalised schema from the catalog rows.
+pub(crate) fn build_schema(rows: CatalogRows) -> Result<Schema, IntrospectError> {
+    let mut tables: BTreeMap<String, Table> = BTreeMap::new();
+    for row in &rows.tables {
+        let mut table = Table::new(row.name.clone());
+        table.comment = non_empty(&row.comment);
+        tables.insert(row.name.clone(), table);
+    }
+
+    let json_checks: BTreeSet<(String, String)> = rows
+        .checks
+        .iter()
+        .filter(|check| is_json_check(check))
+        .map(|check| (check.table.clone(), check.name.clone()))
+        .collect();
+
+    for row in &rows.columns {
+        // COLUMNS also lists the columns of views.
+        let Some(table) = tables.get_mut(&row.table) else {
+            continue;
+        };
+        if is_generated(row) {
+            continue;
+        }
+        let json = json_checks.contains(&(row.table.clone(), row.name.clone()));
+        table.columns.push(column_from_row(row, rows.server, json));
+    }
+
+    for check in &rows.checks {
+        let Some(table) = tables.get_mut(&check.table) else {
+            continue;
+        };
+        let json_column = json_checks.contains(&(check.table.clone(), check.name.clone()))
+            && table
+                .column(&check.name)
+                .is_some_and(|c| c.ty == ColumnType::Json);
+        if json_column {
+            continue;
+        }
+        table.checks.push(CheckConstraint {
+            name: Some(check.name.clone()),
+            expression: canonical_expression(&check.clause, DIALECT),
+        });
+    }
+
+    for (table_name, index_name, parts) in group_index_rows(&rows.indexes) {
+        let Some(table) = tables.get_mut(table_name) else {
+            continue;
+        };
+        if index_name == "PRIMARY" {
+            table.primary_key = Some(PrimaryKey {
+                name: None,
+                columns: parts.iter().filter_map(|p| p.column.clone()).collect(),
+            });
+            continue;
+        }
+        table
+            .indexes
+            .push(index_from_rows(index_name, &parts, table_name)?);
+    }
+
+    for (table_name, parts) in group_foreign_key_rows(&rows.foreign_keys) {
+        let Some(table) = tables.get_mut(table_name) else {
+            continue;
+        };
+        table
+            .foreign_keys
+            .push(foreign_key_from_rows(&parts, &rows.database, table_name)?);
+    }
+
+    let mut tables: Vec<Table> = tables.into_values().collect();
+    for table in &mut tables {
+        canonical_mysql_table(table);
+    }
+    Ok(Schema {
+        tables,
+        ..Schema::default()
+    }
+    .normalized())
+}
+
+fn non_empty(text: &str) -> Option<String> {
+    (!text.is_empty()).then(|| text.to_string())
+}
+
+/// A `VIRTUAL`/`STORED` generated column: MariaDB leaves
+/// `GENERATION_EXPRESSION` NULL for others, MySQL 8 empty.
+fn is_generated(row: &ColumnRow) -> bool {
+    row.generation_expression
+        .as_deref()
+        .is_some_and(|e| !e.trim().is_empty())
+}
+
+/// MariaDB's `JSON` is `LONGTEXT` plus a column-level `CHECK
+/// (json_valid(col))` named after the column.
+fn is_json_check(check: &CheckRow) -> bool {
+    check.level.eq_ignore_ascii_case("column")
+        && canonical_expression(&check.clause, DIALECT)
+            == canonical_expression(
+                &format!("json_valid(`{}`)", check.name.replace('`', "``")),
+                DIALECT,
+            )
+}
+
+pub(crate) fn column_from_row(row: &ColumnRow, server: ServerKind, json_check: bool) -> Column {
+    let ty = if json_check && row.column_type.eq_ignore_ascii_case("longtext") {
+        ColumnType::Json
+    } else {
+        column_type(&row.column_type, DIALECT)
+    };
+    let extra = row.extra.to_ascii_lowercase();
+    // ON UPDATE CURRENT_TIMESTAMP (in EXTRA) is not read: the IR has no
+    // place for it, and the loader does not accept it in a model either.
+    let default = default_from_row(row, server, &ty, &extra);
+    Column {
+        name: row.name.clone(),
+        nullable: row.nullable,
+        default,
+        autoincrement: extra.split_whitespace().any(|w| w == "auto_increment"),
+        comment: non_empty(&row.comment),
+        ty,
+    }
+}
+
+/// The column's default, canonical as the loader reads the same DDL.
+fn default_from_row(
+    row: &ColumnRow,
+    server: ServerKind,
+    ty: &ColumnType,
+    extra: &str,
+) -> Option<DefaultValue> {
+    let text = row.default.as_deref()?;
+    let value = match server {
+        ServerKind::MariaDb => column_default(text, DIALECT)?,
+        ServerKind::MySql => {
+            let expression = extra.contains("default_generated")
+                || text.to_ascii_uppercase().starts_with("CURRENT_TIMESTAMP");
+            if expression {
+                column_default(text, DIALECT)?
+            } else {
+                bare_literal(text, ty)
+            }
+        }
+    };
+    Some(typed_default(value, ty, DIALECT))
+}
+
+/// A MySQL default stored without quotes: a number for number-like types
+/// (including `unsigned` integers, `bit`, `year`), else a string.
+fn bare_literal(text: &str, ty: &ColumnType) -> DefaultValue {
+    let number_like = match ty {
+        ColumnType::Custom(custom) => {
+            custom.contains("int") || custom.starts_with("bit") || custom == "year"
+        }
+        ColumnType::Char { .. }
+        | ColumnType::Varchar { .. }
+        | ColumnType::Text
+        | ColumnType::Blob
+        | ColumnType::Date
+        | ColumnType::Time { .. }
+        | ColumnType::Timestamp { .. }
+        | ColumnType::Json
+        | ColumnType::Jsonb
+        | ColumnType::Uuid
+        | ColumnType::Enum { .. }
+        | ColumnType::InlineEnum { .. }
+        | ColumnType::Array(_) => false,
+        _ => true,
+    };
+    let number = number_like.then(|| DefaultValue::number(text)).flatten();
+    number.unwrap_or_else(|| DefaultValue::String(text.to_string()))
+}
+
+/// Index rows grouped per (table, index), parts in key order.
+fn group_index_rows(rows: &[IndexRow]) -> Vec<(&str, &str, Vec<&IndexRow>)> {
+    let mut grouped: BTreeMap<(&str, &str), Vec<&IndexRow>> = BTreeMap::new();
+    for row in rows {
+        grouped
+            .entry((row.table.as_str(), row.index.as_str()))
+            .or_default()
+            .push(row);
+    }
+    grouped
+        .into_iter()
+        .map(|((table, index), mut parts)| {
+            parts.sort_by_key(|p| p.position);
+            (table, index, parts)
+        })
+        .collect()
+}
+
+fn index_from_rows(name: &str, parts: &[&IndexRow], table: &str) -> Result<Index, IntrospectError> {
+    let first = parts.first().ok_or_else(|| IntrospectError::Catalog {
+        table: table.to_string(),
+        message: format!("index `{name}` has no key parts"),
+    })?;
+    let index_parts = parts
+        .iter()
+        .map(|part| {
+            let target = match (&part.column, &part.expression, part.prefix) {
+                (Some(column), _, None) => IndexTarget::Column(column.clone()),
+                // A prefix part `title(10)`: the IR has no prefix length, so
+                // it is kept as the part's text, as a model spells it.
+                (Some(column), _, Some(length)) => {
+                    IndexTarget::Expression(prefix_part(column, length))
+                }
+                (None, Some(expression), _) => {
+                    IndexTarget::Expression(canonical_expression(expression, DIALECT))
+                }
+                (None, None, _) => {
+                    return Err(IntrospectError::Catalog {
+                        table: table.to_string(),
+                        message: format!(
+                            "index `{name}` has a key part with neither a column nor an expression"
+                        ),
+                    });
+                }
+            };
+            Ok(IndexPart {
+                target,
+                descending: part.collation.as_deref() == Some("D"),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let method = first.index_type.to_ascii_lowercase();
+    Ok(Index {
+        name: name.to_string(),
+        parts: index_parts,
+        unique: first.unique,
+        predicate: None,
+        method: (method != "btree").then_some(method),
+    })
+}
+
+/// The text of a prefix key part, `title(10)`, canonical as the loader
+/// reads it from a model (where it parses as a call, so the name is
+/// written bare when it can be).
+fn prefix_part(column: &str, length: i64) -> String {
+    let plain = column
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && column
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let name = if plain {
+        column.to_string()
+    } else {
+        format!("`{}`", column.replace('`', "``"))
+    };
+    canonical_expression(&format!("{name}({length})"), DIALECT)
+}
+
+/// Foreign-key rows grouped per (table, constraint), columns in key order.
+fn group_foreign_key_rows(rows: &[ForeignKeyRow]) -> Vec<(&str, Vec<&ForeignKeyRow>)> {
+    let mut grouped: BTreeMap<(&str, &str), Vec<&ForeignKeyRow>> = BTreeMap::new();
+    for row in rows {
+        grouped
+            .entry((row.table.as_str(), row.name.as_str()))
+            .or_default()
+            .push(row);
+    }
+    grouped
+        .into_iter()
+        .map(|((table, _), mut parts)| {
+            parts.sort_by_key(|p| p.position);
+            (table, parts)
+        })
+        .collect()
+}
+
+fn foreign_key_from_rows(
+    parts: &[&ForeignKeyRow],
+    database: &str,
+    table: &str,
+) -> Result<ForeignKey, IntrospectError> {
+    let first = parts.first().ok_or_else(|| IntrospectError::Catalog {
+        table: table.to_string(),
+        message: "a foreign key has no columns".to_string(),
+    })?;
+    let action = |rule: &str| {
+        ForeignKeyAction::from_sql(rule).ok_or_else(|| IntrospectError::Catalog {
+            table: table.to_string(),
+            message: format!(
+                "unknown referential action `{rule}` on foreign key `{}`",
+                first.name
+            ),
+        })
+    };
+    Ok(ForeignKey {
+        name: Some(first.name.clone()),
+        columns: parts.iter().map(|p| p.column.clone()).collect(),
+        referred_schema: (first.referred_schema != database).then(|| first.referred_schema.clone()),
+        referred_table: first.referred_table.clone(),
+        referred_columns: parts.iter().map(|p| p.referred_column.clone()).collect(),
+        on_delete: action(&first.on_delete)?,
+        on_update: action(&first.on_update)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mysql::TableRow;
+
+    fn column(name: &str, column_type: &str, default: Option<&str>) -> ColumnRow {
+        ColumnRow {
+            table: "t".into(),
+            name: name.into(),
+            column_type: column_type.into(),
+            nullable: true,
+            default: default.map(Into::into),
+            extra: String::new(),
+            comment: String::new(),
+            generation_expression: None,
+        }
+    }
+
+    fn default_on(server: ServerKind, ty: &str, text: &str, extra: &str) -> Option<DefaultValue> {
+        let mut row = column("c", ty, Some(text));
+        row.extra = extra.into();
+        column_from_row(&row, server, false).default
+    }
+
+    #[test]
+    fn server_kind_follows_the_version() {
+        assert_eq!(
+            ServerKind::from_version("10.11.19-MariaDB-0+deb12u1"),
+            ServerKind::MariaDb
+        );
+        assert_eq!(
+            ServerKind::from_version("5.5.5-10.2.6-MariaDB"),
+            ServerKind::MySql
+        );
+        assert_eq!(
+            ServerKind::from_version("10.2.6-MariaDB"),
+            ServerKind::MySql
+        );
+        assert_eq!(ServerKind::from_version("8.0.36"), ServerKind::MySql);
+    }
+
+    #[test]
+    fn mariadb_and_mysql_defaults_read_alike() {
+        use DefaultValue as D;
+        let maria = |ty: &str, text: &str| default_on(ServerKind::MariaDb, ty, text, "");
+        let mysql =
+            |ty: &str, text: &str, extra: &str| default_on(ServerKind::MySql, ty, text, extra);
+        assert_eq!(maria("varchar(9)", "'x'"), Some(D::String("x".into())));
+        assert_eq!(mysql("varchar(9)", "x", ""), Some(D::String("x".into())));
+        assert_eq!(
+            maria("varchar(9)", "'it''s'"),
+            Some(D::String("it's".into()))
+        );
+        assert_eq!(
+            mysql("varchar(9)", "it's", ""),
+            Some(D::String("it's".into()))
+        );
+        // MariaDB's NULL text is no default; on MySQL 'NULL' is a string.
+        assert_eq!(maria("varchar(9)", "NULL"), None);
+        assert_eq!(
+            mysql("varchar(9)", "NULL", ""),
+            Some(D::String("NULL".into()))
+        );
+        assert_eq!(maria("decimal(10,2)", "0.00"), Some(D::Number("0".into())));
+        assert_eq!(
+            mysql("decimal(10,2)", "0.00", ""),
+            Some(D::Number("0".into()))
+        );
+        assert_eq!(
+            mysql("int(10) unsigned", "7", ""),
+            Some(D::Number("7".into()))
+        );
+        assert_eq!(maria("tinyint(1)", "1"), Some(D::Boolean(true)));
+        assert_eq!(mysql("tinyint(1)", "0", ""), Some(D::Boolean(false)));
+        assert_eq!(
+            maria("timestamp", "current_timestamp()"),
+            Some(D::CurrentTimestamp)
+        );
+        assert_eq!(
+            mysql("timestamp", "CURRENT_TIMESTAMP", "DEFAULT_GENERATED"),
+            Some(D::CurrentTimestamp)
+        );
+        assert_eq!(
+            mysql("timestamp", "CURRENT_TIMESTAMP", ""),
+            Some(D::CurrentTimestamp)
+        );
+        assert_eq!(
+            mysql("datetime", "2020-01-01 00:00:00", ""),
+            Some(D::String("2020-01-01 00:00:00".into()))
+        );
+    }
+
+    #[test]
+    fn columns_read_extra_and_comments() {
+        let mut id = column("id", "int(11)", None);
+        id.extra = "auto_increment".into();
+        id.nullable = false;
+        let id = column_from_row(&id, ServerKind::MariaDb, false);
+        assert!(id.autoincrement && !id.nullable && id.ty == ColumnType::Integer);
+        let mut touched = column("at", "timestamp", Some("current_timestamp()"));
+        touched.extra = "on update current_timestamp()".into();
+        touched.comment = "last change".into();
+        let touched = column_from_row(&touched, ServerKind::MariaDb, false);
+        assert!(!touched.autoincrement);
+        assert_eq!(touched.default, Some(DefaultValue::CurrentTimestamp));
+        assert_eq!(touched.comment.as_deref(), Some("last change"));
+        // Only a LONGTEXT with its json_valid check is JSON.
+        let data = column("data", "longtext", None);
+        assert_eq!(
+            column_from_row(&data, ServerKind::MariaDb, true).ty,
+            ColumnType::Json
+        );
+        assert_eq!(
+            column_from_row(&data, ServerKind::MariaDb, false).ty,
+            ColumnType::Custom("longtext".into())
+        );
+    }
+
+    fn part(index: &str, position: i64, column: &str, unique: bool) -> IndexRow {
+        IndexRow {
+            table: "t".into(),
+            index: index.into(),
+            unique,
+            position,
+            column: Some(column.into()),
+            expression: None,
+            prefix: None,
+            collation: Some("A".into()),
+            index_type: "BTREE".into(),
+        }
+    }
+
+    fn check(name: &str, clause: &str, level: &str) -> CheckRow {
+        CheckRow {
+            table: "t".into(),
+            name: name.into(),
+            clause: clause.into(),
+            level: level.into(),
+        }
+    }
+
+    #[test]
+    fn catalog_rows_build_a_canonical_table() {
+        let mut data = column("data", "longtext", None);
+        data.comment = String::new();
+        let mut prefix = part("ix_name", 2, "name", false);
+        prefix.prefix = Some(8);
+        prefix.collation = Some("D".into());
+        let mut lowered = part("ix_lower", 1, "name", false);
+        lowered.column = None;
+        lowered.expression = Some("(lower(`name`))".into());
+        let mut fulltext = part("ft_name", 1, "name", false);
+        fulltext.index_type = "FULLTEXT".into();
+        fulltext.collation = None;
+        let fk = |position: i64, column: &str, referred: &str| ForeignKeyRow {
+            table: "t".into(),
+            name: "t_ibfk_1".into(),
+            position,
+            column: column.into(),
+            referred_schema: "other_db".into(),
+            referred_table: "p".into(),
+            referred_column: referred.into(),
+            on_update: "RESTRICT".into(),
+            on_delete: "SET NULL".into(),
+        };
+        let rows = CatalogRows {
+            database: "app".into(),
+            server: ServerKind::MariaDb,
+            tables: vec![TableRow {
+                name: "t".into(),
+                comment: "things".into(),
+            }],
+            columns: vec![
+                column("id", "int(11)", None),
+                column("a", "int(11)", None),
+                column("b", "int(11)", None),
+                column("name", "varchar(20)", Some("'x'")),
+                data,
+                ColumnRow {
+                    generation_expression: Some("`a` + 1".into()),
+                    ..column("g", "int(11)", None)
+                },
+                // A view's column: no such table.
+                ColumnRow {
+                    table: "v".into(),
+                    ..column("id", "int(11)", None)
+                },
+            ],
+            indexes: vec![
+                part("PRIMARY", 1, "id", true),
+                part("uk_name", 1, "name", true),
+                // The implicit index of t_ibfk_1, named after its first column.
+                part("a", 1, "a", false),
+                part("a", 2, "b", false),
+                part("ix_name", 1, "id", false),
+                prefix,
+                lowered,
+                fulltext,
+            ],
+            foreign_keys: vec![fk(2, "b", "y"), fk(1, "a", "x")],
+            checks: vec![
+                check("data", "json_valid(`data`)", "Column"),
+                check("CONSTRAINT_1", "`a` > 0", "Table"),
+            ],
+        };
+        let schema = build_schema(rows).unwrap();
+        assert_eq!(schema.tables.len(), 1);
+        let t = &schema.tables[0];
+        assert_eq!(t.comment.as_deref(), Some("things"));
+        let names: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["id", "a", "b", "name", "data"]);
+        assert_eq!(t.column("data").unwrap().ty, ColumnType::Json);
+        assert_eq!(
+            t.checks,
+            vec![CheckConstraint {
+                name: Some("CONSTRAINT_1".into()),
+                expression: "a > 0".into()
+            }]
+        );
+        assert_eq!(t.primary_key.as_ref().unwrap().columns, ["id"]);
+        assert_eq!(t.unique_constraints[0].name.as_deref(), Some("uk_name"));
+        let fk = &t.foreign_keys[0];
+        assert_eq!(fk.columns, ["a", "b"]);
+        assert_eq!(fk.referred_columns, ["x", "y"]);
+        assert_eq!(fk.referred_schema.as_deref(), Some("other_db"));
+        assert_eq!(fk.on_delete, ForeignKeyAction::SetNull);
+        assert_eq!(fk.on_update, ForeignKeyAction::NoAction);
+        let indexes: Vec<&str> = t.indexes.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(indexes, ["ft_name", "ix_lower", "ix_name"]);
+        assert_eq!(t.indexes[0].method.as_deref(), Some("fulltext"));
+        assert_eq!(
+            t.indexes[1].parts[0].target,
+            IndexTarget::Expression("lower(name)".into())
+        );
+        assert_eq!(
+            t.indexes[2].parts[1],
+            IndexPart {
+                target: IndexTarget::Expression("name(8)".into()),
+                descending: true
+            }
+        );
+    }
+}

@@ -1,0 +1,376 @@
+//! MySQL and MariaDB: reads `information_schema` in a constant number of
+//! bulk queries.
+//!
+//! Six queries at most, whatever the number of tables: the server facts
+//! (current database, version, which catalog tables exist), then the
+//! tables, columns, index key parts (`STATISTICS`), foreign-key columns
+//! (`KEY_COLUMN_USAGE` + `REFERENTIAL_CONSTRAINTS`) and, where the server
+//! has them, check constraints of the connection's current database
+//! (`DATABASE()`). Every cell is cast to `CHAR` or `SIGNED` in SQL so that
+//! MySQL's binary-collated catalog columns decode as text. The catalog SQL
+//! lives in the `.sql` files beside this module; [`build`] turns the rows
+//! into IR without touching the database.
+
+mod build;
+
+use crate::{IntrospectError, IntrospectOptions};
+use retort_schema::Schema;
+use sqlx::mysql::MySqlRow;
+use sqlx::{MySqlConnection, Row};
+
+pub(crate) use build::build_schema;
+
+const SERVER_SQL: &str = include_str!("server.sql");
+const TABLES_SQL: &str = include_str!("tables.sql");
+const COLUMNS_SQL: &str = include_str!("columns.sql");
+const INDEXES_SQL: &str = include_str!("indexes.sql");
+const INDEXES_WITH_EXPRESSIONS_SQL: &str = include_str!("indexes_expressions.sql");
+const FOREIGN_KEYS_SQL: &str = include_str!("foreign_keys.sql");
+const CHECKS_MARIADB_SQL: &str = include_str!("checks_mariadb.sql");
+const CHECKS_MYSQL_SQL: &str = include_str!("checks_mysql.sql");
+
+/// Reads the schema of the connection's current database (`DATABASE()`):
+/// its base tables with columns, primary keys, unique constraints, indexes,
+/// foreign keys, checks and comments, leaving out
+/// [`IntrospectOptions::version_table`]. Tables have `schema: None`; a
+/// foreign key to another database names it in `referred_schema`. The
+/// result is normalised, with MySQL's keys in the form
+/// [`retort_models::canonical_mysql_table`] gives the models.
+///
+/// Constraint names are the real ones (`todos_ibfk_1`, `CONSTRAINT_1`):
+/// MySQL's generated names cannot be predicted from the definition, and the
+/// differ matches an unnamed model constraint to a named one by definition.
+///
+/// Not read: views, triggers, generated columns (skipped: the IR has no
+/// generation expression), `ON UPDATE CURRENT_TIMESTAMP` (the IR has no
+/// place for it), character sets and collations, engines and other table
+/// options, index prefix lengths beyond the part text, `INVISIBLE`/`IGNORED`
+/// indexes (read as ordinary ones). On MariaDB a `LONGTEXT` column with its
+/// column-level `json_valid(col)` check reads as `JSON`, as it was declared.
+pub async fn introspect_mysql(
+    conn: &mut MySqlConnection,
+    options: &IntrospectOptions,
+) -> Result<Schema, IntrospectError> {
+    let mut reader = CatalogReader::new(conn);
+    let rows = read_catalog(&mut reader, options).await?;
+    build_schema(rows)
+}
+
+/// Runs the catalog queries, counting them: the only way this module talks
+/// to the database, so the count proves the query number does not grow with
+/// the table count.
+struct CatalogReader<'c> {
+    conn: &'c mut MySqlConnection,
+    statements: usize,
+}
+
+impl<'c> CatalogReader<'c> {
+    fn new(conn: &'c mut MySqlConnection) -> Self {
+        CatalogReader {
+            conn,
+            statements: 0,
+        }
+    }
+
+    /// Runs `sql`, binding the version table to its one `?` where given.
+    async fn fetch_all(
+        &mut self,
+        what: &'static str,
+        sql: &'static str,
+        version_table: Option<&str>,
+    ) -> Result<Vec<MySqlRow>, IntrospectError> {
+        self.statements += 1;
+        let mut query = sqlx::query(sql);
+        if let Some(version_table) = version_table {
+            query = query.bind(version_table.to_string());
+        }
+        query
+            .fetch_all(&mut *self.conn)
+            .await
+            .map_err(|source| IntrospectError::Query { what, source })
+    }
+}
+
+/// The raw catalog rows, as the queries return them.
+#[derive(Debug, Default)]
+pub(crate) struct CatalogRows {
+    /// The current database: a foreign key into it has no referred schema.
+    pub database: String,
+    pub server: ServerKind,
+    pub tables: Vec<TableRow>,
+    pub columns: Vec<ColumnRow>,
+    pub indexes: Vec<IndexRow>,
+    pub foreign_keys: Vec<ForeignKeyRow>,
+    pub checks: Vec<CheckRow>,
+}
+
+/// How the server writes `COLUMN_DEFAULT`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum ServerKind {
+    /// MariaDB 10.2.7 and later: the default's expression text, string
+    /// literals quoted (`'x'`), `NULL` for a nullable column's implicit
+    /// default, functions as calls (`current_timestamp()`).
+    #[default]
+    MariaDb,
+    /// MySQL (and older MariaDB): literals bare and unquoted (`x`);
+    /// `EXTRA` says `DEFAULT_GENERATED` where the default is an expression.
+    MySql,
+}
+
+impl ServerKind {
+    /// The kind of server `VERSION()` describes (`10.11.6-MariaDB-…`,
+    /// `8.0.36`).
+    pub(crate) fn from_version(version: &str) -> ServerKind {
+        if !version.to_ascii_lowercase().contains("mariadb") {
+            return ServerKind::MySql;
+        }
+        let numbers: Vec<u32> = version
+            .split(['.', '-'])
+            .take(3)
+            .map(|part| part.parse().unwrap_or(0))
+            .collect();
+        if numbers.as_slice() >= [10, 2, 7].as_slice() {
+            ServerKind::MariaDb
+        } else {
+            ServerKind::MySql
+        }
+    }
+}
+
+/// A base table (`information_schema.TABLES`).
+#[derive(Debug, Clone)]
+pub(crate) struct TableRow {
+    pub name: String,
+    /// `TABLE_COMMENT`; empty for none.
+    pub comment: String,
+}
+
+/// A column (`information_schema.COLUMNS`).
+#[derive(Debug, Clone)]
+pub(crate) struct ColumnRow {
+    pub table: String,
+    pub name: String,
+    /// `COLUMN_TYPE`: the full type text, `int(11) unsigned`, `enum('a')`.
+    pub column_type: String,
+    pub nullable: bool,
+    /// `COLUMN_DEFAULT`, SQL NULL for none (see [`ServerKind`]).
+    pub default: Option<String>,
+    /// `EXTRA`: `auto_increment`, `on update current_timestamp()`,
+    /// `VIRTUAL GENERATED`, `DEFAULT_GENERATED` …
+    pub extra: String,
+    /// `COLUMN_COMMENT`; empty for none.
+    pub comment: String,
+    /// `GENERATION_EXPRESSION` of a generated column.
+    pub generation_expression: Option<String>,
+}
+
+/// One key part of an index (`information_schema.STATISTICS`).
+#[derive(Debug, Clone)]
+pub(crate) struct IndexRow {
+    pub table: String,
+    /// `PRIMARY` for the primary key.
+    pub index: String,
+    pub unique: bool,
+    /// `SEQ_IN_INDEX`, from 1.
+    pub position: i64,
+    /// The column, or `None` for a functional key part (MySQL 8.0.13+).
+    pub column: Option<String>,
+    /// `EXPRESSION` of a functional key part.
+    pub expression: Option<String>,
+    /// `SUB_PART`: the indexed prefix length of a string column.
+    pub prefix: Option<i64>,
+    /// `COLLATION`: `A`, `D`, or `None` (FULLTEXT).
+    pub collation: Option<String>,
+    /// `INDEX_TYPE`: `BTREE`, `HASH`, `FULLTEXT`, `SPATIAL`.
+    pub index_type: String,
+}
+
+/// One column of a foreign key (`KEY_COLUMN_USAGE` + `REFERENTIAL_CONSTRAINTS`).
+#[derive(Debug, Clone)]
+pub(crate) struct ForeignKeyRow {
+    pub table: String,
+    pub name: String,
+    pub position: i64,
+    pub column: String,
+    pub referred_schema: String,
+    pub referred_table: String,
+    pub referred_column: String,
+    /// `UPDATE_RULE` / `DELETE_RULE`: `CASCADE`, `SET NULL`, `RESTRICT` …
+    pub on_update: String,
+    pub on_delete: String,
+}
+
+/// A check constraint (`CHECK_CONSTRAINTS`).
+#[derive(Debug, Clone)]
+pub(crate) struct CheckRow {
+    pub table: String,
+    pub name: String,
+    /// `CHECK_CLAUSE`, e.g. `` `price` > 0 ``.
+    pub clause: String,
+    /// MariaDB's `LEVEL`: `Column` for a check written on a column (named
+    /// after it), `Table` otherwise (and always on MySQL).
+    pub level: String,
+}
+
+async fn read_catalog(
+    reader: &mut CatalogReader<'_>,
+    options: &IntrospectOptions,
+) -> Result<CatalogRows, IntrospectError> {
+    const SERVER: &str = "current database and server version";
+    const TABLES: &str = "tables (information_schema.TABLES)";
+    const COLUMNS: &str = "table columns (information_schema.COLUMNS)";
+    const INDEXES: &str = "indexes (information_schema.STATISTICS)";
+    const FOREIGN_KEYS: &str =
+        "foreign keys (information_schema.KEY_COLUMN_USAGE, REFERENTIAL_CONSTRAINTS)";
+    const CHECKS: &str = "check constraints (information_schema.CHECK_CONSTRAINTS)";
+
+    let decode = |what: &'static str| move |source| IntrospectError::Query { what, source };
+    let version_table = Some(options.version_table.as_str());
+
+    let server_rows = reader.fetch_all(SERVER, SERVER_SQL, None).await?;
+    let server_row = server_rows
+        .first()
+        .ok_or_else(|| IntrospectError::Catalog {
+            table: String::new(),
+            message: "the server returned no row for DATABASE() and VERSION()".to_string(),
+        })?;
+    let (database, version, has_checks, has_index_expressions) = (|| {
+        Ok::<_, sqlx::Error>((
+            server_row.try_get::<Option<String>, _>("database_name")?,
+            server_row.try_get::<String, _>("version")?,
+            server_row.try_get::<i64, _>("has_checks")? > 0,
+            server_row.try_get::<i64, _>("has_index_expressions")? > 0,
+        ))
+    })()
+    .map_err(decode(SERVER))?;
+    let Some(database) = database else {
+        return Err(IntrospectError::Catalog {
+            table: String::new(),
+            message: "the connection has no current database (DATABASE() is NULL); \
+                      name the database in the connection URL"
+                .to_string(),
+        });
+    };
+    let server = ServerKind::from_version(&version);
+    let is_mariadb = version.to_ascii_lowercase().contains("mariadb");
+
+    let tables = reader
+        .fetch_all(TABLES, TABLES_SQL, version_table)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(TableRow {
+                name: row.try_get("table_name")?,
+                comment: row
+                    .try_get::<Option<String>, _>("table_comment")?
+                    .unwrap_or_default(),
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(decode(TABLES))?;
+
+    let columns = reader
+        .fetch_all(COLUMNS, COLUMNS_SQL, version_table)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(ColumnRow {
+                table: row.try_get("table_name")?,
+                name: row.try_get("column_name")?,
+                column_type: row.try_get("column_type")?,
+                nullable: row.try_get::<String, _>("is_nullable")? == "YES",
+                default: row.try_get("column_default")?,
+                extra: row
+                    .try_get::<Option<String>, _>("extra")?
+                    .unwrap_or_default(),
+                comment: row
+                    .try_get::<Option<String>, _>("column_comment")?
+                    .unwrap_or_default(),
+                generation_expression: row.try_get("generation_expression")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(decode(COLUMNS))?;
+
+    let indexes_sql = if has_index_expressions {
+        INDEXES_WITH_EXPRESSIONS_SQL
+    } else {
+        INDEXES_SQL
+    };
+    let indexes = reader
+        .fetch_all(INDEXES, indexes_sql, version_table)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(IndexRow {
+                table: row.try_get("table_name")?,
+                index: row.try_get("index_name")?,
+                unique: row.try_get::<i64, _>("non_unique")? == 0,
+                position: row.try_get("seq_in_index")?,
+                column: row.try_get("column_name")?,
+                expression: row.try_get("expression")?,
+                prefix: row.try_get("sub_part")?,
+                collation: row.try_get("collation")?,
+                index_type: row.try_get("index_type")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(decode(INDEXES))?;
+
+    let foreign_keys = reader
+        .fetch_all(FOREIGN_KEYS, FOREIGN_KEYS_SQL, version_table)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(ForeignKeyRow {
+                table: row.try_get("table_name")?,
+                name: row.try_get("constraint_name")?,
+                position: row.try_get("position")?,
+                column: row.try_get("column_name")?,
+                referred_schema: row.try_get("referred_schema")?,
+                referred_table: row.try_get("referred_table")?,
+                referred_column: row.try_get("referred_column")?,
+                on_update: row.try_get("update_rule")?,
+                on_delete: row.try_get("delete_rule")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(decode(FOREIGN_KEYS))?;
+
+    let checks = if has_checks {
+        let sql = if is_mariadb {
+            CHECKS_MARIADB_SQL
+        } else {
+            CHECKS_MYSQL_SQL
+        };
+        reader
+            .fetch_all(CHECKS, sql, version_table)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(CheckRow {
+                    table: row.try_get("table_name")?,
+                    name: row.try_get("constraint_name")?,
+                    clause: row.try_get("check_clause")?,
+                    level: row.try_get("level")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(decode(CHECKS))?
+    } else {
+        Vec::new()
+    };
+
+    Ok(CatalogRows {
+        database,
+        server,
+        tables,
+        columns,
+        indexes,
+        foreign_keys,
+        checks,
+    })
+}
+
+#[cfg(test)]
+mod tests;

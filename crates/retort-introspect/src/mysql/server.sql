@@ -1,0 +1,14 @@
+-- The database to read and what the server offers, in one statement:
+-- VERSION() tells MariaDB (whose COLUMN_DEFAULT is an expression text since
+-- 10.2.7) from MySQL (unquoted literals); CHECK_CONSTRAINTS exists on
+-- MariaDB 10.2+ and MySQL 8.0.16+; STATISTICS.EXPRESSION (functional key
+-- parts) on MySQL 8.0.13+ only.
+SELECT CAST(DATABASE() AS CHAR) AS database_name,
+       CAST(VERSION() AS CHAR) AS version,
+       CAST((SELECT COUNT(*) FROM information_schema.TABLES
+             WHERE TABLE_SCHEMA = 'information_schema'
+               AND TABLE_NAME = 'CHECK_CONSTRAINTS') AS SIGNED) AS has_checks,
+       CAST((SELECT COUNT(*) FROM information_schema.COLUMNS
+             WHERE TABLE_SCHEMA = 'information_schema'
+               AND TABLE_NAME = 'STATISTICS'
+               AND COLUMN_NAME = 'EXPRESSION') AS SIGNED) AS has_index_expressions
