@@ -148,6 +148,7 @@ async fn introspect(db: &mut Database, settings: &Settings) -> Result<Schema> {
         Database::Postgres(conn) => {
             Ok(retort_introspect::introspect_postgres(conn, &options).await?)
         }
+        Database::Mysql(conn) => Ok(retort_introspect::introspect_mysql(conn, &options).await?),
     }
 }
 
@@ -159,7 +160,23 @@ async fn current_revisions(db: &mut Database, settings: &Settings) -> Result<Vec
         Database::Postgres(conn) => {
             Ok(retort_migrate::current(conn, &version_table(settings)?).await?)
         }
+        Database::Mysql(conn) => {
+            Ok(retort_migrate::current(conn, &version_table(settings)?).await?)
+        }
     }
+}
+
+/// Revisions a non-transactional database (MySQL) has only partly applied.
+async fn partial_revisions(
+    db: &mut Database,
+    settings: &Settings,
+) -> Result<Vec<retort_migrate::PartialRevision>> {
+    let table = version_table(settings)?;
+    Ok(match db {
+        Database::Sqlite(conn) => retort_migrate::partial_progress(conn, &table).await?,
+        Database::Postgres(conn) => retort_migrate::partial_progress(conn, &table).await?,
+        Database::Mysql(conn) => retort_migrate::partial_progress(conn, &table).await?,
+    })
 }
 
 /// Errors unless the database is at the graph's heads: a draft generated
@@ -510,6 +527,7 @@ async fn migrate(
     let result = match &mut db {
         Database::Sqlite(conn) => run_move(conn, &graph, &target, &options, &mut printer).await,
         Database::Postgres(conn) => run_move(conn, &graph, &target, &options, &mut printer).await,
+        Database::Mysql(conn) => run_move(conn, &graph, &target, &options, &mut printer).await,
     };
     db.close().await;
     printer.finish()?;
@@ -584,6 +602,10 @@ impl EventPrinter<'_> {
                 )
             }
             Event::Stamped { current } => format!("Stamped {}", describe_rows(&current)),
+            Event::Resuming { id, applied, count } => format!(
+                "  resuming {id} at statement {} of {count}: statements 1-{applied} were applied by an earlier run",
+                applied + 1
+            ),
             other => format!("{other:?}"),
         };
         if let Err(err) = writeln!(self.out, "{line}") {
@@ -612,9 +634,22 @@ async fn current(settings: &Settings, out: &mut (dyn Write + Send)) -> Result<Ou
     let graph = load_graph(settings)?;
     let mut db = Database::open(url, Access::ReadOnly).await?;
     let current = current_revisions(&mut db, settings).await?;
+    let partial = partial_revisions(&mut db, settings).await?;
     db.close().await;
     if current.is_empty() {
         writeln!(out, "(base): no revision applied")?;
+    }
+    for rev in &partial {
+        writeln!(
+            out,
+            "{} is partly applied: statements 1-{} of {} of its {} section ran and were committed; run `retort {}` to resume at statement {}",
+            rev.id,
+            rev.applied,
+            rev.count,
+            rev.direction.section(),
+            rev.direction.command(),
+            rev.applied + 1
+        )?;
     }
     let heads: BTreeSet<String> = graph_head_ids(&graph).into_iter().collect();
     for id in &current {
@@ -740,6 +775,12 @@ async fn stamp(
             .await
         }
         Database::Postgres(conn) => {
+            retort_migrate::stamp(conn, &graph, &args.revision, &options, &mut |e| {
+                printer.print(e)
+            })
+            .await
+        }
+        Database::Mysql(conn) => {
             retort_migrate::stamp(conn, &graph, &args.revision, &options, &mut |e| {
                 printer.print(e)
             })

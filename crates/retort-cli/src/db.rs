@@ -7,6 +7,7 @@
 
 use anyhow::{Context, Result, bail};
 use retort_schema::Dialect;
+use sqlx::mysql::{MySqlConnectOptions, MySqlConnection};
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{ConnectOptions, Connection};
@@ -30,6 +31,7 @@ pub enum Access {
 pub enum Database {
     Sqlite(SqliteConnection),
     Postgres(PgConnection),
+    Mysql(MySqlConnection),
 }
 
 impl Database {
@@ -38,9 +40,7 @@ impl Database {
         match url.dialect() {
             Dialect::Sqlite => open_sqlite(url, access).await.map(Database::Sqlite),
             Dialect::Postgres => open_postgres(url).await.map(Database::Postgres),
-            other => bail!(
-                "{other} databases are not supported by this version of retort yet (database {url}): use a sqlite:// URL"
-            ),
+            Dialect::Mysql => open_mysql(url).await.map(Database::Mysql),
         }
     }
 
@@ -50,6 +50,9 @@ impl Database {
                 let _ = conn.close().await;
             }
             Database::Postgres(conn) => {
+                let _ = conn.close().await;
+            }
+            Database::Mysql(conn) => {
                 let _ = conn.close().await;
             }
         }
@@ -98,6 +101,21 @@ async fn open_sqlite(url: &DatabaseUrl, access: Access) -> Result<SqliteConnecti
 async fn open_postgres(url: &DatabaseUrl) -> Result<PgConnection> {
     let options = PgConnectOptions::from_str(url.expose())
         .with_context(|| format!("invalid PostgreSQL URL {url}"))?;
+    options
+        .connect()
+        .await
+        .with_context(|| format!("cannot connect to database {url}"))
+}
+
+/// Connects to MySQL or MariaDB (`mysql://` or `mariadb://`).
+async fn open_mysql(url: &DatabaseUrl) -> Result<MySqlConnection> {
+    // sqlx knows the scheme as `mysql`; MariaDB speaks the same protocol.
+    let text = match url.expose().strip_prefix("mariadb:") {
+        Some(rest) => format!("mysql:{rest}"),
+        None => url.expose().to_string(),
+    };
+    let options =
+        MySqlConnectOptions::from_str(&text).with_context(|| format!("invalid MySQL URL {url}"))?;
     options
         .connect()
         .await

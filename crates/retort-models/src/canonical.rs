@@ -487,6 +487,9 @@ pub(crate) fn default_from_expr(expr: &Expr, dialect: Dialect) -> DefaultValue {
                     "NOW" if now_is_current_timestamp(dialect) => {
                         return DefaultValue::CurrentTimestamp;
                     }
+                    // MariaDB stores `DEFAULT CURRENT_DATE` as `curdate()`.
+                    "CURDATE" if dialect == Dialect::Mysql => return DefaultValue::CurrentDate,
+                    "CURTIME" if dialect == Dialect::Mysql => return DefaultValue::CurrentTime,
                     _ => {}
                 }
             }
@@ -701,12 +704,25 @@ fn polish_tokens_with(sql: &str, dialect: Dialect, unquote_keywords: bool) -> Op
                 }
             }
             Token::Word(word) if matches!(tokens.get(i + 1), Some(Token::LParen)) => {
-                out.push_str(&word.value.to_lowercase());
+                let name = word.value.to_lowercase();
+                out.push_str(function_synonym(&name, dialect).unwrap_or(&name));
             }
             other => out.push_str(&other.to_string()),
         }
     }
     Some(out)
+}
+
+/// The spelling a catalog gives back for a function a model may spell
+/// differently: MariaDB stores `length(x)` in a CHECK as `octet_length(x)`
+/// (they are synonyms in MySQL), so both read as `length`.
+fn function_synonym(name: &str, dialect: Dialect) -> Option<&'static str> {
+    match (dialect, name) {
+        (Dialect::Mysql, "octet_length") => Some("length"),
+        (Dialect::Mysql, "ucase") => Some("upper"),
+        (Dialect::Mysql, "lcase") => Some("lower"),
+        _ => None,
+    }
 }
 
 /// Keywords often used as column names that SQLite, PostgreSQL and MySQL
@@ -1205,6 +1221,27 @@ mod tests {
         assert_eq!(
             canonical_expression("\"Email\" <> ''", Dialect::Sqlite),
             "Email <> ''"
+        );
+    }
+}
+
+#[cfg(test)]
+mod mysql_catalog_spellings {
+    use super::*;
+
+    #[test]
+    fn mariadb_catalog_spellings_read_like_the_model() {
+        let my = Dialect::Mysql;
+        assert_eq!(default_value("curdate()", my), DefaultValue::CurrentDate);
+        assert_eq!(default_value("curtime()", my), DefaultValue::CurrentTime);
+        assert_eq!(
+            canonical_expression("octet_length(`sku`) = 8", my),
+            canonical_expression("length(sku) = 8", my)
+        );
+        // Elsewhere the two functions differ.
+        assert_ne!(
+            canonical_expression("octet_length(sku) = 8", Dialect::Postgres),
+            canonical_expression("length(sku) = 8", Dialect::Postgres)
         );
     }
 }

@@ -294,10 +294,24 @@ fn drop_constraint(
             dialect,
             &format!("DROP INDEX {}", quote(name, dialect)),
         ),
+        // MariaDB keeps a column's own CHECK with the column, under the
+        // column's name: it goes away when the column is restated without it.
+        (Constraint::Check(_), Dialect::Mysql)
+            if let Some(column) = state
+                .table(table)
+                .and_then(|t| t.columns.iter().find(|c| c.name == name)) =>
+        {
+            sq::Table::alter()
+                .table(sq::Alias::new(table))
+                .modify_column(ddl::column_def(column, dialect))
+                .build_for(dialect)
+        }
         (Constraint::Check(_), Dialect::Mysql) => alter_table(
             table,
             dialect,
-            &format!("DROP CHECK {}", quote(name, dialect)),
+            // `DROP CONSTRAINT` is what MariaDB and MySQL 8.0.19+ both
+            // accept; MariaDB has no `DROP CHECK`.
+            &format!("DROP CONSTRAINT {}", quote(name, dialect)),
         ),
         _ => alter_table(
             table,

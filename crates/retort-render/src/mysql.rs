@@ -84,8 +84,8 @@ fn supported(table: &Table, columns: &[String], except: Option<&str>) -> bool {
 }
 
 /// Whether `name` is one MySQL made up for an unnamed foreign key
-/// (`{table}_ibfk_{n}`): its implicit index is then named after the column,
-/// not after the key, and retort cannot name it.
+/// (`{table}_ibfk_{n}`): its implicit index is then named after the
+/// key's first column, not after the key.
 fn server_generated_name(table: &str, name: &str) -> bool {
     name.strip_prefix(table)
         .and_then(|rest| rest.strip_prefix("_ibfk_"))
@@ -108,8 +108,14 @@ pub(crate) fn drop_foreign_key(
     let implicit_index = state
         .table(table)
         .is_some_and(|t| !supported(t, &fk.columns, None));
-    if implicit_index && !server_generated_name(table, name) {
-        out.push(ddl::drop_index_statement(table, name, MY));
+    if implicit_index {
+        // MySQL names the implicit index after the key, or, for a key it
+        // named itself (`{table}_ibfk_{n}`), after the key's first column.
+        let index = match fk.columns.first() {
+            Some(first) if server_generated_name(table, name) => first.as_str(),
+            _ => name,
+        };
+        out.push(ddl::drop_index_statement(table, index, MY));
     }
     out
 }

@@ -152,8 +152,9 @@ fn mysql_type(ty: &ColumnType) -> Option<String> {
         // MySQL requires a length for VARCHAR.
         ColumnType::Varchar { length: Some(n) } => format!("VARCHAR({n})"),
         ColumnType::Text => "TEXT".to_string(),
-        // LONGBLOB: a plain BLOB truncates at 64 KiB.
-        ColumnType::Blob => "LONGBLOB".to_string(),
+        // BLOB, as the model says it: the catalog reads `longblob` back as a
+        // type of its own, so writing LONGBLOB would never match the model.
+        ColumnType::Blob => "BLOB".to_string(),
         ColumnType::Date => "DATE".to_string(),
         ColumnType::Time {
             with_time_zone: false,

@@ -33,6 +33,11 @@ fn fixtures_round_trip_on_postgres() {
     run_all(Dialect::Postgres);
 }
 
+#[test]
+fn fixtures_round_trip_on_mysql() {
+    run_all(Dialect::Mysql);
+}
+
 /// The cases for `dialect`, sorted by name.
 fn cases(dialect: Dialect) -> Vec<String> {
     let root = workspace_root().join("fixtures");
@@ -106,7 +111,7 @@ impl FixtureDatabase {
         match dialect {
             Dialect::Sqlite => Some(FixtureDatabase::Sqlite),
             Dialect::Postgres => TestDatabase::new(Server::Postgres).map(FixtureDatabase::Server),
-            Dialect::Mysql => None,
+            Dialect::Mysql => TestDatabase::new(Server::Mysql).map(FixtureDatabase::Server),
         }
     }
 
@@ -239,8 +244,11 @@ fn views_and_triggers(url: &str, dialect: Dialect) -> Vec<Vec<String>> {
         Dialect::Sqlite => {
             "SELECT type, name, tbl_name FROM sqlite_master WHERE type IN ('view', 'trigger') ORDER BY type, name"
         }
-        _ => {
+        Dialect::Postgres => {
             "SELECT 'view', table_name::text FROM information_schema.views WHERE table_schema = current_schema() ORDER BY 2"
+        }
+        Dialect::Mysql => {
+            "SELECT 'view', CAST(table_name AS CHAR) FROM information_schema.views WHERE table_schema = DATABASE() ORDER BY 2"
         }
     };
     db_rows(url, query)
@@ -255,11 +263,19 @@ fn dump(url: &str, dialect: Dialect) -> Dump {
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'retort_version' ORDER BY name",
             |table| format!("SELECT name FROM pragma_table_info('{table}') ORDER BY cid"),
         ),
-        _ => (
+        Dialect::Postgres => (
             "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND table_name <> 'retort_version' ORDER BY 1",
             |table| {
                 format!(
                     "SELECT column_name::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '{table}' ORDER BY ordinal_position"
+                )
+            },
+        ),
+        Dialect::Mysql => (
+            "SELECT CAST(table_name AS CHAR) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' AND table_name NOT IN ('retort_version', 'retort_version_progress') ORDER BY 1",
+            |table| {
+                format!(
+                    "SELECT CAST(column_name AS CHAR) FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = '{table}' ORDER BY ordinal_position"
                 )
             },
         ),
@@ -273,9 +289,16 @@ fn dump(url: &str, dialect: Dialect) -> Dump {
             .collect();
         let select = match dialect {
             Dialect::Sqlite => format!("SELECT * FROM \"{table}\""),
-            _ => {
+            Dialect::Postgres => {
                 let cells: Vec<String> = columns.iter().map(|c| format!("\"{c}\"::text")).collect();
                 format!("SELECT {} FROM \"{table}\"", cells.join(", "))
+            }
+            Dialect::Mysql => {
+                let cells: Vec<String> = columns
+                    .iter()
+                    .map(|c| format!("CAST(`{c}` AS CHAR)"))
+                    .collect();
+                format!("SELECT {} FROM `{table}`", cells.join(", "))
             }
         };
         let mut rows = db_rows(url, &select);

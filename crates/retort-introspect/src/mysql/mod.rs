@@ -53,7 +53,14 @@ pub async fn introspect_mysql(
 ) -> Result<Schema, IntrospectError> {
     let mut reader = CatalogReader::new(conn);
     let rows = read_catalog(&mut reader, options).await?;
-    build_schema(rows)
+    let mut schema = build_schema(rows)?;
+    // The runner's record of partly applied revisions (MySQL commits each
+    // DDL statement, so it keeps one) is retort's, not the project's.
+    let progress_table = format!("{}_progress", options.version_table);
+    schema
+        .tables
+        .retain(|t| !t.name.eq_ignore_ascii_case(&progress_table));
+    Ok(schema)
 }
 
 /// Runs the catalog queries, counting them: the only way this module talks
