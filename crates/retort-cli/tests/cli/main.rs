@@ -5,6 +5,7 @@ mod architecture;
 mod fixtures;
 mod flows;
 mod help;
+mod mysql;
 mod postgres;
 
 use std::path::PathBuf;
