@@ -209,12 +209,12 @@ struct Drift {
     plan: Plan,
 }
 
-async fn compute_drift(settings: &Settings, db: &mut Database) -> Result<Drift> {
-    let url = settings.require_database()?;
-    let dialect = url.dialect();
-    let models = load_models(settings, dialect)?;
+/// Diffs the live database against `models` (loaded before connecting, so
+/// a typo in a model file is reported before any connection is made).
+async fn compute_drift(settings: &Settings, db: &mut Database, models: &Schema) -> Result<Drift> {
+    let dialect = settings.require_database()?.dialect();
     let live = introspect(db, settings).await?;
-    let plan = retort_diff::diff(&live, &models, &DiffOptions { dialect });
+    let plan = retort_diff::diff(&live, models, &DiffOptions { dialect });
     Ok(Drift {
         dialect,
         live,
@@ -274,12 +274,12 @@ async fn autogen(
 ) -> Result<Outcome> {
     let url = settings.require_database()?;
     // Models first: a typo in schema.sql is reported before any connection.
-    load_models(settings, url.dialect())?;
+    let models = load_models(settings, url.dialect())?;
     let graph = load_graph(settings)?;
     let mut db = Database::open(url, Access::ReadOnly).await?;
     let current = current_revisions(&mut db, settings).await?;
     ensure_at_heads(&graph, &current, "autogenerating a revision")?;
-    let drift = compute_drift(settings, &mut db).await?;
+    let drift = compute_drift(settings, &mut db, &models).await?;
     db.close().await;
     if drift.plan.is_empty() && !allow_empty {
         writeln!(out, "No changes detected")?;
@@ -361,9 +361,9 @@ async fn diff(
     out: &mut (dyn Write + Send),
 ) -> Result<Outcome> {
     let url = settings.require_database()?;
-    load_models(settings, url.dialect())?;
+    let models = load_models(settings, url.dialect())?;
     let mut db = Database::open(url, Access::ReadOnly).await?;
-    let drift = compute_drift(settings, &mut db).await?;
+    let drift = compute_drift(settings, &mut db, &models).await?;
     db.close().await;
     match args.format {
         DiffFormat::Json => {
@@ -388,7 +388,7 @@ async fn diff(
 
 async fn check(settings: &Settings, out: &mut (dyn Write + Send)) -> Result<Outcome> {
     let url = settings.require_database()?;
-    load_models(settings, url.dialect())?;
+    let models = load_models(settings, url.dialect())?;
     let graph = load_graph(settings)?;
     let mut db = Database::open(url, Access::ReadOnly).await?;
     let current = current_revisions(&mut db, settings).await?;
@@ -397,7 +397,7 @@ async fn check(settings: &Settings, out: &mut (dyn Write + Send)) -> Result<Outc
         writeln!(out, "{err}")?;
         outcome = Outcome::Drift;
     }
-    let drift = compute_drift(settings, &mut db).await?;
+    let drift = compute_drift(settings, &mut db, &models).await?;
     db.close().await;
     if drift.plan.is_empty() {
         if outcome == Outcome::Success {
