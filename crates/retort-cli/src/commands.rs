@@ -231,7 +231,11 @@ async fn compute_drift(settings: &Settings, db: &mut Database, models: &Schema) 
         &filter.apply(models),
         &DiffOptions { dialect },
     );
-    crate::naming::name_new_constraints(&mut plan.ops, &settings.naming, dialect);
+    if !settings.naming.is_empty() {
+        crate::naming::name_new_constraints(&mut plan.ops, &settings.naming, dialect);
+        // Hazard messages name the constraints: derive them again.
+        plan = retort_diff::plan(plan.ops(), &DiffOptions { dialect });
+    }
     Ok(Drift {
         dialect,
         live,
