@@ -133,13 +133,29 @@ fn load_graph(settings: &Settings) -> Result<RevisionGraph> {
     Ok(RevisionGraph::load(&dir)?)
 }
 
-/// The models as the differ sees them: unnamed constraints stay unnamed
+/// The models as the differ sees them: an unnamed `CREATE INDEX` gets the
+/// `[naming] index` name (indexes are matched by name); unnamed constraints
+/// stay unnamed
 /// (see crate::naming; on MySQL the names the loader gave unnamed unique
 /// keys are forgotten when a `unique` template replaces them), after
 /// checking that the naming convention gives no two constraints one name.
 fn load_models(settings: &Settings, dialect: Dialect) -> Result<Schema> {
     let paths = settings.require_models()?;
-    let mut models = retort_models::load_files(paths, dialect)?;
+    let mut models = match &settings.naming.index {
+        Some(_) => {
+            let naming = settings.naming.clone();
+            retort_models::load_files_with(
+                paths,
+                dialect,
+                Box::new(move |table, columns| {
+                    naming
+                        .unnamed_index_name(table, columns, dialect)
+                        .unwrap_or_default()
+                }),
+            )?
+        }
+        None => retort_models::load_files(paths, dialect)?,
+    };
     if dialect == Dialect::Mysql {
         crate::naming::unname_mysql_unique_keys(&mut models, &settings.naming);
     }

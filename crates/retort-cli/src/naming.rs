@@ -204,34 +204,22 @@ impl NamingConvention {
             && self.primary_key.is_none()
     }
 
-    /// The name for an unnamed index on `table` (`{columns}`: its plain
-    /// columns, `expr` for an expression part), or `None` without an index
-    /// template.
-    pub fn index_name(
+    /// The name for an unnamed `CREATE INDEX` on `table` over `columns`
+    /// (plain columns, `expr` for an expression part), or `None` without
+    /// an index template. `{constraint_hash}` hashes the column list.
+    pub fn unnamed_index_name(
         &self,
         table: &str,
-        index: &retort_schema::Index,
+        columns: &[String],
         dialect: Dialect,
     ) -> Option<String> {
         let template = self.index.as_ref()?;
-        let columns = index
-            .parts
-            .iter()
-            .map(|p| match &p.target {
-                retort_schema::IndexTarget::Column(c) => c.clone(),
-                retort_schema::IndexTarget::Expression(_) => "expr".to_string(),
-            })
-            .collect();
-        let definition = format!(
-            "index:{}:{:?}:{:?}",
-            index.unique, index.parts, index.predicate
-        );
         Some(template.render(
             &Subject {
                 table,
-                columns,
+                columns: columns.to_vec(),
                 referred_table: None,
-                definition,
+                definition: format!("index:{}", columns.join(",")),
             },
             dialect,
         ))

@@ -48,6 +48,7 @@ CREATE TABLE todos (
     owner_id INTEGER NOT NULL REFERENCES users (id),
     priority INTEGER NOT NULL CHECK (priority >= 0)
 );
+CREATE INDEX ON todos (priority);
 ";
 
 struct Target {
@@ -166,14 +167,22 @@ fn conventions_and_filters(server: Option<Server>) {
     let (up, down) = revision
         .split_once("-- retort:down")
         .expect("a down section");
-    for name in ["uq_users_email", "fk_todos_owner_id_users", "ck_todos_"] {
+    for name in [
+        "uq_users_email",
+        "fk_todos_owner_id_users",
+        "ck_todos_",
+        "ix_todos_priority",
+    ] {
         assert!(up.contains(name), "{name} not in the upgrade:\n{revision}");
     }
     // The excluded index is never dropped for good (SQLite recreates it
     // after rebuilding users, since the renderer starts from the whole
     // live schema).
     assert!(!up.contains("DROP INDEX"), "{revision}");
-    assert!(!up.contains("unnamed"), "hazards name the new constraints:\n{revision}");
+    assert!(
+        !up.contains("unnamed"),
+        "hazards name the new constraints:\n{revision}"
+    );
     if server.is_some() {
         // SQLite drops a constraint by rebuilding the table; the others
         // drop it by the template's name.
@@ -187,6 +196,7 @@ fn conventions_and_filters(server: Option<Server>) {
     let todos = t.object_names("todos");
     assert!(todos.contains("fk_todos_owner_id_users"), "{todos}");
     assert!(todos.contains("ck_todos_"), "{todos}");
+    assert!(todos.contains("ix_todos_priority"), "{todos}");
     if server == Some(Server::Postgres) {
         assert!(todos.contains("pk_todos"), "{todos}");
     }
