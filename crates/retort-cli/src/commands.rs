@@ -133,9 +133,34 @@ fn load_graph(settings: &Settings) -> Result<RevisionGraph> {
     Ok(RevisionGraph::load(&dir)?)
 }
 
+/// The models as the differ sees them: an unnamed `CREATE INDEX` gets the
+/// `[naming] index` name (indexes are matched by name); unnamed constraints
+/// stay unnamed
+/// (see crate::naming; on MySQL the names the loader gave unnamed unique
+/// keys are forgotten when a `unique` template replaces them), after
+/// checking that the naming convention gives no two constraints one name.
 fn load_models(settings: &Settings, dialect: Dialect) -> Result<Schema> {
     let paths = settings.require_models()?;
-    Ok(retort_models::load_files(paths, dialect)?)
+    let mut models = match &settings.naming.index {
+        Some(_) => {
+            let naming = settings.naming.clone();
+            retort_models::load_files_with(
+                paths,
+                dialect,
+                Box::new(move |table, columns| {
+                    naming
+                        .unnamed_index_name(table, columns, dialect)
+                        .unwrap_or_default()
+                }),
+            )?
+        }
+        None => retort_models::load_files(paths, dialect)?,
+    };
+    if dialect == Dialect::Mysql {
+        crate::naming::unname_mysql_unique_keys(&mut models, &settings.naming);
+    }
+    crate::naming::check_collisions(&models, &settings.naming, dialect)?;
+    Ok(models)
 }
 
 async fn introspect(db: &mut Database, settings: &Settings) -> Result<Schema> {
@@ -214,7 +239,19 @@ struct Drift {
 async fn compute_drift(settings: &Settings, db: &mut Database, models: &Schema) -> Result<Drift> {
     let dialect = settings.require_database()?.dialect();
     let live = introspect(db, settings).await?;
-    let plan = retort_diff::diff(&live, models, &DiffOptions { dialect });
+    // Filtered copies for the comparison only: the renderer starts from the
+    // whole live schema, so a SQLite rebuild keeps excluded objects.
+    let filter = &settings.filter;
+    let mut plan = retort_diff::diff(
+        &filter.apply(&live),
+        &filter.apply(models),
+        &DiffOptions { dialect },
+    );
+    if !settings.naming.is_empty() {
+        crate::naming::name_new_constraints(&mut plan.ops, &settings.naming, dialect);
+        // Hazard messages name the constraints: derive them again.
+        plan = retort_diff::plan(plan.ops(), &DiffOptions { dialect });
+    }
     Ok(Drift {
         dialect,
         live,

@@ -13,6 +13,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::args::GlobalArgs;
+use crate::filter::SchemaFilter;
+use crate::naming::{NamedKind, NamingConvention, Template};
 
 /// The configuration file's name.
 pub const CONFIG_FILE: &str = "retort.toml";
@@ -30,6 +32,34 @@ struct ConfigFile {
     models: ModelsSection,
     #[serde(default)]
     migrations: MigrationsSection,
+    #[serde(default)]
+    autogen: AutogenSection,
+    #[serde(default)]
+    naming: NamingSection,
+}
+
+/// `[autogen]`: what the differ leaves out (see crate::filter).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AutogenSection {
+    /// PostgreSQL: the schemas whose tables take part.
+    include_schemas: Option<Vec<String>>,
+    /// Globs of table names left out.
+    exclude_tables: Option<Vec<String>>,
+    /// `table.object` globs of indexes and constraints left out.
+    exclude_objects: Option<Vec<String>>,
+}
+
+/// `[naming]`: templates for constraints the models leave unnamed (see
+/// crate::naming).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NamingSection {
+    index: Option<String>,
+    unique: Option<String>,
+    foreign_key: Option<String>,
+    check: Option<String>,
+    primary_key: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -72,6 +102,10 @@ pub struct Settings {
     pub schemas: Vec<String>,
     /// The runner's lock mode (`session` or `transaction`).
     pub lock: String,
+    /// `[autogen]` filters, applied to both schemas before diffing.
+    pub filter: SchemaFilter,
+    /// `[naming]` templates for constraints the models leave unnamed.
+    pub naming: NamingConvention,
 }
 
 impl Settings {
@@ -327,6 +361,8 @@ pub fn resolve(
         Some(lock) => interpolate(lock, &format!("{name}: [database] lock"), env)?,
         None => "session".to_string(),
     };
+    let (schemas, filter) = resolve_filter(&name, &file.autogen, schemas, database_url.as_ref())?;
+    let naming = resolve_naming(&name, &file.naming)?;
 
     Ok(Settings {
         config_path,
@@ -336,6 +372,69 @@ pub fn resolve(
         version_table,
         schemas,
         lock,
+        filter,
+        naming,
+    })
+}
+
+/// The schemas to read and the `[autogen]` filter. `include_schemas`
+/// narrows `[database] schemas` (each must be one of them); without
+/// `[database] schemas` it is also the list the introspector reads, its
+/// first entry the default schema.
+fn resolve_filter(
+    name: &str,
+    section: &AutogenSection,
+    schemas: Vec<String>,
+    url: Option<&DatabaseUrl>,
+) -> Result<(Vec<String>, SchemaFilter)> {
+    let include = section.include_schemas.clone().unwrap_or_default();
+    if !include.is_empty()
+        && let Some(url) = url
+        && url.dialect() != Dialect::Postgres
+    {
+        bail!(
+            "{name}: [autogen] include_schemas is for PostgreSQL; {} has no schemas to choose from: remove the key",
+            url.dialect()
+        );
+    }
+    if let Some(missing) = include
+        .iter()
+        .find(|s| !schemas.is_empty() && !schemas.contains(s))
+    {
+        bail!(
+            "{name}: [autogen] include_schemas names `{missing}`, which [database] schemas does not list: add it there (retort reads only those schemas) or remove it"
+        );
+    }
+    let schemas = if schemas.is_empty() {
+        include.clone()
+    } else {
+        schemas
+    };
+    let filter = SchemaFilter::new(
+        name,
+        include,
+        schemas.first().cloned(),
+        section.exclude_tables.as_deref().unwrap_or_default(),
+        section.exclude_objects.as_deref().unwrap_or_default(),
+    )?;
+    Ok((schemas, filter))
+}
+
+/// Parses the `[naming]` templates; an error names the key and the
+/// placeholder.
+fn resolve_naming(name: &str, section: &NamingSection) -> Result<NamingConvention> {
+    let parse = |kind, text: &Option<String>| {
+        text.as_deref()
+            .map(|t| Template::parse(kind, t))
+            .transpose()
+            .map_err(|e| anyhow!("{name}: {e}"))
+    };
+    Ok(NamingConvention {
+        index: parse(NamedKind::Index, &section.index)?,
+        unique: parse(NamedKind::Unique, &section.unique)?,
+        foreign_key: parse(NamedKind::ForeignKey, &section.foreign_key)?,
+        check: parse(NamedKind::Check, &section.check)?,
+        primary_key: parse(NamedKind::PrimaryKey, &section.primary_key)?,
     })
 }
 
@@ -371,6 +470,18 @@ paths = ["schema.sql"]
 [migrations]
 # Revision files are written to <dir>/versions/.
 dir = "migrations"
+
+# [autogen]
+# exclude_tables = ["spatial_ref_sys", "tmp_*"]   # globs; never diffed, either way
+# exclude_objects = ["users.ix_legacy"]           # table.index or table.constraint
+# include_schemas = ["public"]                    # PostgreSQL
+
+# [naming]   # names for constraints the models leave unnamed
+# index = "ix_{{table}}_{{columns}}"
+# unique = "uq_{{table}}_{{columns}}"
+# foreign_key = "fk_{{table}}_{{columns}}_{{referred_table}}"
+# check = "ck_{{table}}_{{constraint_hash}}"
+# primary_key = "pk_{{table}}"
 "#
     )
 }

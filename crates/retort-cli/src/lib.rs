@@ -11,6 +11,8 @@ pub mod args;
 mod commands;
 pub mod config;
 mod db;
+pub mod filter;
+pub mod naming;
 
 pub use commands::{run, run_in};
 

@@ -47,12 +47,36 @@ pub use canonical::{
 pub use error::{Diagnostic, Diagnostics, ModelError};
 
 use loader::Loader;
+pub use loader::UnnamedIndexName;
 
 /// Reads model files into one normalised schema. A directory stands for
 /// all `*.sql` files directly in it, sorted by name; files are read in the
 /// order given. Tables may reference tables of any other file.
 pub fn load_files(paths: &[PathBuf], dialect: Dialect) -> Result<Schema, ModelError> {
     let mut loader = Loader::new(dialect);
+    for path in paths {
+        if path.is_dir() {
+            for file in sql_files_in(path)? {
+                add_file(&mut loader, &file)?;
+            }
+        } else {
+            add_file(&mut loader, path)?;
+        }
+    }
+    loader.finish()
+}
+
+/// Like [`load_files`], but a `CREATE INDEX` without a name (otherwise an
+/// `unnamed-index` error) is named by `unnamed_index_name(table, columns)`,
+/// where `columns` are the index's plain columns and `expr` for each
+/// expression part: a project's naming convention.
+pub fn load_files_with(
+    paths: &[PathBuf],
+    dialect: Dialect,
+    unnamed_index_name: UnnamedIndexName,
+) -> Result<Schema, ModelError> {
+    let mut loader = Loader::new(dialect);
+    loader.name_unnamed_indexes(unnamed_index_name);
     for path in paths {
         if path.is_dir() {
             for file in sql_files_in(path)? {

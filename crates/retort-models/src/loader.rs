@@ -119,7 +119,14 @@ pub(crate) struct Loader {
     enums: Vec<(EnumType, Site)>,
     comments: Vec<CommentDraft>,
     diagnostics: Vec<Diagnostic>,
+    /// Names a `CREATE INDEX` without a name from its table and columns
+    /// (a naming convention); without it such an index is an error.
+    unnamed_index_name: Option<UnnamedIndexName>,
 }
+
+/// Names an unnamed `CREATE INDEX` from its table and columns; see
+/// [`crate::load_files_with`].
+pub type UnnamedIndexName = Box<dyn Fn(&str, &[String]) -> String>;
 
 impl Loader {
     pub(crate) fn new(dialect: Dialect) -> Self {
@@ -131,7 +138,12 @@ impl Loader {
             enums: Vec::new(),
             comments: Vec::new(),
             diagnostics: Vec::new(),
+            unnamed_index_name: None,
         }
+    }
+
+    pub(crate) fn name_unnamed_indexes(&mut self, name: UnnamedIndexName) {
+        self.unnamed_index_name = Some(name);
     }
 
     /// Reads every statement of one file.
@@ -613,6 +625,22 @@ impl Loader {
             file,
             span: create.table_name.span(),
         };
+        if create.name.is_none()
+            && let Some(name_of) = &self.unnamed_index_name
+        {
+            let columns: Vec<String> = create
+                .columns
+                .iter()
+                .map(|c| match strip_nested(&c.column.expr) {
+                    Expr::Identifier(ident) => ident.value.clone(),
+                    _ => "expr".to_string(),
+                })
+                .collect();
+            let mut named = create.clone();
+            let generated = Ident::with_span(create.table_name.span(), name_of(&table, &columns));
+            named.name = Some(ObjectName::from(vec![generated]));
+            return self.create_index(file, start, &named);
+        }
         let Some(name) = &create.name else {
             self.report(
                 start,

@@ -1,0 +1,358 @@
+//! Filters (`[autogen]` in retort.toml): what the differ never sees.
+//!
+//! [`SchemaFilter::apply`] removes the excluded tables, enum types and
+//! single objects from a schema; it runs on *both* the introspected schema
+//! and the models before diffing, so an excluded object is neither dropped
+//! because the models lack it nor created because the database lacks it.
+//! The unfiltered live schema is still what the renderer starts from, so a
+//! SQLite table rebuild keeps an excluded index or constraint.
+//!
+//! - `include_schemas` (PostgreSQL): only tables and enum types of these
+//!   schemas take part. A table without a schema lives in the default
+//!   schema (the first of `[database] schemas`).
+//! - `exclude_tables`: globs (`tmp_*`) matched against a table's name, and
+//!   against `schema.name` for a table outside the default schema.
+//! - `exclude_objects`: `table.object` globs, matched against the names of
+//!   a table's indexes, its primary key and its named unique, foreign-key
+//!   and check constraints (`users.ix_legacy`, `*.fk_audit_*`).
+
+use anyhow::{Context, Result, bail};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use retort_schema::{Schema, Table};
+
+/// A validated filter; the default lets everything through.
+#[derive(Debug, Clone, Default)]
+pub struct SchemaFilter {
+    include_schemas: Vec<String>,
+    /// The schema a table without one lives in, for `include_schemas`.
+    default_schema: Option<String>,
+    exclude_tables: Option<GlobSet>,
+    exclude_objects: Option<GlobSet>,
+}
+
+impl SchemaFilter {
+    /// Builds the filter; a bad glob or an object pattern without a table
+    /// part is an error naming the retort.toml key. `config` prefixes the
+    /// messages (the file's name).
+    pub fn new(
+        config: &str,
+        include_schemas: Vec<String>,
+        default_schema: Option<String>,
+        exclude_tables: &[String],
+        exclude_objects: &[String],
+    ) -> Result<SchemaFilter> {
+        for pattern in exclude_objects {
+            let Some((table, object)) = pattern.split_once('.') else {
+                bail!(
+                    "{config}: [autogen] exclude_objects: `{pattern}` is not `table.object` (e.g. \"users.ix_legacy\")"
+                );
+            };
+            if table.is_empty() || object.is_empty() {
+                bail!(
+                    "{config}: [autogen] exclude_objects: `{pattern}` needs both a table and an object name (e.g. \"users.ix_legacy\")"
+                );
+            }
+        }
+        Ok(SchemaFilter {
+            include_schemas,
+            default_schema,
+            exclude_tables: glob_set(config, "exclude_tables", exclude_tables)?,
+            exclude_objects: glob_set(config, "exclude_objects", exclude_objects)?,
+        })
+    }
+
+    /// Whether the filter removes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.include_schemas.is_empty()
+            && self.exclude_tables.is_none()
+            && self.exclude_objects.is_none()
+    }
+
+    /// `schema` without what the filter excludes.
+    pub fn apply(&self, schema: &Schema) -> Schema {
+        if self.is_empty() {
+            return schema.clone();
+        }
+        let mut out = schema.clone();
+        out.tables.retain(|t| self.keeps_table(t));
+        out.enums
+            .retain(|e| self.includes_schema(e.schema.as_deref()));
+        if let Some(objects) = &self.exclude_objects {
+            for table in &mut out.tables {
+                remove_objects(table, objects);
+            }
+        }
+        out
+    }
+
+    fn includes_schema(&self, schema: Option<&str>) -> bool {
+        if self.include_schemas.is_empty() {
+            return true;
+        }
+        let Some(name) = schema.or(self.default_schema.as_deref()) else {
+            return true;
+        };
+        self.include_schemas.iter().any(|s| s == name)
+    }
+
+    fn keeps_table(&self, table: &Table) -> bool {
+        if !self.includes_schema(table.schema.as_deref()) {
+            return false;
+        }
+        let Some(globs) = &self.exclude_tables else {
+            return true;
+        };
+        let qualified = table.schema.as_ref().map(|s| format!("{s}.{}", table.name));
+        !(globs.is_match(&table.name) || qualified.is_some_and(|q| globs.is_match(q)))
+    }
+}
+
+fn glob_set(config: &str, key: &str, patterns: &[String]) -> Result<Option<GlobSet>> {
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    let mut builder = GlobSetBuilder::new();
+    for pattern in patterns {
+        let glob = Glob::new(pattern).with_context(|| {
+            format!("{config}: [autogen] {key}: `{pattern}` is not a valid glob")
+        })?;
+        builder.add(glob);
+    }
+    let set = builder
+        .build()
+        .with_context(|| format!("{config}: [autogen] {key}: cannot compile the globs"))?;
+    Ok(Some(set))
+}
+
+fn remove_objects(table: &mut Table, objects: &GlobSet) {
+    let excluded = |name: Option<&str>| {
+        name.is_some_and(|name| objects.is_match(format!("{}.{name}", table.name)))
+    };
+    let indexes = table
+        .indexes
+        .iter()
+        .filter(|i| !excluded(Some(&i.name)))
+        .cloned()
+        .collect();
+    let primary_key = table
+        .primary_key
+        .clone()
+        .filter(|pk| !excluded(pk.name.as_deref()));
+    let uniques = table
+        .unique_constraints
+        .iter()
+        .filter(|c| !excluded(c.name.as_deref()))
+        .cloned()
+        .collect();
+    let foreign_keys = table
+        .foreign_keys
+        .iter()
+        .filter(|c| !excluded(c.name.as_deref()))
+        .cloned()
+        .collect();
+    let checks = table
+        .checks
+        .iter()
+        .filter(|c| !excluded(c.name.as_deref()))
+        .cloned()
+        .collect();
+    table.indexes = indexes;
+    table.primary_key = primary_key;
+    table.unique_constraints = uniques;
+    table.foreign_keys = foreign_keys;
+    table.checks = checks;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use retort_diff::{DiffOptions, diff};
+    use retort_schema::{
+        Column, ColumnType, Dialect, EnumType, ForeignKey, Index, IndexPart, UniqueConstraint,
+    };
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn table(name: &str) -> Table {
+        let mut t = Table::new(name);
+        t.columns
+            .push(Column::new("id", ColumnType::Integer).not_null());
+        t
+    }
+
+    fn users_with_legacy_objects() -> Table {
+        let mut t = table("users");
+        t.indexes.push(Index {
+            name: "ix_legacy".into(),
+            parts: vec![IndexPart::column("id")],
+            unique: false,
+            predicate: None,
+            method: None,
+        });
+        t.unique_constraints.push(UniqueConstraint {
+            name: Some("uq_keep".into()),
+            columns: vec!["id".into()],
+        });
+        t.foreign_keys.push(ForeignKey {
+            name: Some("fk_x".into()),
+            columns: vec!["id".into()],
+            referred_schema: None,
+            referred_table: "other".into(),
+            referred_columns: vec!["id".into()],
+            on_delete: Default::default(),
+            on_update: Default::default(),
+        });
+        t
+    }
+
+    fn schema(tables: Vec<Table>) -> Schema {
+        Schema {
+            tables,
+            ..Schema::default()
+        }
+        .normalized()
+    }
+
+    fn filter(tables: &[&str], objects: &[&str]) -> SchemaFilter {
+        SchemaFilter::new(
+            "retort.toml",
+            Vec::new(),
+            None,
+            &strings(tables),
+            &strings(objects),
+        )
+        .unwrap()
+    }
+
+    fn no_diff_either_way(filter: &SchemaFilter, a: &Schema, b: &Schema) {
+        let options = DiffOptions {
+            dialect: Dialect::Postgres,
+        };
+        for (from, to) in [(a, b), (b, a)] {
+            let plan = diff(&filter.apply(from), &filter.apply(to), &options);
+            assert!(plan.is_empty(), "{:?}", plan.ops);
+        }
+    }
+
+    #[test]
+    fn excluded_tables_never_appear_in_either_direction() {
+        let f = filter(&["spatial_ref_sys", "tmp_*"], &[]);
+        let live = schema(vec![
+            table("users"),
+            table("spatial_ref_sys"),
+            table("tmp_1"),
+        ]);
+        let models = schema(vec![table("users"), table("tmp_import")]);
+        no_diff_either_way(&f, &live, &models);
+        // Without the filter both directions have ops.
+        let plain = SchemaFilter::default();
+        let options = DiffOptions {
+            dialect: Dialect::Postgres,
+        };
+        assert!(!diff(&plain.apply(&live), &plain.apply(&models), &options).is_empty());
+        // A similar name is not excluded.
+        assert_eq!(
+            f.apply(&schema(vec![table("tmp"), table("temp_1")]))
+                .tables
+                .len(),
+            2
+        );
+    }
+
+    #[test]
+    fn excluded_objects_never_appear_in_either_direction() {
+        let f = filter(&[], &["users.ix_legacy", "*.fk_*"]);
+        let mut bare = users_with_legacy_objects();
+        bare.indexes.clear();
+        bare.foreign_keys.clear();
+        no_diff_either_way(
+            &f,
+            &schema(vec![users_with_legacy_objects()]),
+            &schema(vec![bare]),
+        );
+        // Objects that are not excluded stay.
+        let kept = f.apply(&schema(vec![users_with_legacy_objects()]));
+        assert_eq!(kept.tables[0].unique_constraints.len(), 1);
+        // The table part is matched too: todos.ix_legacy stays.
+        let mut todos = users_with_legacy_objects();
+        todos.name = "todos".into();
+        assert_eq!(f.apply(&schema(vec![todos])).tables[0].indexes.len(), 1);
+    }
+
+    #[test]
+    fn include_schemas_keeps_the_listed_schemas_and_the_default_one_by_name() {
+        let f = SchemaFilter::new(
+            "retort.toml",
+            strings(&["public", "app"]),
+            Some("public".into()),
+            &[],
+            &[],
+        )
+        .unwrap();
+        let mut audit = table("log");
+        audit.schema = Some("audit".into());
+        let mut app = table("items");
+        app.schema = Some("app".into());
+        let mut s = schema(vec![table("users"), audit, app]);
+        s.enums.push(EnumType {
+            schema: Some("audit".into()),
+            name: "level".into(),
+            values: vec!["a".into()],
+        });
+        let kept = f.apply(&s);
+        let names: Vec<_> = kept.tables.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, vec!["users", "items"]);
+        assert!(kept.enums.is_empty());
+
+        let only_app = SchemaFilter::new(
+            "retort.toml",
+            strings(&["app"]),
+            Some("public".into()),
+            &strings(&["app.tmp_*"]),
+            &[],
+        )
+        .unwrap();
+        let mut tmp = table("tmp_x");
+        tmp.schema = Some("app".into());
+        let mut app = table("items");
+        app.schema = Some("app".into());
+        let kept = only_app.apply(&schema(vec![table("users"), app, tmp]));
+        let names: Vec<_> = kept.tables.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, vec!["items"]);
+    }
+
+    #[test]
+    fn bad_patterns_are_errors_naming_the_key() {
+        let err = SchemaFilter::new("retort.toml", Vec::new(), None, &strings(&["tmp_[a"]), &[])
+            .unwrap_err();
+        let text = format!("{err:#}");
+        assert!(text.contains("[autogen] exclude_tables"), "{text}");
+        assert!(text.contains("`tmp_[a`"), "{text}");
+        let err = SchemaFilter::new(
+            "retort.toml",
+            Vec::new(),
+            None,
+            &[],
+            &strings(&["ix_legacy"]),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("[autogen] exclude_objects"),
+            "{err}"
+        );
+        let err = SchemaFilter::new(
+            "retort.toml",
+            Vec::new(),
+            None,
+            &[],
+            &strings(&["users.{a"]),
+        )
+        .unwrap_err();
+        assert!(
+            format!("{err:#}").contains("[autogen] exclude_objects"),
+            "{err:#}"
+        );
+    }
+}
