@@ -11,6 +11,8 @@ pub mod args;
 mod commands;
 pub mod config;
 mod db;
+mod lint;
+mod stats;
 
 pub use commands::{run, run_in};
 

@@ -4,6 +4,7 @@
 mod architecture;
 mod fixtures;
 mod flows;
+mod hazards;
 mod help;
 mod mysql;
 mod postgres;
