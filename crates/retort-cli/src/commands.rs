@@ -241,7 +241,14 @@ fn render_both(drift: &Drift) -> Result<(String, String)> {
     refuse_other_schemas(drift)?;
     let up = retort_render::render(&drift.plan.ops, &drift.live, drift.dialect)?;
     let after = retort_diff::apply_all(&drift.live, &drift.plan.ops())?;
-    let down_plan = retort_diff::plan(retort_diff::invert(&drift.plan.ops()), &options);
+    let mut down_plan = retort_diff::plan(retort_diff::invert(&drift.plan.ops()), &options);
+    // In the down section, "the downgrade" of a hazard message is the
+    // revision's upgrade run again.
+    for hazard in down_plan.ops.iter_mut().flat_map(|p| p.hazards.iter_mut()) {
+        if let Some(rest) = hazard.message.strip_prefix("the downgrade ") {
+            hazard.message = format!("upgrading again {rest}");
+        }
+    }
     let down = retort_render::render(&down_plan.ops, &after, drift.dialect)?;
     Ok((up.to_sql(), down.to_sql()))
 }
@@ -568,8 +575,13 @@ async fn refuse_irreversible(
                 .into_iter()
                 .find(|f| f.code == HazardCode::Irreversible && !f.allowed);
             if let Some(finding) = finding {
+                let why = if section == "up" {
+                    "the downgrade cannot restore what its upgrade removed"
+                } else {
+                    "the downgrade destroys data that upgrading again cannot bring back"
+                };
                 bail!(
-                    "refusing to downgrade revision {} ({}): its {section} section is marked irreversible at {}:{}: {}; pass --accept-data-loss to revert it anyway",
+                    "refusing to downgrade revision {} ({}): {why}; its {section} section is marked irreversible at {}:{} ({}); pass --accept-data-loss to revert it anyway",
                     rev.id,
                     rev.message,
                     display_path(&rev.path),
