@@ -1,6 +1,7 @@
 //! The command line, as clap derive types. Doc comments are the help text.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use retort_diff::HazardCode;
 use std::path::PathBuf;
 
 /// retort: autogenerate, review and apply schema migrations from SQL models.
@@ -38,7 +39,9 @@ pub enum Command {
     /// Show the difference between the database and the models; writes nothing
     Diff(DiffArgs),
     /// Exit 0 when database and models are in sync, 1 on drift, 2 on error
-    Check,
+    Check(CheckArgs),
+    /// Exit 1 when pending revisions (or REV) carry denied hazards
+    Lint(LintArgs),
     /// Apply revisions up to a target
     Upgrade(UpgradeArgs),
     /// Revert revisions down to a target
@@ -114,6 +117,29 @@ pub enum DiffFormat {
 }
 
 #[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Hazards that fail the check when the drift or a pending revision carries them,
+    /// comma-separated (data_loss, table_rewrite, long_lock, fails_on_existing_rows, irreversible)
+    #[arg(long, value_name = "HAZARDS", value_delimiter = ',', value_parser = crate::lint::parse_codes)]
+    pub deny: Vec<HazardCode>,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Revision id (unique prefix) to lint [default: every revision not yet applied]
+    pub revision: Option<String>,
+    /// Hazards that fail the lint, comma-separated
+    #[arg(
+        long,
+        value_name = "HAZARDS",
+        value_delimiter = ',',
+        value_parser = crate::lint::parse_codes,
+        default_value = "data_loss,irreversible"
+    )]
+    pub deny: Vec<HazardCode>,
+}
+
+#[derive(Debug, Args)]
 pub struct UpgradeArgs {
     /// head, heads, +N, or a revision id (unique prefix)
     #[arg(default_value = "head", allow_hyphen_values = true)]
@@ -137,6 +163,9 @@ pub struct DowngradeArgs {
     /// With --sql: the revision the database is at (default: the heads)
     #[arg(long, requires = "sql", value_name = "REV")]
     pub from: Option<String>,
+    /// Revert revisions marked `-- hazard: irreversible` too (their data is not restored)
+    #[arg(long)]
+    pub accept_data_loss: bool,
 }
 
 #[derive(Debug, Args)]

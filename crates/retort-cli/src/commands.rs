@@ -3,7 +3,7 @@
 //! loop lives in retort-migrate, the differ in retort-diff).
 
 use anyhow::{Context, Result, anyhow, bail};
-use retort_diff::{DiffOptions, Plan};
+use retort_diff::{DiffOptions, HazardCode, Plan};
 use retort_migrate::{
     DowngradeTarget, Event, LockMode, Revision, RevisionGraph, RunOptions, UpgradeTarget,
     VersionTable,
@@ -15,8 +15,9 @@ use std::path::{Path, PathBuf};
 
 use crate::Outcome;
 use crate::args::{
-    Cli, Command, DialectArg, DiffArgs, DiffFormat, DowngradeArgs, HistoryArgs, InitArgs,
-    InspectArgs, InspectFormat, MergeArgs, RevisionArgs, ShowArgs, StampArgs, UpgradeArgs,
+    CheckArgs, Cli, Command, DialectArg, DiffArgs, DiffFormat, DowngradeArgs, HistoryArgs,
+    InitArgs, InspectArgs, InspectFormat, LintArgs, MergeArgs, RevisionArgs, ShowArgs, StampArgs,
+    UpgradeArgs,
 };
 use crate::config::{self, CONFIG_FILE, Settings};
 use crate::db::{Access, Database};
@@ -38,7 +39,8 @@ pub async fn run_in(
         Command::Autogen(args) => autogen(&settings, &args.message, args.allow_empty, out).await,
         Command::Revision(args) => revision(&settings, &args, out).await,
         Command::Diff(args) => diff(&settings, &args, out).await,
-        Command::Check => check(&settings, out).await,
+        Command::Check(args) => check(&settings, &args, out).await,
+        Command::Lint(args) => lint(&settings, &args, out).await,
         Command::Upgrade(args) => upgrade(&settings, &args, out).await,
         Command::Downgrade(args) => downgrade(&settings, &args, out).await,
         Command::Current => current(&settings, out).await,
@@ -239,19 +241,24 @@ struct Drift {
 async fn compute_drift(settings: &Settings, db: &mut Database, models: &Schema) -> Result<Drift> {
     let dialect = settings.require_database()?.dialect();
     let live = introspect(db, settings).await?;
+    let options = DiffOptions { dialect };
     // Filtered copies for the comparison only: the renderer starts from the
     // whole live schema, so a SQLite rebuild keeps excluded objects.
     let filter = &settings.filter;
-    let mut plan = retort_diff::diff(
-        &filter.apply(&live),
-        &filter.apply(models),
-        &DiffOptions { dialect },
-    );
+    let mut plan = retort_diff::diff(&filter.apply(&live), &filter.apply(models), &options);
     if !settings.naming.is_empty() {
         crate::naming::name_new_constraints(&mut plan.ops, &settings.naming, dialect);
-        // Hazard messages name the constraints: derive them again.
-        plan = retort_diff::plan(plan.ops(), &DiffOptions { dialect });
     }
+    // Data-aware hazards: count the rows of the tables the plan touches.
+    // Planning again also derives the hazard messages from the final
+    // (conventionally named) constraints.
+    let request = retort_diff::StatsRequest::for_ops(plan.ops.iter().map(|p| &p.op));
+    let stats = if request.is_empty() {
+        retort_diff::TableStats::default()
+    } else {
+        crate::stats::read_stats(db, &request).await?
+    };
+    let plan = retort_diff::plan_with_stats(plan.ops(), &options, &stats);
     Ok(Drift {
         dialect,
         live,
@@ -267,7 +274,14 @@ fn render_both(drift: &Drift) -> Result<(String, String)> {
     refuse_other_schemas(drift)?;
     let up = retort_render::render(&drift.plan.ops, &drift.live, drift.dialect)?;
     let after = retort_diff::apply_all(&drift.live, &drift.plan.ops())?;
-    let down_plan = retort_diff::plan(retort_diff::invert(&drift.plan.ops()), &options);
+    let mut down_plan = retort_diff::plan(retort_diff::invert(&drift.plan.ops()), &options);
+    // In the down section, "the downgrade" of a hazard message is the
+    // revision's upgrade run again.
+    for hazard in down_plan.ops.iter_mut().flat_map(|p| p.hazards.iter_mut()) {
+        if let Some(rest) = hazard.message.strip_prefix("the downgrade ") {
+            hazard.message = format!("upgrading again {rest}");
+        }
+    }
     let down = retort_render::render(&down_plan.ops, &after, drift.dialect)?;
     Ok((up.to_sql(), down.to_sql()))
 }
@@ -423,7 +437,11 @@ async fn diff(
     Ok(Outcome::Success)
 }
 
-async fn check(settings: &Settings, out: &mut (dyn Write + Send)) -> Result<Outcome> {
+async fn check(
+    settings: &Settings,
+    args: &CheckArgs,
+    out: &mut (dyn Write + Send),
+) -> Result<Outcome> {
     let url = settings.require_database()?;
     let models = load_models(settings, url.dialect())?;
     let graph = load_graph(settings)?;
@@ -436,6 +454,33 @@ async fn check(settings: &Settings, out: &mut (dyn Write + Send)) -> Result<Outc
     }
     let drift = compute_drift(settings, &mut db, &models).await?;
     db.close().await;
+    if !args.deny.is_empty() {
+        let pending =
+            retort_migrate::plan_upgrade(&graph, &current, &retort_migrate::UpgradeTarget::Heads)?;
+        let mut denied = report_revisions(&pending, &args.deny, Some(drift.dialect), out)?;
+        for planned in &drift.plan.ops {
+            for hazard in &planned.hazards {
+                if args.deny.contains(&hazard.code) {
+                    denied += 1;
+                    writeln!(
+                        out,
+                        "denied: {}: {} (pending op {})",
+                        hazard.code.as_str(),
+                        hazard.message,
+                        planned.op.name()
+                    )?;
+                }
+            }
+        }
+        if denied > 0 {
+            writeln!(
+                out,
+                "{denied} denied hazard(s) (--deny {})",
+                codes_list(&args.deny)
+            )?;
+            outcome = Outcome::Drift;
+        }
+    }
     if drift.plan.is_empty() {
         if outcome == Outcome::Success {
             writeln!(out, "No changes detected: the database matches the models")?;
@@ -455,6 +500,131 @@ async fn check(settings: &Settings, out: &mut (dyn Write + Send)) -> Result<Outc
         "Run `retort autogen -m \"…\"` to write a revision for it"
     )?;
     Ok(Outcome::Drift)
+}
+
+fn codes_list(codes: &[HazardCode]) -> String {
+    codes
+        .iter()
+        .map(|c| c.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Prints the hazards of the up sections of `revisions` (`path:line:
+/// code: message`, marked denied or allowed) and returns how many are
+/// denied and not allowed.
+fn report_revisions(
+    revisions: &[&Revision],
+    deny: &[HazardCode],
+    dialect: Option<Dialect>,
+    out: &mut (dyn Write + Send),
+) -> Result<usize> {
+    let mut denied = 0;
+    for rev in revisions {
+        for finding in crate::lint::lint_section(&rev.up, dialect) {
+            let mark = if !deny.contains(&finding.code) {
+                "note"
+            } else if finding.allowed {
+                "allowed"
+            } else {
+                denied += 1;
+                "denied"
+            };
+            writeln!(
+                out,
+                "{}:{}: {mark}: {}: {} (revision {})",
+                display_path(&rev.path),
+                rev.up_line + finding.line - 1,
+                finding.code.as_str(),
+                finding.message,
+                rev.id
+            )?;
+        }
+    }
+    Ok(denied)
+}
+
+/// `retort lint [REV]`: the hazards of REV, or of every revision not yet
+/// applied to the database.
+async fn lint(
+    settings: &Settings,
+    args: &LintArgs,
+    out: &mut (dyn Write + Send),
+) -> Result<Outcome> {
+    let graph = load_graph(settings)?;
+    let dialect = settings.database_url.as_ref().map(|url| url.dialect());
+    let revisions: Vec<&Revision> = match &args.revision {
+        Some(spec) => vec![graph.resolve(spec)?],
+        None => {
+            let url = settings.require_database()?;
+            let mut db = Database::open(url, Access::ReadOnly).await?;
+            let current = current_revisions(&mut db, settings).await;
+            db.close().await;
+            retort_migrate::plan_upgrade(&graph, &current?, &retort_migrate::UpgradeTarget::Heads)?
+        }
+    };
+    let denied = report_revisions(&revisions, &args.deny, dialect, out)?;
+    if denied > 0 {
+        writeln!(
+            out,
+            "{denied} denied hazard(s) in {} revision(s) (--deny {}): review them, or accept one deliberately with `-- retort:allow <hazard>` on the line above its statement",
+            revisions.len(),
+            codes_list(&args.deny)
+        )?;
+        return Ok(Outcome::Drift);
+    }
+    writeln!(
+        out,
+        "No denied hazards in {} revision(s) (--deny {})",
+        revisions.len(),
+        codes_list(&args.deny)
+    )?;
+    Ok(Outcome::Success)
+}
+
+/// Refuses a downgrade that would revert a revision marked `irreversible`
+/// (in its up section: the downgrade cannot restore what the upgrade
+/// removed; in its down section: the downgrade destroys data a later
+/// upgrade cannot bring back), unless `--accept-data-loss` is given or the
+/// line is allowed (`-- retort:allow irreversible`). The runner plans again
+/// under its lock; a revision applied meanwhile by another process is not
+/// checked here.
+async fn refuse_irreversible(
+    settings: &Settings,
+    graph: &RevisionGraph,
+    target: &DowngradeTarget,
+) -> Result<()> {
+    let url = settings.require_database()?;
+    let mut db = Database::open(url, Access::ReadOnly).await?;
+    let current = current_revisions(&mut db, settings).await;
+    db.close().await;
+    let plan = retort_migrate::plan_downgrade(graph, &current?, target)?;
+    for rev in plan {
+        for (section, text, first_line) in [
+            ("up", &rev.up, rev.up_line),
+            ("down", &rev.down, rev.down_line),
+        ] {
+            let finding = crate::lint::lint_section(text, Some(url.dialect()))
+                .into_iter()
+                .find(|f| f.code == HazardCode::Irreversible && !f.allowed);
+            if let Some(finding) = finding {
+                let why = if section == "up" {
+                    "the downgrade cannot restore what its upgrade removed"
+                } else {
+                    "the downgrade destroys data that upgrading again cannot bring back"
+                };
+                bail!(
+                    "refusing to downgrade revision {} ({}): {why}; its {section} section is marked irreversible at {}:{} ({}); pass --accept-data-loss to revert it anyway",
+                    rev.id,
+                    rev.message,
+                    display_path(&rev.path),
+                    first_line + finding.line - 1,
+                    finding.message
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 fn parse_upgrade_target(text: &str) -> Result<UpgradeTarget> {
@@ -521,7 +691,15 @@ async fn downgrade(
     args: &DowngradeArgs,
     out: &mut (dyn Write + Send),
 ) -> Result<Outcome> {
-    let target = Move::Down(parse_downgrade_target(&args.target)?);
+    let parsed = parse_downgrade_target(&args.target)?;
+    if !args.sql && !args.accept_data_loss {
+        let graph = load_graph(settings)?;
+        if let DowngradeTarget::Revision(spec) = &parsed {
+            graph.resolve(spec)?;
+        }
+        refuse_irreversible(settings, &graph, &parsed).await?;
+    }
+    let target = Move::Down(parsed);
     migrate(settings, target, args.sql, args.from.as_deref(), out).await
 }
 

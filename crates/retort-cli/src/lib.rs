@@ -12,7 +12,9 @@ mod commands;
 pub mod config;
 mod db;
 pub mod filter;
+mod lint;
 pub mod naming;
+mod stats;
 
 pub use commands::{run, run_in};
 

@@ -1,13 +1,91 @@
 //! Hazards: what can go wrong when an op runs.
 //!
-//! [`hazards`] looks at one op on its own (plus the dialect): it never sees
-//! the data, so every hazard is a "may", stated with the subject it concerns
-//! (`users.age`) so that a reviewer can decide.
+//! [`hazards`] looks at one op on its own (plus the dialect): without the
+//! data every hazard is a "may", stated with the subject it concerns
+//! (`users.age`) so that a reviewer can decide. [`hazards_with_stats`] also
+//! sees row counts the caller read from the database ([`TableStats`]; this
+//! crate does no IO) and then states figures and drops what cannot happen:
+//!
+//! - `fails_on_existing_rows` is not reported for a table known to be empty;
+//! - `long_lock` is not reported for a table with fewer than
+//!   [`LONG_LOCK_MIN_ROWS`] rows (the lock lasts milliseconds);
+//! - `table_rewrite` on an empty table says it is instant, otherwise how
+//!   many rows are copied;
+//! - `data_loss` names how many rows (or non-null values of a dropped
+//!   column) are lost.
+//!
+//! Figures describe the database retort read, which may not be production.
 
 use crate::DiffOptions;
 use crate::ops::{Constraint, Op};
 use retort_schema::{ColumnType, DefaultValue, Dialect};
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Below this many rows a table's `long_lock` is not reported: locking a
+/// table that small for an index build or rewrite lasts milliseconds. An
+/// estimate at or above it is reported with the figure.
+pub const LONG_LOCK_MIN_ROWS: u64 = 10_000;
+
+/// Row counts of the tables a plan touches, read from the database by the
+/// caller (see [`StatsRequest`]). Tables are named as ops name them
+/// (without schema).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TableStats {
+    pub tables: BTreeMap<String, TableRows>,
+}
+
+/// The figures of one table.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TableRows {
+    /// Rows in the table: counted, or the catalog's estimate.
+    pub rows: u64,
+    /// Whether `rows` is the catalog's estimate (`reltuples`,
+    /// `information_schema.TABLES.TABLE_ROWS`) rather than a count.
+    pub estimated: bool,
+    /// Non-null values of the columns the plan drops, where counted.
+    pub non_null: BTreeMap<String, u64>,
+}
+
+/// What a plan needs counted: every table an op touches, and per table the
+/// columns it drops (whose non-null values the summary states).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StatsRequest {
+    pub tables: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl StatsRequest {
+    /// The tables and dropped columns of `ops`. Tables created by the plan
+    /// are left out: they hold no rows yet.
+    pub fn for_ops<'a>(ops: impl IntoIterator<Item = &'a Op>) -> StatsRequest {
+        let mut tables: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut created = BTreeSet::new();
+        for op in ops {
+            match op {
+                Op::CreateTable { table } => {
+                    created.insert(table.name.clone());
+                }
+                Op::DropColumn { table, column } => {
+                    tables
+                        .entry(table.clone())
+                        .or_default()
+                        .insert(column.name.clone());
+                }
+                _ => {
+                    if let Some(table) = op.table() {
+                        tables.entry(table.to_string()).or_default();
+                    }
+                }
+            }
+        }
+        tables.retain(|table, _| !created.contains(table));
+        StatsRequest { tables }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tables.is_empty()
+    }
+}
 
 /// A hazard's stable code, as it appears in JSON and in `-- hazard:` lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -27,6 +105,23 @@ pub enum HazardCode {
 }
 
 impl HazardCode {
+    /// Every code, in documentation order.
+    pub const ALL: [HazardCode; 5] = [
+        HazardCode::DataLoss,
+        HazardCode::TableRewrite,
+        HazardCode::LongLock,
+        HazardCode::FailsOnExistingRows,
+        HazardCode::Irreversible,
+    ];
+
+    /// The code spelled `text` (`data_loss`; `-` may stand for `_`).
+    pub fn from_code(text: &str) -> Option<HazardCode> {
+        let text = text.trim().replace('-', "_");
+        HazardCode::ALL
+            .into_iter()
+            .find(|code| code.as_str().eq_ignore_ascii_case(&text))
+    }
+
     /// The snake-case code (`data_loss`).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -39,34 +134,107 @@ impl HazardCode {
     }
 }
 
-/// One hazard of one op: its code and a sentence naming the subject.
+/// One hazard of one op: its code, a sentence naming the subject, and the
+/// figures it is based on where the caller supplied [`TableStats`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hazard {
     pub code: HazardCode,
     pub message: String,
+    /// Rows of the table concerned, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<u64>,
+    /// Non-null values of a dropped column, when counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub non_null: Option<u64>,
+    /// Whether `rows` is the catalog's estimate rather than a count.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub estimated: bool,
 }
 
 impl Hazard {
-    /// A hazard with `code` and `message`.
+    /// A hazard with `code` and `message`, without figures.
     pub fn new(code: HazardCode, message: impl Into<String>) -> Self {
         Hazard {
             code,
             message: message.into(),
+            rows: None,
+            non_null: None,
+            estimated: false,
         }
+    }
+
+    /// This hazard with the figures of `table`.
+    fn with_rows(mut self, table: Option<&TableRows>) -> Self {
+        if let Some(table) = table {
+            self.rows = Some(table.rows);
+            self.estimated = table.estimated;
+        }
+        self
     }
 }
 
 /// The hazards of running `op` on `options.dialect`, in a fixed order
-/// (the order the checks below are written in).
+/// (the order the checks below are written in), without data.
 pub fn hazards(op: &Op, options: &DiffOptions) -> Vec<Hazard> {
+    hazards_with_stats(op, options, &TableStats::default())
+}
+
+/// `n` with thousands separators: `4,123`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `4,123 rows`, `about 1,000,000 rows`, `1 row`.
+fn rows_phrase(table: &TableRows) -> String {
+    let about = if table.estimated { "about " } else { "" };
+    let unit = if table.rows == 1 { "row" } else { "rows" };
+    format!("{about}{} {unit}", thousands(table.rows))
+}
+
+/// Whether the table is known to hold no rows (a count, not an estimate:
+/// an unanalysed table's estimate can be 0).
+fn known_empty(table: Option<&TableRows>) -> bool {
+    table.is_some_and(|t| t.rows == 0 && !t.estimated)
+}
+
+/// Whether a lock on the table is too short to report.
+fn lock_is_short(table: Option<&TableRows>) -> bool {
+    table.is_some_and(|t| t.rows < LONG_LOCK_MIN_ROWS)
+}
+
+/// " (users has 4,123 rows)", or "" without figures.
+fn has_rows(name: &str, table: Option<&TableRows>) -> String {
+    match table {
+        Some(t) => format!(" ({name} has {})", rows_phrase(t)),
+        None => String::new(),
+    }
+}
+
+/// The hazards of running `op` on `options.dialect`, stated with the row
+/// counts of `stats` where it has the table (see the module doc for what
+/// the figures change).
+pub fn hazards_with_stats(op: &Op, options: &DiffOptions, stats: &TableStats) -> Vec<Hazard> {
     let dialect = options.dialect;
+    let rows = op.table().and_then(|t| stats.tables.get(t));
     let mut found = Vec::new();
     match op {
         Op::DropTable { table } => {
-            found.push(Hazard::new(
-                HazardCode::DataLoss,
-                format!("drops table {} and all its rows", table.name),
-            ));
+            let message = match rows {
+                Some(t) if known_empty(Some(t)) => {
+                    format!("drops table {} (empty in this database)", table.name)
+                }
+                Some(t) => format!("drops table {} and its {}", table.name, rows_phrase(t)),
+                None => format!("drops table {} and all its rows", table.name),
+            };
+            found.push(Hazard::new(HazardCode::DataLoss, message).with_rows(rows));
             found.push(Hazard::new(
                 HazardCode::Irreversible,
                 format!("the downgrade re-creates table {} empty", table.name),
@@ -74,29 +242,47 @@ pub fn hazards(op: &Op, options: &DiffOptions) -> Vec<Hazard> {
         }
         Op::DropColumn { table, column } => {
             let subject = format!("{table}.{}", column.name);
-            found.push(Hazard::new(
-                HazardCode::DataLoss,
-                format!("drops column {subject} and its values"),
-            ));
+            let non_null = rows.and_then(|t| t.non_null.get(&column.name).copied());
+            let message = match (non_null, rows) {
+                (Some(1), _) => format!("drops column {subject}, holding 1 non-null value"),
+                (Some(n), _) => format!(
+                    "drops column {subject}, holding {} non-null values",
+                    thousands(n)
+                ),
+                (None, Some(t)) => format!(
+                    "drops column {subject} and its values ({table} has {})",
+                    rows_phrase(t)
+                ),
+                (None, None) => format!("drops column {subject} and its values"),
+            };
+            let mut hazard = Hazard::new(HazardCode::DataLoss, message).with_rows(rows);
+            hazard.non_null = non_null;
+            found.push(hazard);
             found.push(Hazard::new(
                 HazardCode::Irreversible,
                 format!("the downgrade re-creates column {subject} without its values"),
             ));
             if !dialect.drop_column() {
-                found.push(rebuild(dialect, table, "drop column"));
+                found.push(rebuild(dialect, table, "drop column", rows));
             }
         }
         Op::AddColumn { table, column } => {
             let subject = format!("{table}.{}", column.name);
             let no_default = column.default.is_none() || column.default == Some(DefaultValue::Null);
-            if !column.nullable && no_default && !column.autoincrement {
-                found.push(Hazard::new(
-                    HazardCode::FailsOnExistingRows,
-                    format!(
+            if !column.nullable && no_default && !column.autoincrement && !known_empty(rows) {
+                let message = match rows {
+                    Some(t) if !t.estimated => format!(
                         "adds NOT NULL column {subject} without a default; \
-                         fails if {table} has rows (add a default or make it nullable first)"
+                         fails because {table} has {} (add a default or make it nullable first)",
+                        rows_phrase(t)
                     ),
-                ));
+                    _ => format!(
+                        "adds NOT NULL column {subject} without a default; \
+                         fails if {table} has rows (add a default or make it nullable first){}",
+                        has_rows(table, rows)
+                    ),
+                };
+                found.push(Hazard::new(HazardCode::FailsOnExistingRows, message).with_rows(rows));
             }
             // SQLite's ADD COLUMN refuses NOT NULL without a default and
             // non-constant defaults: https://www.sqlite.org/lang_altertable.html
@@ -104,7 +290,7 @@ pub fn hazards(op: &Op, options: &DiffOptions) -> Vec<Hazard> {
                 && ((!column.nullable && no_default)
                     || column.default.as_ref().is_some_and(is_non_constant))
             {
-                found.push(rebuild(dialect, table, "add column"));
+                found.push(rebuild(dialect, table, "add column", rows));
             }
         }
         Op::AlterColumn { table, from, to } => {
@@ -119,110 +305,139 @@ pub fn hazards(op: &Op, options: &DiffOptions) -> Vec<Hazard> {
                     ),
                 ));
             }
-            if from.nullable && !to.nullable {
-                found.push(Hazard::new(
-                    HazardCode::FailsOnExistingRows,
-                    format!("makes {subject} NOT NULL; fails if any row has NULL in it"),
-                ));
+            if from.nullable && !to.nullable && !known_empty(rows) {
+                found.push(
+                    Hazard::new(
+                        HazardCode::FailsOnExistingRows,
+                        format!(
+                            "makes {subject} NOT NULL; fails if any row has NULL in it{}",
+                            has_rows(table, rows)
+                        ),
+                    )
+                    .with_rows(rows),
+                );
             }
             if dialect == Dialect::Postgres && postgres_type_change_rewrites(&from.ty, &to.ty) {
-                found.push(Hazard::new(
-                    HazardCode::TableRewrite,
-                    format!(
-                        "changing {subject} from {} to {} rewrites table {table} and its \
-                         indexes",
-                        from.ty, to.ty
-                    ),
-                ));
-                found.push(Hazard::new(
-                    HazardCode::LongLock,
-                    format!(
-                        "holds an ACCESS EXCLUSIVE lock on {table} while it is rewritten: \
-                         blocks reads and writes"
-                    ),
-                ));
+                found.push(
+                    Hazard::new(
+                        HazardCode::TableRewrite,
+                        format!(
+                            "changing {subject} from {} to {} rewrites table {table} and its \
+                             indexes{}",
+                            from.ty,
+                            to.ty,
+                            rewrite_figures(rows)
+                        ),
+                    )
+                    .with_rows(rows),
+                );
+                if !lock_is_short(rows) {
+                    found.push(
+                        Hazard::new(
+                            HazardCode::LongLock,
+                            format!(
+                                "holds an ACCESS EXCLUSIVE lock on {table} while it is \
+                                 rewritten: blocks reads and writes{}",
+                                has_rows(table, rows)
+                            ),
+                        )
+                        .with_rows(rows),
+                    );
+                }
             }
             if !dialect.alter_column() {
-                found.push(rebuild(dialect, table, "alter column"));
+                found.push(rebuild(dialect, table, "alter column", rows));
             }
         }
         Op::CreateIndex { table, index } => {
-            if index.unique {
-                found.push(Hazard::new(
-                    HazardCode::FailsOnExistingRows,
-                    format!(
-                        "creates unique index {} on {table}; fails if existing rows \
-                         have duplicates",
-                        index.name
-                    ),
-                ));
+            if index.unique && !known_empty(rows) {
+                found.push(
+                    Hazard::new(
+                        HazardCode::FailsOnExistingRows,
+                        format!(
+                            "creates unique index {} on {table}; fails if existing rows \
+                             have duplicates{}",
+                            index.name,
+                            has_rows(table, rows)
+                        ),
+                    )
+                    .with_rows(rows),
+                );
             }
-            if blocking_index_build(dialect) {
-                found.push(Hazard::new(
-                    HazardCode::LongLock,
-                    format!(
-                        "creates index {} on {table} without CONCURRENTLY; \
-                         blocks writes to {table} while it builds",
-                        index.name
-                    ),
-                ));
+            if blocking_index_build(dialect) && !lock_is_short(rows) {
+                found.push(
+                    Hazard::new(
+                        HazardCode::LongLock,
+                        format!(
+                            "creates index {} on {table} without CONCURRENTLY; \
+                             blocks writes to {table} while it builds{}",
+                            index.name,
+                            has_rows(table, rows)
+                        ),
+                    )
+                    .with_rows(rows),
+                );
             }
         }
         Op::CreatePrimaryKey { table, constraint } => {
-            found.push(Hazard::new(
-                HazardCode::FailsOnExistingRows,
-                format!(
+            if !known_empty(rows) {
+                let mut message = format!(
                     "adds primary key ({}) to {table}; fails if existing rows have \
-                     duplicates or NULLs",
+                         duplicates or NULLs",
                     constraint.columns.join(", ")
-                ),
-            ));
+                );
+                message.push_str(&has_rows(table, rows));
+                found.push(Hazard::new(HazardCode::FailsOnExistingRows, message).with_rows(rows));
+            }
             if !dialect.alter_constraints() {
-                found.push(rebuild(dialect, table, "add primary key"));
+                found.push(rebuild(dialect, table, "add primary key", rows));
             }
         }
         Op::CreateUniqueConstraint { table, constraint } => {
-            found.push(Hazard::new(
-                HazardCode::FailsOnExistingRows,
-                format!(
+            if !known_empty(rows) {
+                let mut message = format!(
                     "adds unique constraint {} on {table} ({}); fails if existing rows \
-                     have duplicates",
+                         have duplicates",
                     display_name(constraint.name.as_deref()),
                     constraint.columns.join(", ")
-                ),
-            ));
+                );
+                message.push_str(&has_rows(table, rows));
+                found.push(Hazard::new(HazardCode::FailsOnExistingRows, message).with_rows(rows));
+            }
             if !dialect.alter_constraints() {
-                found.push(rebuild(dialect, table, "add unique constraint"));
+                found.push(rebuild(dialect, table, "add unique constraint", rows));
             }
         }
         Op::CreateForeignKey { table, constraint } => {
-            found.push(Hazard::new(
-                HazardCode::FailsOnExistingRows,
-                format!(
+            if !known_empty(rows) {
+                let mut message = format!(
                     "adds foreign key {} {table}({}) -> {}({}); fails if existing rows \
-                     reference missing rows",
+                         reference missing rows",
                     display_name(constraint.name.as_deref()),
                     constraint.columns.join(", "),
                     constraint.referred_table,
                     constraint.referred_columns.join(", ")
-                ),
-            ));
+                );
+                message.push_str(&has_rows(table, rows));
+                found.push(Hazard::new(HazardCode::FailsOnExistingRows, message).with_rows(rows));
+            }
             if !dialect.alter_constraints() {
-                found.push(rebuild(dialect, table, "add foreign key"));
+                found.push(rebuild(dialect, table, "add foreign key", rows));
             }
         }
         Op::CreateCheckConstraint { table, constraint } => {
-            found.push(Hazard::new(
-                HazardCode::FailsOnExistingRows,
-                format!(
+            if !known_empty(rows) {
+                let mut message = format!(
                     "adds check constraint {} on {table} ({}); fails if existing rows \
-                     violate it",
+                         violate it",
                     display_name(constraint.name.as_deref()),
                     constraint.expression
-                ),
-            ));
+                );
+                message.push_str(&has_rows(table, rows));
+                found.push(Hazard::new(HazardCode::FailsOnExistingRows, message).with_rows(rows));
+            }
             if !dialect.alter_constraints() {
-                found.push(rebuild(dialect, table, "add check constraint"));
+                found.push(rebuild(dialect, table, "add check constraint", rows));
             }
         }
         Op::DropConstraint { table, constraint } => {
@@ -233,7 +448,7 @@ pub fn hazards(op: &Op, options: &DiffOptions) -> Vec<Hazard> {
                     Constraint::ForeignKey(_) => "drop foreign key",
                     Constraint::Check(_) => "drop check constraint",
                 };
-                found.push(rebuild(dialect, table, what));
+                found.push(rebuild(dialect, table, what, rows));
             }
         }
         Op::AlterEnum {
@@ -285,11 +500,29 @@ pub fn hazards(op: &Op, options: &DiffOptions) -> Vec<Hazard> {
     found
 }
 
-fn rebuild(dialect: Dialect, table: &str, what: &str) -> Hazard {
+fn rebuild(dialect: Dialect, table: &str, what: &str, rows: Option<&TableRows>) -> Hazard {
+    let copying = match rows {
+        Some(t) if known_empty(Some(t)) => {
+            " (empty in this database, so it is instant)".to_string()
+        }
+        Some(t) => format!(", copying its {}", rows_phrase(t)),
+        None => ", copying every row".to_string(),
+    };
     Hazard::new(
         HazardCode::TableRewrite,
-        format!("{dialect} cannot {what} in place: rebuilds table {table}, copying every row"),
+        format!("{dialect} cannot {what} in place: rebuilds table {table}{copying}"),
     )
+    .with_rows(rows)
+}
+
+/// How much a rewrite copies: " (empty in this database, so it is
+/// instant)", " (4,123 rows)", or "" without figures.
+fn rewrite_figures(rows: Option<&TableRows>) -> String {
+    match rows {
+        Some(t) if known_empty(Some(t)) => " (empty in this database, so it is instant)".into(),
+        Some(t) => format!(" ({})", rows_phrase(t)),
+        None => String::new(),
+    }
 }
 
 fn display_name(name: Option<&str>) -> &str {

@@ -39,10 +39,15 @@
 
 mod compare;
 mod hazard;
+mod hazard_docs;
 mod ops;
 mod order;
 
-pub use hazard::{Hazard, HazardCode, hazards};
+pub use hazard::{
+    Hazard, HazardCode, LONG_LOCK_MIN_ROWS, StatsRequest, TableRows, TableStats, hazards,
+    hazards_with_stats, thousands,
+};
+pub use hazard_docs::{HazardDoc, hazard_doc, hazards_markdown};
 pub use ops::{ApplyError, Constraint, Op, apply_all, invert};
 
 use retort_schema::{Dialect, Schema};
@@ -97,11 +102,19 @@ pub fn diff(from: &Schema, to: &Schema, options: &DiffOptions) -> Plan {
 /// Attaches hazards to `ops`, keeping their order; e.g. the downgrade
 /// `plan(invert(&upgrade.ops()), &options)`.
 pub fn plan(ops: Vec<Op>, options: &DiffOptions) -> Plan {
+    plan_with_stats(ops, options, &TableStats::default())
+}
+
+/// Like [`plan`], with hazards stated against the row counts in `stats`
+/// ([`hazards_with_stats`]): e.g. after [`diff`], the caller reads the
+/// counts [`StatsRequest::for_ops`] asks for and re-plans
+/// `plan_with_stats(plan.ops(), &options, &stats)`.
+pub fn plan_with_stats(ops: Vec<Op>, options: &DiffOptions, stats: &TableStats) -> Plan {
     Plan {
         ops: ops
             .into_iter()
             .map(|op| PlannedOp {
-                hazards: hazards(&op, options),
+                hazards: hazards_with_stats(&op, options, stats),
                 op,
             })
             .collect(),

@@ -320,11 +320,21 @@ pub fn parse_revision(text: &str, path: &Path) -> Result<Revision, MigrateError>
                     }
                     continue;
                 }
+                // `-- retort:allow <hazard>` accepts a hazard of the next
+                // statement (read by `retort lint`); the runner ignores it.
+                "allow" if section != Section::Header => {
+                    match section {
+                        Section::Up => up.push(raw),
+                        Section::Down => down.push(raw),
+                        Section::Header => {}
+                    }
+                    continue;
+                }
                 other => {
                     return Err(err(
                         line_no,
                         format!(
-                            "unknown directive `{PREFIX}{other}`: expected revision, parents, message, created, up, down or (inside a section) transaction"
+                            "unknown directive `{PREFIX}{other}`: expected revision, parents, message, created, up, down or (inside a section) transaction or allow"
                         ),
                     ));
                 }
@@ -542,6 +552,25 @@ ALTER TABLE users DROP COLUMN age;
         parse_revision(text, Path::new("revs/f.sql"))
             .unwrap_err()
             .to_string()
+    }
+
+    #[test]
+    fn allow_lines_stay_in_the_section_text_and_not_in_the_header() {
+        let text = SAMPLE_TEXT.replace(
+            "-- retort:down\n",
+            "-- retort:down\n-- retort:allow data_loss\n",
+        );
+        let rev = parse_revision(&text, Path::new("f.sql")).unwrap();
+        assert!(
+            rev.down.starts_with("-- retort:allow data_loss\n"),
+            "{}",
+            rev.down
+        );
+        let header = SAMPLE_TEXT.replace(
+            "-- retort:created",
+            "-- retort:allow data_loss\n-- retort:created",
+        );
+        assert!(parse_err(&header).contains("unknown directive `-- retort:allow`"));
     }
 
     #[test]

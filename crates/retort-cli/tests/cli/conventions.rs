@@ -203,7 +203,8 @@ fn conventions_and_filters(server: Option<Server>) {
     // The conventional names match the unnamed models by definition.
     p.retort(&["check"]).success("check after upgrade");
 
-    p.retort(&["downgrade", "-1"]).success("downgrade");
+    p.retort(&["downgrade", "-1", "--accept-data-loss"])
+        .success("downgrade");
     let users = t.object_names("users");
     assert!(!users.contains("uq_users_email"), "{users}");
     assert!(users.contains("ix_legacy"), "{users}");

@@ -154,13 +154,15 @@ fn todoapp_flow_autogen_upgrade_hand_written_and_downgrade() {
     );
     project.retort(&["check"]).success("check at head");
 
-    project.retort(&["downgrade", "-1"]).success("downgrade -1");
+    project
+        .retort(&["downgrade", "-1", "--accept-data-loss"])
+        .success("downgrade -1");
     assert_eq!(
         project.sqlite_rows("SELECT age FROM users"),
         vec![vec!["NULL".to_string()]]
     );
     project
-        .retort(&["downgrade", "-1"])
+        .retort(&["downgrade", "-1", "--accept-data-loss"])
         .success("downgrade -1 again");
     assert!(!columns(&project, "users").contains(&"age".to_string()));
     assert_eq!(
@@ -169,7 +171,7 @@ fn todoapp_flow_autogen_upgrade_hand_written_and_downgrade() {
     );
 
     project
-        .retort(&["downgrade", "base"])
+        .retort(&["downgrade", "base", "--accept-data-loss"])
         .success("downgrade base");
     assert!(
         project

@@ -17,6 +17,7 @@ fn help_texts() {
         "revision",
         "diff",
         "check",
+        "lint",
         "upgrade",
         "downgrade",
         "current",

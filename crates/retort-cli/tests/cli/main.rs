@@ -5,6 +5,7 @@ mod architecture;
 mod conventions;
 mod fixtures;
 mod flows;
+mod hazards;
 mod help;
 mod mysql;
 mod postgres;

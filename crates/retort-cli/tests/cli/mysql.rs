@@ -62,13 +62,15 @@ fn todoapp_flow_on_mysql() {
         .success("autogen age");
     project.retort(&["upgrade", "+1"]).success("upgrade +1");
     project.retort(&["check"]).success("check at head");
-    project.retort(&["downgrade", "-1"]).success("downgrade -1");
+    project
+        .retort(&["downgrade", "-1", "--accept-data-loss"])
+        .success("downgrade -1");
     assert_eq!(
         count(db.url(), "SELECT CAST(count(*) AS CHAR) FROM todos"),
         "2"
     );
     project
-        .retort(&["downgrade", "base"])
+        .retort(&["downgrade", "base", "--accept-data-loss"])
         .success("downgrade base");
     assert_eq!(
         count(

@@ -65,13 +65,15 @@ fn todoapp_flow_on_postgres() {
     assert!(generated.contains("add_column users.age"), "{generated}");
     project.retort(&["upgrade", "+1"]).success("upgrade +1");
     project.retort(&["check"]).success("check at head");
-    project.retort(&["downgrade", "-1"]).success("downgrade -1");
+    project
+        .retort(&["downgrade", "-1", "--accept-data-loss"])
+        .success("downgrade -1");
     assert_eq!(
         db_rows(db.url(), "SELECT count(*)::text FROM todos"),
         vec![vec!["2".to_string()]]
     );
     project
-        .retort(&["downgrade", "base"])
+        .retort(&["downgrade", "base", "--accept-data-loss"])
         .success("downgrade base");
     assert_eq!(
         db_rows(

@@ -386,3 +386,195 @@ fn representative_plan_json() {
         insta::assert_json_snapshot!("representative_downgrade_sqlite", downgrade);
     });
 }
+
+mod data_aware {
+    use super::*;
+    use retort_diff::{
+        LONG_LOCK_MIN_ROWS, StatsRequest, TableRows, TableStats, hazards_with_stats, thousands,
+    };
+
+    fn stats(table: &str, rows: u64, estimated: bool, non_null: &[(&str, u64)]) -> TableStats {
+        let mut stats = TableStats::default();
+        stats.tables.insert(
+            table.into(),
+            TableRows {
+                rows,
+                estimated,
+                non_null: non_null.iter().map(|(c, n)| (c.to_string(), *n)).collect(),
+            },
+        );
+        stats
+    }
+
+    fn with(op: &Op, dialect: Dialect, stats: &TableStats) -> Vec<(&'static str, String)> {
+        hazards_with_stats(op, &options(dialect), stats)
+            .into_iter()
+            .map(|h| (h.code.as_str(), h.message))
+            .collect()
+    }
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(4123), "4,123");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn a_dropped_column_states_its_non_null_values_in_message_and_json() {
+        let op = Op::DropColumn {
+            table: "users".into(),
+            column: varchar("name", 100),
+        };
+        let stats = stats("users", 5000, false, &[("name", 4123)]);
+        let found = hazards_with_stats(&op, &options(Dialect::Postgres), &stats);
+        assert_eq!(
+            found[0].message,
+            "drops column users.name, holding 4,123 non-null values"
+        );
+        assert_eq!(
+            serde_json::to_string(&found[0]).unwrap(),
+            r#"{"code":"data_loss","message":"drops column users.name, holding 4,123 non-null values","rows":5000,"non_null":4123}"#
+        );
+    }
+
+    #[test]
+    fn a_dropped_table_states_its_rows_and_an_estimate_says_about() {
+        let op = Op::DropTable {
+            table: table("legacy", vec![]),
+        };
+        let found = with(
+            &op,
+            Dialect::Postgres,
+            &stats("legacy", 2_000_000, true, &[]),
+        );
+        assert_eq!(
+            found[0].1,
+            "drops table legacy and its about 2,000,000 rows"
+        );
+        let found = with(&op, Dialect::Postgres, &stats("legacy", 0, false, &[]));
+        assert_eq!(found[0].1, "drops table legacy (empty in this database)");
+        let json = serde_json::to_value(
+            &hazards_with_stats(
+                &op,
+                &options(Dialect::Postgres),
+                &stats("legacy", 7, true, &[]),
+            )[0],
+        )
+        .unwrap();
+        assert_eq!(json["rows"], 7);
+        assert_eq!(json["estimated"], true);
+    }
+
+    #[test]
+    fn fails_on_existing_rows_only_when_the_table_has_rows() {
+        let op = Op::AddColumn {
+            table: "users".into(),
+            column: int("age").not_null(),
+        };
+        let empty = with(&op, Dialect::Postgres, &stats("users", 0, false, &[]));
+        assert!(empty.iter().all(|(c, _)| *c != "fails_on_existing_rows"));
+        let full = with(&op, Dialect::Postgres, &stats("users", 3, false, &[]));
+        assert_eq!(full[0].0, "fails_on_existing_rows");
+        assert!(
+            full[0].1.contains("fails because users has 3 rows"),
+            "{full:?}"
+        );
+        // An estimate of 0 may be an unanalysed table: still reported.
+        let unknown = with(&op, Dialect::Postgres, &stats("users", 0, true, &[]));
+        assert_eq!(unknown[0].0, "fails_on_existing_rows");
+        let unique = Op::CreateIndex {
+            table: "users".into(),
+            index: index("ux_users_age", &["age"], true),
+        };
+        assert!(
+            with(&unique, Dialect::Sqlite, &stats("users", 0, false, &[])).is_empty(),
+            "a unique index on an empty table cannot fail"
+        );
+    }
+
+    #[test]
+    fn long_lock_is_reported_on_large_tables_only() {
+        let op = Op::CreateIndex {
+            table: "users".into(),
+            index: index("ix_users_age", &["age"], false),
+        };
+        assert!(with(&op, Dialect::Postgres, &stats("users", 0, false, &[])).is_empty());
+        assert!(
+            with(
+                &op,
+                Dialect::Postgres,
+                &stats("users", LONG_LOCK_MIN_ROWS - 1, false, &[])
+            )
+            .is_empty()
+        );
+        let large = with(
+            &op,
+            Dialect::Postgres,
+            &stats("users", 2_400_000, true, &[]),
+        );
+        assert_eq!(large[0].0, "long_lock");
+        assert!(
+            large[0].1.ends_with("(users has about 2,400,000 rows)"),
+            "{large:?}"
+        );
+        // Without figures the hazard stays a "may".
+        assert_eq!(codes(&op, Dialect::Postgres), ["long_lock"]);
+    }
+
+    #[test]
+    fn a_rewrite_of_an_empty_table_is_worded_as_instant() {
+        let op = Op::DropColumn {
+            table: "users".into(),
+            column: int("age"),
+        };
+        let empty = with(
+            &op,
+            Dialect::Sqlite,
+            &stats("users", 0, false, &[("age", 0)]),
+        );
+        assert_eq!(
+            empty[2].1,
+            "sqlite cannot drop column in place: rebuilds table users (empty in this database, so it is instant)"
+        );
+        let full = with(
+            &op,
+            Dialect::Sqlite,
+            &stats("users", 12, false, &[("age", 1)]),
+        );
+        assert_eq!(
+            full[0].1,
+            "drops column users.age, holding 1 non-null value"
+        );
+        assert!(full[2].1.ends_with("copying its 12 rows"), "{full:?}");
+    }
+
+    #[test]
+    fn stats_request_names_touched_tables_and_dropped_columns_but_not_new_tables() {
+        let ops = [
+            Op::DropColumn {
+                table: "users".into(),
+                column: int("age"),
+            },
+            Op::CreateTable {
+                table: table("fresh", vec![int("id")]),
+            },
+            Op::CreateIndex {
+                table: "fresh".into(),
+                index: index("ix_fresh_id", &["id"], false),
+            },
+            Op::CreateIndex {
+                table: "posts".into(),
+                index: index("ix_posts_id", &["id"], false),
+            },
+        ];
+        let request = StatsRequest::for_ops(&ops);
+        let tables: Vec<(&str, Vec<&str>)> = request
+            .tables
+            .iter()
+            .map(|(t, cols)| (t.as_str(), cols.iter().map(String::as_str).collect()))
+            .collect();
+        assert_eq!(tables, [("posts", vec![]), ("users", vec!["age"])]);
+    }
+}

@@ -106,10 +106,7 @@ pub fn planned(op: Op) -> PlannedOp {
 pub fn with_hazard(op: Op, code: HazardCode, message: &str) -> PlannedOp {
     PlannedOp {
         op,
-        hazards: vec![Hazard {
-            code,
-            message: message.into(),
-        }],
+        hazards: vec![Hazard::new(code, message)],
     }
 }
 

@@ -1,0 +1,292 @@
+//! Data-aware hazards, `check --deny`, `lint`, `-- retort:allow` and the
+//! downgrade guard, through the binary on SQLite, PostgreSQL and MySQL.
+
+use crate::binary;
+use retort_schema::Dialect;
+use retort_test_support::{Server, TempProject, TestDatabase, db_exec};
+
+const V1: &str = "\
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    email VARCHAR(100) NOT NULL,
+    name VARCHAR(100)
+);
+
+CREATE TABLE empty_t (
+    id INTEGER PRIMARY KEY,
+    a VARCHAR(10)
+);
+";
+
+/// v1 without users.name, and empty_t gains a NOT NULL column without a
+/// default (harmless: the table is empty).
+const V2: &str = "\
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    email VARCHAR(100) NOT NULL
+);
+
+CREATE TABLE empty_t (
+    id INTEGER PRIMARY KEY,
+    a VARCHAR(10),
+    b INTEGER NOT NULL
+);
+";
+
+/// Adds `line` above the first line of the revision starting with `before`.
+fn insert_above(path: &std::path::Path, before: &str, line: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let at = text
+        .find(before)
+        .unwrap_or_else(|| panic!("no {before} in {text}"));
+    let edited = format!("{}{line}\n{}", &text[..at], &text[at..]);
+    std::fs::write(path, edited).unwrap();
+}
+
+fn flow(project: &TempProject, url: &str, dialect: Dialect) {
+    project
+        .retort(&["autogen", "-m", "v1"])
+        .success("autogen v1");
+    project.retort(&["upgrade"]).success("upgrade v1");
+    db_exec(
+        url,
+        "INSERT INTO users (id, email, name) VALUES (1, 'a@x', 'Ann'), (2, 'b@x', NULL), (3, 'c@x', 'Cy')",
+    );
+    project.write("schema.sql", V2);
+
+    // Data-aware text and JSON.
+    let text = project.retort(&["diff"]).success("diff").stdout;
+    assert!(
+        text.contains("drops column users.name, holding 2 non-null values"),
+        "{dialect}: {text}"
+    );
+    assert!(
+        !text.contains("fails_on_existing_rows"),
+        "{dialect}: empty_t is empty, adding NOT NULL cannot fail: {text}"
+    );
+    let json: serde_json::Value = serde_json::from_str(
+        &project
+            .retort(&["diff", "--format", "json"])
+            .success("json")
+            .stdout,
+    )
+    .unwrap();
+    let drop = json["ops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|op| op["op"] == "drop_column")
+        .expect("a drop_column op");
+    assert_eq!(drop["hazards"][0]["rows"], 3, "{dialect}: {drop:#}");
+    assert_eq!(drop["hazards"][0]["non_null"], 2, "{dialect}: {drop:#}");
+
+    // check --deny lists the denied hazards of the pending ops.
+    let check = project
+        .retort(&["check", "--deny", "data_loss"])
+        .expect_code(1, "check --deny")
+        .stdout;
+    assert!(
+        check.contains("denied: data_loss: drops column users.name, holding 2 non-null values"),
+        "{dialect}: {check}"
+    );
+    project
+        .retort(&["check", "--deny", "nonsense"])
+        .expect_code(2, "an unknown hazard is a usage error");
+
+    // The revision file carries the figures; lint denies it until allowed.
+    project
+        .retort(&["autogen", "-m", "drop name"])
+        .success("autogen v2");
+    let files = project.revision_files();
+    let v2 = files
+        .iter()
+        .find(|p| p.to_string_lossy().contains("drop_name"))
+        .expect("the v2 revision")
+        .clone();
+    let revision = std::fs::read_to_string(&v2).unwrap();
+    assert!(
+        revision
+            .contains("-- hazard: data_loss: drops column users.name, holding 2 non-null values"),
+        "{dialect}: {revision}"
+    );
+    let lint = project.retort(&["lint"]).expect_code(1, "lint").stdout;
+    assert!(
+        lint.contains(": denied: data_loss: drops column users.name"),
+        "{dialect}: {lint}"
+    );
+    assert!(
+        lint.contains("2 denied hazard(s) in 1 revision(s)"),
+        "{dialect}: {lint}"
+    );
+    project
+        .retort(&["lint", "--deny", "long_lock"])
+        .success("lint with nothing denied");
+    insert_above(
+        &v2,
+        "-- hazard: data_loss",
+        "-- retort:allow data_loss: the name moved to profiles",
+    );
+    let lint = project
+        .retort(&["lint", "--deny", "data_loss"])
+        .success("lint once allowed")
+        .stdout;
+    assert!(lint.contains(": allowed: data_loss"), "{dialect}: {lint}");
+    project
+        .retort(&["lint"])
+        .expect_code(1, "irreversible is still denied");
+
+    // Downgrading an irreversible revision needs --accept-data-loss.
+    project.retort(&["upgrade"]).success("upgrade v2");
+    project.retort(&["lint"]).success("nothing pending");
+    let refused = project
+        .retort(&["downgrade", "-1"])
+        .expect_code(2, "downgrade refused")
+        .stderr;
+    let id = v2
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .split('_')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        refused.contains(&format!("refusing to downgrade revision {id} (drop name)"))
+            && refused.contains("irreversible")
+            && refused.contains("--accept-data-loss"),
+        "{dialect}: {refused}"
+    );
+    project
+        .retort(&["check"])
+        .success("the refused downgrade changed nothing");
+    project
+        .retort(&["downgrade", "-1", "--accept-data-loss"])
+        .success("downgrade accepted");
+
+    // A hand-written revision is scanned too.
+    project.retort(&["upgrade"]).success("upgrade again");
+    let out = project
+        .retort(&["revision", "-m", "purge users"])
+        .success("revision")
+        .stdout;
+    let purge = project
+        .revision_files()
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains("purge_users"))
+        .unwrap_or_else(|| panic!("{out}"));
+    insert_above(&purge, "\n-- retort:down", "DELETE FROM users;");
+    let lint = project
+        .retort(&["lint"])
+        .expect_code(1, "hand-written")
+        .stdout;
+    assert!(
+        lint.contains("denied: data_loss: deletes every row of users (DELETE without WHERE)"),
+        "{dialect}: {lint}"
+    );
+    insert_above(&purge, "DELETE FROM users;", "-- retort:allow data_loss");
+    project.retort(&["lint"]).success("hand-written, allowed");
+}
+
+#[test]
+fn hazards_flow_on_sqlite() {
+    let project = TempProject::sqlite(binary(), V1);
+    let url = format!("sqlite://{}", project.db_path().display());
+    flow(&project, &url, Dialect::Sqlite);
+}
+
+#[test]
+fn hazards_flow_on_postgres() {
+    let Some(db) = TestDatabase::new(Server::Postgres) else {
+        return;
+    };
+    let project = TempProject::with_url(binary(), V1, db.url());
+    flow(&project, db.url(), Dialect::Postgres);
+}
+
+#[test]
+fn hazards_flow_on_mysql() {
+    let Some(db) = TestDatabase::new(Server::Mysql) else {
+        return;
+    };
+    let project = TempProject::with_url(binary(), V1, db.url());
+    flow(&project, db.url(), Dialect::Mysql);
+}
+
+const BIG: &str = "CREATE TABLE big (id INTEGER PRIMARY KEY, v INTEGER);\n";
+
+/// On PostgreSQL a large table is not counted: its `reltuples` estimate is
+/// reported, and an index build on it is a long lock; on a small table it
+/// is not.
+#[test]
+fn large_postgres_tables_report_estimates_and_long_locks() {
+    let Some(db) = TestDatabase::new(Server::Postgres) else {
+        return;
+    };
+    let models = format!("{BIG}CREATE TABLE small (id INTEGER PRIMARY KEY, v INTEGER);\n");
+    let project = TempProject::with_url(binary(), &models, db.url());
+    project
+        .retort(&["autogen", "-m", "tables"])
+        .success("autogen");
+    project.retort(&["upgrade"]).success("upgrade");
+    db_exec(
+        db.url(),
+        "INSERT INTO big SELECT g, g FROM generate_series(1, 300000) g; ANALYZE big;
+         INSERT INTO small VALUES (1, 1);",
+    );
+    project.write(
+        "schema.sql",
+        &format!(
+            "{models}CREATE INDEX ix_big_v ON big (v);\nCREATE INDEX ix_small_v ON small (v);\n"
+        ),
+    );
+    let text = project.retort(&["diff"]).success("diff").stdout;
+    let big = text.lines().find(|l| l.contains("ix_big_v")).unwrap();
+    assert!(
+        big.contains("[long_lock: creates index ix_big_v on big without CONCURRENTLY")
+            && big.contains("(big has about 300,000 rows)"),
+        "{text}"
+    );
+    let small = text.lines().find(|l| l.contains("ix_small_v")).unwrap();
+    assert!(!small.contains("long_lock"), "{text}");
+    let json: serde_json::Value = serde_json::from_str(
+        &project
+            .retort(&["diff", "--format", "json"])
+            .success("json")
+            .stdout,
+    )
+    .unwrap();
+    let hazard = &json["ops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|op| op["index"]["name"] == "ix_big_v")
+        .unwrap()["hazards"][0];
+    assert_eq!(hazard["estimated"], true, "{hazard:#}");
+    assert_eq!(hazard["rows"], 300000, "{hazard:#}");
+    project
+        .retort(&["check", "--deny", "long_lock"])
+        .expect_code(1, "check --deny long_lock");
+}
+
+/// On MySQL a table whose `TABLE_ROWS` estimate is large is reported with
+/// the estimate ("about"), not counted.
+#[test]
+fn large_mysql_tables_report_estimates() {
+    let Some(db) = TestDatabase::new(Server::Mysql) else {
+        return;
+    };
+    let project = TempProject::with_url(binary(), BIG, db.url());
+    project.retort(&["autogen", "-m", "big"]).success("autogen");
+    project.retort(&["upgrade"]).success("upgrade");
+    db_exec(
+        db.url(),
+        "INSERT INTO big WITH RECURSIVE s (n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM s WHERE n < 199) SELECT a.n * 200 + b.n + 1, 0 FROM s a, s b;
+         ANALYZE TABLE big;",
+    );
+    project.write("schema.sql", "CREATE TABLE big (id INTEGER PRIMARY KEY);\n");
+    let text = project.retort(&["diff"]).success("diff").stdout;
+    assert!(
+        text.contains("drops column big.v and its values (big has about "),
+        "{text}"
+    );
+}
