@@ -639,8 +639,67 @@ pub fn canonical_expression(sql: &str, dialect: Dialect) -> String {
 
 /// The canonical text of a parsed expression, see [`canonical_expression`].
 pub(crate) fn canonical_expr(expr: &Expr, dialect: Dialect) -> String {
+    let expanded;
+    let expr = if dialect == Dialect::Postgres {
+        expanded = expand_between(strip_nested(expr));
+        &expanded
+    } else {
+        expr
+    };
     let printed = strip_nested(expr).to_string();
     polish_tokens(&printed, dialect).unwrap_or(printed)
+}
+
+/// `expr` with every `x BETWEEN a AND b` written as PostgreSQL stores it,
+/// `x >= a AND x <= b` (and `NOT BETWEEN` as `x < a OR x > b`), looking
+/// through AND/OR/NOT and parentheses, where CHECK constraints put them.
+fn expand_between(expr: &Expr) -> Expr {
+    use sqlparser::ast::BinaryOperator as Op;
+    let binary = |left: Expr, op: Op, right: Expr| Expr::BinaryOp {
+        left: Box::new(left),
+        op,
+        right: Box::new(right),
+    };
+    match expr {
+        Expr::Between {
+            expr: x,
+            negated,
+            low,
+            high,
+        } => {
+            let x = expand_between(x);
+            let (low, high) = (expand_between(low), expand_between(high));
+            if *negated {
+                binary(
+                    binary(x.clone(), Op::Lt, low),
+                    Op::Or,
+                    binary(x, Op::Gt, high),
+                )
+            } else {
+                binary(
+                    binary(x.clone(), Op::GtEq, low),
+                    Op::And,
+                    binary(x, Op::LtEq, high),
+                )
+            }
+        }
+        Expr::BinaryOp { left, op, right } if matches!(op, Op::And | Op::Or) => {
+            let side = |e: &Expr| match expand_between(e) {
+                // An expanded OR inside an AND keeps its parentheses.
+                or @ Expr::BinaryOp { op: Op::Or, .. } if *op == Op::And => {
+                    Expr::Nested(Box::new(or))
+                }
+                other => other,
+            };
+            binary(side(left), op.clone(), side(right))
+        }
+        Expr::UnaryOp { op, expr: inner } => Expr::UnaryOp {
+            op: *op,
+            expr: Box::new(expand_between(inner)),
+        },
+        Expr::Nested(inner) => Expr::Nested(Box::new(expand_between(inner))),
+        other => other.clone(),
+    }
 }
 
 /// Parses `sql` as one whole expression.
@@ -1243,5 +1302,29 @@ mod mysql_catalog_spellings {
             canonical_expression("octet_length(sku) = 8", Dialect::Postgres),
             canonical_expression("length(sku) = 8", Dialect::Postgres)
         );
+    }
+}
+
+#[cfg(test)]
+mod postgres_between {
+    use super::*;
+
+    #[test]
+    fn between_reads_as_postgres_stores_it() {
+        let pg = Dialect::Postgres;
+        assert_eq!(
+            canonical_expression("priority BETWEEN 1 AND 5", pg),
+            canonical_expression("priority >= 1 AND priority <= 5", pg)
+        );
+        assert_eq!(
+            canonical_expression("n NOT BETWEEN 1 AND 5", pg),
+            canonical_expression("n < 1 OR n > 5", pg)
+        );
+        assert_eq!(
+            canonical_expression("a > 0 AND b BETWEEN 1 AND 2", pg),
+            canonical_expression("a > 0 AND b >= 1 AND b <= 2", pg)
+        );
+        // SQLite keeps the text as written, BETWEEN included.
+        assert!(canonical_expression("p BETWEEN 1 AND 5", Dialect::Sqlite).contains("BETWEEN"));
     }
 }

@@ -212,3 +212,24 @@ fn tables_outside_the_default_schema_are_refused_not_misplaced() {
     assert!(run.stderr.contains("billing.invoices"), "{}", run.stderr);
     assert!(project.revision_files().is_empty());
 }
+
+#[test]
+fn init_project_for_postgres_is_clean_after_its_first_upgrade() {
+    let Some(db) = TestDatabase::new(Server::Postgres) else {
+        return;
+    };
+    let project = TempProject::empty(binary());
+    project
+        .retort(&["init", "--dialect", "postgres"])
+        .success("init");
+    let env = [("DATABASE_URL", db.url())];
+    project
+        .retort_with_env(&["autogen", "-m", "init"], &env)
+        .success("autogen");
+    project
+        .retort_with_env(&["upgrade"], &env)
+        .success("upgrade");
+    project
+        .retort_with_env(&["check"], &env)
+        .success("the example models read back without drift");
+}
