@@ -30,6 +30,15 @@ struct ConfigFile {
     models: ModelsSection,
     #[serde(default)]
     migrations: MigrationsSection,
+    #[serde(default)]
+    autogen: AutogenSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AutogenSection {
+    /// Prove every draft on a scratch database, as `autogen --verify`.
+    verify: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -72,6 +81,8 @@ pub struct Settings {
     pub schemas: Vec<String>,
     /// The runner's lock mode (`session` or `transaction`).
     pub lock: String,
+    /// `[autogen] verify`: prove every draft on a scratch database.
+    pub autogen_verify: bool,
 }
 
 impl Settings {
@@ -336,6 +347,7 @@ pub fn resolve(
         version_table,
         schemas,
         lock,
+        autogen_verify: file.autogen.verify.unwrap_or(false),
     })
 }
 

@@ -11,6 +11,7 @@ pub mod args;
 mod commands;
 pub mod config;
 mod db;
+mod verify;
 
 pub use commands::{run, run_in};
 
