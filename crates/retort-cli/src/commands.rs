@@ -306,19 +306,20 @@ async fn autogen(
         return Ok(Outcome::Success);
     }
     let (up, down) = render_both(&drift)?;
-    let verified = (verify || settings.autogen_verify) && !drift.plan.is_empty();
-    if verified {
-        crate::verify::prove(settings, url, &drift.live, &models, &up, &down).await?;
-    }
+    let verified = if (verify || settings.autogen_verify) && !drift.plan.is_empty() {
+        Some(crate::verify::prove(settings, url, &drift.live, &models, &up, &down).await?)
+    } else {
+        None
+    };
     let path = write_revision(settings, &graph, message, graph_head_ids(&graph), up, down)?;
     writeln!(out, "Generated {}", display_path(&path))?;
     for line in retort_render::summary(&drift.plan.ops) {
         writeln!(out, "  {line}")?;
     }
-    if verified {
+    if let Some(place) = verified {
         writeln!(
             out,
-            "  verified: on a scratch copy of the live schema the up reaches the models and the down restores it"
+            "  verified on {place}: from a copy of the live schema the up reaches the models and the down restores it"
         )?;
     }
     for table in &drift.render_options.tables_with_rows {

@@ -21,7 +21,8 @@ use crate::commands::introspect;
 use crate::config::{DatabaseUrl, Settings};
 use crate::db::{Access, Database};
 
-/// Proves the draft (`up`, `down`) that turns `live` into `models`.
+/// Proves the draft (`up`, `down`) that turns `live` into `models`;
+/// returns where it ran (`an in-memory database`, `retort_scratch_…`).
 pub(crate) async fn prove(
     settings: &Settings,
     url: &DatabaseUrl,
@@ -29,7 +30,7 @@ pub(crate) async fn prove(
     models: &Schema,
     up: &str,
     down: &str,
-) -> Result<()> {
+) -> Result<String> {
     let guard = ScratchGuard::create(url).await?;
     let mut scratch = match Database::open_named(url, &guard.name).await {
         Ok(db) => db,
@@ -38,10 +39,14 @@ pub(crate) async fn prove(
             return Err(err);
         }
     };
+    let place = match url.dialect() {
+        Dialect::Sqlite => "an in-memory database".to_string(),
+        _ => format!("scratch database {} (dropped)", guard.name),
+    };
     let result = prove_on(&mut scratch, settings, live, models, up, down).await;
     scratch.close().await;
     guard.drop_now().await;
-    result
+    result.map(|()| place)
 }
 
 /// The proof on an open scratch database; see the module docs.
@@ -135,7 +140,8 @@ fn scratch_sql(live: &Schema, dialect: Dialect) -> Vec<String> {
             if let Some(name) = &fk.name
                 && server_named_key(&table.name, name)
             {
-                *create = create.replace(&format!("CONSTRAINT `{name}` FOREIGN KEY"), "FOREIGN KEY");
+                *create =
+                    create.replace(&format!("CONSTRAINT `{name}` FOREIGN KEY"), "FOREIGN KEY");
             }
         }
         for check in &table.checks {
@@ -162,7 +168,10 @@ fn column_check(create: &str, column: &str) -> String {
     let constraint = format!("CONSTRAINT `{column}` CHECK ");
     let column_start = format!("`{column}` ");
     let mut lines: Vec<String> = create.lines().map(str::to_string).collect();
-    let Some(at) = lines.iter().position(|l| l.trim_start().starts_with(&constraint)) else {
+    let Some(at) = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with(&constraint))
+    else {
         return create.to_string();
     };
     let check_line = lines.remove(at);
@@ -171,14 +180,21 @@ fn column_check(create: &str, column: &str) -> String {
         .trim_start_matches(&constraint)
         .trim_end_matches(',')
         .to_string();
-    if let Some(col) = lines.iter_mut().find(|l| l.trim_start().starts_with(&column_start)) {
+    if let Some(col) = lines
+        .iter_mut()
+        .find(|l| l.trim_start().starts_with(&column_start))
+    {
         let comma = col.ends_with(',');
         let body = col.trim_end_matches(',').to_string();
         *col = format!("{body} CHECK {check}{}", if comma { "," } else { "" });
     }
     // The removed item may have been the last: its predecessor then keeps
     // a comma before the closing parenthesis.
-    if at > 0 && lines.get(at).is_some_and(|l| l.trim_start().starts_with(')')) {
+    if at > 0
+        && lines
+            .get(at)
+            .is_some_and(|l| l.trim_start().starts_with(')'))
+    {
         let prev = &mut lines[at - 1];
         *prev = prev.trim_end_matches(',').to_string();
     }
@@ -350,10 +366,16 @@ async fn drop_database(url: &DatabaseUrl, name: &str) -> Result<()> {
                     .await
             }
         },
-        Dialect::Mysql => admin.execute(&format!("DROP DATABASE IF EXISTS `{name}`")).await,
+        Dialect::Mysql => {
+            admin
+                .execute(&format!("DROP DATABASE IF EXISTS `{name}`"))
+                .await
+        }
     };
     admin.close().await;
-    result.with_context(|| format!("cannot drop the scratch database {name} on {url}: drop it by hand"))
+    result.with_context(|| {
+        format!("cannot drop the scratch database {name} on {url}: drop it by hand")
+    })
 }
 
 /// Whether the server refused for lack of privilege (PostgreSQL SQLSTATE
@@ -368,4 +390,115 @@ fn is_permission_denied(err: &sqlx::Error) -> bool {
     db_err
         .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
         .is_some_and(|e| matches!(e.number(), 1044 | 1227))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use retort_schema::{Column, ColumnType, Table};
+
+    fn settings() -> Settings {
+        Settings {
+            config_path: None,
+            database_url: None,
+            model_paths: Vec::new(),
+            migrations_dir: std::path::PathBuf::from("migrations"),
+            version_table: "retort_version".to_string(),
+            schemas: Vec::new(),
+            lock: "session".to_string(),
+            autogen_verify: false,
+        }
+    }
+
+    fn users(extra: Option<Column>) -> Schema {
+        let mut table = Table::new("users");
+        table
+            .columns
+            .push(Column::new("id", ColumnType::Integer).not_null());
+        table.columns.extend(extra);
+        Schema {
+            tables: vec![table],
+            ..Schema::default()
+        }
+        .normalized()
+    }
+
+    async fn prove_sqlite(up: &str, down: &str) -> Result<()> {
+        let url = DatabaseUrl::parse("sqlite::memory:")?;
+        let mut scratch = Database::open_named(&url, "unused").await?;
+        let live = users(None);
+        let models = users(Some(Column::new("age", ColumnType::Integer)));
+        prove_on(&mut scratch, &settings(), &live, &models, up, down).await
+    }
+
+    const ADD: &str = "ALTER TABLE \"users\" ADD COLUMN \"age\" INTEGER;";
+    const DROP: &str = "ALTER TABLE \"users\" DROP COLUMN \"age\";";
+
+    #[tokio::test]
+    async fn a_correct_draft_is_proven() {
+        prove_sqlite(ADD, DROP).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_up_that_falls_short_is_a_retort_bug_with_both_schemas() {
+        let err = prove_sqlite("SELECT 1;", DROP)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(
+                "retort bug: the draft does not reach the models; residue: + add_column users.age"
+            ) && err.contains("models:")
+                && err.contains("scratch database after the up:")
+                && err.contains("\"age\" INTEGER"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_down_that_does_not_restore_is_a_retort_bug() {
+        let err = prove_sqlite(ADD, "SELECT 1;")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("retort bug: the draft's down does not restore the live schema"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failing_up_is_a_retort_bug() {
+        let err = prove_sqlite("ALTER TABLE nope ADD COLUMN x INTEGER;", DROP)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("retort bug: the draft's up failed"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_backfill_placeholder_runs_as_null_without_its_todo() {
+        // The directive render writes is the one the runner refuses.
+        assert_eq!(
+            retort_render::TODO_DIRECTIVE,
+            retort_migrate::TODO_DIRECTIVE
+        );
+        let up = "ALTER TABLE t ADD COLUMN c TEXT;\n-- retort:todo backfill t.c: …\nUPDATE t SET c = <placeholder> WHERE c IS NULL;";
+        assert_eq!(
+            runnable(up),
+            "ALTER TABLE t ADD COLUMN c TEXT;\nUPDATE t SET c = NULL WHERE c IS NULL;"
+        );
+    }
+
+    #[test]
+    fn mariadb_column_check_moves_onto_its_column() {
+        let create = "CREATE TABLE `p` (\n    `id` INT NOT NULL,\n    `q` INT NOT NULL,\n    PRIMARY KEY (`id`),\n    CONSTRAINT `q` CHECK (q >= 0)\n)";
+        assert_eq!(
+            column_check(create, "q"),
+            "CREATE TABLE `p` (\n    `id` INT NOT NULL,\n    `q` INT NOT NULL CHECK (q >= 0),\n    PRIMARY KEY (`id`)\n)"
+        );
+    }
 }

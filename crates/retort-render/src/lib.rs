@@ -214,14 +214,17 @@ pub fn backfill_tables(ops: &[PlannedOp]) -> BTreeSet<String> {
 /// Whether existing rows have no value for `column` once it is added.
 fn needs_value(column: &Column) -> bool {
     !column.nullable
-        && matches!(column.default, None | Some(retort_schema::DefaultValue::Null))
+        && matches!(
+            column.default,
+            None | Some(retort_schema::DefaultValue::Null)
+        )
         && !column.autoincrement
 }
 
 /// An op to render, or the backfill between adding a column nullable and
 /// making it NOT NULL.
 enum Item {
-    Op(PlannedOp),
+    Op(Box<PlannedOp>),
     Backfill { table: String, column: String },
 }
 
@@ -248,14 +251,17 @@ fn expand_backfills(ops: &[PlannedOp], options: &RenderOptions, dialect: Dialect
                     from: nullable,
                     to: column.clone(),
                 };
-                items.push(Item::Op(planned_with_hazards(add, dialect)));
+                items.push(Item::Op(Box::new(planned_with_hazards(add, dialect))));
                 items.push(Item::Backfill {
                     table: table.clone(),
                     column: column.name.clone(),
                 });
-                items.push(Item::Op(planned_with_hazards(set_not_null, dialect)));
+                items.push(Item::Op(Box::new(planned_with_hazards(
+                    set_not_null,
+                    dialect,
+                ))));
             }
-            _ => items.push(Item::Op(planned.clone())),
+            _ => items.push(Item::Op(Box::new(planned.clone()))),
         }
     }
     items
