@@ -84,6 +84,11 @@ pub struct AutogenArgs {
     /// Write a revision even when no changes are detected
     #[arg(long)]
     pub allow_empty: bool,
+    /// Prove the draft first: run its up and down on a scratch copy of the
+    /// live schema and require the models, then the live schema, back
+    /// (also `[autogen] verify = true`)
+    #[arg(long)]
+    pub verify: bool,
 }
 
 #[derive(Debug, Args)]

@@ -36,7 +36,9 @@ pub async fn run_in(
     let settings = config::resolve(&cli.global, cwd, env)?;
     match cli.command {
         Command::Init(_) => unreachable_init(),
-        Command::Autogen(args) => autogen(&settings, &args.message, args.allow_empty, out).await,
+        Command::Autogen(args) => {
+            autogen(&settings, &args.message, args.allow_empty, args.verify, out).await
+        }
         Command::Revision(args) => revision(&settings, &args, out).await,
         Command::Diff(args) => diff(&settings, &args, out).await,
         Command::Check(args) => check(&settings, &args, out).await,
@@ -165,7 +167,7 @@ fn load_models(settings: &Settings, dialect: Dialect) -> Result<Schema> {
     Ok(models)
 }
 
-async fn introspect(db: &mut Database, settings: &Settings) -> Result<Schema> {
+pub(crate) async fn introspect(db: &mut Database, settings: &Settings) -> Result<Schema> {
     let options = retort_introspect::IntrospectOptions {
         version_table: settings.version_table.clone(),
         schemas: settings.schemas.clone(),
@@ -234,6 +236,8 @@ struct Drift {
     dialect: Dialect,
     live: Schema,
     plan: Plan,
+    /// What rendering needs to know about the data (which tables have rows).
+    render_options: retort_render::RenderOptions,
 }
 
 /// Diffs the live database against `models` (loaded before connecting, so
@@ -259,10 +263,24 @@ async fn compute_drift(settings: &Settings, db: &mut Database, models: &Schema) 
         crate::stats::read_stats(db, &request).await?
     };
     let plan = retort_diff::plan_with_stats(plan.ops(), &options, &stats);
+    // Only the tables the plan adds a value-less NOT NULL column to matter
+    // here: their rows decide between ADD COLUMN … NOT NULL and the backfill
+    // recipe. An exact count read for the hazards answers; else a probe.
+    let mut render_options = retort_render::RenderOptions::default();
+    for table in retort_render::backfill_tables(&plan.ops) {
+        let has_rows = match stats.tables.get(&table) {
+            Some(counted) if !counted.estimated => counted.rows > 0,
+            _ => db.has_rows(&table).await?,
+        };
+        if has_rows {
+            render_options.tables_with_rows.insert(table);
+        }
+    }
     Ok(Drift {
         dialect,
         live,
         plan,
+        render_options,
     })
 }
 
@@ -272,7 +290,12 @@ fn render_both(drift: &Drift) -> Result<(String, String)> {
         dialect: drift.dialect,
     };
     refuse_other_schemas(drift)?;
-    let up = retort_render::render(&drift.plan.ops, &drift.live, drift.dialect)?;
+    let up = retort_render::render_with(
+        &drift.plan.ops,
+        &drift.live,
+        drift.dialect,
+        &drift.render_options,
+    )?;
     let after = retort_diff::apply_all(&drift.live, &drift.plan.ops())?;
     let mut down_plan = retort_diff::plan(retort_diff::invert(&drift.plan.ops()), &options);
     // In the down section, "the downgrade" of a hazard message is the
@@ -321,6 +344,7 @@ async fn autogen(
     settings: &Settings,
     message: &str,
     allow_empty: bool,
+    verify: bool,
     out: &mut (dyn Write + Send),
 ) -> Result<Outcome> {
     let url = settings.require_database()?;
@@ -337,10 +361,29 @@ async fn autogen(
         return Ok(Outcome::Success);
     }
     let (up, down) = render_both(&drift)?;
+    let verified = if (verify || settings.autogen_verify) && !drift.plan.is_empty() {
+        Some(crate::verify::prove(settings, url, &drift.live, &models, &up, &down).await?)
+    } else {
+        None
+    };
     let path = write_revision(settings, &graph, message, graph_head_ids(&graph), up, down)?;
     writeln!(out, "Generated {}", display_path(&path))?;
     for line in retort_render::summary(&drift.plan.ops) {
         writeln!(out, "  {line}")?;
+    }
+    if let Some(place) = verified {
+        writeln!(
+            out,
+            "  verified on {place}: from a copy of the live schema the up reaches the models and the down restores it"
+        )?;
+    }
+    for table in &drift.render_options.tables_with_rows {
+        writeln!(
+            out,
+            "  {table} has rows: the new NOT NULL column(s) are added nullable, backfilled, then set NOT NULL; \
+             write the backfill value at each `{}` line and delete the line before `retort upgrade`",
+            retort_render::TODO_DIRECTIVE
+        )?;
     }
     if drift.plan.is_empty() {
         writeln!(out, "  (empty: no changes detected)")?;
@@ -391,7 +434,7 @@ async fn revision(
     out: &mut (dyn Write + Send),
 ) -> Result<Outcome> {
     if args.autogenerate {
-        return autogen(settings, &args.message, args.allow_empty, out).await;
+        return autogen(settings, &args.message, args.allow_empty, false, out).await;
     }
     let graph = load_graph(settings)?;
     let path = write_revision(

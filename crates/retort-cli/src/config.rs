@@ -38,7 +38,8 @@ struct ConfigFile {
     naming: NamingSection,
 }
 
-/// `[autogen]`: what the differ leaves out (see crate::filter).
+/// `[autogen]`: what the differ leaves out (see crate::filter), and whether
+/// drafts are proven on a scratch database.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AutogenSection {
@@ -48,6 +49,8 @@ struct AutogenSection {
     exclude_tables: Option<Vec<String>>,
     /// `table.object` globs of indexes and constraints left out.
     exclude_objects: Option<Vec<String>>,
+    /// Prove every draft on a scratch database, as `autogen --verify`.
+    verify: Option<bool>,
 }
 
 /// `[naming]`: templates for constraints the models leave unnamed (see
@@ -106,6 +109,8 @@ pub struct Settings {
     pub filter: SchemaFilter,
     /// `[naming]` templates for constraints the models leave unnamed.
     pub naming: NamingConvention,
+    /// `[autogen] verify`: prove every draft on a scratch database.
+    pub autogen_verify: bool,
 }
 
 impl Settings {
@@ -374,6 +379,7 @@ pub fn resolve(
         lock,
         filter,
         naming,
+        autogen_verify: file.autogen.verify.unwrap_or(false),
     })
 }
 

@@ -44,6 +44,70 @@ impl Database {
         }
     }
 
+    /// Whether `table` (in the connection's default schema) holds at least
+    /// one row: a cheap probe that stops at the first row.
+    pub async fn has_rows(&mut self, table: &str) -> Result<bool> {
+        let quoted = |open: char, close: char| {
+            let escaped = table.replace(close, &format!("{close}{close}"));
+            format!("SELECT 1 FROM {open}{escaped}{close} LIMIT 1")
+        };
+        let found = match self {
+            Database::Sqlite(conn) => sqlx::query(sqlx::AssertSqlSafe(quoted('"', '"')))
+                .fetch_optional(&mut *conn)
+                .await
+                .map(|row| row.is_some()),
+            Database::Postgres(conn) => sqlx::query(sqlx::AssertSqlSafe(quoted('"', '"')))
+                .fetch_optional(&mut *conn)
+                .await
+                .map(|row| row.is_some()),
+            Database::Mysql(conn) => sqlx::query(sqlx::AssertSqlSafe(quoted('`', '`')))
+                .fetch_optional(&mut *conn)
+                .await
+                .map(|row| row.is_some()),
+        };
+        found.with_context(|| format!("cannot check whether table {table} has rows"))
+    }
+
+    /// Runs `sql` (one statement, or several where the driver allows).
+    pub async fn execute(&mut self, sql: &str) -> Result<(), sqlx::Error> {
+        let sql = sqlx::AssertSqlSafe(sql.to_string());
+        match self {
+            Database::Sqlite(conn) => sqlx::raw_sql(sql).execute(&mut *conn).await.map(drop),
+            Database::Postgres(conn) => sqlx::raw_sql(sql).execute(&mut *conn).await.map(drop),
+            Database::Mysql(conn) => sqlx::raw_sql(sql).execute(&mut *conn).await.map(drop),
+        }
+    }
+
+    /// Connects to the database `name` on the server `url` points at, with
+    /// the same credentials (PostgreSQL, MySQL). SQLite has no server:
+    /// there `name` is ignored and a fresh in-memory database is opened.
+    pub async fn open_named(url: &DatabaseUrl, name: &str) -> Result<Database> {
+        let context = || format!("cannot connect to database {name} on {url}");
+        Ok(match url.dialect() {
+            Dialect::Sqlite => Database::Sqlite(
+                SqliteConnectOptions::from_str("sqlite::memory:")?
+                    .connect()
+                    .await
+                    .with_context(context)?,
+            ),
+            Dialect::Postgres => Database::Postgres(
+                PgConnectOptions::from_str(url.expose())
+                    .with_context(|| format!("invalid PostgreSQL URL {url}"))?
+                    .database(name)
+                    .connect()
+                    .await
+                    .with_context(context)?,
+            ),
+            Dialect::Mysql => Database::Mysql(
+                mysql_options(url)?
+                    .database(name)
+                    .connect()
+                    .await
+                    .with_context(context)?,
+            ),
+        })
+    }
+
     pub async fn close(self) {
         match self {
             Database::Sqlite(conn) => {
@@ -109,15 +173,17 @@ async fn open_postgres(url: &DatabaseUrl) -> Result<PgConnection> {
 
 /// Connects to MySQL or MariaDB (`mysql://` or `mariadb://`).
 async fn open_mysql(url: &DatabaseUrl) -> Result<MySqlConnection> {
+    mysql_options(url)?
+        .connect()
+        .await
+        .with_context(|| format!("cannot connect to database {url}"))
+}
+
+fn mysql_options(url: &DatabaseUrl) -> Result<MySqlConnectOptions> {
     // sqlx knows the scheme as `mysql`; MariaDB speaks the same protocol.
     let text = match url.expose().strip_prefix("mariadb:") {
         Some(rest) => format!("mysql:{rest}"),
         None => url.expose().to_string(),
     };
-    let options =
-        MySqlConnectOptions::from_str(&text).with_context(|| format!("invalid MySQL URL {url}"))?;
-    options
-        .connect()
-        .await
-        .with_context(|| format!("cannot connect to database {url}"))
+    MySqlConnectOptions::from_str(&text).with_context(|| format!("invalid MySQL URL {url}"))
 }

@@ -15,6 +15,7 @@ pub mod filter;
 mod lint;
 pub mod naming;
 mod stats;
+mod verify;
 
 pub use commands::{run, run_in};
 

@@ -249,6 +249,25 @@ pub enum MigrateError {
     )]
     NoDatabase,
 
+    /// A revision still holds a `-- retort:todo` line (e.g. a backfill
+    /// whose value the reviewer must write), so it is not ready to run.
+    #[error(
+        "revision {id} is not finished: {}:{line} still says `{todo}`; do what it says, delete the line, then run the {} again (nothing was applied)",
+        path.display(), direction.command()
+    )]
+    Unfinished {
+        /// The revision.
+        id: String,
+        /// Its file.
+        path: PathBuf,
+        /// The 1-based line of the todo in the file.
+        line: usize,
+        /// The todo line.
+        todo: String,
+        /// The section that would have run.
+        direction: Direction,
+    },
+
     /// A failed run left a revision partly applied (MySQL) and this run
     /// would not resume it.
     #[error(

@@ -66,8 +66,8 @@ pub use graph::{
     rows_after_downgrade, rows_after_upgrade,
 };
 pub use revision::{
-    REVISION_ID_LEN, Revision, SLUG_MAX_LEN, is_revision_id, new_revision_id, now_timestamp,
-    parse_revision, read_revision, render_revision, slug, write_revision,
+    REVISION_ID_LEN, Revision, SLUG_MAX_LEN, TODO_DIRECTIVE, is_revision_id, new_revision_id,
+    now_timestamp, parse_revision, read_revision, render_revision, slug, write_revision,
 };
 pub use runner::{
     Backend, DEFAULT_VERSION_TABLE, Event, LockMode, PartialRevision, RunOptions, VersionTable,

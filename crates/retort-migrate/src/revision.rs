@@ -32,6 +32,14 @@ pub const SLUG_MAX_LEN: usize = 40;
 
 const PREFIX: &str = "-- retort:";
 
+/// The directive that marks work the reviewer must finish before the
+/// revision may run, e.g. `-- retort:todo backfill users.nickname: …` above
+/// an `UPDATE` whose value only the reviewer knows. `upgrade` and
+/// `downgrade` refuse a section that still holds one
+/// ([`MigrateError::Unfinished`]); the reviewer does what it says and
+/// deletes the line.
+pub const TODO_DIRECTIVE: &str = "-- retort:todo";
+
 /// One revision file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Revision {
@@ -75,6 +83,21 @@ impl Revision {
         rev
     }
 
+    /// The [`TODO_DIRECTIVE`] lines of the `up` (or `down`) section: their
+    /// 1-based line in the file and their text, in order.
+    pub fn todos(&self, up: bool) -> Vec<(usize, String)> {
+        let (text, first) = if up {
+            (&self.up, self.up_line)
+        } else {
+            (&self.down, self.down_line)
+        };
+        text.lines()
+            .enumerate()
+            .filter(|(_, line)| is_todo(line))
+            .map(|(i, line)| (first + i, line.trim().to_string()))
+            .collect()
+    }
+
     /// The file name this revision is written under: `<id>_<slug>.sql`.
     pub fn file_name(&self) -> String {
         format!("{}_{}.sql", self.id, slug(&self.message))
@@ -92,6 +115,13 @@ impl Revision {
         // up body, a blank line, `-- retort:down`, then the down body.
         self.down_line = self.up_line + up_lines + 2;
     }
+}
+
+/// Whether `line` is a [`TODO_DIRECTIVE`] line.
+fn is_todo(line: &str) -> bool {
+    let line = line.trim();
+    line.strip_prefix(TODO_DIRECTIVE)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', ':']))
 }
 
 /// The current UTC time in the `created` header format.
@@ -294,6 +324,24 @@ pub fn parse_revision(text: &str, path: &Path) -> Result<Revision, MigrateError>
                     down_marker = Some(line_no);
                     section = Section::Down;
                 }
+                "todo" => {
+                    if section == Section::Header {
+                        return Err(err(
+                            line_no,
+                            format!(
+                                "`{TODO_DIRECTIVE}` belongs inside the `{PREFIX}up` or `{PREFIX}down` section"
+                            ),
+                        ));
+                    }
+                    // Kept in the section text, where the runner finds it
+                    // and refuses to run the section.
+                    match section {
+                        Section::Up => up.push(raw),
+                        Section::Down => down.push(raw),
+                        Section::Header => {}
+                    }
+                    continue;
+                }
                 "transaction" => {
                     if section == Section::Header {
                         return Err(err(
@@ -334,7 +382,7 @@ pub fn parse_revision(text: &str, path: &Path) -> Result<Revision, MigrateError>
                     return Err(err(
                         line_no,
                         format!(
-                            "unknown directive `{PREFIX}{other}`: expected revision, parents, message, created, up, down or (inside a section) transaction or allow"
+                            "unknown directive `{PREFIX}{other}`: expected revision, parents, message, created, up, down or (inside a section) transaction, allow or todo"
                         ),
                     ));
                 }

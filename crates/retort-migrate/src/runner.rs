@@ -413,6 +413,7 @@ pub async fn upgrade<B: Backend>(
         // previous one applied.
         let rows = conn.read_versions(&opts.version_table).await?;
         let plan = plan_upgrade(graph, &rows, target)?;
+        check_finished(&plan, Direction::Upgrade)?;
         check_partial(conn, &plan, Direction::Upgrade, opts, &rows).await?;
         run(conn, graph, &plan, Direction::Upgrade, opts, on_event, rows).await
     })
@@ -430,6 +431,7 @@ pub async fn downgrade<B: Backend>(
     with_session_lock(conn, opts, async |conn: &mut B| {
         let rows = conn.read_versions(&opts.version_table).await?;
         let plan = plan_downgrade(graph, &rows, target)?;
+        check_finished(&plan, Direction::Downgrade)?;
         check_partial(conn, &plan, Direction::Downgrade, opts, &rows).await?;
         run(
             conn,
@@ -499,6 +501,27 @@ pub async fn stamp<B: Backend>(
 
 /// Refuses to run while a revision is partly applied (MySQL) unless this
 /// run resumes it: anything else would build on a half-changed schema.
+/// Refuses the whole run, before anything is applied, when a revision it
+/// would run still holds a `-- retort:todo` line in that section.
+fn check_finished(plan: &[&Revision], direction: Direction) -> Result<(), MigrateError> {
+    for rev in plan {
+        if let Some((line, todo)) = rev
+            .todos(direction == Direction::Upgrade)
+            .into_iter()
+            .next()
+        {
+            return Err(MigrateError::Unfinished {
+                id: rev.id.clone(),
+                path: rev.path.clone(),
+                line,
+                todo,
+                direction,
+            });
+        }
+    }
+    Ok(())
+}
+
 async fn check_partial<B: Backend>(
     conn: &mut B,
     plan: &[&Revision],
@@ -983,6 +1006,7 @@ pub fn offline_upgrade_sql(
     opts: &RunOptions,
 ) -> Result<String, MigrateError> {
     let plan = plan_upgrade(graph, from, target)?;
+    check_finished(&plan, Direction::Upgrade)?;
     offline(graph, from, &plan, Direction::Upgrade, opts)
 }
 
@@ -994,6 +1018,7 @@ pub fn offline_downgrade_sql(
     opts: &RunOptions,
 ) -> Result<String, MigrateError> {
     let plan = plan_downgrade(graph, from, target)?;
+    check_finished(&plan, Direction::Downgrade)?;
     offline(graph, from, &plan, Direction::Downgrade, opts)
 }
 

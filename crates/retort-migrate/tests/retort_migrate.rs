@@ -2174,3 +2174,135 @@ mod mysql {
         assert_eq!(versions(&mut conn).await, [R2]);
     }
 }
+
+/// `-- retort:todo` lines: kept by the parser, refused by the runner.
+mod todos {
+    use super::*;
+
+    const R1: &str = "aaaaaaaaaaa1";
+    const R2: &str = "aaaaaaaaaaa2";
+
+    const UNFINISHED_UP: &str = "ALTER TABLE users ADD COLUMN nick TEXT;\n\
+        -- retort:todo backfill users.nick: replace <placeholder>\n\
+        UPDATE users SET nick = <placeholder> WHERE nick IS NULL;";
+
+    fn unfinished() -> (tempfile::TempDir, RevisionGraph) {
+        project(&[
+            rev(
+                R1,
+                &[],
+                "create users",
+                "CREATE TABLE users (id INTEGER PRIMARY KEY);",
+                "DROP TABLE users;",
+            ),
+            rev(
+                R2,
+                &[R1],
+                "add nick",
+                UNFINISHED_UP,
+                "ALTER TABLE users DROP COLUMN nick;",
+            ),
+        ])
+    }
+
+    #[test]
+    fn parser_keeps_todo_lines_and_knows_their_file_line() {
+        let (_dir, graph) = unfinished();
+        let r2 = graph.get(R2).unwrap();
+        let text = std::fs::read_to_string(&r2.path).unwrap();
+        let todos = r2.todos(true);
+        assert_eq!(todos.len(), 1);
+        let (line, todo) = &todos[0];
+        assert_eq!(
+            text.lines().nth(line - 1).unwrap().trim(),
+            todo,
+            "line {line} of the file"
+        );
+        assert!(todo.starts_with("-- retort:todo backfill users.nick"));
+        assert!(r2.todos(false).is_empty());
+        // A comment that merely mentions the word is not a todo.
+        let mut other = r2.clone();
+        other.up = "-- retort:todolist is not a directive\nSELECT 1;".into();
+        assert!(other.todos(true).is_empty());
+    }
+
+    #[test]
+    fn todo_in_the_header_is_an_error() {
+        let text = "-- retort:revision aaaaaaaaaaa1\n-- retort:parents\n-- retort:todo x\n";
+        let err = parse_revision(text, Path::new("v/aaaaaaaaaaa1_x.sql")).unwrap_err();
+        assert!(err.to_string().contains("belongs inside"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn upgrade_refuses_an_unfinished_revision_and_applies_nothing() {
+        let (dir, graph) = unfinished();
+        let db = dir.path().join("app.db");
+        let mut conn = sqlite_connect_options(&format!("sqlite://{}", db.display()))
+            .unwrap()
+            .create_if_missing(true)
+            .connect()
+            .await
+            .unwrap();
+        let err = upgrade(
+            &mut conn,
+            &graph,
+            &UpgradeTarget::Head,
+            &RunOptions::default(),
+            &mut |_| {},
+        )
+        .await
+        .unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.starts_with(&format!("revision {R2} is not finished: "))
+                && message.contains("_add_nick.sql:")
+                && message.contains("still says `-- retort:todo backfill users.nick"),
+            "{message}"
+        );
+        // Refused before the first revision ran, not half way.
+        assert!(
+            current(&mut conn, &VersionTable::default())
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let tables: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM sqlite_master WHERE name = 'users'")
+                .fetch_all(&mut conn)
+                .await
+                .unwrap();
+        assert!(tables.is_empty(), "nothing applied");
+
+        let offline =
+            offline_upgrade_sql(&graph, &[], &UpgradeTarget::Head, &RunOptions::default())
+                .unwrap_err();
+        assert!(
+            matches!(offline, MigrateError::Unfinished { .. }),
+            "{offline}"
+        );
+
+        // Once the reviewer fills the value and deletes the line, it runs.
+        let path = graph.get(R2).unwrap().path.clone();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let finished: String = text
+            .lines()
+            .filter(|l| !l.starts_with("-- retort:todo"))
+            .map(|l| l.replace("<placeholder>", "'anon'") + "\n")
+            .collect();
+        std::fs::write(&path, finished).unwrap();
+        let graph = RevisionGraph::load(dir.path()).unwrap();
+        upgrade(
+            &mut conn,
+            &graph,
+            &UpgradeTarget::Head,
+            &RunOptions::default(),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            current(&mut conn, &VersionTable::default()).await.unwrap(),
+            vec![R2.to_string()]
+        );
+    }
+}

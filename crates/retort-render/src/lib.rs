@@ -173,19 +173,153 @@ fn blocks_sql(steps: &[&Step]) -> String {
     blocks.join("\n")
 }
 
+/// What the renderer knows about the data, beyond the schema. The CLI
+/// reads it from the database; the default knows nothing (every table is
+/// taken to be empty).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RenderOptions {
+    /// Tables known to hold at least one row. Adding a NOT NULL column
+    /// without a default to one of these renders the backfill recipe (see
+    /// [`backfill_tables`]).
+    pub tables_with_rows: BTreeSet<String>,
+}
+
+/// The placeholder in a backfill's `UPDATE`, which the reviewer replaces
+/// with the value existing rows get. It is not valid SQL on purpose.
+pub const BACKFILL_PLACEHOLDER: &str = "<placeholder>";
+
+/// The revision-file directive that marks unfinished work; `retort
+/// upgrade` refuses a revision that still holds one. Must equal
+/// `retort_migrate::TODO_DIRECTIVE` (retort-render does not depend on
+/// retort-migrate; a CLI test checks the two agree).
+pub const TODO_DIRECTIVE: &str = "-- retort:todo";
+
 /// SQL that performs `ops` on a database whose schema is `from`.
 pub fn render(ops: &[PlannedOp], from: &Schema, dialect: Dialect) -> Result<Script, RenderError> {
+    render_with(ops, from, dialect, &RenderOptions::default())
+}
+
+/// The tables whose row presence changes how `ops` render: those that get
+/// a NOT NULL column without a default (and not auto-incremented). Only
+/// these need probing for rows.
+pub fn backfill_tables(ops: &[PlannedOp]) -> BTreeSet<String> {
+    ops.iter()
+        .filter_map(|planned| match &planned.op {
+            Op::AddColumn { table, column } if needs_value(column) => Some(table.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Whether existing rows have no value for `column` once it is added.
+fn needs_value(column: &Column) -> bool {
+    !column.nullable
+        && matches!(
+            column.default,
+            None | Some(retort_schema::DefaultValue::Null)
+        )
+        && !column.autoincrement
+}
+
+/// An op to render, or the backfill between adding a column nullable and
+/// making it NOT NULL.
+enum Item {
+    Op(Box<PlannedOp>),
+    Backfill { table: String, column: String },
+}
+
+/// `ops` with each NOT NULL column added without a default to a table that
+/// has rows replaced by the three-step recipe: add it nullable, backfill
+/// (an `UPDATE` the reviewer must finish), then set NOT NULL. A plain
+/// `ADD COLUMN … NOT NULL` would fail on such a table (PostgreSQL, SQLite's
+/// rebuild) or silently fill in `''`/`0` (MySQL in non-strict mode).
+fn expand_backfills(ops: &[PlannedOp], options: &RenderOptions, dialect: Dialect) -> Vec<Item> {
+    let mut items = Vec::with_capacity(ops.len());
+    for planned in ops {
+        match &planned.op {
+            Op::AddColumn { table, column }
+                if needs_value(column) && options.tables_with_rows.contains(table) =>
+            {
+                let mut nullable = column.clone();
+                nullable.nullable = true;
+                let add = Op::AddColumn {
+                    table: table.clone(),
+                    column: nullable.clone(),
+                };
+                let set_not_null = Op::AlterColumn {
+                    table: table.clone(),
+                    from: nullable,
+                    to: column.clone(),
+                };
+                items.push(Item::Op(Box::new(planned_with_hazards(add, dialect))));
+                items.push(Item::Backfill {
+                    table: table.clone(),
+                    column: column.name.clone(),
+                });
+                items.push(Item::Op(Box::new(planned_with_hazards(
+                    set_not_null,
+                    dialect,
+                ))));
+            }
+            _ => items.push(Item::Op(Box::new(planned.clone()))),
+        }
+    }
+    items
+}
+
+fn planned_with_hazards(op: Op, dialect: Dialect) -> PlannedOp {
+    PlannedOp {
+        hazards: retort_diff::hazards(&op, &retort_diff::DiffOptions { dialect }),
+        op,
+    }
+}
+
+/// The backfill step: a [`TODO_DIRECTIVE`] line, then an `UPDATE` with
+/// [`BACKFILL_PLACEHOLDER`] for the value.
+fn backfill_step(table: &str, column: &str, dialect: Dialect) -> Step {
+    let (t, c) = (
+        spelling::quote(table, dialect),
+        spelling::quote(column, dialect),
+    );
+    Step {
+        hazards: Vec::new(),
+        statements: vec![format!(
+            "UPDATE {t} SET {c} = {BACKFILL_PLACEHOLDER} WHERE {c} IS NULL"
+        )],
+        comment: Some(format!(
+            "{} backfill {table}.{column}: {table} has rows; replace {BACKFILL_PLACEHOLDER} with the value they get (TODO), then delete this line",
+            TODO_DIRECTIVE.trim_start_matches("-- ")
+        )),
+        transaction: true,
+    }
+}
+
+/// [`render`], knowing which tables hold rows.
+pub fn render_with(
+    ops: &[PlannedOp],
+    from: &Schema,
+    dialect: Dialect,
+    options: &RenderOptions,
+) -> Result<Script, RenderError> {
+    let items = expand_backfills(ops, options, dialect);
     let mut state = from.clone();
     let mut steps = Vec::new();
     let mut at = 0;
-    while at < ops.len() {
-        let planned = &ops[at];
+    while at < items.len() {
+        let planned = match &items[at] {
+            Item::Op(planned) => planned,
+            Item::Backfill { table, column } => {
+                steps.push(backfill_step(table, column, dialect));
+                at += 1;
+                continue;
+            }
+        };
         let op = &planned.op;
         if let (true, Some(table)) = (sqlite::needs_rebuild(op, &state, dialect), op.table()) {
             let before = state.clone();
             let mut hazards = Vec::new();
             let mut reasons: Vec<String> = Vec::new();
-            while let Some(next) = ops.get(at) {
+            while let Some(Item::Op(next)) = items.get(at) {
                 if next.op.table() != Some(table)
                     || !sqlite::needs_rebuild(&next.op, &state, dialect)
                 {

@@ -2,6 +2,7 @@
 //! One test binary for the crate (link time on 2 cores).
 
 mod architecture;
+mod backfill;
 mod conventions;
 mod fixtures;
 mod flows;

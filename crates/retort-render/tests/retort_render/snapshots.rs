@@ -555,3 +555,45 @@ fn summary_lines() {
     );
     snapshot!("summary", lines.join("\n"));
 }
+
+/// A NOT NULL column without a default, added to a table with rows: add
+/// it nullable, a backfill the reviewer must finish, then set NOT NULL.
+#[test]
+fn add_not_null_column_to_table_with_rows_renders_backfill_recipe() {
+    use retort_render::{RenderOptions, backfill_tables, render_with};
+    let ops = vec![planned(Op::AddColumn {
+        table: "users".into(),
+        column: Column::new("nickname", ColumnType::Text).not_null(),
+    })];
+    assert_eq!(
+        backfill_tables(&ops).into_iter().collect::<Vec<_>>(),
+        vec!["users".to_string()]
+    );
+    let options = RenderOptions {
+        tables_with_rows: ["users".to_string()].into(),
+    };
+    let mut out = String::new();
+    for dialect in Dialect::ALL {
+        out.push_str(&format!("===== {dialect}\n"));
+        let script = render_with(&ops, &app(), dialect, &options).unwrap();
+        let sql = script.to_sql();
+        assert!(
+            sql.contains("-- retort:todo backfill users.nickname: ")
+                && sql.contains("= <placeholder> WHERE"),
+            "{dialect}: {sql}"
+        );
+        out.push_str(&sql);
+        // On an empty table the plain ADD COLUMN … NOT NULL stays.
+        let plain = render(&ops, &app(), dialect).unwrap().to_sql();
+        assert!(!plain.contains("retort:todo"), "{dialect}: {plain}");
+    }
+    snapshot!("add_not_null_column_to_table_with_rows", out);
+    // A default, a nullable column or another table: no recipe.
+    let with_default = vec![planned(Op::AddColumn {
+        table: "users".into(),
+        column: Column::new("nickname", ColumnType::Text)
+            .not_null()
+            .with_default(DefaultValue::String("x".into())),
+    })];
+    assert!(backfill_tables(&with_default).is_empty());
+}
