@@ -199,7 +199,7 @@ fn table_ddl(out: &mut String, i: usize, dialect: Dialect, kinds: &[Kind], rng: 
         if rng.chance(50) {
             table_comment = Some(format!("Table {i}''s rows"));
         }
-        if columns.first().is_some() && rng.chance(30) {
+        if !columns.is_empty() && rng.chance(30) {
             let name = &columns[0].0;
             // lines[1] is the first generated column (lines[0] is the key).
             write!(lines[1], " COMMENT 'Column {name}'").ok();
