@@ -145,6 +145,7 @@ fn table_ddl(out: &mut String, i: usize, dialect: Dialect, kinds: &[Kind], rng: 
     // (name, kind, nullable) of the generated non-key columns.
     let mut columns: Vec<(String, Kind, bool)> = Vec::new();
 
+    let mut foreign_key = None;
     let parent = (i > 0 && rng.chance(95)).then(|| rng.between(0, i as u64 - 1) as usize);
     if let Some(parent) = parent {
         let action = match rng.between(0, 3) {
@@ -152,10 +153,21 @@ fn table_ddl(out: &mut String, i: usize, dialect: Dialect, kinds: &[Kind], rng: 
             1 => " ON DELETE SET NULL",
             _ => "",
         };
-        lines.push(format!(
-            "parent_id bigint REFERENCES {}(id){action}",
-            table_name(parent)
-        ));
+        // MySQL parses a column-level REFERENCES and ignores it (MariaDB
+        // honours it since 10.5): the table-level form means a foreign key
+        // on every server.
+        if dialect == Dialect::Mysql {
+            lines.push("parent_id bigint".to_string());
+            foreign_key = Some(format!(
+                "FOREIGN KEY (parent_id) REFERENCES {}(id){action}",
+                table_name(parent)
+            ));
+        } else {
+            lines.push(format!(
+                "parent_id bigint REFERENCES {}(id){action}",
+                table_name(parent)
+            ));
+        }
         columns.push(("parent_id".into(), Kind::BigInt, true));
     }
 
@@ -180,6 +192,20 @@ fn table_ddl(out: &mut String, i: usize, dialect: Dialect, kinds: &[Kind], rng: 
         columns.push((name, kind, !not_null));
     }
 
+    // MySQL's comments are clauses of the column and the table.
+    let mysql_comments = dialect == Dialect::Mysql;
+    let mut table_comment = None;
+    if mysql_comments {
+        if rng.chance(50) {
+            table_comment = Some(format!("Table {i}''s rows"));
+        }
+        if !columns.is_empty() && rng.chance(30) {
+            let name = &columns[0].0;
+            // lines[1] is the first generated column (lines[0] is the key).
+            write!(lines[1], " COMMENT 'Column {name}'").ok();
+        }
+    }
+
     let indexable: Vec<&(String, Kind, bool)> =
         columns.iter().filter(|(_, k, _)| indexable(*k)).collect();
     if rng.chance(30)
@@ -195,9 +221,11 @@ fn table_ddl(out: &mut String, i: usize, dialect: Dialect, kinds: &[Kind], rng: 
         lines.push(format!("CONSTRAINT ck_{table}_{name} CHECK ({name} >= 0)"));
     }
 
+    lines.extend(foreign_key);
+    let options = table_comment.map_or_else(String::new, |c| format!(" COMMENT='{c}'"));
     writeln!(
         out,
-        "CREATE TABLE {table} (\n    {}\n);",
+        "CREATE TABLE {table} (\n    {}\n){options};",
         lines.join(",\n    ")
     )
     .ok();
@@ -231,7 +259,7 @@ fn table_ddl(out: &mut String, i: usize, dialect: Dialect, kinds: &[Kind], rng: 
         .ok();
     }
 
-    if dialect.comments() {
+    if dialect.comments() && !mysql_comments {
         if rng.chance(50) {
             writeln!(out, "COMMENT ON TABLE {table} IS 'Table {i}''s rows';").ok();
         }
@@ -259,7 +287,7 @@ mod tests {
 
     #[test]
     fn generated_ddl_loads_and_diffs_empty_against_itself() {
-        for dialect in [Dialect::Sqlite, Dialect::Postgres] {
+        for dialect in [Dialect::Sqlite, Dialect::Postgres, Dialect::Mysql] {
             let schema = load(20, dialect);
             assert_eq!(schema.tables.len(), 20, "{dialect}");
             let plan = diff(&schema, &schema, &DiffOptions { dialect });

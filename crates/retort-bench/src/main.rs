@@ -2,7 +2,7 @@
 //! into a fresh database, and prints, per backend, a markdown table of
 //! retort's `check` against the floor of reading the same catalog with a
 //! handful of bulk queries through the database's own shell (`psql`,
-//! `sqlite3`), plus in-process introspection and diff times, the number of
+//! `sqlite3`, `mariadb`), plus in-process introspection and diff times, the number of
 //! catalog statements and `check`'s peak RSS.
 //!
 //! Run it in release mode, after building the `retort` binary beside it:
@@ -18,6 +18,7 @@
 
 mod generate;
 mod measure;
+mod mysql;
 mod postgres;
 mod report;
 mod sqlite;
@@ -47,6 +48,14 @@ struct Args {
         default_value = "postgres://postgres@127.0.0.1:5432/test"
     )]
     pg_url: String,
+    /// The MySQL/MariaDB server: each size gets its own database on it,
+    /// created and dropped by the bench.
+    #[arg(
+        long,
+        env = "RETORT_BENCH_MYSQL_URL",
+        default_value = "mysql://root@127.0.0.1:3306/test"
+    )]
+    mysql_url: String,
     /// The `retort` binary to time (default: the one beside this binary).
     #[arg(long)]
     retort: Option<PathBuf>,
@@ -63,12 +72,14 @@ struct Args {
 enum DdlBackend {
     Sqlite,
     Postgres,
+    Mysql,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum BackendChoice {
     Sqlite,
     Postgres,
+    Mysql,
     All,
 }
 
@@ -88,6 +99,7 @@ fn main() -> Result<()> {
         let dialect = match backend {
             DdlBackend::Sqlite => retort_schema::Dialect::Sqlite,
             DdlBackend::Postgres => retort_schema::Dialect::Postgres,
+            DdlBackend::Mysql => retort_schema::Dialect::Mysql,
         };
         print!(
             "{}",
@@ -128,6 +140,17 @@ fn main() -> Result<()> {
                 table.push(or_failed(
                     size,
                     postgres::measure(size, &settings, &args.pg_url).await,
+                ));
+            }
+            println!("{table}");
+        }
+        if matches!(args.backend, BackendChoice::Mysql | BackendChoice::All) {
+            let mut table = report::Table::new("MySQL/MariaDB", "mariadb");
+            for &size in &args.sizes {
+                eprintln!("mysql: {size} tables");
+                table.push(or_failed(
+                    size,
+                    mysql::measure(size, &settings, &args.mysql_url).await,
                 ));
             }
             println!("{table}");

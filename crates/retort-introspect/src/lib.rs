@@ -25,7 +25,7 @@
 //! in their own modules (`sqlite/`, `postgres/`, `mysql/`). PostgreSQL
 //! reads raw `pg_catalog` columns in seven bulk queries, see
 //! [`introspect_postgres`]; MySQL and MariaDB read `information_schema` in
-//! at most six, see [`introspect_mysql`].
+//! at most seven, see [`introspect_mysql`].
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 mod mysql;

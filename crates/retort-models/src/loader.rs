@@ -32,7 +32,7 @@ use sqlparser::ast::{
 };
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
-use sqlparser::tokenizer::{Location, Span, Token, TokenWithSpan, Tokenizer};
+use sqlparser::tokenizer::{Location, Span, Token, TokenWithSpan, Tokenizer, Whitespace};
 
 use crate::canonical::{
     canonical_expr, canonical_mysql_table, column_type_and_serial, default_from_expr,
@@ -115,6 +115,9 @@ pub(crate) struct Loader {
     dialect: Dialect,
     files: Vec<SourceFile>,
     tables: Vec<TableDraft>,
+    /// Where each (schema, name) is in `tables`: a lookup per statement
+    /// and per reference, instead of a scan (quadratic at 5,000 tables).
+    table_ids: BTreeMap<(Option<String>, String), usize>,
     indexes: Vec<IndexDraft>,
     enums: Vec<(EnumType, Site)>,
     comments: Vec<CommentDraft>,
@@ -134,6 +137,7 @@ impl Loader {
             dialect,
             files: Vec::new(),
             tables: Vec::new(),
+            table_ids: BTreeMap::new(),
             indexes: Vec::new(),
             enums: Vec::new(),
             comments: Vec::new(),
@@ -147,30 +151,75 @@ impl Loader {
     }
 
     /// Reads every statement of one file.
+    ///
+    /// The file is tokenized a chunk at a time, a chunk ending after a line
+    /// that ends in `;`, and each statement is parsed as soon as its tokens
+    /// are complete: only one chunk's tokens are alive at once, instead of
+    /// the whole file's (about 90 bytes a token, whitespace included, which
+    /// came to ~200 MB for a 2.5 MB file). A chunk is accepted only when
+    /// its end is a statement boundary, so statements and token positions
+    /// are the same as for the whole file tokenized in one go (see
+    /// [`ChunkedTokens`]); a file that does not tokenize reports only its
+    /// tokenizer error, as before.
     pub(crate) fn add_source(&mut self, path: &str, text: &str) {
         let file = self.files.len();
         self.files
             .push(SourceFile::new(path.to_string(), text.to_string()));
         let dialect = sql_dialect(self.dialect);
-        let tokens = match Tokenizer::new(&*dialect, text).tokenize_with_location() {
-            Ok(tokens) => tokens,
-            Err(err) => {
-                let site = Site {
-                    file,
-                    span: Span::new(err.location, err.location),
-                };
-                self.report(
-                    site,
-                    "parse-error",
-                    lowercase_first(&err.message),
-                    Some(self.syntax_help()),
-                );
-                return;
+        let mark = self.mark();
+        let mut splitter = StatementSplitter::default();
+        let mut chunks = ChunkedTokens::new(text);
+        loop {
+            match chunks.next_chunk(&*dialect) {
+                Ok(Some(tokens)) => {
+                    for token in tokens {
+                        if let Some(statement) = splitter.push(token) {
+                            self.parse_statement(file, statement);
+                        }
+                    }
+                }
+                Ok(None) => break,
+                Err(err) => {
+                    // As if the file had been tokenized whole: nothing of
+                    // it is read, only the tokenizer error is reported.
+                    self.rollback(mark);
+                    let site = Site {
+                        file,
+                        span: Span::new(err.location, err.location),
+                    };
+                    self.report(
+                        site,
+                        "parse-error",
+                        lowercase_first(&err.message),
+                        Some(self.syntax_help()),
+                    );
+                    return;
+                }
             }
-        };
-        for statement_tokens in split_statements(tokens) {
-            self.parse_statement(file, statement_tokens);
         }
+        if let Some(statement) = splitter.finish() {
+            self.parse_statement(file, statement);
+        }
+    }
+
+    /// How much has been read so far, to undo a file's statements.
+    fn mark(&self) -> [usize; 5] {
+        [
+            self.tables.len(),
+            self.indexes.len(),
+            self.enums.len(),
+            self.comments.len(),
+            self.diagnostics.len(),
+        ]
+    }
+
+    fn rollback(&mut self, [tables, indexes, enums, comments, diagnostics]: [usize; 5]) {
+        self.tables.truncate(tables);
+        self.table_ids.retain(|_, id| *id < tables);
+        self.indexes.truncate(indexes);
+        self.enums.truncate(enums);
+        self.comments.truncate(comments);
+        self.diagnostics.truncate(diagnostics);
     }
 
     fn parse_statement(&mut self, file: usize, mut tokens: Vec<TokenWithSpan>) {
@@ -300,9 +349,9 @@ impl Loader {
             return;
         }
         if let Some(first) = self
-            .tables
-            .iter()
-            .find(|t| t.table.name == name && t.table.schema == schema)
+            .table_ids
+            .get(&(schema.clone(), name.clone()))
+            .map(|&id| &self.tables[id])
         {
             let help = format!(
                 "it is first declared at {}; rename or remove one of them",
@@ -495,6 +544,10 @@ impl Loader {
             );
         }
 
+        self.table_ids.insert(
+            (table.schema.clone(), table.name.clone()),
+            self.tables.len(),
+        );
         self.tables.push(TableDraft {
             table,
             site: name_site,
@@ -848,12 +901,25 @@ impl Loader {
         }
     }
 
+    /// The first table of each name, whatever its schema (comments and
+    /// indexes name their table without one).
+    fn first_table_by_name(&self) -> BTreeMap<String, usize> {
+        let mut by_name = BTreeMap::new();
+        for (id, draft) in self.tables.iter().enumerate() {
+            by_name.entry(draft.table.name.clone()).or_insert(id);
+        }
+        by_name
+    }
+
     fn apply_comments(&mut self) {
+        if self.comments.is_empty() {
+            return;
+        }
+        let by_name = self.first_table_by_name();
         for comment in std::mem::take(&mut self.comments) {
-            let Some(draft) = self
-                .tables
-                .iter_mut()
-                .find(|t| t.table.name == comment.table)
+            let Some(draft) = by_name
+                .get(comment.table.as_str())
+                .map(|&id| &mut self.tables[id])
             else {
                 self.report_unknown_table(comment.site, &comment.table, "a comment");
                 continue;
@@ -896,9 +962,11 @@ impl Loader {
                     draft.table.name,
                     key.columns.join(", ")
                 );
-                let Some(target) = self.tables.iter().find(|t| {
-                    t.table.name == key.referred_table && t.table.schema == key.referred_schema
-                }) else {
+                let Some(target) = self
+                    .table_ids
+                    .get(&(key.referred_schema.clone(), key.referred_table.clone()))
+                    .map(|&id| &self.tables[id])
+                else {
                     problems.push(Problem::UnknownTable(
                         fk.table_site,
                         key.referred_table.clone(),
@@ -962,6 +1030,7 @@ impl Loader {
     fn attach_indexes(&mut self) {
         let mut seen: BTreeMap<(Option<String>, String), Site> = BTreeMap::new();
         let table_scoped = self.dialect.table_scoped_index_names();
+        let by_name = self.first_table_by_name();
         for draft in std::mem::take(&mut self.indexes) {
             let scope = table_scoped.then(|| draft.table.clone());
             let key = (scope, draft.index.name.clone());
@@ -979,8 +1048,7 @@ impl Loader {
                 continue;
             }
             seen.insert(key, draft.name_site);
-            let Some(position) = self.tables.iter().position(|t| t.table.name == draft.table)
-            else {
+            let Some(&position) = by_name.get(draft.table.as_str()) else {
                 let what = format!("index `{}`", draft.index.name);
                 self.report_unknown_table(draft.table_site, &draft.table, &what);
                 continue;
@@ -1139,33 +1207,228 @@ enum Problem {
 /// Splits a file's tokens into statements at top-level semicolons. A
 /// trigger body (`BEGIN … END`) and `CASE … END` contain semicolons or
 /// `END`s of their own, so semicolons inside them do not split.
-fn split_statements(tokens: Vec<TokenWithSpan>) -> Vec<Vec<TokenWithSpan>> {
-    let mut statements = Vec::new();
-    let mut current: Vec<TokenWithSpan> = Vec::new();
-    let mut depth = 0i32;
-    let mut in_trigger = false;
-    for token in tokens {
-        match &token.token {
-            Token::SemiColon if depth <= 0 => {
-                statements.push(std::mem::take(&mut current));
-                depth = 0;
-                in_trigger = false;
-                continue;
+#[derive(Default)]
+struct StatementSplitter {
+    current: Vec<TokenWithSpan>,
+    depth: i32,
+    in_trigger: bool,
+}
+
+impl StatementSplitter {
+    /// Takes the next token; returns a statement it completes (tokens up to,
+    /// not including, its `;`), unless that is only whitespace.
+    fn push(&mut self, token: TokenWithSpan) -> Option<Vec<TokenWithSpan>> {
+        if self.ends_statement(&token.token) {
+            let statement = std::mem::take(&mut self.current);
+            return statement
+                .iter()
+                .any(|t| !matches!(t.token, Token::Whitespace(_)))
+                .then_some(statement);
+        }
+        self.current.push(token);
+        None
+    }
+
+    /// Updates the nesting for `token`; true for a top-level `;`, which
+    /// resets it.
+    fn ends_statement(&mut self, token: &Token) -> bool {
+        match token {
+            Token::SemiColon if self.depth <= 0 => {
+                self.depth = 0;
+                self.in_trigger = false;
+                return true;
             }
             Token::Word(word) if word.quote_style.is_none() => match word.keyword {
-                Keyword::TRIGGER => in_trigger = true,
-                Keyword::BEGIN if in_trigger => depth += 1,
-                Keyword::CASE => depth += 1,
-                Keyword::END => depth -= 1,
+                Keyword::TRIGGER => self.in_trigger = true,
+                Keyword::BEGIN if self.in_trigger => self.depth += 1,
+                Keyword::CASE => self.depth += 1,
+                Keyword::END => self.depth -= 1,
                 _ => {}
             },
             _ => {}
         }
-        current.push(token);
+        false
     }
-    statements.push(current);
-    statements.retain(|s| s.iter().any(|t| !matches!(t.token, Token::Whitespace(_))));
-    statements
+
+    /// The last statement, which has no `;`, unless it is only whitespace.
+    fn finish(self) -> Option<Vec<TokenWithSpan>> {
+        self.current
+            .iter()
+            .any(|t| !matches!(t.token, Token::Whitespace(_)))
+            .then_some(self.current)
+    }
+
+    /// Whether the tokens seen so far, followed by `tokens`, end at a
+    /// statement boundary: a top-level `;` followed by nothing but spaces,
+    /// tabs and line ends. A comment after it may be the start of a block
+    /// comment that the chunk's end cut short (SQLite's tokenizer accepts
+    /// an unterminated one), so it does not count. Does not change the
+    /// splitter.
+    fn ends_at_boundary(&self, tokens: &[TokenWithSpan]) -> bool {
+        let mut probe = StatementSplitter {
+            current: Vec::new(),
+            depth: self.depth,
+            in_trigger: self.in_trigger,
+        };
+        let mut pending = self
+            .current
+            .iter()
+            .any(|t| !matches!(t.token, Token::Whitespace(_)));
+        for token in tokens {
+            if probe.ends_statement(&token.token) {
+                pending = false;
+            } else if !matches!(
+                token.token,
+                Token::Whitespace(Whitespace::Space | Whitespace::Tab | Whitespace::Newline)
+            ) {
+                pending = true;
+            }
+        }
+        !pending
+    }
+}
+
+/// A file's tokens, a chunk at a time, with file-relative positions.
+///
+/// A chunk ends after a line whose last visible character is `;`. That
+/// `;` may sit in a string, a comment, a trigger body or a `COPY` payload,
+/// so a chunk is accepted only if it tokenizes, has no `COPY` data and
+/// ends at a top-level statement boundary ([`StatementSplitter`]);
+/// otherwise it is retried at least twice as long (so a file never costs
+/// more than a few whole tokenizations), up to the end of the file, where
+/// a tokenizer error is the file's own. Each chunk starts at the start of a
+/// line and is tokenized with the previous chunk's last token and last
+/// non-whitespace token in front, the context the tokenizer looks at, so
+/// its tokens are those the whole file would give; their lines are shifted
+/// by the chunk's first line.
+struct ChunkedTokens<'t> {
+    text: &'t str,
+    /// Byte offset of the next chunk, at the start of a line.
+    start: usize,
+    /// Lines before `start`.
+    line_offset: u64,
+    /// The tokens the tokenizer looks back at: the last non-whitespace
+    /// token and the last token, in file order (one or none at the start).
+    context: Vec<TokenWithSpan>,
+    /// Mirrors the caller's splitter, to tell a boundary.
+    splitter: StatementSplitter,
+}
+
+impl<'t> ChunkedTokens<'t> {
+    fn new(text: &'t str) -> Self {
+        ChunkedTokens {
+            text,
+            start: 0,
+            line_offset: 0,
+            context: Vec::new(),
+            splitter: StatementSplitter::default(),
+        }
+    }
+
+    /// The next chunk's tokens, `None` at the end of the file, or the
+    /// file's tokenizer error (with its file-relative location).
+    fn next_chunk(
+        &mut self,
+        dialect: &dyn sqlparser::dialect::Dialect,
+    ) -> Result<Option<Vec<TokenWithSpan>>, sqlparser::tokenizer::TokenizerError> {
+        if self.start >= self.text.len() {
+            return Ok(None);
+        }
+        let mut end = next_boundary(self.text, self.start);
+        loop {
+            let at_eof = end >= self.text.len();
+            let chunk = &self.text[self.start..end];
+            let line_offset = self.line_offset;
+            let shift = |location: Location| Location {
+                line: location.line + line_offset,
+                column: location.column,
+            };
+            let mut buf = self.context.clone();
+            let seeded = buf.len();
+            let result = Tokenizer::new(dialect, chunk)
+                .tokenize_with_location_into_buf_with_mapper(&mut buf, |mut token| {
+                    token.span = Span::new(shift(token.span.start), shift(token.span.end));
+                    token
+                });
+            let accepted = match &result {
+                Ok(()) => {
+                    let tokens = &buf[seeded..];
+                    at_eof
+                        || (!tokens
+                            .iter()
+                            .any(|t| matches!(t.token, Token::CopyData { .. }))
+                            && self.splitter.ends_at_boundary(tokens))
+                }
+                Err(_) => false,
+            };
+            if accepted {
+                let tokens: Vec<TokenWithSpan> = buf.drain(seeded..).collect();
+                self.advance(end, &tokens);
+                return Ok(Some(tokens));
+            }
+            if at_eof {
+                return match result {
+                    Err(mut err) => {
+                        err.location = shift(err.location);
+                        Err(err)
+                    }
+                    // Unreachable: a chunk reaching the end is accepted.
+                    Ok(()) => Ok(None),
+                };
+            }
+            let longer = self.start + 2 * (end - self.start);
+            end = next_boundary(self.text, longer.min(self.text.len()));
+        }
+    }
+
+    /// Moves past an accepted chunk.
+    fn advance(&mut self, end: usize, tokens: &[TokenWithSpan]) {
+        self.line_offset += self.text[self.start..end].matches('\n').count() as u64;
+        self.start = end;
+        for token in tokens {
+            self.splitter.ends_statement(&token.token);
+        }
+        let last = tokens.last().or(self.context.last()).cloned();
+        let last_visible = tokens
+            .iter()
+            .rev()
+            .chain(self.context.iter().rev())
+            .find(|t| !matches!(t.token, Token::Whitespace(_)))
+            .cloned();
+        self.context.clear();
+        match (last_visible, last) {
+            (Some(visible), Some(last)) if matches!(last.token, Token::Whitespace(_)) => {
+                self.context.push(visible);
+                self.context.push(last);
+            }
+            (_, Some(last)) => self.context.push(last),
+            _ => {}
+        }
+    }
+}
+
+/// The end of the first line at or after `from` whose last character other
+/// than spaces, tabs and `\r` is `;` (just past its `\n`), or the end of
+/// the text.
+fn next_boundary(text: &str, from: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut line_start = from;
+    while let Some(newline) = memchr_newline(&bytes[line_start..]) {
+        let line_end = line_start + newline;
+        let visible = bytes[line_start..line_end]
+            .iter()
+            .rev()
+            .find(|b| !matches!(b, b' ' | b'\t' | b'\r'));
+        if visible == Some(&b';') {
+            return line_end + 1;
+        }
+        line_start = line_end + 1;
+    }
+    text.len()
+}
+
+fn memchr_newline(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|&b| b == b'\n')
 }
 
 /// The first two words of a statement (`CREATE VIEW`, `INSERT INTO`), to
@@ -1245,5 +1508,95 @@ fn action(action: ReferentialAction) -> ForeignKeyAction {
         ReferentialAction::SetNull => ForeignKeyAction::SetNull,
         ReferentialAction::NoAction => ForeignKeyAction::NoAction,
         ReferentialAction::SetDefault => ForeignKeyAction::SetDefault,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The file's tokens, a chunk at a time, concatenated.
+    fn chunked(text: &str, dialect: Dialect) -> Vec<TokenWithSpan> {
+        let dialect = sql_dialect(dialect);
+        let mut chunks = ChunkedTokens::new(text);
+        let mut all = Vec::new();
+        let mut count = 0;
+        while let Some(tokens) = chunks.next_chunk(&*dialect).unwrap() {
+            all.extend(tokens);
+            count += 1;
+        }
+        assert!(count >= 1);
+        all
+    }
+
+    fn whole(text: &str, dialect: Dialect) -> Vec<TokenWithSpan> {
+        let dialect = sql_dialect(dialect);
+        Tokenizer::new(&*dialect, text)
+            .tokenize_with_location()
+            .unwrap()
+    }
+
+    /// Files whose `;` at a line end is not always a boundary: a string,
+    /// a block comment, a line comment, a trigger body, a dollar quote,
+    /// CRLF line ends, trailing text without `;`.
+    const TRICKY: &[&str] = &[
+        "CREATE TABLE a (x int);\nCREATE TABLE b (y text DEFAULT 'one;\ntwo;\n');\nCREATE INDEX i ON a (x);\n",
+        "/* a;\nb;\n*/ CREATE TABLE a (x int);\n-- c;\nCREATE TABLE b (y int);   \n",
+        "CREATE TABLE a (x int);\nCREATE TRIGGER t AFTER INSERT ON a BEGIN\n  UPDATE a SET x = 1;\n  UPDATE a SET x = CASE WHEN x > 0 THEN 1 ELSE 2 END;\nEND;\nCREATE TABLE b (y int);\n",
+        "CREATE TABLE a (x int);\r\nCREATE TABLE b (y int);\r\n\r\nCREATE TABLE c (z int)",
+        "CREATE FUNCTION f() RETURNS int AS $$\nSELECT 1;\nSELECT 2;\n$$ LANGUAGE sql;\nCREATE TABLE a (x int);\n",
+        "CREATE TABLE é (x int);\nCREATE TABLE ü (y int);\n",
+    ];
+
+    #[test]
+    fn chunked_tokens_are_the_whole_files_tokens() {
+        for dialect in [Dialect::Sqlite, Dialect::Postgres, Dialect::Mysql] {
+            for text in TRICKY {
+                assert_eq!(
+                    chunked(text, dialect),
+                    whole(text, dialect),
+                    "{dialect}: {text}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_chunk_ends_only_after_a_line_ending_in_a_semicolon() {
+        let text = "a;\nb\n c ; \r\nd";
+        assert_eq!(next_boundary(text, 0), 3);
+        assert_eq!(next_boundary(text, 3), 12);
+        assert_eq!(next_boundary(text, 12), text.len());
+    }
+
+    #[test]
+    fn a_tokenizer_error_reports_only_itself_at_its_file_position() {
+        // The first statements parse (one with an unknown column) before
+        // the unterminated string: as with the file tokenized whole, only
+        // the tokenizer error is reported, on line 3.
+        let text = "CREATE TABLE a (x int);\nCREATE INDEX i ON a (nope);\nCREATE TABLE b (y text DEFAULT 'open);\n";
+        let mut loader = Loader::new(Dialect::Sqlite);
+        loader.add_source("m.sql", text);
+        assert!(loader.tables.is_empty());
+        assert!(loader.indexes.is_empty());
+        assert_eq!(loader.diagnostics.len(), 1, "{:?}", loader.diagnostics);
+        assert_eq!(loader.diagnostics[0].code, "parse-error");
+        assert_eq!(loader.diagnostics[0].line, 3);
+    }
+
+    #[test]
+    fn statements_of_a_large_file_load_with_their_lines() {
+        let mut text = String::new();
+        for i in 0..200 {
+            text.push_str(&format!("CREATE TABLE t{i} (\n  id int PRIMARY KEY\n);\n"));
+        }
+        text.push_str("CREATE TABLE t0 (id int);\n");
+        let mut loader = Loader::new(Dialect::Sqlite);
+        loader.add_source("m.sql", &text);
+        assert_eq!(loader.tables.len(), 200);
+        assert_eq!(loader.tables[199].site.span.start.line, 199 * 3 + 1);
+        assert_eq!(loader.diagnostics.len(), 1);
+        assert_eq!(loader.diagnostics[0].code, "duplicate-table");
+        assert_eq!(loader.diagnostics[0].line, 601);
     }
 }
