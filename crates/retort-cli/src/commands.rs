@@ -167,6 +167,33 @@ fn load_models(settings: &Settings, dialect: Dialect) -> Result<Schema> {
     Ok(models)
 }
 
+/// Models being loaded on a thread of their own while the database is read:
+/// loading is CPU work, introspection mostly waits on the server, so the
+/// two overlap (at 5,000 tables each takes about half a second).
+struct PendingModels(std::thread::JoinHandle<Result<Schema>>);
+
+impl PendingModels {
+    fn start(settings: &Settings, dialect: Dialect) -> Self {
+        let settings = settings.clone();
+        PendingModels(std::thread::spawn(move || load_models(&settings, dialect)))
+    }
+
+    fn wait(self) -> Result<Schema> {
+        self.0
+            .join()
+            .unwrap_or_else(|_| Err(anyhow!("the model loader panicked")))
+    }
+
+    /// `err`, unless the models failed to load: a problem in a model file
+    /// is the one to report first, whatever else went wrong meanwhile.
+    fn or_model_error(self, err: anyhow::Error) -> anyhow::Error {
+        match self.wait() {
+            Err(model_error) => model_error,
+            Ok(_) => err,
+        }
+    }
+}
+
 pub(crate) async fn introspect(db: &mut Database, settings: &Settings) -> Result<Schema> {
     let options = retort_introspect::IntrospectOptions {
         version_table: settings.version_table.clone(),
@@ -235,21 +262,31 @@ fn describe_revisions(ids: &BTreeSet<&str>) -> String {
 struct Drift {
     dialect: Dialect,
     live: Schema,
+    /// The models the live schema was compared with.
+    models: Schema,
     plan: Plan,
     /// What rendering needs to know about the data (which tables have rows).
     render_options: retort_render::RenderOptions,
 }
 
-/// Diffs the live database against `models` (loaded before connecting, so
-/// a typo in a model file is reported before any connection is made).
-async fn compute_drift(settings: &Settings, db: &mut Database, models: &Schema) -> Result<Drift> {
+/// Diffs the live database against `models`, which load meanwhile; a
+/// problem in a model file is reported before any database error.
+async fn compute_drift(
+    settings: &Settings,
+    db: &mut Database,
+    models: PendingModels,
+) -> Result<Drift> {
     let dialect = settings.require_database()?.dialect();
-    let live = introspect(db, settings).await?;
+    let live = match introspect(db, settings).await {
+        Ok(live) => live,
+        Err(err) => return Err(models.or_model_error(err)),
+    };
+    let models = models.wait()?;
     let options = DiffOptions { dialect };
     // Filtered copies for the comparison only: the renderer starts from the
     // whole live schema, so a SQLite rebuild keeps excluded objects.
     let filter = &settings.filter;
-    let mut plan = retort_diff::diff(&filter.apply(&live), &filter.apply(models), &options);
+    let mut plan = retort_diff::diff(&filter.apply(&live), &filter.apply(&models), &options);
     if !settings.naming.is_empty() {
         crate::naming::name_new_constraints(&mut plan.ops, &settings.naming, dialect);
     }
@@ -279,6 +316,7 @@ async fn compute_drift(settings: &Settings, db: &mut Database, models: &Schema) 
     Ok(Drift {
         dialect,
         live,
+        models,
         plan,
         render_options,
     })
@@ -348,13 +386,19 @@ async fn autogen(
     out: &mut (dyn Write + Send),
 ) -> Result<Outcome> {
     let url = settings.require_database()?;
-    // Models first: a typo in schema.sql is reported before any connection.
-    let models = load_models(settings, url.dialect())?;
-    let graph = load_graph(settings)?;
-    let mut db = Database::open(url, Access::ReadOnly).await?;
-    let current = current_revisions(&mut db, settings).await?;
-    ensure_at_heads(&graph, &current, "autogenerating a revision")?;
-    let drift = compute_drift(settings, &mut db, &models).await?;
+    let models = PendingModels::start(settings, url.dialect());
+    let ready = async {
+        let graph = load_graph(settings)?;
+        let mut db = Database::open(url, Access::ReadOnly).await?;
+        let current = current_revisions(&mut db, settings).await?;
+        ensure_at_heads(&graph, &current, "autogenerating a revision")?;
+        Ok::<_, anyhow::Error>((graph, db))
+    };
+    let (graph, mut db) = match ready.await {
+        Ok(ready) => ready,
+        Err(err) => return Err(models.or_model_error(err)),
+    };
+    let drift = compute_drift(settings, &mut db, models).await?;
     db.close().await;
     if drift.plan.is_empty() && !allow_empty {
         writeln!(out, "No changes detected")?;
@@ -362,7 +406,7 @@ async fn autogen(
     }
     let (up, down) = render_both(&drift)?;
     let verified = if (verify || settings.autogen_verify) && !drift.plan.is_empty() {
-        Some(crate::verify::prove(settings, url, &drift.live, &models, &up, &down).await?)
+        Some(crate::verify::prove(settings, url, &drift.live, &drift.models, &up, &down).await?)
     } else {
         None
     };
@@ -455,9 +499,12 @@ async fn diff(
     out: &mut (dyn Write + Send),
 ) -> Result<Outcome> {
     let url = settings.require_database()?;
-    let models = load_models(settings, url.dialect())?;
-    let mut db = Database::open(url, Access::ReadOnly).await?;
-    let drift = compute_drift(settings, &mut db, &models).await?;
+    let models = PendingModels::start(settings, url.dialect());
+    let mut db = match Database::open(url, Access::ReadOnly).await {
+        Ok(db) => db,
+        Err(err) => return Err(models.or_model_error(err)),
+    };
+    let drift = compute_drift(settings, &mut db, models).await?;
     db.close().await;
     match args.format {
         DiffFormat::Json => {
@@ -486,16 +533,23 @@ async fn check(
     out: &mut (dyn Write + Send),
 ) -> Result<Outcome> {
     let url = settings.require_database()?;
-    let models = load_models(settings, url.dialect())?;
-    let graph = load_graph(settings)?;
-    let mut db = Database::open(url, Access::ReadOnly).await?;
-    let current = current_revisions(&mut db, settings).await?;
+    let models = PendingModels::start(settings, url.dialect());
+    let ready = async {
+        let graph = load_graph(settings)?;
+        let mut db = Database::open(url, Access::ReadOnly).await?;
+        let current = current_revisions(&mut db, settings).await?;
+        Ok::<_, anyhow::Error>((graph, db, current))
+    };
+    let (graph, mut db, current) = match ready.await {
+        Ok(ready) => ready,
+        Err(err) => return Err(models.or_model_error(err)),
+    };
     let mut outcome = Outcome::Success;
     if let Err(err) = ensure_at_heads(&graph, &current, "checking") {
         writeln!(out, "{err}")?;
         outcome = Outcome::Drift;
     }
-    let drift = compute_drift(settings, &mut db, &models).await?;
+    let drift = compute_drift(settings, &mut db, models).await?;
     db.close().await;
     if !args.deny.is_empty() {
         let pending =
