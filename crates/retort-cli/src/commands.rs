@@ -36,7 +36,10 @@ pub async fn run_in(
     let settings = config::resolve(&cli.global, cwd, env)?;
     match cli.command {
         Command::Init(_) => unreachable_init(),
-        Command::Autogen(args) => autogen(&settings, &args.message, args.allow_empty, out).await,
+        Command::Autogen(args) => {
+            let options = render_options(&settings, args.online);
+            autogen(&settings, &args.message, args.allow_empty, &options, out).await
+        }
         Command::Revision(args) => revision(&settings, &args, out).await,
         Command::Diff(args) => diff(&settings, &args, out).await,
         Command::Check(args) => check(&settings, &args, out).await,
@@ -266,13 +269,48 @@ async fn compute_drift(settings: &Settings, db: &mut Database, models: &Schema) 
     })
 }
 
+/// How to render, from `--online` and `[autogen]`: online implies a
+/// `lock_timeout` of 5s unless one is configured.
+fn render_options(settings: &Settings, online_flag: bool) -> retort_render::RenderOptions {
+    let online = online_flag || settings.online;
+    let lock_timeout = settings
+        .lock_timeout
+        .clone()
+        .or_else(|| online.then(|| "5s".to_string()));
+    retort_render::RenderOptions::default()
+        .with_online(online)
+        .with_lock_timeout(lock_timeout)
+}
+
+/// The note printed once where `options` ask for what only PostgreSQL
+/// does.
+fn options_note(options: &retort_render::RenderOptions, dialect: Dialect) -> Option<String> {
+    let asked = options.online || options.lock_timeout.is_some();
+    (asked && !options.affects(dialect)).then(|| {
+        format!(
+            "note: online plans and lock_timeout are PostgreSQL-only; the {dialect} plan is unchanged"
+        )
+    })
+}
+
+/// The plan's hazards as rendered with `options` (an online index build
+/// has no `long_lock`), so the summary, the JSON and the revision agree.
+fn adjust_hazards(drift: &mut Drift, options: &retort_render::RenderOptions) {
+    drift.plan.ops =
+        retort_render::adjust_hazards(&drift.plan.ops, &drift.live, drift.dialect, options);
+}
+
 /// The upgrade and downgrade SQL of a plan.
-fn render_both(drift: &Drift) -> Result<(String, String)> {
+fn render_both(
+    drift: &Drift,
+    render_options: &retort_render::RenderOptions,
+) -> Result<(String, String)> {
     let options = DiffOptions {
         dialect: drift.dialect,
     };
     refuse_other_schemas(drift)?;
-    let up = retort_render::render(&drift.plan.ops, &drift.live, drift.dialect)?;
+    let up =
+        retort_render::render_with(&drift.plan.ops, &drift.live, drift.dialect, render_options)?;
     let after = retort_diff::apply_all(&drift.live, &drift.plan.ops())?;
     let mut down_plan = retort_diff::plan(retort_diff::invert(&drift.plan.ops()), &options);
     // In the down section, "the downgrade" of a hazard message is the
@@ -282,7 +320,7 @@ fn render_both(drift: &Drift) -> Result<(String, String)> {
             hazard.message = format!("upgrading again {rest}");
         }
     }
-    let down = retort_render::render(&down_plan.ops, &after, drift.dialect)?;
+    let down = retort_render::render_with(&down_plan.ops, &after, drift.dialect, render_options)?;
     Ok((up.to_sql(), down.to_sql()))
 }
 
@@ -321,6 +359,7 @@ async fn autogen(
     settings: &Settings,
     message: &str,
     allow_empty: bool,
+    options: &retort_render::RenderOptions,
     out: &mut (dyn Write + Send),
 ) -> Result<Outcome> {
     let url = settings.require_database()?;
@@ -330,15 +369,19 @@ async fn autogen(
     let mut db = Database::open(url, Access::ReadOnly).await?;
     let current = current_revisions(&mut db, settings).await?;
     ensure_at_heads(&graph, &current, "autogenerating a revision")?;
-    let drift = compute_drift(settings, &mut db, &models).await?;
+    let mut drift = compute_drift(settings, &mut db, &models).await?;
     db.close().await;
     if drift.plan.is_empty() && !allow_empty {
         writeln!(out, "No changes detected")?;
         return Ok(Outcome::Success);
     }
-    let (up, down) = render_both(&drift)?;
+    adjust_hazards(&mut drift, options);
+    let (up, down) = render_both(&drift, options)?;
     let path = write_revision(settings, &graph, message, graph_head_ids(&graph), up, down)?;
     writeln!(out, "Generated {}", display_path(&path))?;
+    if let Some(note) = options_note(options, drift.dialect) {
+        writeln!(out, "  {note}")?;
+    }
     for line in retort_render::summary(&drift.plan.ops) {
         writeln!(out, "  {line}")?;
     }
@@ -391,7 +434,8 @@ async fn revision(
     out: &mut (dyn Write + Send),
 ) -> Result<Outcome> {
     if args.autogenerate {
-        return autogen(settings, &args.message, args.allow_empty, out).await;
+        let options = render_options(settings, args.online);
+        return autogen(settings, &args.message, args.allow_empty, &options, out).await;
     }
     let graph = load_graph(settings)?;
     let path = write_revision(
@@ -414,18 +458,27 @@ async fn diff(
     let url = settings.require_database()?;
     let models = load_models(settings, url.dialect())?;
     let mut db = Database::open(url, Access::ReadOnly).await?;
-    let drift = compute_drift(settings, &mut db, &models).await?;
+    let mut drift = compute_drift(settings, &mut db, &models).await?;
     db.close().await;
+    let options = render_options(settings, args.online);
+    adjust_hazards(&mut drift, &options);
+    let note = options_note(&options, drift.dialect);
     match args.format {
         DiffFormat::Json => {
             let json = serde_json::to_string_pretty(&drift.plan)?;
             writeln!(out, "{json}")?;
         }
         DiffFormat::Sql => {
-            let (up, _) = render_both(&drift)?;
+            if let Some(note) = &note {
+                writeln!(out, "-- {note}")?;
+            }
+            let (up, _) = render_both(&drift, &options)?;
             write!(out, "{up}")?;
         }
         DiffFormat::Text => {
+            if let Some(note) = &note {
+                writeln!(out, "{note}")?;
+            }
             if drift.plan.is_empty() {
                 writeln!(out, "No changes detected")?;
             }
@@ -452,8 +505,10 @@ async fn check(
         writeln!(out, "{err}")?;
         outcome = Outcome::Drift;
     }
-    let drift = compute_drift(settings, &mut db, &models).await?;
+    let mut drift = compute_drift(settings, &mut db, &models).await?;
     db.close().await;
+    // The pending ops' hazards as `[autogen] online` would write them.
+    adjust_hazards(&mut drift, &render_options(settings, false));
     if !args.deny.is_empty() {
         let pending =
             retort_migrate::plan_upgrade(&graph, &current, &retort_migrate::UpgradeTarget::Heads)?;
