@@ -89,6 +89,9 @@ pub struct AutogenArgs {
     /// (also `[autogen] verify = true`)
     #[arg(long)]
     pub verify: bool,
+    /// PostgreSQL: online-safe statements (CREATE INDEX CONCURRENTLY, constraints NOT VALID then validated, lock_timeout); see [autogen] online
+    #[arg(long)]
+    pub online: bool,
 }
 
 #[derive(Debug, Args)]
@@ -102,6 +105,9 @@ pub struct RevisionArgs {
     /// With --autogenerate: write a revision even when no changes are detected
     #[arg(long)]
     pub allow_empty: bool,
+    /// With --autogenerate, PostgreSQL: online-safe statements (CREATE INDEX CONCURRENTLY, constraints NOT VALID then validated, lock_timeout); see [autogen] online
+    #[arg(long)]
+    pub online: bool,
 }
 
 #[derive(Debug, Args)]
@@ -109,6 +115,9 @@ pub struct DiffArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
     pub format: DiffFormat,
+    /// PostgreSQL: online-safe statements (CREATE INDEX CONCURRENTLY, constraints NOT VALID then validated, lock_timeout); see [autogen] online
+    #[arg(long)]
+    pub online: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -37,7 +37,16 @@ pub async fn run_in(
     match cli.command {
         Command::Init(_) => unreachable_init(),
         Command::Autogen(args) => {
-            autogen(&settings, &args.message, args.allow_empty, args.verify, out).await
+            let options = render_options(&settings, args.online);
+            autogen(
+                &settings,
+                &args.message,
+                args.allow_empty,
+                args.verify,
+                &options,
+                out,
+            )
+            .await
         }
         Command::Revision(args) => revision(&settings, &args, out).await,
         Command::Diff(args) => diff(&settings, &args, out).await,
@@ -322,18 +331,51 @@ async fn compute_drift(
     })
 }
 
+/// How to render, from `--online` and `[autogen]`: online implies a
+/// `lock_timeout` of 5s unless one is configured.
+fn render_options(settings: &Settings, online_flag: bool) -> retort_render::RenderOptions {
+    let online = online_flag || settings.online;
+    let lock_timeout = settings
+        .lock_timeout
+        .clone()
+        .or_else(|| online.then(|| "5s".to_string()));
+    retort_render::RenderOptions::default()
+        .with_online(online)
+        .with_lock_timeout(lock_timeout)
+}
+
+/// The note printed once where `options` ask for what only PostgreSQL
+/// does.
+fn options_note(options: &retort_render::RenderOptions, dialect: Dialect) -> Option<String> {
+    let asked = options.online || options.lock_timeout.is_some();
+    (asked && !options.affects(dialect)).then(|| {
+        format!(
+            "note: online plans and lock_timeout are PostgreSQL-only; the {dialect} plan is unchanged"
+        )
+    })
+}
+
+/// The plan's hazards as rendered with `options` (an online index build
+/// has no `long_lock`), so the summary, the JSON and the revision agree.
+fn adjust_hazards(drift: &mut Drift, options: &retort_render::RenderOptions) {
+    drift.plan.ops =
+        retort_render::adjust_hazards(&drift.plan.ops, &drift.live, drift.dialect, options);
+}
+
 /// The upgrade and downgrade SQL of a plan.
-fn render_both(drift: &Drift) -> Result<(String, String)> {
+fn render_both(
+    drift: &Drift,
+    render_options: &retort_render::RenderOptions,
+) -> Result<(String, String)> {
     let options = DiffOptions {
         dialect: drift.dialect,
     };
     refuse_other_schemas(drift)?;
-    let up = retort_render::render_with(
-        &drift.plan.ops,
-        &drift.live,
-        drift.dialect,
-        &drift.render_options,
-    )?;
+    // The up knows which tables hold rows (the backfill recipe); the down
+    // runs against the schema the up leaves, whose data retort cannot see.
+    let mut up_options = render_options.clone();
+    up_options.tables_with_rows = drift.render_options.tables_with_rows.clone();
+    let up = retort_render::render_with(&drift.plan.ops, &drift.live, drift.dialect, &up_options)?;
     let after = retort_diff::apply_all(&drift.live, &drift.plan.ops())?;
     let mut down_plan = retort_diff::plan(retort_diff::invert(&drift.plan.ops()), &options);
     // In the down section, "the downgrade" of a hazard message is the
@@ -343,7 +385,7 @@ fn render_both(drift: &Drift) -> Result<(String, String)> {
             hazard.message = format!("upgrading again {rest}");
         }
     }
-    let down = retort_render::render(&down_plan.ops, &after, drift.dialect)?;
+    let down = retort_render::render_with(&down_plan.ops, &after, drift.dialect, render_options)?;
     Ok((up.to_sql(), down.to_sql()))
 }
 
@@ -383,6 +425,7 @@ async fn autogen(
     message: &str,
     allow_empty: bool,
     verify: bool,
+    options: &retort_render::RenderOptions,
     out: &mut (dyn Write + Send),
 ) -> Result<Outcome> {
     let url = settings.require_database()?;
@@ -398,13 +441,14 @@ async fn autogen(
         Ok(ready) => ready,
         Err(err) => return Err(models.or_model_error(err)),
     };
-    let drift = compute_drift(settings, &mut db, models).await?;
+    let mut drift = compute_drift(settings, &mut db, models).await?;
     db.close().await;
     if drift.plan.is_empty() && !allow_empty {
         writeln!(out, "No changes detected")?;
         return Ok(Outcome::Success);
     }
-    let (up, down) = render_both(&drift)?;
+    adjust_hazards(&mut drift, options);
+    let (up, down) = render_both(&drift, options)?;
     let verified = if (verify || settings.autogen_verify) && !drift.plan.is_empty() {
         Some(crate::verify::prove(settings, url, &drift.live, &drift.models, &up, &down).await?)
     } else {
@@ -412,6 +456,9 @@ async fn autogen(
     };
     let path = write_revision(settings, &graph, message, graph_head_ids(&graph), up, down)?;
     writeln!(out, "Generated {}", display_path(&path))?;
+    if let Some(note) = options_note(options, drift.dialect) {
+        writeln!(out, "  {note}")?;
+    }
     for line in retort_render::summary(&drift.plan.ops) {
         writeln!(out, "  {line}")?;
     }
@@ -478,7 +525,16 @@ async fn revision(
     out: &mut (dyn Write + Send),
 ) -> Result<Outcome> {
     if args.autogenerate {
-        return autogen(settings, &args.message, args.allow_empty, false, out).await;
+        let options = render_options(settings, args.online);
+        return autogen(
+            settings,
+            &args.message,
+            args.allow_empty,
+            false,
+            &options,
+            out,
+        )
+        .await;
     }
     let graph = load_graph(settings)?;
     let path = write_revision(
@@ -504,18 +560,27 @@ async fn diff(
         Ok(db) => db,
         Err(err) => return Err(models.or_model_error(err)),
     };
-    let drift = compute_drift(settings, &mut db, models).await?;
+    let mut drift = compute_drift(settings, &mut db, models).await?;
     db.close().await;
+    let options = render_options(settings, args.online);
+    adjust_hazards(&mut drift, &options);
+    let note = options_note(&options, drift.dialect);
     match args.format {
         DiffFormat::Json => {
             let json = serde_json::to_string_pretty(&drift.plan)?;
             writeln!(out, "{json}")?;
         }
         DiffFormat::Sql => {
-            let (up, _) = render_both(&drift)?;
+            if let Some(note) = &note {
+                writeln!(out, "-- {note}")?;
+            }
+            let (up, _) = render_both(&drift, &options)?;
             write!(out, "{up}")?;
         }
         DiffFormat::Text => {
+            if let Some(note) = &note {
+                writeln!(out, "{note}")?;
+            }
             if drift.plan.is_empty() {
                 writeln!(out, "No changes detected")?;
             }
@@ -549,8 +614,10 @@ async fn check(
         writeln!(out, "{err}")?;
         outcome = Outcome::Drift;
     }
-    let drift = compute_drift(settings, &mut db, models).await?;
+    let mut drift = compute_drift(settings, &mut db, models).await?;
     db.close().await;
+    // The pending ops' hazards as `[autogen] online` would write them.
+    adjust_hazards(&mut drift, &render_options(settings, false));
     if !args.deny.is_empty() {
         let pending =
             retort_migrate::plan_upgrade(&graph, &current, &retort_migrate::UpgradeTarget::Heads)?;

@@ -51,6 +51,11 @@ struct AutogenSection {
     exclude_objects: Option<Vec<String>>,
     /// Prove every draft on a scratch database, as `autogen --verify`.
     verify: Option<bool>,
+    /// PostgreSQL: render online-safe statements (as `--online`).
+    online: Option<bool>,
+    /// PostgreSQL: `SET LOCAL lock_timeout` for each transaction of a
+    /// generated revision.
+    lock_timeout: Option<String>,
 }
 
 /// `[naming]`: templates for constraints the models leave unnamed (see
@@ -111,6 +116,10 @@ pub struct Settings {
     pub naming: NamingConvention,
     /// `[autogen] verify`: prove every draft on a scratch database.
     pub autogen_verify: bool,
+    /// `[autogen] online`: PostgreSQL online-safe statements.
+    pub online: bool,
+    /// `[autogen] lock_timeout`, validated (`5s`, `500ms`, `1min`).
+    pub lock_timeout: Option<String>,
 }
 
 impl Settings {
@@ -368,6 +377,12 @@ pub fn resolve(
     };
     let (schemas, filter) = resolve_filter(&name, &file.autogen, schemas, database_url.as_ref())?;
     let naming = resolve_naming(&name, &file.naming)?;
+    let lock_timeout = file
+        .autogen
+        .lock_timeout
+        .as_deref()
+        .map(|value| check_lock_timeout(&name, value))
+        .transpose()?;
 
     Ok(Settings {
         config_path,
@@ -380,7 +395,25 @@ pub fn resolve(
         filter,
         naming,
         autogen_verify: file.autogen.verify.unwrap_or(false),
+        online: file.autogen.online.unwrap_or(false),
+        lock_timeout,
     })
+}
+
+/// A PostgreSQL duration for `lock_timeout`: a number and an optional
+/// unit (`us`, `ms`, `s`, `min`, `h`, `d`). Checked here because it is
+/// written into every generated revision.
+fn check_lock_timeout(name: &str, value: &str) -> Result<String> {
+    let value = value.trim();
+    let digits = value.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = &value[digits.len()..];
+    let number = !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit());
+    if !number || !["", "us", "ms", "s", "min", "h", "d"].contains(&unit) {
+        bail!(
+            "{name}: [autogen] lock_timeout `{value}` is not a duration: write a number and a unit, e.g. \"5s\" or \"500ms\""
+        );
+    }
+    Ok(value.to_string())
 }
 
 /// The schemas to read and the `[autogen]` filter. `include_schemas`
@@ -481,6 +514,8 @@ dir = "migrations"
 # exclude_tables = ["spatial_ref_sys", "tmp_*"]   # globs; never diffed, either way
 # exclude_objects = ["users.ix_legacy"]           # table.index or table.constraint
 # include_schemas = ["public"]                    # PostgreSQL
+# online = true        # PostgreSQL: CONCURRENTLY, NOT VALID + VALIDATE (as --online)
+# lock_timeout = "5s"  # PostgreSQL: SET LOCAL lock_timeout in each transaction
 
 # [naming]   # names for constraints the models leave unnamed
 # index = "ix_{{table}}_{{columns}}"
@@ -533,6 +568,17 @@ mod tests {
             absolute_sqlite_url("postgres://h/db", base),
             "postgres://h/db"
         );
+    }
+
+    #[test]
+    fn lock_timeouts_are_durations() {
+        assert_eq!(check_lock_timeout("f", "5s").unwrap(), "5s");
+        assert_eq!(check_lock_timeout("f", "250ms").unwrap(), "250ms");
+        assert_eq!(check_lock_timeout("f", "1000").unwrap(), "1000");
+        for bad in ["", "s", "5 s", "5sec", "5s'; DROP TABLE x; --", "1.5s"] {
+            let err = check_lock_timeout("f", bad).unwrap_err().to_string();
+            assert!(err.contains("lock_timeout"), "{bad}: {err}");
+        }
     }
 
     #[test]

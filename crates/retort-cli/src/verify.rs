@@ -407,6 +407,8 @@ mod tests {
             schemas: Vec::new(),
             lock: "session".to_string(),
             autogen_verify: false,
+            online: false,
+            lock_timeout: None,
             filter: crate::filter::SchemaFilter::default(),
             naming: crate::naming::NamingConvention::default(),
         }

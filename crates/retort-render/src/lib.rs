@@ -38,6 +38,7 @@
 mod ddl;
 mod direct;
 mod mysql;
+mod online;
 mod postgres;
 mod spelling;
 mod sqlite;
@@ -133,21 +134,94 @@ impl Script {
     /// an optional `-- <comment>` line, then each statement and `;`; steps
     /// separated by a blank line.
     ///
-    /// Steps outside the transaction come first, in their order, after a
-    /// [`TRANSACTION_OFF`] line; the transactional steps follow after a
-    /// [`TRANSACTION_ON`] line. A script with no such step has no directive
-    /// (one transactional segment, the format's default).
+    /// Steps run in order; each run of steps outside the transaction is
+    /// opened by a [`TRANSACTION_OFF`] line, and each run of transactional
+    /// steps after one by a [`TRANSACTION_ON`] line. A script with no step
+    /// outside the transaction has no directive (one transactional
+    /// segment, the format's default).
     pub fn to_sql(&self) -> String {
-        let (off, on): (Vec<&Step>, Vec<&Step>) = self.steps.iter().partition(|s| !s.transaction);
-        if off.is_empty() {
-            return blocks_sql(&on);
+        let mut runs: Vec<(bool, Vec<&Step>)> = Vec::new();
+        for step in &self.steps {
+            match runs.last_mut() {
+                Some((transaction, steps)) if *transaction == step.transaction => steps.push(step),
+                _ => runs.push((step.transaction, vec![step])),
+            }
         }
-        let mut out = format!("{TRANSACTION_OFF}\n{}", blocks_sql(&off));
-        if !on.is_empty() {
-            out.push_str(&format!("\n{TRANSACTION_ON}\n{}", blocks_sql(&on)));
+        let mut parts = Vec::with_capacity(runs.len());
+        for (at, (transaction, steps)) in runs.iter().enumerate() {
+            let blocks = blocks_sql(steps);
+            parts.push(match (at, transaction) {
+                (0, true) => blocks,
+                (_, true) => format!("{TRANSACTION_ON}\n{blocks}"),
+                (_, false) => format!("{TRANSACTION_OFF}\n{blocks}"),
+            });
         }
-        out
+        parts.join("\n")
     }
+}
+
+/// How [`render_with`] writes a script. The default is what [`render`]
+/// writes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RenderOptions {
+    /// PostgreSQL: online-safe recipes (concurrent index builds and drops
+    /// outside the transaction, constraints added `NOT VALID` and then
+    /// validated on their own, `SET NOT NULL` through a validated check).
+    /// Other dialects ignore it.
+    pub online: bool,
+    /// PostgreSQL: a `lock_timeout` value (`'5s'`, `'500ms'`) set with
+    /// `SET LOCAL` as the first statement of each transactional segment,
+    /// so a statement waiting for a lock fails instead of queueing every
+    /// query behind it. Other dialects ignore it.
+    pub lock_timeout: Option<String>,
+    /// Tables known to hold at least one row (the CLI reads it from the
+    /// database; by default every table is taken to be empty). Adding a
+    /// NOT NULL column without a default to one of these renders the
+    /// backfill recipe (see [`backfill_tables`]).
+    pub tables_with_rows: BTreeSet<String>,
+}
+
+impl RenderOptions {
+    /// These options with [`online`](Self::online) set to `online`.
+    pub fn with_online(mut self, online: bool) -> Self {
+        self.online = online;
+        self
+    }
+
+    /// These options with [`lock_timeout`](Self::lock_timeout) set.
+    pub fn with_lock_timeout(mut self, lock_timeout: Option<String>) -> Self {
+        self.lock_timeout = lock_timeout;
+        self
+    }
+
+    /// Whether the options change anything on `dialect`: only PostgreSQL
+    /// has online recipes and `lock_timeout`.
+    pub fn affects(&self, dialect: Dialect) -> bool {
+        dialect == Dialect::Postgres && (self.online || self.lock_timeout.is_some())
+    }
+}
+
+/// `ops` with the hazards they keep under `options`: rendered online on
+/// PostgreSQL, an index build on an existing table is concurrent and loses
+/// its `long_lock`. For the summary and JSON of a plan rendered with
+/// [`render_with`], which adjusts its `-- hazard:` lines the same way.
+pub fn adjust_hazards(
+    ops: &[PlannedOp],
+    from: &Schema,
+    dialect: Dialect,
+    options: &RenderOptions,
+) -> Vec<PlannedOp> {
+    ops.iter()
+        .map(|planned| PlannedOp {
+            op: planned.op.clone(),
+            hazards: if options.online {
+                online::hazards(planned, from, dialect)
+            } else {
+                planned.hazards.clone()
+            },
+        })
+        .collect()
 }
 
 fn blocks_sql(steps: &[&Step]) -> String {
@@ -171,17 +245,6 @@ fn blocks_sql(steps: &[&Step]) -> String {
         blocks.push(block);
     }
     blocks.join("\n")
-}
-
-/// What the renderer knows about the data, beyond the schema. The CLI
-/// reads it from the database; the default knows nothing (every table is
-/// taken to be empty).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct RenderOptions {
-    /// Tables known to hold at least one row. Adding a NOT NULL column
-    /// without a default to one of these renders the backfill recipe (see
-    /// [`backfill_tables`]).
-    pub tables_with_rows: BTreeSet<String>,
 }
 
 /// The placeholder in a backfill's `UPDATE`, which the reviewer replaces
@@ -294,7 +357,8 @@ fn backfill_step(table: &str, column: &str, dialect: Dialect) -> Step {
     }
 }
 
-/// [`render`], knowing which tables hold rows.
+/// [`render`] with `options` (which tables hold rows, online recipes,
+/// `lock_timeout`).
 pub fn render_with(
     ops: &[PlannedOp],
     from: &Schema,
@@ -303,7 +367,13 @@ pub fn render_with(
 ) -> Result<Script, RenderError> {
     let items = expand_backfills(ops, options, dialect);
     let mut state = from.clone();
+    // Enum values added outside the transaction run before everything
+    // else (see postgres::alter_enum_step).
+    let mut first = Vec::new();
     let mut steps = Vec::new();
+    // Online validations not yet written: they run at the next step
+    // outside the transaction, before a step that needs them, or last.
+    let mut validations: Vec<Step> = Vec::new();
     let mut at = 0;
     while at < items.len() {
         let planned = match &items[at] {
@@ -339,10 +409,35 @@ pub fn render_with(
         if dialect.named_enums()
             && let Some(step) = postgres::alter_enum_step(planned, from, &state, dialect)
         {
-            steps.push(step);
+            if step.transaction {
+                steps.push(step);
+            } else {
+                first.push(step);
+            }
             apply(op, &mut state)?;
             at += 1;
             continue;
+        }
+        if options.online && online::applies(op, from, dialect) {
+            // A constraint is validated by name: render an unnamed one
+            // with the name PostgreSQL would give it.
+            let name = online::constraint_name(op, &state);
+            let named = name_constraint(op, name.as_deref());
+            let statements = direct::statements(&named, &state, dialect)?;
+            if let Some(online) = online::steps(planned, &statements, name, from) {
+                apply(op, &mut state)?;
+                if online.now.iter().any(|s| !s.transaction) {
+                    steps.append(&mut validations);
+                }
+                steps.extend(online.now);
+                validations.extend(online.validate);
+                if !online.after.is_empty() {
+                    steps.append(&mut validations);
+                    steps.extend(online.after);
+                }
+                at += 1;
+                continue;
+            }
         }
         let statements = direct::statements(op, &state, dialect)?;
         apply(op, &mut state)?;
@@ -354,7 +449,57 @@ pub fn render_with(
         });
         at += 1;
     }
+    steps.append(&mut validations);
+    first.extend(steps);
+    let mut steps = first;
+    if dialect == Dialect::Postgres
+        && let Some(timeout) = &options.lock_timeout
+    {
+        steps = with_lock_timeout(steps, timeout);
+    }
     Ok(Script { steps })
+}
+
+/// `op` with its constraint named `name` (for a foreign key or check
+/// without one).
+fn name_constraint(op: &Op, name: Option<&str>) -> Op {
+    let mut op = op.clone();
+    match &mut op {
+        Op::CreateForeignKey { constraint, .. } if constraint.name.is_none() => {
+            constraint.name = name.map(str::to_string);
+        }
+        Op::CreateCheckConstraint { constraint, .. } if constraint.name.is_none() => {
+            constraint.name = name.map(str::to_string);
+        }
+        _ => {}
+    }
+    op
+}
+
+/// `steps` with `SET LOCAL lock_timeout = '<timeout>'` opening each run of
+/// transactional steps (each such run is one transaction of the revision).
+fn with_lock_timeout(steps: Vec<Step>, timeout: &str) -> Vec<Step> {
+    let mut out = Vec::with_capacity(steps.len() + 1);
+    let mut in_transaction = false;
+    for step in steps {
+        if step.transaction && !in_transaction {
+            out.push(Step {
+                hazards: Vec::new(),
+                statements: vec![format!(
+                    "SET LOCAL lock_timeout = {}",
+                    retort_schema::DefaultValue::String(timeout.to_string()).to_sql()
+                )],
+                comment: Some(
+                    "give up on a lock wait rather than block the table's traffic behind it"
+                        .to_string(),
+                ),
+                transaction: true,
+            });
+        }
+        in_transaction = step.transaction;
+        out.push(step);
+    }
+    out
 }
 
 fn apply(op: &Op, state: &mut Schema) -> Result<(), RenderError> {

@@ -4,6 +4,8 @@
 mod fixtures;
 #[path = "retort_render/mysql.rs"]
 mod mysql;
+#[path = "retort_render/online.rs"]
+mod online;
 #[path = "retort_render/pg_exec.rs"]
 mod pg_exec;
 #[path = "retort_render/snapshots.rs"]

@@ -9,6 +9,7 @@ mod flows;
 mod hazards;
 mod help;
 mod mysql;
+mod online;
 mod postgres;
 
 use std::path::PathBuf;

@@ -38,7 +38,7 @@ async fn strings(conn: &mut PgConnection, sql: &str) -> Vec<String> {
 /// the `-- retort:transaction off|on` directives; each statement of an
 /// "off" segment alone in autocommit, each "on" segment in one
 /// transaction.
-async fn migrate(conn: &mut PgConnection, script: &Script) {
+pub(crate) async fn migrate(conn: &mut PgConnection, script: &Script) {
     let text = script.to_sql();
     let mut segments: Vec<(bool, String)> = vec![(true, String::new())];
     for line in text.lines() {

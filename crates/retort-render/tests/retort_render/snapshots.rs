@@ -366,7 +366,8 @@ fn enum_values_added_run_outside_the_transaction_first() {
         }),
     ];
     let script = render(&ops, &from, Dialect::Postgres).unwrap();
-    assert!(!script.steps[1].transaction);
+    // Steps are in the order they run: the added values first.
+    assert!(!script.steps[0].transaction);
     snapshot!("enum_add_value", all_dialects(&ops, &from));
 }
 
@@ -569,9 +570,8 @@ fn add_not_null_column_to_table_with_rows_renders_backfill_recipe() {
         backfill_tables(&ops).into_iter().collect::<Vec<_>>(),
         vec!["users".to_string()]
     );
-    let options = RenderOptions {
-        tables_with_rows: ["users".to_string()].into(),
-    };
+    let mut options = RenderOptions::default();
+    options.tables_with_rows = ["users".to_string()].into();
     let mut out = String::new();
     for dialect in Dialect::ALL {
         out.push_str(&format!("===== {dialect}\n"));
