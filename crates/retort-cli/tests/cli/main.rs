@@ -9,6 +9,7 @@ mod hazards;
 mod help;
 mod mysql;
 mod postgres;
+mod property;
 
 use std::path::PathBuf;
 
