@@ -228,7 +228,8 @@ fn assignment_cast(from: &ColumnType, to: &ColumnType) -> bool {
 
 /// The `USING` expression converting column `column` from `from` to `to`
 /// (spelled `to_sql`): a direct cast, or through `text` where there is no
-/// direct one (from an enum, to an enum or uuid from a non-string type).
+/// direct one (from an enum, to an enum or uuid from a non-string type),
+/// or through `integer` between boolean and the other number types.
 fn using_expression(column: &str, from: &ColumnType, to: &ColumnType, to_sql: &str) -> String {
     let string = |ty: &ColumnType| {
         matches!(
@@ -249,8 +250,24 @@ fn using_expression(column: &str, from: &ColumnType, to: &ColumnType, to_sql: &s
             to_base,
             ColumnType::Enum { .. } | ColumnType::Uuid | ColumnType::Custom(_)
         ) && !string(&from_base));
+    // pg_cast converts boolean only to and from `integer`: other numbers
+    // compare with zero, or go through `integer`.
+    let other_number = |ty: &ColumnType| {
+        matches!(
+            ty,
+            ColumnType::SmallInt
+                | ColumnType::BigInt
+                | ColumnType::Real
+                | ColumnType::Double
+                | ColumnType::Decimal { .. }
+        )
+    };
     if through_text {
         format!("{column}::text{}::{to_sql}", array_suffix(from))
+    } else if other_number(from) && to == &ColumnType::Boolean {
+        format!("{column} <> 0")
+    } else if from == &ColumnType::Boolean && other_number(to) {
+        format!("{column}::integer::{to_sql}")
     } else {
         format!("{column}::{to_sql}")
     }
@@ -412,6 +429,33 @@ mod tests {
         assert_eq!(
             using_expression("\"c\"", &T::Integer, &T::Boolean, "boolean"),
             "\"c\"::boolean"
+        );
+    }
+
+    #[test]
+    fn boolean_converts_to_and_from_numbers_other_than_integer() {
+        use ColumnType as T;
+        // Found by the round-trip property test: `"c"::boolean` on a
+        // bigint column fails with "cannot cast type bigint to boolean".
+        assert_eq!(
+            using_expression("\"c\"", &T::BigInt, &T::Boolean, "boolean"),
+            "\"c\" <> 0"
+        );
+        let decimal = T::Decimal {
+            precision: Some(10),
+            scale: Some(2),
+        };
+        assert_eq!(
+            using_expression("\"c\"", &decimal, &T::Boolean, "boolean"),
+            "\"c\" <> 0"
+        );
+        assert_eq!(
+            using_expression("\"c\"", &T::Boolean, &T::BigInt, "bigint"),
+            "\"c\"::integer::bigint"
+        );
+        assert_eq!(
+            using_expression("\"c\"", &T::Boolean, &T::SmallInt, "smallint"),
+            "\"c\"::integer::smallint"
         );
     }
 }

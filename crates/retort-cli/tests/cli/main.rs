@@ -11,6 +11,7 @@ mod help;
 mod mysql;
 mod online;
 mod postgres;
+mod property;
 
 use std::path::PathBuf;
 
