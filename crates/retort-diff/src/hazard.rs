@@ -495,7 +495,10 @@ pub fn hazards_with_stats(op: &Op, options: &DiffOptions, stats: &TableStats) ->
         | Op::CreateEnum { .. }
         | Op::DropEnum { .. }
         | Op::CreateTable { .. }
-        | Op::DropIndex { .. } => {}
+        | Op::DropIndex { .. }
+        // A rename keeps every row and value: no hazard on any dialect.
+        | Op::RenameTable { .. }
+        | Op::RenameColumn { .. } => {}
     }
     found
 }
