@@ -555,3 +555,22 @@ fn summary_lines() {
     );
     snapshot!("summary", lines.join("\n"));
 }
+
+#[test]
+fn renames() {
+    let ops = vec![
+        planned(Op::RenameTable {
+            from: "orgs".into(),
+            to: "companies".into(),
+        }),
+        planned(Op::RenameColumn {
+            table: "users".into(),
+            from: "name".into(),
+            to: "full_name".into(),
+        }),
+    ];
+    let lines = summary(&ops);
+    assert_eq!(lines[0], "~ rename_table orgs (→ companies)");
+    assert_eq!(lines[1], "~ rename_column users.name (→ full_name)");
+    case("renames", ops);
+}
