@@ -36,7 +36,16 @@ pub async fn run_in(
     let settings = config::resolve(&cli.global, cwd, env)?;
     match cli.command {
         Command::Init(_) => unreachable_init(),
-        Command::Autogen(args) => autogen(&settings, &args.message, args.allow_empty, out).await,
+        Command::Autogen(args) => {
+            autogen(
+                &settings,
+                &args.message,
+                args.allow_empty,
+                &args.renames.renames,
+                out,
+            )
+            .await
+        }
         Command::Revision(args) => revision(&settings, &args, out).await,
         Command::Diff(args) => diff(&settings, &args, out).await,
         Command::Check(args) => check(&settings, &args, out).await,
@@ -238,14 +247,57 @@ struct Drift {
 
 /// Diffs the live database against `models` (loaded before connecting, so
 /// a typo in a model file is reported before any connection is made).
-async fn compute_drift(settings: &Settings, db: &mut Database, models: &Schema) -> Result<Drift> {
+///
+/// Renames confirmed by `flags`, `[autogen.renames]` or model hints become
+/// rename ops; on a terminal the other candidates are asked about (the
+/// question goes to `out`).
+async fn compute_drift(
+    settings: &Settings,
+    db: &mut Database,
+    models: &Schema,
+    flags: &[retort_diff::Rename],
+    out: &mut (dyn Write + Send),
+) -> Result<Drift> {
     let dialect = settings.require_database()?.dialect();
     let live = introspect(db, settings).await?;
     let options = DiffOptions { dialect };
     // Filtered copies for the comparison only: the renderer starts from the
     // whole live schema, so a SQLite rebuild keeps excluded objects.
     let filter = &settings.filter;
-    let mut plan = retort_diff::diff(&filter.apply(&live), &filter.apply(models), &options);
+    let (live_compared, models_compared) = (filter.apply(&live), filter.apply(models));
+    let hints = retort_models::rename_hints(settings.require_models()?, dialect)?;
+    let mut renames = crate::renames::confirmed(
+        flags,
+        &settings.renames,
+        &hints,
+        &live_compared,
+        &models_compared,
+    )?;
+    let mut plan =
+        retort_diff::diff_with_renames(&live_compared, &models_compared, &options, &renames)?;
+    if !plan.rename_candidates.is_empty() && crate::renames::interactive() {
+        let mut declined = Vec::new();
+        let stdin = std::io::stdin();
+        while let Some(candidate) = plan
+            .rename_candidates
+            .iter()
+            .find(|c| !declined.contains(*c))
+            .cloned()
+        {
+            if crate::renames::ask(&candidate, &mut stdin.lock(), out)? {
+                renames.push(candidate.rename);
+                plan = retort_diff::diff_with_renames(
+                    &live_compared,
+                    &models_compared,
+                    &options,
+                    &renames,
+                )?;
+            } else {
+                declined.push(candidate);
+            }
+        }
+    }
+    let rename_candidates = std::mem::take(&mut plan.rename_candidates);
     if !settings.naming.is_empty() {
         crate::naming::name_new_constraints(&mut plan.ops, &settings.naming, dialect);
     }
@@ -258,7 +310,8 @@ async fn compute_drift(settings: &Settings, db: &mut Database, models: &Schema) 
     } else {
         crate::stats::read_stats(db, &request).await?
     };
-    let plan = retort_diff::plan_with_stats(plan.ops(), &options, &stats);
+    let mut plan = retort_diff::plan_with_stats(plan.ops(), &options, &stats);
+    plan.rename_candidates = rename_candidates;
     Ok(Drift {
         dialect,
         live,
@@ -321,6 +374,7 @@ async fn autogen(
     settings: &Settings,
     message: &str,
     allow_empty: bool,
+    renames: &[retort_diff::Rename],
     out: &mut (dyn Write + Send),
 ) -> Result<Outcome> {
     let url = settings.require_database()?;
@@ -330,7 +384,7 @@ async fn autogen(
     let mut db = Database::open(url, Access::ReadOnly).await?;
     let current = current_revisions(&mut db, settings).await?;
     ensure_at_heads(&graph, &current, "autogenerating a revision")?;
-    let drift = compute_drift(settings, &mut db, &models).await?;
+    let drift = compute_drift(settings, &mut db, &models, renames, out).await?;
     db.close().await;
     if drift.plan.is_empty() && !allow_empty {
         writeln!(out, "No changes detected")?;
@@ -344,6 +398,9 @@ async fn autogen(
     }
     if drift.plan.is_empty() {
         writeln!(out, "  (empty: no changes detected)")?;
+    }
+    for line in crate::renames::candidate_lines(&drift.plan.rename_candidates) {
+        writeln!(out, "  {line}")?;
     }
     Ok(Outcome::Success)
 }
@@ -391,7 +448,7 @@ async fn revision(
     out: &mut (dyn Write + Send),
 ) -> Result<Outcome> {
     if args.autogenerate {
-        return autogen(settings, &args.message, args.allow_empty, out).await;
+        return autogen(settings, &args.message, args.allow_empty, &[], out).await;
     }
     let graph = load_graph(settings)?;
     let path = write_revision(
@@ -414,7 +471,7 @@ async fn diff(
     let url = settings.require_database()?;
     let models = load_models(settings, url.dialect())?;
     let mut db = Database::open(url, Access::ReadOnly).await?;
-    let drift = compute_drift(settings, &mut db, &models).await?;
+    let drift = compute_drift(settings, &mut db, &models, &args.renames.renames, out).await?;
     db.close().await;
     match args.format {
         DiffFormat::Json => {
@@ -430,6 +487,9 @@ async fn diff(
                 writeln!(out, "No changes detected")?;
             }
             for line in retort_render::summary(&drift.plan.ops) {
+                writeln!(out, "{line}")?;
+            }
+            for line in crate::renames::candidate_lines(&drift.plan.rename_candidates) {
                 writeln!(out, "{line}")?;
             }
         }
@@ -452,7 +512,7 @@ async fn check(
         writeln!(out, "{err}")?;
         outcome = Outcome::Drift;
     }
-    let drift = compute_drift(settings, &mut db, &models).await?;
+    let drift = compute_drift(settings, &mut db, &models, &args.renames.renames, out).await?;
     db.close().await;
     if !args.deny.is_empty() {
         let pending =
@@ -493,6 +553,9 @@ async fn check(
         drift.plan.ops.len()
     )?;
     for line in retort_render::summary(&drift.plan.ops) {
+        writeln!(out, "  {line}")?;
+    }
+    for line in crate::renames::candidate_lines(&drift.plan.rename_candidates) {
         writeln!(out, "  {line}")?;
     }
     writeln!(

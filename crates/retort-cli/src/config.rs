@@ -48,6 +48,8 @@ struct AutogenSection {
     exclude_tables: Option<Vec<String>>,
     /// `table.object` globs of indexes and constraints left out.
     exclude_objects: Option<Vec<String>>,
+    /// Confirmed renames: `"users.name" = "full_name"`, `"old" = "new"`.
+    renames: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// `[naming]`: templates for constraints the models leave unnamed (see
@@ -106,6 +108,8 @@ pub struct Settings {
     pub filter: SchemaFilter,
     /// `[naming]` templates for constraints the models leave unnamed.
     pub naming: NamingConvention,
+    /// `[autogen.renames]`: confirmed renames (see crate::renames).
+    pub renames: Vec<retort_diff::Rename>,
 }
 
 impl Settings {
@@ -363,6 +367,10 @@ pub fn resolve(
     };
     let (schemas, filter) = resolve_filter(&name, &file.autogen, schemas, database_url.as_ref())?;
     let naming = resolve_naming(&name, &file.naming)?;
+    let renames = match &file.autogen.renames {
+        Some(entries) => crate::renames::config_renames(&name, entries)?,
+        None => Vec::new(),
+    };
 
     Ok(Settings {
         config_path,
@@ -374,6 +382,7 @@ pub fn resolve(
         lock,
         filter,
         naming,
+        renames,
     })
 }
 

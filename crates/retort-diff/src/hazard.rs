@@ -65,6 +65,12 @@ impl StatsRequest {
                 Op::CreateTable { table } => {
                     created.insert(table.name.clone());
                 }
+                // The database knows a renamed table by its old name only
+                // until the plan runs: later ops on it go without figures.
+                Op::RenameTable { to, .. } => {
+                    created.insert(to.clone());
+                }
+                Op::RenameColumn { .. } => {}
                 Op::DropColumn { table, column } => {
                     tables
                         .entry(table.clone())

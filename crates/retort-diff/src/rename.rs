@@ -101,7 +101,11 @@ pub(crate) fn rename_ops(
     to: &Schema,
     renames: &[Rename],
 ) -> Result<Vec<Op>, RenameError> {
-    let mut sorted: Vec<&Rename> = renames.iter().collect::<BTreeSet<_>>().into_iter().collect();
+    let mut sorted: Vec<&Rename> = renames
+        .iter()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     // Tables before columns (the enum's order), so a column rename can name
     // the table by its new name.
     sorted.sort_by_key(|r| matches!(r, Rename::Column { .. }));
@@ -139,12 +143,12 @@ pub(crate) fn rename_ops(
                     Some((o, n)) => (*o, *n),
                     None => (table.as_str(), table.as_str()),
                 };
-                let db_table =
-                    from.table(old_table)
-                        .ok_or_else(|| RenameError::NotInDatabase {
-                            rename: label.clone(),
-                            subject: format!("table {old_table}"),
-                        })?;
+                let db_table = from
+                    .table(old_table)
+                    .ok_or_else(|| RenameError::NotInDatabase {
+                        rename: label.clone(),
+                        subject: format!("table {old_table}"),
+                    })?;
                 let model_table = to
                     .table(new_table)
                     .ok_or_else(|| RenameError::NotInModels {
@@ -208,10 +212,16 @@ fn check_column_rename(
         return error(not_in_models, format!("column {}.{new}", model_table.name));
     }
     if model_table.column(old).is_some() {
-        return error(still_in_models, format!("column {}.{old}", model_table.name));
+        return error(
+            still_in_models,
+            format!("column {}.{old}", model_table.name),
+        );
     }
     if db_table.column(new).is_some() {
-        return error(already_in_database, format!("column {}.{new}", db_table.name));
+        return error(
+            already_in_database,
+            format!("column {}.{new}", db_table.name),
+        );
     }
     Ok(())
 }
@@ -231,7 +241,11 @@ fn already_in_database(rename: String, subject: String) -> RenameError {
 
 /// The pairs of `from` (the database, after confirmed renames) and `to`
 /// (the models) that look like renames, sorted: tables first.
-pub(crate) fn candidates(from: &Schema, to: &Schema, options: &DiffOptions) -> Vec<RenameCandidate> {
+pub(crate) fn candidates(
+    from: &Schema,
+    to: &Schema,
+    options: &DiffOptions,
+) -> Vec<RenameCandidate> {
     let key = |t: &Table| (t.schema.clone(), t.name.clone());
     let from_keys: BTreeSet<_> = from.tables.iter().map(key).collect();
     let to_keys: BTreeSet<_> = to.tables.iter().map(key).collect();
@@ -257,11 +271,7 @@ pub(crate) fn candidates(from: &Schema, to: &Schema, options: &DiffOptions) -> V
         }
     }
     for old_table in &from.tables {
-        let Some(new_table) = to
-            .tables
-            .iter()
-            .find(|t| key(t) == key(old_table))
-        else {
+        let Some(new_table) = to.tables.iter().find(|t| key(t) == key(old_table)) else {
             continue;
         };
         for old in &old_table.columns {
@@ -319,7 +329,9 @@ mod tests {
         users
             .columns
             .push(Column::new("id", ColumnType::Integer).not_null());
-        users.columns.push(Column::new(name_column, ColumnType::Text));
+        users
+            .columns
+            .push(Column::new(name_column, ColumnType::Text));
         users.indexes.push(Index {
             name: "ix_users_name".into(),
             parts: vec![IndexPart::column(name_column)],
@@ -519,7 +531,8 @@ mod tests {
         let json = serde_json::to_value(&plan).unwrap();
         assert_eq!(json["rename_candidates"][0]["to"], "full_name");
         // No candidates: the key is absent, so the JSON contract is unchanged.
-        let json = serde_json::to_value(diff(&schema(vec![]), &schema(vec![]), &options())).unwrap();
+        let json =
+            serde_json::to_value(diff(&schema(vec![]), &schema(vec![]), &options())).unwrap();
         assert_eq!(json, serde_json::json!({"ops":[]}));
     }
 }

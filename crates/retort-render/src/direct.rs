@@ -69,7 +69,11 @@ pub(crate) fn statements(
         // The same spelling on all three: PostgreSQL, SQLite and MySQL all
         // accept `ALTER TABLE … RENAME TO …`.
         Op::RenameTable { from, to } => {
-            vec![alter_table(from, dialect, &format!("RENAME TO {}", quote(to, dialect)))]
+            vec![alter_table(
+                from,
+                dialect,
+                &format!("RENAME TO {}", quote(to, dialect)),
+            )]
         }
         // SQLite 3.25+, MySQL 8.0+ and MariaDB 10.5+; the database carries
         // indexes, keys and (SQLite) triggers and views along.

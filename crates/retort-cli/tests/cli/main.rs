@@ -9,6 +9,7 @@ mod hazards;
 mod help;
 mod mysql;
 mod postgres;
+mod renames;
 
 use std::path::PathBuf;
 

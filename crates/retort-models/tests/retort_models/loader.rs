@@ -549,7 +549,15 @@ CREATE TABLE plain (id INTEGER PRIMARY KEY);
     let hints = retort_models::rename_hints_str(ddl, "models.sql", Dialect::Sqlite);
     let found: Vec<_> = hints
         .iter()
-        .map(|h| (h.path.as_str(), h.line, h.table.as_str(), h.column.as_deref(), h.from.as_str()))
+        .map(|h| {
+            (
+                h.path.as_str(),
+                h.line,
+                h.table.as_str(),
+                h.column.as_deref(),
+                h.from.as_str(),
+            )
+        })
         .collect();
     assert_eq!(
         found,
