@@ -25,6 +25,11 @@
 //! assert_eq!(downgrade.ops[0].hazards[0].code.as_str(), "data_loss");
 //! ```
 //!
+//! Renames: the differ never guesses one. It lists the dropped/added pairs
+//! that look like renames in [`Plan::rename_candidates`], and
+//! [`diff_with_renames`] turns the ones the user confirmed into
+//! `rename_table` / `rename_column` ops (module `rename`).
+//!
 //! Three stages, one module each: `compare` matches the two schemas by
 //! stated keys and lists the ops (equal schemas give no ops: a false
 //! positive is the worst bug a differ can have, so every equivalence a
