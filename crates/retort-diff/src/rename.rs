@@ -476,6 +476,32 @@ mod tests {
     }
 
     #[test]
+    fn a_table_and_its_column_renamed_together_accept_either_table_name() {
+        let before = schema(vec![users("name")]);
+        let mut people = users("full_name");
+        people.name = "people".into();
+        let after = schema(vec![people]);
+        for table in ["users", "people"] {
+            let renames = [
+                Rename::Column {
+                    table: table.into(),
+                    from: "name".into(),
+                    to: "full_name".into(),
+                },
+                Rename::Table {
+                    from: "users".into(),
+                    to: "people".into(),
+                },
+            ];
+            let plan = diff_with_renames(&before, &after, &options(), &renames).unwrap();
+            let names: Vec<_> = plan.ops.iter().map(|p| p.op.name()).collect();
+            assert_eq!(names, ["rename_table", "rename_column"], "{table}");
+            assert_eq!(apply_all(&before, &plan.ops()).unwrap(), after);
+            assert_eq!(apply_all(&after, &invert(&plan.ops())).unwrap(), before);
+        }
+    }
+
+    #[test]
     fn renames_that_do_not_fit_name_the_object() {
         let before = schema(vec![users("name")]);
         let after = schema(vec![users("full_name")]);
