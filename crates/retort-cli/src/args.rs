@@ -1,7 +1,7 @@
 //! The command line, as clap derive types. Doc comments are the help text.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use retort_diff::HazardCode;
+use retort_diff::{HazardCode, Rename};
 use std::path::PathBuf;
 
 /// retort: autogenerate, review and apply schema migrations from SQL models.
@@ -92,6 +92,17 @@ pub struct AutogenArgs {
     /// PostgreSQL: online-safe statements (CREATE INDEX CONCURRENTLY, constraints NOT VALID then validated, lock_timeout); see [autogen] online
     #[arg(long)]
     pub online: bool,
+    #[command(flatten)]
+    pub renames: RenameArgs,
+}
+
+/// Confirmed renames, for the commands that diff.
+#[derive(Debug, Args)]
+pub struct RenameArgs {
+    /// Confirm a rename, so the data is kept: TABLE.OLD=NEW for a column,
+    /// OLD=NEW for a table (repeatable)
+    #[arg(long = "rename", value_name = "OLD=NEW", value_parser = crate::renames::parse_rename)]
+    pub renames: Vec<Rename>,
 }
 
 #[derive(Debug, Args)]
@@ -118,6 +129,8 @@ pub struct DiffArgs {
     /// PostgreSQL: online-safe statements (CREATE INDEX CONCURRENTLY, constraints NOT VALID then validated, lock_timeout); see [autogen] online
     #[arg(long)]
     pub online: bool,
+    #[command(flatten)]
+    pub renames: RenameArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -136,6 +149,8 @@ pub struct CheckArgs {
     /// comma-separated (data_loss, table_rewrite, long_lock, fails_on_existing_rows, irreversible)
     #[arg(long, value_name = "HAZARDS", value_delimiter = ',', value_parser = crate::lint::parse_codes)]
     pub deny: Vec<HazardCode>,
+    #[command(flatten)]
+    pub renames: RenameArgs,
 }
 
 #[derive(Debug, Args)]

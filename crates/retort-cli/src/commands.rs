@@ -44,6 +44,7 @@ pub async fn run_in(
                 args.allow_empty,
                 args.verify,
                 &options,
+                &args.renames.renames,
                 out,
             )
             .await
@@ -280,10 +281,16 @@ struct Drift {
 
 /// Diffs the live database against `models`, which load meanwhile; a
 /// problem in a model file is reported before any database error.
+///
+/// Renames confirmed by `flags`, `[autogen.renames]` or model hints become
+/// rename ops; on a terminal the other candidates are asked about (the
+/// question goes to `out`).
 async fn compute_drift(
     settings: &Settings,
     db: &mut Database,
     models: PendingModels,
+    flags: &[retort_diff::Rename],
+    out: &mut (dyn Write + Send),
 ) -> Result<Drift> {
     let dialect = settings.require_database()?.dialect();
     let live = match introspect(db, settings).await {
@@ -295,7 +302,40 @@ async fn compute_drift(
     // Filtered copies for the comparison only: the renderer starts from the
     // whole live schema, so a SQLite rebuild keeps excluded objects.
     let filter = &settings.filter;
-    let mut plan = retort_diff::diff(&filter.apply(&live), &filter.apply(&models), &options);
+    let (live_compared, models_compared) = (filter.apply(&live), filter.apply(&models));
+    let hints = retort_models::rename_hints(settings.require_models()?, dialect)?;
+    let mut renames = crate::renames::confirmed(
+        flags,
+        &settings.renames,
+        &hints,
+        &live_compared,
+        &models_compared,
+    )?;
+    let mut plan =
+        retort_diff::diff_with_renames(&live_compared, &models_compared, &options, &renames)?;
+    if !plan.rename_candidates.is_empty() && crate::renames::interactive() {
+        let mut declined = Vec::new();
+        let stdin = std::io::stdin();
+        while let Some(candidate) = plan
+            .rename_candidates
+            .iter()
+            .find(|c| !declined.contains(*c))
+            .cloned()
+        {
+            if crate::renames::ask(&candidate, &mut stdin.lock(), out)? {
+                renames.push(candidate.rename);
+                plan = retort_diff::diff_with_renames(
+                    &live_compared,
+                    &models_compared,
+                    &options,
+                    &renames,
+                )?;
+            } else {
+                declined.push(candidate);
+            }
+        }
+    }
+    let rename_candidates = std::mem::take(&mut plan.rename_candidates);
     if !settings.naming.is_empty() {
         crate::naming::name_new_constraints(&mut plan.ops, &settings.naming, dialect);
     }
@@ -308,7 +348,8 @@ async fn compute_drift(
     } else {
         crate::stats::read_stats(db, &request).await?
     };
-    let plan = retort_diff::plan_with_stats(plan.ops(), &options, &stats);
+    let mut plan = retort_diff::plan_with_stats(plan.ops(), &options, &stats);
+    plan.rename_candidates = rename_candidates;
     // Only the tables the plan adds a value-less NOT NULL column to matter
     // here: their rows decide between ADD COLUMN … NOT NULL and the backfill
     // recipe. An exact count read for the hazards answers; else a probe.
@@ -426,6 +467,7 @@ async fn autogen(
     allow_empty: bool,
     verify: bool,
     options: &retort_render::RenderOptions,
+    renames: &[retort_diff::Rename],
     out: &mut (dyn Write + Send),
 ) -> Result<Outcome> {
     let url = settings.require_database()?;
@@ -441,7 +483,7 @@ async fn autogen(
         Ok(ready) => ready,
         Err(err) => return Err(models.or_model_error(err)),
     };
-    let mut drift = compute_drift(settings, &mut db, models).await?;
+    let mut drift = compute_drift(settings, &mut db, models, renames, out).await?;
     db.close().await;
     if drift.plan.is_empty() && !allow_empty {
         writeln!(out, "No changes detected")?;
@@ -478,6 +520,9 @@ async fn autogen(
     }
     if drift.plan.is_empty() {
         writeln!(out, "  (empty: no changes detected)")?;
+    }
+    for line in crate::renames::candidate_lines(&drift.plan.rename_candidates) {
+        writeln!(out, "  {line}")?;
     }
     Ok(Outcome::Success)
 }
@@ -532,6 +577,7 @@ async fn revision(
             args.allow_empty,
             false,
             &options,
+            &[],
             out,
         )
         .await;
@@ -560,7 +606,7 @@ async fn diff(
         Ok(db) => db,
         Err(err) => return Err(models.or_model_error(err)),
     };
-    let mut drift = compute_drift(settings, &mut db, models).await?;
+    let mut drift = compute_drift(settings, &mut db, models, &args.renames.renames, out).await?;
     db.close().await;
     let options = render_options(settings, args.online);
     adjust_hazards(&mut drift, &options);
@@ -585,6 +631,9 @@ async fn diff(
                 writeln!(out, "No changes detected")?;
             }
             for line in retort_render::summary(&drift.plan.ops) {
+                writeln!(out, "{line}")?;
+            }
+            for line in crate::renames::candidate_lines(&drift.plan.rename_candidates) {
                 writeln!(out, "{line}")?;
             }
         }
@@ -614,7 +663,7 @@ async fn check(
         writeln!(out, "{err}")?;
         outcome = Outcome::Drift;
     }
-    let mut drift = compute_drift(settings, &mut db, models).await?;
+    let mut drift = compute_drift(settings, &mut db, models, &args.renames.renames, out).await?;
     db.close().await;
     // The pending ops' hazards as `[autogen] online` would write them.
     adjust_hazards(&mut drift, &render_options(settings, false));
@@ -657,6 +706,9 @@ async fn check(
         drift.plan.ops.len()
     )?;
     for line in retort_render::summary(&drift.plan.ops) {
+        writeln!(out, "  {line}")?;
+    }
+    for line in crate::renames::candidate_lines(&drift.plan.rename_candidates) {
         writeln!(out, "  {line}")?;
     }
     writeln!(

@@ -56,6 +56,8 @@ struct AutogenSection {
     /// PostgreSQL: `SET LOCAL lock_timeout` for each transaction of a
     /// generated revision.
     lock_timeout: Option<String>,
+    /// Confirmed renames: `"users.name" = "full_name"`, `"old" = "new"`.
+    renames: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// `[naming]`: templates for constraints the models leave unnamed (see
@@ -120,6 +122,8 @@ pub struct Settings {
     pub online: bool,
     /// `[autogen] lock_timeout`, validated (`5s`, `500ms`, `1min`).
     pub lock_timeout: Option<String>,
+    /// `[autogen.renames]`: confirmed renames (see crate::renames).
+    pub renames: Vec<retort_diff::Rename>,
 }
 
 impl Settings {
@@ -383,6 +387,10 @@ pub fn resolve(
         .as_deref()
         .map(|value| check_lock_timeout(&name, value))
         .transpose()?;
+    let renames = match &file.autogen.renames {
+        Some(entries) => crate::renames::config_renames(&name, entries)?,
+        None => Vec::new(),
+    };
 
     Ok(Settings {
         config_path,
@@ -397,6 +405,7 @@ pub fn resolve(
         autogen_verify: file.autogen.verify.unwrap_or(false),
         online: file.autogen.online.unwrap_or(false),
         lock_timeout,
+        renames,
     })
 }
 

@@ -14,6 +14,7 @@ mod db;
 pub mod filter;
 mod lint;
 pub mod naming;
+mod renames;
 mod stats;
 mod verify;
 

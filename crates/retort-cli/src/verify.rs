@@ -409,6 +409,7 @@ mod tests {
             autogen_verify: false,
             online: false,
             lock_timeout: None,
+            renames: Vec::new(),
             filter: crate::filter::SchemaFilter::default(),
             naming: crate::naming::NamingConvention::default(),
         }

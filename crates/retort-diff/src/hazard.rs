@@ -65,6 +65,12 @@ impl StatsRequest {
                 Op::CreateTable { table } => {
                     created.insert(table.name.clone());
                 }
+                // The database knows a renamed table by its old name only
+                // until the plan runs: later ops on it go without figures.
+                Op::RenameTable { to, .. } => {
+                    created.insert(to.clone());
+                }
+                Op::RenameColumn { .. } => {}
                 Op::DropColumn { table, column } => {
                     tables
                         .entry(table.clone())
@@ -495,7 +501,10 @@ pub fn hazards_with_stats(op: &Op, options: &DiffOptions, stats: &TableStats) ->
         | Op::CreateEnum { .. }
         | Op::DropEnum { .. }
         | Op::CreateTable { .. }
-        | Op::DropIndex { .. } => {}
+        | Op::DropIndex { .. }
+        // A rename keeps every row and value: no hazard on any dialect.
+        | Op::RenameTable { .. }
+        | Op::RenameColumn { .. } => {}
     }
     found
 }

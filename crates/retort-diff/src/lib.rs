@@ -25,6 +25,11 @@
 //! assert_eq!(downgrade.ops[0].hazards[0].code.as_str(), "data_loss");
 //! ```
 //!
+//! Renames: the differ never guesses one. It lists the dropped/added pairs
+//! that look like renames in [`Plan::rename_candidates`], and
+//! [`diff_with_renames`] turns the ones the user confirmed into
+//! `rename_table` / `rename_column` ops (module `rename`).
+//!
 //! Three stages, one module each: `compare` matches the two schemas by
 //! stated keys and lists the ops (equal schemas give no ops: a false
 //! positive is the worst bug a differ can have, so every equivalence a
@@ -42,6 +47,7 @@ mod hazard;
 mod hazard_docs;
 mod ops;
 mod order;
+mod rename;
 
 pub use hazard::{
     Hazard, HazardCode, LONG_LOCK_MIN_ROWS, StatsRequest, TableRows, TableStats, hazards,
@@ -49,6 +55,7 @@ pub use hazard::{
 };
 pub use hazard_docs::{HazardDoc, hazard_doc, hazards_markdown};
 pub use ops::{ApplyError, Constraint, Op, apply_all, invert};
+pub use rename::{Rename, RenameCandidate, RenameError};
 
 use retort_schema::{Dialect, Schema};
 use serde::{Deserialize, Serialize};
@@ -70,10 +77,15 @@ pub struct PlannedOp {
 }
 
 /// The ordered ops that turn one schema into another. Serialises as
-/// `{"ops":[…]}`, the JSON contract of `retort diff --format json`.
+/// `{"ops":[…]}`, the JSON contract of `retort diff --format json`
+/// (plus `"rename_candidates":[…]` when there are any).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Plan {
     pub ops: Vec<PlannedOp>,
+    /// Dropped and added objects that look like renames but were not
+    /// confirmed: the plan drops and adds them (see [`diff_with_renames`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rename_candidates: Vec<RenameCandidate>,
 }
 
 impl Plan {
@@ -94,9 +106,40 @@ impl Plan {
 /// order and the equivalences the comparison allows (unnamed vs named
 /// constraints of the same definition, `TRUE` vs `1` on a boolean column,
 /// comments where the dialect has none).
+///
+/// The plan lists pairs that look like renames in
+/// [`Plan::rename_candidates`] and drops and adds them;
+/// [`diff_with_renames`] turns confirmed ones into rename ops.
 pub fn diff(from: &Schema, to: &Schema, options: &DiffOptions) -> Plan {
     let ops = compare::compare(from, to, options);
-    plan(order::order(ops, options), options)
+    let mut plan = plan(order::order(ops, options), options);
+    plan.rename_candidates = rename::candidates(from, to, options);
+    plan
+}
+
+/// Like [`diff`], with the confirmed `renames` as `rename_table` /
+/// `rename_column` ops, run first; the other ops are computed against the
+/// renamed database, so they use the new names and the rows survive.
+/// Fails when a rename does not fit: the old name must be in `from` and
+/// gone from `to`, the new name in `to` and free in `from`.
+pub fn diff_with_renames(
+    from: &Schema,
+    to: &Schema,
+    options: &DiffOptions,
+    renames: &[Rename],
+) -> Result<Plan, RenameError> {
+    let rename_ops = rename::rename_ops(from, to, renames)?;
+    if rename_ops.is_empty() {
+        return Ok(diff(from, to, options));
+    }
+    let renamed = apply_all(from, &rename_ops).map_err(RenameError::Apply)?;
+    let rest = diff(&renamed, to, options);
+    let mut ops = plan(rename_ops, options).ops;
+    ops.extend(rest.ops);
+    Ok(Plan {
+        ops,
+        rename_candidates: rest.rename_candidates,
+    })
 }
 
 /// Attaches hazards to `ops`, keeping their order; e.g. the downgrade
@@ -118,5 +161,6 @@ pub fn plan_with_stats(ops: Vec<Op>, options: &DiffOptions, stats: &TableStats) 
                 op,
             })
             .collect(),
+        rename_candidates: Vec::new(),
     }
 }

@@ -6,7 +6,7 @@
 //! and every revision gets a real downgrade.
 
 use retort_schema::{
-    CheckConstraint, Column, EnumType, ForeignKey, Index, PrimaryKey, Schema, Table,
+    CheckConstraint, Column, EnumType, ForeignKey, Index, IndexTarget, PrimaryKey, Schema, Table,
     UniqueConstraint,
 };
 use serde::{Deserialize, Serialize};
@@ -91,6 +91,21 @@ pub enum Op {
         table: String,
         constraint: Constraint,
     },
+    /// `ALTER TABLE from RENAME TO to`: keeps the rows. The database carries
+    /// the table's indexes, constraints and the foreign keys that refer to
+    /// it along (their names stay as they were).
+    RenameTable {
+        from: String,
+        to: String,
+    },
+    /// `ALTER TABLE table RENAME COLUMN from TO to`: keeps the values. The
+    /// database carries the indexes, keys and foreign keys that use the
+    /// column along.
+    RenameColumn {
+        table: String,
+        from: String,
+        to: String,
+    },
 }
 
 /// A table constraint, as removed by [`Op::DropConstraint`].
@@ -156,6 +171,8 @@ impl Op {
             Op::CreateForeignKey { .. } => "create_foreign_key",
             Op::CreateCheckConstraint { .. } => "create_check_constraint",
             Op::DropConstraint { .. } => "drop_constraint",
+            Op::RenameTable { .. } => "rename_table",
+            Op::RenameColumn { .. } => "rename_column",
         }
     }
 
@@ -164,6 +181,8 @@ impl Op {
         match self {
             Op::CreateEnum { .. } | Op::DropEnum { .. } | Op::AlterEnum { .. } => None,
             Op::CreateTable { table } | Op::DropTable { table } => Some(&table.name),
+            // The name the table has once the op has run.
+            Op::RenameTable { to, .. } => Some(to),
             Op::AddColumn { table, .. }
             | Op::DropColumn { table, .. }
             | Op::AlterColumn { table, .. }
@@ -173,7 +192,8 @@ impl Op {
             | Op::CreateUniqueConstraint { table, .. }
             | Op::CreateForeignKey { table, .. }
             | Op::CreateCheckConstraint { table, .. }
-            | Op::DropConstraint { table, .. } => Some(table),
+            | Op::DropConstraint { table, .. }
+            | Op::RenameColumn { table, .. } => Some(table),
         }
     }
 
@@ -225,6 +245,12 @@ impl Op {
                 Constraint::Unique(constraint) => Op::CreateUniqueConstraint { table, constraint },
                 Constraint::ForeignKey(constraint) => Op::CreateForeignKey { table, constraint },
                 Constraint::Check(constraint) => Op::CreateCheckConstraint { table, constraint },
+            },
+            Op::RenameTable { from, to } => Op::RenameTable { from: to, to: from },
+            Op::RenameColumn { table, from, to } => Op::RenameColumn {
+                table,
+                from: to,
+                to: from,
             },
         }
     }
@@ -324,6 +350,46 @@ impl Op {
                     Constraint::Check(c) => remove_first(&mut target.checks, c),
                 }
             }
+            Op::RenameTable { from, to } => {
+                if schema.table(to).is_some() {
+                    return Err(ApplyError::AlreadyExists {
+                        op,
+                        name: to.clone(),
+                    });
+                }
+                table_mut(schema, op, from)?.name = to.clone();
+                for table in &mut schema.tables {
+                    for fk in &mut table.foreign_keys {
+                        if fk.referred_table == *from {
+                            fk.referred_table = to.clone();
+                        }
+                    }
+                }
+                for trigger in &mut schema.triggers {
+                    if trigger.table == *from {
+                        trigger.table = to.clone();
+                    }
+                }
+            }
+            Op::RenameColumn { table, from, to } => {
+                let target = table_mut(schema, op, table)?;
+                if target.column(to).is_some() {
+                    return Err(ApplyError::AlreadyExists {
+                        op,
+                        name: format!("{table}.{to}"),
+                    });
+                }
+                let at = column_index(target, op, from)?;
+                target.columns[at].name = to.clone();
+                rename_in_table(target, from, to);
+                for other in &mut schema.tables {
+                    for fk in &mut other.foreign_keys {
+                        if fk.referred_table == *table {
+                            rename_all(&mut fk.referred_columns, from, to);
+                        }
+                    }
+                }
+            }
         }
         Ok(())
     }
@@ -376,6 +442,37 @@ fn column_index(table: &Table, op: &'static str, column: &str) -> Result<usize, 
             table: table.name.clone(),
             column: column.to_string(),
         })
+}
+
+/// Renames column `from` to `to` wherever `table`'s keys and plain index
+/// parts name it, as the database does on `RENAME COLUMN`. Expressions
+/// (checks, expression indexes, predicates) keep their text: the next
+/// introspection shows the database's own rewrite of them.
+fn rename_in_table(table: &mut Table, from: &str, to: &str) {
+    if let Some(pk) = &mut table.primary_key {
+        rename_all(&mut pk.columns, from, to);
+    }
+    for unique in &mut table.unique_constraints {
+        rename_all(&mut unique.columns, from, to);
+    }
+    for fk in &mut table.foreign_keys {
+        rename_all(&mut fk.columns, from, to);
+    }
+    for index in &mut table.indexes {
+        for part in &mut index.parts {
+            if let IndexTarget::Column(name) = &mut part.target
+                && name == from
+            {
+                *name = to.to_string();
+            }
+        }
+    }
+}
+
+fn rename_all(names: &mut [String], from: &str, to: &str) {
+    for name in names.iter_mut().filter(|n| *n == from) {
+        *name = to.to_string();
+    }
 }
 
 fn remove_first<T: PartialEq>(items: &mut Vec<T>, item: &T) {

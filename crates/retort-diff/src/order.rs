@@ -147,6 +147,11 @@ fn sort_key(op: &Op) -> SortKey {
         ),
         Op::CreateIndex { index, .. } => (9, 3, index.name.clone()),
         Op::CreateForeignKey { constraint, .. } => (10, 0, foreign_key_label(constraint)),
+        // `diff` runs confirmed renames before everything else and compares
+        // the renamed schema, so renames never reach the graph from there;
+        // given here anyway, they sort first.
+        Op::RenameTable { from, .. } => (0, 0, from.clone()),
+        Op::RenameColumn { from, .. } => (0, 0, from.clone()),
     };
     (phase, table, kind, object)
 }

@@ -47,7 +47,7 @@ pub use canonical::{
 pub use error::{Diagnostic, Diagnostics, ModelError};
 
 use loader::Loader;
-pub use loader::UnnamedIndexName;
+pub use loader::{RenameHint, UnnamedIndexName};
 
 /// Reads model files into one normalised schema. A directory stands for
 /// all `*.sql` files directly in it, sorted by name; files are read in the
@@ -87,6 +87,30 @@ pub fn load_files_with(
         }
     }
     loader.finish()
+}
+
+/// The `-- retort:renamed_from OLD` hints in the model files (see
+/// [`RenameHint`]), in file and line order. Only reading a file can fail
+/// here: problems in the DDL are [`load_files`]'s to report.
+pub fn rename_hints(paths: &[PathBuf], dialect: Dialect) -> Result<Vec<RenameHint>, ModelError> {
+    let mut loader = Loader::new(dialect);
+    for path in paths {
+        if path.is_dir() {
+            for file in sql_files_in(path)? {
+                add_file(&mut loader, &file)?;
+            }
+        } else {
+            add_file(&mut loader, path)?;
+        }
+    }
+    Ok(loader.rename_hints().to_vec())
+}
+
+/// Like [`rename_hints`], for one string; `origin` names it.
+pub fn rename_hints_str(source: &str, origin: &str, dialect: Dialect) -> Vec<RenameHint> {
+    let mut loader = Loader::new(dialect);
+    loader.add_source(origin, source);
+    loader.rename_hints().to_vec()
 }
 
 /// Reads model DDL from a string into a normalised schema; `origin` names

@@ -125,7 +125,31 @@ pub(crate) struct Loader {
     /// Names a `CREATE INDEX` without a name from its table and columns
     /// (a naming convention); without it such an index is an error.
     unnamed_index_name: Option<UnnamedIndexName>,
+    /// `-- retort:renamed_from` comments, in reading order.
+    rename_hints: Vec<RenameHint>,
 }
+
+/// A `-- retort:renamed_from OLD` comment in a model file: on a table's
+/// `CREATE TABLE` line (the line naming the table) it says the table was
+/// called `OLD`; on a column's line, that the column was. sqlparser drops
+/// comments, so the hint is found in the source text by the line of the
+/// table or column name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenameHint {
+    /// The model file, as given.
+    pub path: String,
+    /// 1-based line of the comment.
+    pub line: usize,
+    /// The table's name in the models.
+    pub table: String,
+    /// The column's name in the models, for a column hint.
+    pub column: Option<String>,
+    /// The old name the hint gives.
+    pub from: String,
+}
+
+/// The marker of a rename hint.
+const RENAMED_FROM: &str = "-- retort:renamed_from";
 
 /// Names an unnamed `CREATE INDEX` from its table and columns; see
 /// [`crate::load_files_with`].
@@ -143,6 +167,42 @@ impl Loader {
             comments: Vec::new(),
             diagnostics: Vec::new(),
             unnamed_index_name: None,
+            rename_hints: Vec::new(),
+        }
+    }
+
+    /// The rename hints read so far.
+    pub(crate) fn rename_hints(&self) -> &[RenameHint] {
+        &self.rename_hints
+    }
+
+    /// The old name a `-- retort:renamed_from OLD` comment on 1-based line
+    /// `line` of `file` gives (quotes and backticks around it removed).
+    fn hint_on_line(&self, file: usize, line: u64) -> Option<String> {
+        let source = self.files.get(file)?;
+        let text = source.source.inner();
+        let index = usize::try_from(line).ok()?.checked_sub(1)?;
+        let start = *source.line_starts.get(index)?;
+        let end = source
+            .line_starts
+            .get(index + 1)
+            .map_or(text.len(), |next| next - 1);
+        let line_text = &text[start..end];
+        let after = &line_text[line_text.find(RENAMED_FROM)? + RENAMED_FROM.len()..];
+        let word = after.split_whitespace().next()?;
+        let name = word.trim_matches(|c| c == '"' || c == '`' || c == '\'' || c == ',');
+        (!name.is_empty()).then(|| name.to_string())
+    }
+
+    fn note_hint(&mut self, file: usize, line: u64, table: &str, column: Option<&str>) {
+        if let Some(from) = self.hint_on_line(file, line) {
+            self.rename_hints.push(RenameHint {
+                path: self.files[file].path.clone(),
+                line: usize::try_from(line).unwrap_or(usize::MAX),
+                table: table.to_string(),
+                column: column.map(str::to_string),
+                from,
+            });
         }
     }
 
@@ -365,6 +425,8 @@ impl Loader {
             );
             return;
         }
+        let table_line = create.name.span().start.line;
+        self.note_hint(file, table_line, &name, None);
         let mut table = Table::new(name.clone());
         table.schema = schema;
         table.comment = table_comment(create);
@@ -388,6 +450,10 @@ impl Loader {
                 continue;
             }
             column_sites.insert(column_name.clone(), site(def.name.span));
+            // A hint on the table's line belongs to the table.
+            if def.name.span.start.line != table_line {
+                self.note_hint(file, def.name.span.start.line, &name, Some(&column_name));
+            }
             let (ty, serial) = column_type_and_serial(&def.data_type.to_string(), self.dialect);
             let mut column = Column::new(column_name.clone(), ty);
             column.autoincrement = serial;

@@ -66,6 +66,31 @@ pub(crate) fn statements(
             }
             ddl::create_table_with_indexes(table, dialect)
         }
+        // The same spelling on all three: PostgreSQL, SQLite and MySQL all
+        // accept `ALTER TABLE … RENAME TO …`.
+        Op::RenameTable { from, to } => {
+            vec![alter_table(
+                from,
+                dialect,
+                &format!("RENAME TO {}", quote(to, dialect)),
+            )]
+        }
+        // SQLite 3.25+, MySQL 8.0+ and MariaDB 10.5+; the database carries
+        // indexes, keys and (SQLite) triggers and views along.
+        Op::RenameColumn { table, from, to } => {
+            if !dialect.rename_column() {
+                return Err(unsupported(op, dialect, "ALTER TABLE … RENAME COLUMN"));
+            }
+            vec![alter_table(
+                table,
+                dialect,
+                &format!(
+                    "RENAME COLUMN {} TO {}",
+                    quote(from, dialect),
+                    quote(to, dialect)
+                ),
+            )]
+        }
         Op::DropTable { table } => vec![
             sq::Table::drop()
                 .table(sq::Alias::new(table.name.as_str()))

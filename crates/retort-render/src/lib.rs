@@ -679,7 +679,10 @@ pub fn summary(ops: &[PlannedOp]) -> Vec<String> {
                 | Op::DropColumn { .. }
                 | Op::DropIndex { .. }
                 | Op::DropConstraint { .. } => '-',
-                Op::AlterColumn { .. } | Op::AlterEnum { .. } => '~',
+                Op::AlterColumn { .. }
+                | Op::AlterEnum { .. }
+                | Op::RenameTable { .. }
+                | Op::RenameColumn { .. } => '~',
             };
             let mut line = format!("{sign} {} {}", op.name(), op_subject(op));
             if let Some(details) = op_details(op) {
@@ -718,6 +721,8 @@ fn op_subject(op: &Op) -> String {
             qualified(table, constraint.name.as_deref())
         }
         Op::DropConstraint { table, constraint } => qualified(table, constraint.name()),
+        Op::RenameTable { from, .. } => from.clone(),
+        Op::RenameColumn { table, from, .. } => format!("{table}.{from}"),
     }
 }
 
@@ -854,6 +859,7 @@ fn op_details(op: &Op) -> Option<String> {
             direct::describe_constraint(&Constraint::Check(constraint.clone()))
         }
         Op::DropConstraint { constraint, .. } => direct::describe_constraint(constraint),
+        Op::RenameTable { to, .. } | Op::RenameColumn { to, .. } => format!("→ {to}"),
         Op::DropEnum { .. }
         | Op::DropTable { .. }
         | Op::DropColumn { .. }

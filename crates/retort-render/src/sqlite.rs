@@ -72,7 +72,9 @@ pub(crate) fn needs_rebuild(op: &Op, state: &Schema, dialect: Dialect) -> bool {
         | Op::CreateTable { .. }
         | Op::DropTable { .. }
         | Op::CreateIndex { .. }
-        | Op::DropIndex { .. } => false,
+        | Op::DropIndex { .. }
+        | Op::RenameTable { .. }
+        | Op::RenameColumn { .. } => false,
     }
 }
 

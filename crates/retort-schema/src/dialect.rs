@@ -106,6 +106,15 @@ impl Dialect {
         matches!(self, Dialect::Sqlite)
     }
 
+    /// `ALTER TABLE t RENAME COLUMN a TO b` exists and keeps the values,
+    /// carrying indexes and keys along: SQLite 3.25+ (retort bundles a newer
+    /// one), MySQL 8.0+ and MariaDB 10.5+, every supported PostgreSQL. (Older
+    /// MySQL needs `CHANGE COLUMN` with the full definition; retort does not
+    /// target it.)
+    pub fn rename_column(self) -> bool {
+        true
+    }
+
     /// Index names are scoped to the table (MySQL: `DROP INDEX i ON t`)
     /// rather than to the schema (`DROP INDEX i`).
     pub fn table_scoped_index_names(self) -> bool {

@@ -12,6 +12,7 @@ mod mysql;
 mod online;
 mod postgres;
 mod property;
+mod renames;
 
 use std::path::PathBuf;
 

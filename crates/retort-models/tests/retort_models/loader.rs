@@ -535,3 +535,37 @@ fn mysql_table_options_comments_on_update_and_unsigned() {
         Some(DefaultValue::String("a".into()))
     );
 }
+
+#[test]
+fn renamed_from_hints_are_kept_by_line_for_tables_and_columns() {
+    let ddl = "\
+CREATE TABLE people ( -- retort:renamed_from users
+    id INTEGER PRIMARY KEY,
+    full_name TEXT, -- retort:renamed_from \"name\"
+    email TEXT -- an ordinary comment
+);
+CREATE TABLE plain (id INTEGER PRIMARY KEY);
+";
+    let hints = retort_models::rename_hints_str(ddl, "models.sql", Dialect::Sqlite);
+    let found: Vec<_> = hints
+        .iter()
+        .map(|h| {
+            (
+                h.path.as_str(),
+                h.line,
+                h.table.as_str(),
+                h.column.as_deref(),
+                h.from.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("models.sql", 1, "people", None, "users"),
+            ("models.sql", 3, "people", Some("full_name"), "name"),
+        ]
+    );
+    // The hints do not change the schema.
+    assert_eq!(sqlite(ddl).table("people").unwrap().columns.len(), 3);
+}

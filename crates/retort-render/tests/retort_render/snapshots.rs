@@ -597,3 +597,22 @@ fn add_not_null_column_to_table_with_rows_renders_backfill_recipe() {
     })];
     assert!(backfill_tables(&with_default).is_empty());
 }
+
+#[test]
+fn renames() {
+    let ops = vec![
+        planned(Op::RenameTable {
+            from: "orgs".into(),
+            to: "companies".into(),
+        }),
+        planned(Op::RenameColumn {
+            table: "users".into(),
+            from: "name".into(),
+            to: "full_name".into(),
+        }),
+    ];
+    let lines = summary(&ops);
+    assert_eq!(lines[0], "~ rename_table orgs (→ companies)");
+    assert_eq!(lines[1], "~ rename_column users.name (→ full_name)");
+    case("renames", ops);
+}
