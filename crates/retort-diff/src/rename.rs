@@ -270,8 +270,11 @@ pub(crate) fn candidates(
             }
         }
     }
+    // Looked up by key once: a scan of `to` per table made this quadratic.
+    let to_by_key: std::collections::BTreeMap<_, &Table> =
+        to.tables.iter().map(|t| (key(t), t)).collect();
     for old_table in &from.tables {
-        let Some(new_table) = to.tables.iter().find(|t| key(t) == key(old_table)) else {
+        let Some(new_table) = to_by_key.get(&key(old_table)).copied() else {
             continue;
         };
         for old in &old_table.columns {

@@ -93,14 +93,24 @@ pub fn load_files_with(
 /// [`RenameHint`]), in file and line order. Only reading a file can fail
 /// here: problems in the DDL are [`load_files`]'s to report.
 pub fn rename_hints(paths: &[PathBuf], dialect: Dialect) -> Result<Vec<RenameHint>, ModelError> {
-    let mut loader = Loader::new(dialect);
+    let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
-            for file in sql_files_in(path)? {
-                add_file(&mut loader, &file)?;
-            }
+            files.extend(sql_files_in(path)?);
         } else {
-            add_file(&mut loader, path)?;
+            files.push(path.clone());
+        }
+    }
+    let mut loader = Loader::new(dialect);
+    for file in files {
+        let text = std::fs::read_to_string(&file).map_err(|source| ModelError::Io {
+            path: file.clone(),
+            source,
+        })?;
+        // Parsing a file again is the cost of a hint: files without one
+        // (the usual case) are only scanned for the marker.
+        if text.contains(loader::RENAMED_FROM) {
+            loader.add_source(&file.display().to_string(), &text);
         }
     }
     Ok(loader.rename_hints().to_vec())

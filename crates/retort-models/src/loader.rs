@@ -149,7 +149,7 @@ pub struct RenameHint {
 }
 
 /// The marker of a rename hint.
-const RENAMED_FROM: &str = "-- retort:renamed_from";
+pub(crate) const RENAMED_FROM: &str = "-- retort:renamed_from";
 
 /// Names an unnamed `CREATE INDEX` from its table and columns; see
 /// [`crate::load_files_with`].
