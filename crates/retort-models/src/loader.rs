@@ -859,6 +859,11 @@ impl Loader {
         if self.dialect == Dialect::Mysql {
             tables.iter_mut().for_each(canonical_mysql_table);
         }
+        if self.dialect == Dialect::Postgres {
+            tables
+                .iter_mut()
+                .for_each(drop_redundant_unique_constraints);
+        }
         let schema = Schema {
             tables,
             enums: enums.into_iter().map(|(e, _)| e).collect(),
@@ -1665,4 +1670,23 @@ mod tests {
         assert_eq!(loader.diagnostics[0].code, "duplicate-table");
         assert_eq!(loader.diagnostics[0].line, 601);
     }
+}
+
+/// PostgreSQL's `CREATE TABLE` creates no unnamed UNIQUE constraint whose
+/// columns the primary key or an earlier unique constraint already cover
+/// (it would be a duplicate index), so the model must not declare one
+/// either: it would show as a difference forever.
+fn drop_redundant_unique_constraints(table: &mut Table) {
+    let mut seen: Vec<Vec<String>> = table
+        .primary_key
+        .iter()
+        .map(|pk| pk.columns.clone())
+        .collect();
+    table.unique_constraints.retain(|unique| {
+        if unique.name.is_none() && seen.contains(&unique.columns) {
+            return false;
+        }
+        seen.push(unique.columns.clone());
+        true
+    });
 }

@@ -569,3 +569,31 @@ CREATE TABLE plain (id INTEGER PRIMARY KEY);
     // The hints do not change the schema.
     assert_eq!(sqlite(ddl).table("people").unwrap().columns.len(), 3);
 }
+
+/// PostgreSQL keeps no unnamed UNIQUE that repeats the primary key or an
+/// earlier unique constraint: neither does the loader (else a diff forever).
+#[test]
+fn postgres_drops_unnamed_unique_constraints_that_repeat_a_key() {
+    let schema = retort_models::load_str(
+        "CREATE TABLE c (id integer NOT NULL, a integer, PRIMARY KEY (id), UNIQUE (id), UNIQUE (a), UNIQUE (a), CONSTRAINT named UNIQUE (id));",
+        "schema.sql",
+        retort_schema::Dialect::Postgres,
+    )
+    .unwrap();
+    let uniques: Vec<(Option<&str>, Vec<&str>)> = schema
+        .table("c")
+        .unwrap()
+        .unique_constraints
+        .iter()
+        .map(|u| {
+            (
+                u.name.as_deref(),
+                u.columns.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        uniques,
+        vec![(None, vec!["a"]), (Some("named"), vec!["id"])]
+    );
+}
