@@ -1582,6 +1582,25 @@ fn action(action: ReferentialAction) -> ForeignKeyAction {
     }
 }
 
+/// PostgreSQL's `CREATE TABLE` creates no unnamed UNIQUE constraint whose
+/// columns the primary key or an earlier unique constraint already cover
+/// (it would be a duplicate index), so the model must not declare one
+/// either: it would show as a difference forever.
+fn drop_redundant_unique_constraints(table: &mut Table) {
+    let mut seen: Vec<Vec<String>> = table
+        .primary_key
+        .iter()
+        .map(|pk| pk.columns.clone())
+        .collect();
+    table.unique_constraints.retain(|unique| {
+        if unique.name.is_none() && seen.contains(&unique.columns) {
+            return false;
+        }
+        seen.push(unique.columns.clone());
+        true
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1670,23 +1689,4 @@ mod tests {
         assert_eq!(loader.diagnostics[0].code, "duplicate-table");
         assert_eq!(loader.diagnostics[0].line, 601);
     }
-}
-
-/// PostgreSQL's `CREATE TABLE` creates no unnamed UNIQUE constraint whose
-/// columns the primary key or an earlier unique constraint already cover
-/// (it would be a duplicate index), so the model must not declare one
-/// either: it would show as a difference forever.
-fn drop_redundant_unique_constraints(table: &mut Table) {
-    let mut seen: Vec<Vec<String>> = table
-        .primary_key
-        .iter()
-        .map(|pk| pk.columns.clone())
-        .collect();
-    table.unique_constraints.retain(|unique| {
-        if unique.name.is_none() && seen.contains(&unique.columns) {
-            return false;
-        }
-        seen.push(unique.columns.clone());
-        true
-    });
 }
