@@ -55,7 +55,13 @@ impl Server {
                 if std::env::var(REQUIRE_SERVERS_VAR).is_ok_and(|v| v == "1") {
                     panic!("{var} is not set, and {REQUIRE_SERVERS_VAR}=1 requires the server");
                 }
-                eprintln!("skipping: {var} is not set");
+                // Written to the stream itself, not through `eprintln!`,
+                // which the test harness captures and hides for tests that
+                // pass: a skip must be visible.
+                let _ = std::io::Write::write_all(
+                    &mut std::io::stderr(),
+                    format!("skipping: {var} is not set\n").as_bytes(),
+                );
                 None
             }
         }
