@@ -23,15 +23,9 @@ CREATE TABLE todos (
 CREATE INDEX ix_todos_owner_id ON todos (owner_id);
 ";
 
-/// The revision id that `autogen`/`revision` printed ("Generated …/<id>_<slug>.sql").
+/// The revision id that `autogen`/`revision` printed.
 fn generated_id(run: &RunResult) -> String {
-    let line = run
-        .stdout
-        .lines()
-        .find(|l| l.starts_with("Generated "))
-        .unwrap_or_else(|| panic!("no Generated line in: {}", run.stdout));
-    let file = line.rsplit('/').next().unwrap_or(line);
-    file.split('_').next().unwrap_or(file).to_string()
+    crate::generated_id(&run.stdout)
 }
 
 /// The revision file of `id`.

@@ -23,3 +23,35 @@ pub fn binary() -> PathBuf {
 pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
+
+/// The revision id in a `Generated …/<id>_<slug>.sql` line of `stdout`.
+pub fn generated_id(stdout: &str) -> String {
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("Generated "))
+        .unwrap_or_else(|| panic!("no Generated line in: {stdout}"));
+    let file = line.rsplit('/').next().unwrap_or(line);
+    file.split('_').next().unwrap_or(file).to_string()
+}
+
+/// `retort init --dialect <dialect>` on a server database, then autogen,
+/// upgrade and a clean `check`: the example models read back unchanged.
+pub fn assert_init_project_is_clean(server: retort_test_support::Server, dialect: &str) {
+    let Some(db) = retort_test_support::TestDatabase::new(server) else {
+        return;
+    };
+    let project = retort_test_support::TempProject::empty(binary());
+    project
+        .retort(&["init", "--dialect", dialect])
+        .success("init");
+    let env = [("DATABASE_URL", db.url())];
+    project
+        .retort_with_env(&["autogen", "-m", "init"], &env)
+        .success("autogen");
+    project
+        .retort_with_env(&["upgrade"], &env)
+        .success("upgrade");
+    project
+        .retort_with_env(&["check"], &env)
+        .success("the example models read back without drift");
+}

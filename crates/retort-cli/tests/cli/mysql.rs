@@ -148,21 +148,5 @@ fn a_revision_failing_half_way_reports_what_was_applied_and_resumes_once_fixed()
 
 #[test]
 fn init_project_for_mysql_is_clean_after_its_first_upgrade() {
-    let Some(db) = TestDatabase::new(Server::Mysql) else {
-        return;
-    };
-    let project = TempProject::empty(binary());
-    project
-        .retort(&["init", "--dialect", "mysql"])
-        .success("init");
-    let env = [("DATABASE_URL", db.url())];
-    project
-        .retort_with_env(&["autogen", "-m", "init"], &env)
-        .success("autogen");
-    project
-        .retort_with_env(&["upgrade"], &env)
-        .success("upgrade");
-    project
-        .retort_with_env(&["check"], &env)
-        .success("the example models read back without drift");
+    crate::assert_init_project_is_clean(Server::Mysql, "mysql");
 }

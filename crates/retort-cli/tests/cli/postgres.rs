@@ -24,15 +24,6 @@ CREATE TABLE todos (
 CREATE INDEX ix_todos_owner_id ON todos (owner_id);
 ";
 
-fn revision_id(stdout: &str) -> String {
-    let line = stdout
-        .lines()
-        .find(|l| l.starts_with("Generated "))
-        .unwrap_or_else(|| panic!("no Generated line in: {stdout}"));
-    let file = line.rsplit('/').next().unwrap_or(line);
-    file.split('_').next().unwrap_or(file).to_string()
-}
-
 #[test]
 fn todoapp_flow_on_postgres() {
     let Some(db) = TestDatabase::new(Server::Postgres) else {
@@ -99,7 +90,7 @@ fn concurrent_deploys_apply_each_revision_once_and_the_others_report_at_head() {
     project
         .retort(&["autogen", "-m", "init"])
         .success("autogen");
-    let log = revision_id(
+    let log = crate::generated_id(
         &project
             .retort(&["revision", "-m", "log"])
             .success("revision")
@@ -159,7 +150,7 @@ fn a_failing_revision_leaves_postgres_untouched() {
         return;
     };
     let project = TempProject::with_url(binary(), TODO_MODELS, db.url());
-    let id = revision_id(
+    let id = crate::generated_id(
         &project
             .retort(&["revision", "-m", "broken"])
             .success("revision")
@@ -215,21 +206,5 @@ fn tables_outside_the_default_schema_are_refused_not_misplaced() {
 
 #[test]
 fn init_project_for_postgres_is_clean_after_its_first_upgrade() {
-    let Some(db) = TestDatabase::new(Server::Postgres) else {
-        return;
-    };
-    let project = TempProject::empty(binary());
-    project
-        .retort(&["init", "--dialect", "postgres"])
-        .success("init");
-    let env = [("DATABASE_URL", db.url())];
-    project
-        .retort_with_env(&["autogen", "-m", "init"], &env)
-        .success("autogen");
-    project
-        .retort_with_env(&["upgrade"], &env)
-        .success("upgrade");
-    project
-        .retort_with_env(&["check"], &env)
-        .success("the example models read back without drift");
+    crate::assert_init_project_is_clean(Server::Postgres, "postgres");
 }
