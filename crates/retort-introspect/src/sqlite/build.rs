@@ -228,8 +228,8 @@ fn table_from_columns<'r>(
 /// may be written without them, so for a non-literal default the statement's
 /// own text, through the loader's parser, is the one that matches the loader.
 fn column_default(text: &str, declared: Option<&Column>) -> Option<DefaultValue> {
-    match default_value(text, DIALECT) {
-        DefaultValue::Null => None,
+    // `DEFAULT NULL` is no default, as the loader reads it.
+    match retort_models::column_default(text, DIALECT)? {
         DefaultValue::Expression(_) => match declared.and_then(|c| c.default.clone()) {
             Some(value) => Some(value),
             None => Some(default_value(&format!("({text})"), DIALECT)),
