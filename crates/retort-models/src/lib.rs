@@ -36,6 +36,7 @@ mod canonical;
 mod error;
 mod loader;
 
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 use retort_schema::{Dialect, Index, Schema, Table};
@@ -103,23 +104,43 @@ pub fn rename_hints(paths: &[PathBuf], dialect: Dialect) -> Result<Vec<RenameHin
     }
     let mut loader = Loader::new(dialect);
     for file in files {
-        let text = std::fs::read_to_string(&file).map_err(|source| ModelError::Io {
+        let io = |source| ModelError::Io {
             path: file.clone(),
             source,
-        })?;
+        };
         // Parsing a file again is the cost of a hint: files without one
-        // (the usual case) are only scanned for the marker.
-        if text.contains(loader::RENAMED_FROM) {
-            loader.add_source(&file.display().to_string(), &text);
+        // (the usual case) are only scanned for the marker, a line at a
+        // time, so that `check` does not hold the models' text again
+        // beside both schemas.
+        if has_line_containing(&file, loader::RENAMED_FROM).map_err(io)? {
+            let text = std::fs::read_to_string(&file).map_err(io)?;
+            loader.add_source(&file.display().to_string(), text);
         }
     }
     Ok(loader.rename_hints().to_vec())
 }
 
+fn has_line_containing(path: &Path, marker: &str) -> std::io::Result<bool> {
+    let mut reader = std::io::BufReader::new(std::fs::File::open(path)?);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            return Ok(false);
+        }
+        if line
+            .windows(marker.len())
+            .any(|window| window == marker.as_bytes())
+        {
+            return Ok(true);
+        }
+    }
+}
+
 /// Like [`rename_hints`], for one string; `origin` names it.
 pub fn rename_hints_str(source: &str, origin: &str, dialect: Dialect) -> Vec<RenameHint> {
     let mut loader = Loader::new(dialect);
-    loader.add_source(origin, source);
+    loader.add_source(origin, source.to_string());
     loader.rename_hints().to_vec()
 }
 
@@ -127,7 +148,7 @@ pub fn rename_hints_str(source: &str, origin: &str, dialect: Dialect) -> Vec<Ren
 /// it in diagnostics (usually the file name).
 pub fn load_str(source: &str, origin: &str, dialect: Dialect) -> Result<Schema, ModelError> {
     let mut loader = Loader::new(dialect);
-    loader.add_source(origin, source);
+    loader.add_source(origin, source.to_string());
     loader.finish()
 }
 
@@ -140,7 +161,7 @@ pub fn load_str(source: &str, origin: &str, dialect: Dialect) -> Result<Schema, 
 /// table is read.
 pub fn parse_create_table(sql: &str, dialect: Dialect) -> Result<Table, ModelError> {
     let mut loader = Loader::new(dialect);
-    loader.add_source("<sql>", sql);
+    loader.add_source("<sql>", sql.to_string());
     loader.finish_single_table()
 }
 
@@ -152,7 +173,7 @@ pub fn parse_create_table(sql: &str, dialect: Dialect) -> Result<Table, ModelErr
 /// checked.
 pub fn parse_create_index(sql: &str, dialect: Dialect) -> Result<(String, Index), ModelError> {
     let mut loader = Loader::new(dialect);
-    loader.add_source("<sql>", sql);
+    loader.add_source("<sql>", sql.to_string());
     loader.finish_single_index()
 }
 
@@ -188,7 +209,7 @@ fn add_file(loader: &mut Loader, path: &Path) -> Result<(), ModelError> {
         path: path.to_path_buf(),
         source,
     })?;
-    loader.add_source(&path.display().to_string(), &text);
+    loader.add_source(&path.display().to_string(), text);
     Ok(())
 }
 

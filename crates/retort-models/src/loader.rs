@@ -56,9 +56,10 @@ struct SourceFile {
 
 impl SourceFile {
     fn new(path: String, text: String) -> Self {
-        let line_starts = std::iter::once(0)
+        let mut line_starts: Vec<usize> = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
+        line_starts.shrink_to_fit();
         SourceFile {
             source: Arc::new(NamedSource::new(&path, text)),
             path,
@@ -221,10 +222,14 @@ impl Loader {
     /// are the same as for the whole file tokenized in one go (see
     /// [`ChunkedTokens`]); a file that does not tokenize reports only its
     /// tokenizer error, as before.
-    pub(crate) fn add_source(&mut self, path: &str, text: &str) {
+    pub(crate) fn add_source(&mut self, path: &str, text: String) {
         let file = self.files.len();
-        self.files
-            .push(SourceFile::new(path.to_string(), text.to_string()));
+        let source = SourceFile::new(path.to_string(), text);
+        // The file's one copy is the diagnostics' source; read it from
+        // there (a second copy was 2.5 MB at 5,000 tables).
+        let shared = Arc::clone(&source.source);
+        let text = shared.inner().as_str();
+        self.files.push(source);
         let dialect = sql_dialect(self.dialect);
         let mark = self.mark();
         let mut splitter = StatementSplitter::default();
@@ -430,6 +435,9 @@ impl Loader {
         let mut table = Table::new(name.clone());
         table.schema = schema;
         table.comment = table_comment(create);
+        // Lists at their final size: the drafts of 5,000 tables are all
+        // held until the end, and pushes would leave room to spare.
+        table.columns.reserve_exact(create.columns.len());
         let mut foreign_keys = Vec::new();
         let mut column_sites: BTreeMap<String, Site> = BTreeMap::new();
         let mut primary_key_site: Option<Site> = None;
@@ -610,6 +618,9 @@ impl Loader {
             );
         }
 
+        table.unique_constraints.shrink_to_fit();
+        table.checks.shrink_to_fit();
+        foreign_keys.shrink_to_fit();
         self.table_ids.insert(
             (table.schema.clone(), table.name.clone()),
             self.tables.len(),
@@ -811,8 +822,8 @@ impl Loader {
         predicate: Option<String>,
         method: Option<String>,
     ) {
-        let mut parts = Vec::new();
-        let mut column_sites = Vec::new();
+        let mut parts = Vec::with_capacity(columns.len());
+        let mut column_sites = Vec::with_capacity(columns.len());
         for column in columns {
             let target = match strip_nested(&column.column.expr) {
                 Expr::Identifier(ident) => {
@@ -1023,25 +1034,37 @@ impl Loader {
     /// the referred columns of `REFERENCES t` (t's primary key).
     fn resolve_foreign_keys(&mut self) {
         let mut problems = Vec::new();
-        let mut resolved: Vec<Vec<ForeignKey>> = Vec::new();
-        for draft in &self.tables {
-            let mut keys = Vec::new();
-            for fk in &draft.foreign_keys {
-                let mut key = fk.key.clone();
-                let source = format!(
-                    "foreign key {}({})",
-                    draft.table.name,
-                    key.columns.join(", ")
-                );
+        // Moved out, not cloned: every key is resolved once.
+        let drafts: Vec<Vec<ForeignKeyDraft>> = self
+            .tables
+            .iter_mut()
+            .map(|draft| std::mem::take(&mut draft.foreign_keys))
+            .collect();
+        let mut resolved: Vec<Vec<ForeignKey>> = Vec::with_capacity(drafts.len());
+        for (draft, fks) in self.tables.iter().zip(drafts) {
+            let mut keys = Vec::with_capacity(fks.len());
+            for fk in fks {
+                let ForeignKeyDraft {
+                    mut key,
+                    table_site,
+                    column_sites,
+                } = fk;
+                let source = |key: &ForeignKey| {
+                    format!(
+                        "foreign key {}({})",
+                        draft.table.name,
+                        key.columns.join(", ")
+                    )
+                };
                 let Some(target) = self
                     .table_ids
                     .get(&(key.referred_schema.clone(), key.referred_table.clone()))
                     .map(|&id| &self.tables[id])
                 else {
                     problems.push(Problem::UnknownTable(
-                        fk.table_site,
+                        table_site,
                         key.referred_table.clone(),
-                        source,
+                        source(&key),
                     ));
                     continue;
                 };
@@ -1050,11 +1073,11 @@ impl Loader {
                         Some(pk) => key.referred_columns = pk.columns.clone(),
                         None => {
                             problems.push(Problem::Other(
-                                fk.table_site,
+                                table_site,
                                 "missing-primary-key",
                                 format!(
-                                    "{source} references `{}` without naming columns, and `{}` has no primary key",
-                                    key.referred_table, key.referred_table
+                                    "{} references `{}` without naming columns, and `{}` has no primary key",
+                                    source(&key), key.referred_table, key.referred_table
                                 ),
                                 format!("name the referenced columns: REFERENCES {}(…)", key.referred_table),
                             ));
@@ -1062,7 +1085,7 @@ impl Loader {
                         }
                     }
                 } else {
-                    for (column, site) in key.referred_columns.iter().zip(&fk.column_sites) {
+                    for (column, site) in key.referred_columns.iter().zip(&column_sites) {
                         if target.table.column(column).is_none() {
                             problems.push(Problem::UnknownColumn(
                                 *site,
@@ -1074,10 +1097,11 @@ impl Loader {
                 }
                 if key.referred_columns.len() != key.columns.len() {
                     problems.push(Problem::Other(
-                        fk.table_site,
+                        table_site,
                         "foreign-key-mismatch",
                         format!(
-                            "{source} has {} column(s) but references {} column(s) of `{}`",
+                            "{} has {} column(s) but references {} column(s) of `{}`",
+                            source(&key),
                             key.columns.len(),
                             key.referred_columns.len(),
                             key.referred_table
@@ -1090,8 +1114,8 @@ impl Loader {
             resolved.push(keys);
         }
         for (draft, keys) in self.tables.iter_mut().zip(resolved) {
+            draft.table.foreign_keys.reserve_exact(keys.len());
             draft.table.foreign_keys.extend(keys);
-            draft.foreign_keys.clear();
         }
         for problem in problems {
             self.report_problem(problem);
@@ -1099,13 +1123,39 @@ impl Loader {
     }
 
     fn attach_indexes(&mut self) {
-        let mut seen: BTreeMap<(Option<String>, String), Site> = BTreeMap::new();
         let table_scoped = self.dialect.table_scoped_index_names();
         let by_name = self.first_table_by_name();
-        for draft in std::mem::take(&mut self.indexes) {
-            let scope = table_scoped.then(|| draft.table.clone());
-            let key = (scope, draft.index.name.clone());
-            if let Some(first) = seen.get(&key).copied() {
+        let drafts = std::mem::take(&mut self.indexes);
+        // The first declaration of each name, keyed by borrowed names (10,000
+        // indexes' names copied into the map cost megabytes).
+        let mut first_site: BTreeMap<(Option<&str>, &str), Site> = BTreeMap::new();
+        let duplicate_of: Vec<Option<Site>> = drafts
+            .iter()
+            .map(|draft| {
+                let scope = table_scoped.then_some(draft.table.as_str());
+                let key = (scope, draft.index.name.as_str());
+                match first_site.get(&key) {
+                    Some(first) => Some(*first),
+                    None => {
+                        first_site.insert(key, draft.name_site);
+                        None
+                    }
+                }
+            })
+            .collect();
+        // Each table's list at its final size (see `create_table`).
+        let mut counts = vec![0; self.tables.len()];
+        for (draft, duplicate) in drafts.iter().zip(&duplicate_of) {
+            if let (None, Some(&position)) = (duplicate, by_name.get(draft.table.as_str())) {
+                counts[position] += 1;
+            }
+        }
+        drop(first_site);
+        for (draft, count) in self.tables.iter_mut().zip(counts) {
+            draft.table.indexes.reserve_exact(count);
+        }
+        for (draft, duplicate) in drafts.into_iter().zip(duplicate_of) {
+            if let Some(first) = duplicate {
                 let help = format!(
                     "it is first declared at {}; rename one of them",
                     self.location_text(first)
@@ -1118,7 +1168,6 @@ impl Loader {
                 );
                 continue;
             }
-            seen.insert(key, draft.name_site);
             let Some(&position) = by_name.get(draft.table.as_str()) else {
                 let what = format!("index `{}`", draft.index.name);
                 self.report_unknown_table(draft.table_site, &draft.table, &what);
@@ -1666,7 +1715,7 @@ mod tests {
         // the tokenizer error is reported, on line 3.
         let text = "CREATE TABLE a (x int);\nCREATE INDEX i ON a (nope);\nCREATE TABLE b (y text DEFAULT 'open);\n";
         let mut loader = Loader::new(Dialect::Sqlite);
-        loader.add_source("m.sql", text);
+        loader.add_source("m.sql", text.to_string());
         assert!(loader.tables.is_empty());
         assert!(loader.indexes.is_empty());
         assert_eq!(loader.diagnostics.len(), 1, "{:?}", loader.diagnostics);
@@ -1682,7 +1731,7 @@ mod tests {
         }
         text.push_str("CREATE TABLE t0 (id int);\n");
         let mut loader = Loader::new(Dialect::Sqlite);
-        loader.add_source("m.sql", &text);
+        loader.add_source("m.sql", text);
         assert_eq!(loader.tables.len(), 200);
         assert_eq!(loader.tables[199].site.span.start.line, 199 * 3 + 1);
         assert_eq!(loader.diagnostics.len(), 1);

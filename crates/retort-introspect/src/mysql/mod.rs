@@ -10,17 +10,19 @@
 //! (`DATABASE()`). Every cell is cast to `CHAR` or `SIGNED` in SQL so that
 //! MySQL's binary-collated catalog columns decode as text. The catalog SQL
 //! lives in the `.sql` files beside this module; [`build`] turns the rows
-//! into IR without touching the database.
+//! into IR without touching the database, the columns one row at a time
+//! as they arrive.
 
 mod build;
 
+use crate::reader::CatalogReader;
 use crate::{IntrospectError, IntrospectOptions};
+use build::SchemaBuilder;
 use retort_schema::Schema;
-use sqlx::mysql::MySqlRow;
-use sqlx::{MySqlConnection, Row};
+use sqlx::mysql::{MySqlArguments, MySqlRow};
+use sqlx::query::Query;
+use sqlx::{MySql, MySqlConnection, Row};
 use std::collections::BTreeMap;
-
-pub(crate) use build::build_schema;
 
 const SERVER_SQL: &str = include_str!("server.sql");
 const TABLES_SQL: &str = include_str!("tables.sql");
@@ -54,9 +56,7 @@ pub async fn introspect_mysql(
     conn: &mut MySqlConnection,
     options: &IntrospectOptions,
 ) -> Result<Schema, IntrospectError> {
-    let mut reader = CatalogReader::new(conn);
-    let rows = read_catalog(&mut reader, options).await?;
-    let mut schema = build_schema(rows)?;
+    let mut schema = read_catalog(&mut CatalogReader::new(conn), options).await?;
     // The runner's record of partly applied revisions (MySQL commits each
     // DDL statement, so it keeps one) is retort's, not the project's.
     let progress_table = format!("{}_progress", options.version_table);
@@ -64,54 +64,6 @@ pub async fn introspect_mysql(
         .tables
         .retain(|t| !t.name.eq_ignore_ascii_case(&progress_table));
     Ok(schema)
-}
-
-/// Runs the catalog queries, counting them: the only way this module talks
-/// to the database, so the count proves the query number does not grow with
-/// the table count.
-struct CatalogReader<'c> {
-    conn: &'c mut MySqlConnection,
-    statements: usize,
-}
-
-impl<'c> CatalogReader<'c> {
-    fn new(conn: &'c mut MySqlConnection) -> Self {
-        CatalogReader {
-            conn,
-            statements: 0,
-        }
-    }
-
-    /// Runs `sql`, binding the version table to its one `?` where given.
-    async fn fetch_all(
-        &mut self,
-        what: &'static str,
-        sql: &'static str,
-        version_table: Option<&str>,
-    ) -> Result<Vec<MySqlRow>, IntrospectError> {
-        self.statements += 1;
-        let mut query = sqlx::query(sql);
-        if let Some(version_table) = version_table {
-            query = query.bind(version_table.to_string());
-        }
-        query
-            .fetch_all(&mut *self.conn)
-            .await
-            .map_err(|source| IntrospectError::Query { what, source })
-    }
-}
-
-/// The raw catalog rows, as the queries return them.
-#[derive(Debug, Default)]
-pub(crate) struct CatalogRows {
-    /// The current database: a foreign key into it has no referred schema.
-    pub database: String,
-    pub server: ServerKind,
-    pub tables: Vec<TableRow>,
-    pub columns: Vec<ColumnRow>,
-    pub indexes: Vec<IndexRow>,
-    pub foreign_keys: Vec<ForeignKeyRow>,
-    pub checks: Vec<CheckRow>,
 }
 
 /// How the server writes `COLUMN_DEFAULT`.
@@ -222,10 +174,18 @@ pub(crate) struct CheckRow {
     pub level: String,
 }
 
+/// A catalog query binding the version table to its one `?`.
+fn filtered(sql: &'static str, version_table: &str) -> Query<'static, MySql, MySqlArguments> {
+    sqlx::query(sql).bind(version_table.to_string())
+}
+
+/// Reads the catalog into a [`SchemaBuilder`]: checks before columns (a
+/// MariaDB JSON column is `LONGTEXT` plus a check), columns streamed, then
+/// the index and foreign-key rows.
 async fn read_catalog(
-    reader: &mut CatalogReader<'_>,
+    reader: &mut CatalogReader<'_, MySql>,
     options: &IntrospectOptions,
-) -> Result<CatalogRows, IntrospectError> {
+) -> Result<Schema, IntrospectError> {
     const SERVER: &str = "current database and server version";
     const TABLES: &str = "tables (information_schema.TABLES)";
     const COLUMNS: &str = "table columns (information_schema.COLUMNS)";
@@ -235,25 +195,33 @@ async fn read_catalog(
         "foreign key rules (information_schema.REFERENTIAL_CONSTRAINTS)";
     const CHECKS: &str = "check constraints (information_schema.CHECK_CONSTRAINTS)";
 
-    let decode = |what: &'static str| move |source| IntrospectError::Query { what, source };
-    let version_table = Some(options.version_table.as_str());
+    let version_table = options.version_table.as_str();
 
-    let server_rows = reader.fetch_all(SERVER, SERVER_SQL, None).await?;
-    let server_row = server_rows
-        .first()
-        .ok_or_else(|| IntrospectError::Catalog {
+    let mut server_row = None;
+    reader
+        .for_each(
+            SERVER,
+            sqlx::query(SERVER_SQL),
+            |row| {
+                Ok((
+                    row.try_get::<Option<String>, _>("database_name")?,
+                    row.try_get::<String, _>("version")?,
+                    row.try_get::<i64, _>("has_checks")? > 0,
+                    row.try_get::<i64, _>("has_index_expressions")? > 0,
+                ))
+            },
+            |facts| {
+                server_row.get_or_insert(facts);
+                Ok(())
+            },
+        )
+        .await?;
+    let Some((database, version, has_checks, has_index_expressions)) = server_row else {
+        return Err(IntrospectError::Catalog {
             table: String::new(),
             message: "the server returned no row for DATABASE() and VERSION()".to_string(),
-        })?;
-    let (database, version, has_checks, has_index_expressions) = (|| {
-        Ok::<_, sqlx::Error>((
-            server_row.try_get::<Option<String>, _>("database_name")?,
-            server_row.try_get::<String, _>("version")?,
-            server_row.try_get::<i64, _>("has_checks")? > 0,
-            server_row.try_get::<i64, _>("has_index_expressions")? > 0,
-        ))
-    })()
-    .map_err(decode(SERVER))?;
+        });
+    };
     let Some(database) = database else {
         return Err(IntrospectError::Catalog {
             table: String::new(),
@@ -265,152 +233,180 @@ async fn read_catalog(
     let server = ServerKind::from_version(&version);
     let is_mariadb = version.to_ascii_lowercase().contains("mariadb");
 
-    let tables = reader
-        .fetch_all(TABLES, TABLES_SQL, version_table)
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(TableRow {
-                name: row.try_get("table_name")?,
-                comment: row
-                    .try_get::<Option<String>, _>("table_comment")?
-                    .unwrap_or_default(),
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(decode(TABLES))?;
+    let mut tables = Vec::new();
+    reader
+        .for_each(
+            TABLES,
+            filtered(TABLES_SQL, version_table),
+            table_row,
+            |row| {
+                tables.push(row);
+                Ok(())
+            },
+        )
+        .await?;
 
-    let columns = reader
-        .fetch_all(COLUMNS, COLUMNS_SQL, version_table)
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(ColumnRow {
-                table: row.try_get("table_name")?,
-                name: row.try_get("column_name")?,
-                column_type: row.try_get("column_type")?,
-                nullable: row.try_get::<String, _>("is_nullable")? == "YES",
-                default: row.try_get("column_default")?,
-                extra: row
-                    .try_get::<Option<String>, _>("extra")?
-                    .unwrap_or_default(),
-                comment: row
-                    .try_get::<Option<String>, _>("column_comment")?
-                    .unwrap_or_default(),
-                generation_expression: row.try_get("generation_expression")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(decode(COLUMNS))?;
-
-    let indexes_sql = if has_index_expressions {
-        INDEXES_WITH_EXPRESSIONS_SQL
-    } else {
-        INDEXES_SQL
-    };
-    let indexes = reader
-        .fetch_all(INDEXES, indexes_sql, version_table)
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(IndexRow {
-                table: row.try_get("table_name")?,
-                index: row.try_get("index_name")?,
-                unique: row.try_get::<i64, _>("non_unique")? == 0,
-                position: row.try_get("seq_in_index")?,
-                column: row.try_get("column_name")?,
-                expression: row.try_get("expression")?,
-                prefix: row.try_get("sub_part")?,
-                collation: row.try_get("collation")?,
-                index_type: row.try_get("index_type")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(decode(INDEXES))?;
-
-    // (table, constraint) → (UPDATE_RULE, DELETE_RULE).
-    let rules = reader
-        .fetch_all(FOREIGN_KEY_RULES, FOREIGN_KEY_RULES_SQL, version_table)
-        .await?
-        .iter()
-        .map(|row| {
-            Ok((
-                (row.try_get("table_name")?, row.try_get("constraint_name")?),
-                (row.try_get("update_rule")?, row.try_get("delete_rule")?),
-            ))
-        })
-        .collect::<Result<BTreeMap<(String, String), (String, String)>, sqlx::Error>>()
-        .map_err(decode(FOREIGN_KEY_RULES))?;
-    let mut foreign_keys = Vec::new();
-    for row in reader
-        .fetch_all(FOREIGN_KEYS, FOREIGN_KEYS_SQL, version_table)
-        .await?
-    {
-        let decoded = (|| {
-            Ok::<_, sqlx::Error>((
-                row.try_get::<String, _>("table_name")?,
-                row.try_get::<String, _>("constraint_name")?,
-                row.try_get::<i64, _>("position")?,
-                row.try_get::<String, _>("column_name")?,
-                row.try_get::<String, _>("referred_schema")?,
-                row.try_get::<String, _>("referred_table")?,
-                row.try_get::<String, _>("referred_column")?,
-            ))
-        })()
-        .map_err(decode(FOREIGN_KEYS))?;
-        let (table, name, position, column, referred_schema, referred_table, referred_column) =
-            decoded;
-        // A key without rules is one dropped between the two reads (the
-        // join this replaces would not have returned it either).
-        let Some((on_update, on_delete)) = rules.get(&(table.clone(), name.clone())) else {
-            continue;
-        };
-        foreign_keys.push(ForeignKeyRow {
-            on_update: on_update.clone(),
-            on_delete: on_delete.clone(),
-            table,
-            name,
-            position,
-            column,
-            referred_schema,
-            referred_table,
-            referred_column,
-        });
-    }
-
-    let checks = if has_checks {
+    let mut checks = Vec::new();
+    if has_checks {
         let sql = if is_mariadb {
             CHECKS_MARIADB_SQL
         } else {
             CHECKS_MYSQL_SQL
         };
         reader
-            .fetch_all(CHECKS, sql, version_table)
-            .await?
-            .iter()
-            .map(|row| {
-                Ok(CheckRow {
-                    table: row.try_get("table_name")?,
-                    name: row.try_get("constraint_name")?,
-                    clause: row.try_get("check_clause")?,
-                    level: row.try_get("level")?,
-                })
+            .for_each(CHECKS, filtered(sql, version_table), check_row, |row| {
+                checks.push(row);
+                Ok(())
             })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(decode(CHECKS))?
-    } else {
-        Vec::new()
-    };
+            .await?;
+    }
 
-    Ok(CatalogRows {
-        database,
-        server,
-        tables,
-        columns,
-        indexes,
-        foreign_keys,
-        checks,
+    let mut builder = SchemaBuilder::new(server, tables, checks);
+    reader
+        .for_each(
+            COLUMNS,
+            filtered(COLUMNS_SQL, version_table),
+            column_row,
+            |row| {
+                builder.column(&row);
+                Ok(())
+            },
+        )
+        .await?;
+
+    let indexes_sql = if has_index_expressions {
+        INDEXES_WITH_EXPRESSIONS_SQL
+    } else {
+        INDEXES_SQL
+    };
+    let mut indexes = Vec::new();
+    reader
+        .for_each(
+            INDEXES,
+            filtered(indexes_sql, version_table),
+            index_row,
+            |row| {
+                indexes.push(row);
+                Ok(())
+            },
+        )
+        .await?;
+
+    // (table, constraint) → (UPDATE_RULE, DELETE_RULE).
+    let mut rules: BTreeMap<(String, String), (String, String)> = BTreeMap::new();
+    reader
+        .for_each(
+            FOREIGN_KEY_RULES,
+            filtered(FOREIGN_KEY_RULES_SQL, version_table),
+            |row| {
+                Ok((
+                    (row.try_get("table_name")?, row.try_get("constraint_name")?),
+                    (row.try_get("update_rule")?, row.try_get("delete_rule")?),
+                ))
+            },
+            |(key, rule)| {
+                rules.insert(key, rule);
+                Ok(())
+            },
+        )
+        .await?;
+    let mut foreign_keys = Vec::new();
+    reader
+        .for_each(
+            FOREIGN_KEYS,
+            filtered(FOREIGN_KEYS_SQL, version_table),
+            foreign_key_column,
+            |(table, name, position, column, referred)| {
+                // A key without rules is one dropped between the two reads
+                // (the join this replaces would not have returned it either).
+                let Some((on_update, on_delete)) = rules.get(&(table.clone(), name.clone())) else {
+                    return Ok(());
+                };
+                let (referred_schema, referred_table, referred_column) = referred;
+                foreign_keys.push(ForeignKeyRow {
+                    on_update: on_update.clone(),
+                    on_delete: on_delete.clone(),
+                    table,
+                    name,
+                    position,
+                    column,
+                    referred_schema,
+                    referred_table,
+                    referred_column,
+                });
+                Ok(())
+            },
+        )
+        .await?;
+
+    builder.finish(&database, &indexes, &foreign_keys)
+}
+
+fn table_row(row: &MySqlRow) -> Result<TableRow, sqlx::Error> {
+    Ok(TableRow {
+        name: row.try_get("table_name")?,
+        comment: row
+            .try_get::<Option<String>, _>("table_comment")?
+            .unwrap_or_default(),
     })
+}
+
+fn check_row(row: &MySqlRow) -> Result<CheckRow, sqlx::Error> {
+    Ok(CheckRow {
+        table: row.try_get("table_name")?,
+        name: row.try_get("constraint_name")?,
+        clause: row.try_get("check_clause")?,
+        level: row.try_get("level")?,
+    })
+}
+
+fn column_row(row: &MySqlRow) -> Result<ColumnRow, sqlx::Error> {
+    Ok(ColumnRow {
+        table: row.try_get("table_name")?,
+        name: row.try_get("column_name")?,
+        column_type: row.try_get("column_type")?,
+        nullable: row.try_get::<String, _>("is_nullable")? == "YES",
+        default: row.try_get("column_default")?,
+        extra: row
+            .try_get::<Option<String>, _>("extra")?
+            .unwrap_or_default(),
+        comment: row
+            .try_get::<Option<String>, _>("column_comment")?
+            .unwrap_or_default(),
+        generation_expression: row.try_get("generation_expression")?,
+    })
+}
+
+fn index_row(row: &MySqlRow) -> Result<IndexRow, sqlx::Error> {
+    Ok(IndexRow {
+        table: row.try_get("table_name")?,
+        index: row.try_get("index_name")?,
+        unique: row.try_get::<i64, _>("non_unique")? == 0,
+        position: row.try_get("seq_in_index")?,
+        column: row.try_get("column_name")?,
+        expression: row.try_get("expression")?,
+        prefix: row.try_get("sub_part")?,
+        collation: row.try_get("collation")?,
+        index_type: row.try_get("index_type")?,
+    })
+}
+
+/// One column of a foreign key: table, constraint, position, column and
+/// the referred (schema, table, column); its rules come from another query.
+type ForeignKeyColumn = (String, String, i64, String, (String, String, String));
+
+fn foreign_key_column(row: &MySqlRow) -> Result<ForeignKeyColumn, sqlx::Error> {
+    Ok((
+        row.try_get("table_name")?,
+        row.try_get("constraint_name")?,
+        row.try_get("position")?,
+        row.try_get("column_name")?,
+        (
+            row.try_get("referred_schema")?,
+            row.try_get("referred_table")?,
+            row.try_get("referred_column")?,
+        ),
+    ))
 }
 
 #[cfg(test)]

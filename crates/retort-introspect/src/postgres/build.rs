@@ -8,96 +8,185 @@
 //! deparser adds (implicit casts, parentheses, `= ANY (ARRAY[…])`).
 
 use super::expr::postgres_expression;
-use super::{CatalogRows, ColumnRow, ConstraintRow, IndexRow, TypeRef};
-use crate::IntrospectError;
+use super::{ColumnRow, ConstraintRow, EnumRow, IndexRow, SequenceRow, TableRow, TypeRef};
+use crate::{IntrospectError, push_exact};
 use retort_models::{column_default, column_type};
 use retort_schema::{
     CheckConstraint, Column, ColumnType, ConstraintKind, Dialect, EnumType, ForeignKey,
     ForeignKeyAction, Index, IndexPart, IndexTarget, PrimaryKey, Schema, Table, UniqueConstraint,
     implied_constraint_name,
 };
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{HashMap, HashSet};
 
 const DIALECT: Dialect = Dialect::Postgres;
 
-/// Turns catalog rows into a normalised [`Schema`].
-pub(crate) fn build_schema(rows: CatalogRows) -> Result<Schema, IntrospectError> {
-    let default_schema = rows.default_schema.as_str();
-    let ir_schema = |schema: &str| (schema != default_schema).then(|| schema.to_string());
+/// Builds a normalised [`Schema`] from catalog rows fed one at a time, so
+/// that no query's rows are ever held together. Feed order: tables, owned
+/// sequences, columns, constraints, indexes; enum labels at any point.
+/// Rows of tables not fed first (other schemas, retort's version table) are
+/// ignored.
+pub(crate) struct SchemaBuilder {
+    /// Tables in this schema have no schema in the IR.
+    default_schema: String,
+    /// In the order read (by schema and name), found by oid through
+    /// `table_positions`: a map of whole drafts cost twice the memory.
+    tables: Vec<TableDraft>,
+    table_positions: HashMap<i64, usize>,
+    /// `(table oid, attnum)` → the sequence that column owns.
+    owned_sequences: HashMap<(i64, i16), String>,
+    /// Indexes that back a primary key, unique or exclusion constraint,
+    /// which the IR lists as constraints only.
+    constraint_indexes: HashSet<i64>,
+    enums: Vec<EnumType>,
+    /// The columns of the table whose column rows are arriving (they come
+    /// ordered by table), moved into the table at an exact capacity once
+    /// its last column is in: growing each table's list in place left a
+    /// third of it spare.
+    pending: PendingColumns,
+}
 
-    let mut tables: BTreeMap<i64, Table> = BTreeMap::new();
-    for row in &rows.tables {
-        let mut table = Table::new(&row.name);
-        table.schema = ir_schema(&row.schema);
-        table.comment = row.comment.clone();
-        tables.insert(row.oid, table);
+#[derive(Default)]
+struct PendingColumns {
+    table_oid: i64,
+    columns: Vec<Column>,
+    attnums: Vec<i16>,
+}
+
+/// A table being built, with the attribute number of each of its columns
+/// (constraints and indexes name columns by number).
+struct TableDraft {
+    table: Table,
+    attnums: Vec<i16>,
+}
+
+impl TableDraft {
+    fn column_name(&self, attnum: i16) -> Option<&str> {
+        let position = self.attnums.iter().position(|a| *a == attnum)?;
+        Some(self.table.columns[position].name.as_str())
+    }
+}
+
+impl SchemaBuilder {
+    pub(crate) fn new(default_schema: &str) -> Self {
+        SchemaBuilder {
+            default_schema: default_schema.to_string(),
+            tables: Vec::new(),
+            table_positions: HashMap::new(),
+            owned_sequences: HashMap::new(),
+            constraint_indexes: HashSet::new(),
+            enums: Vec::new(),
+            pending: PendingColumns::default(),
+        }
     }
 
-    let owned_sequences: BTreeMap<(i64, i16), &str> = rows
-        .sequences
-        .iter()
-        .map(|s| ((s.table_oid, s.attnum), s.sequence.as_str()))
-        .collect();
-    let mut column_names: BTreeMap<(i64, i16), String> = BTreeMap::new();
-    for row in &rows.columns {
-        let Some(table) = tables.get_mut(&row.table_oid) else {
-            continue;
+    fn ir_schema(&self, schema: &str) -> Option<String> {
+        (schema != self.default_schema).then(|| schema.to_string())
+    }
+
+    pub(crate) fn table(&mut self, row: TableRow) {
+        let mut table = Table::new(row.name);
+        table.schema = self.ir_schema(&row.schema);
+        table.comment = row.comment;
+        let draft = TableDraft {
+            table,
+            attnums: Vec::new(),
         };
+        self.table_positions.insert(row.oid, self.tables.len());
+        self.tables.push(draft);
+    }
+
+    fn table_mut(&mut self, oid: i64) -> Option<&mut TableDraft> {
+        let position = *self.table_positions.get(&oid)?;
+        self.tables.get_mut(position)
+    }
+
+    pub(crate) fn owned_sequence(&mut self, row: SequenceRow) {
+        self.owned_sequences
+            .insert((row.table_oid, row.attnum), row.sequence);
+    }
+
+    pub(crate) fn column(&mut self, row: &ColumnRow) {
         // The IR has no generation expression, and the loader refuses
         // GENERATED ALWAYS AS (…) STORED: such columns are not managed yet.
-        if !row.generated.is_empty() {
-            continue;
+        if !self.table_positions.contains_key(&row.table_oid) || !row.generated.is_empty() {
+            return;
         }
-        column_names.insert((row.table_oid, row.attnum), row.name.clone());
-        let sequence = owned_sequences.get(&(row.table_oid, row.attnum)).copied();
-        table
+        if row.table_oid != self.pending.table_oid {
+            self.flush_columns();
+            self.pending.table_oid = row.table_oid;
+        }
+        let sequence = self
+            .owned_sequences
+            .get(&(row.table_oid, row.attnum))
+            .map(String::as_str);
+        self.pending.attnums.push(row.attnum);
+        self.pending
             .columns
-            .push(column_from_row(row, sequence, default_schema));
+            .push(column_from_row(row, sequence, &self.default_schema));
     }
 
-    let mut constraint_indexes: BTreeSet<i64> = BTreeSet::new();
-    for row in &rows.constraints {
-        let Some(table) = tables.get_mut(&row.table_oid) else {
-            continue;
-        };
+    /// Moves the pending columns into their table.
+    fn flush_columns(&mut self) {
+        let pending = &mut self.pending;
+        let position = self.table_positions.get(&pending.table_oid);
+        if let Some(draft) = position.and_then(|&p| self.tables.get_mut(p)) {
+            draft.table.columns.append(&mut pending.columns);
+            draft.attnums.append(&mut pending.attnums);
+        }
+    }
+
+    pub(crate) fn constraint(&mut self, row: &ConstraintRow) -> Result<(), IntrospectError> {
+        self.flush_columns();
         if matches!(row.kind.as_str(), "p" | "u" | "x") {
-            constraint_indexes.insert(row.index_oid);
+            self.constraint_indexes.insert(row.index_oid);
         }
-        add_constraint(table, row, &column_names, &ir_schema)?;
-    }
-
-    for row in &rows.indexes {
-        let Some(table) = tables.get_mut(&row.table_oid) else {
-            continue;
+        let referred_schema = row
+            .referred_schema
+            .as_deref()
+            .and_then(|schema| self.ir_schema(schema));
+        let Some(draft) = self.table_mut(row.table_oid) else {
+            return Ok(());
         };
-        if row.primary || constraint_indexes.contains(&row.oid) {
-            continue;
-        }
-        let index = index_from_row(row, &column_names, &table.name)?;
-        table.indexes.push(index);
+        add_constraint(draft, row, referred_schema)
     }
 
-    let mut enums: Vec<EnumType> = Vec::new();
-    for row in &rows.enums {
-        let schema = ir_schema(&row.schema);
-        match enums.last_mut() {
+    pub(crate) fn index(&mut self, row: &IndexRow) -> Result<(), IntrospectError> {
+        self.flush_columns();
+        if row.primary || self.constraint_indexes.contains(&row.oid) {
+            return Ok(());
+        }
+        let Some(draft) = self.table_mut(row.table_oid) else {
+            return Ok(());
+        };
+        let index = index_from_row(row, draft)?;
+        push_exact(&mut draft.table.indexes, index);
+        Ok(())
+    }
+
+    /// One label; labels arrive grouped by type, in their sort order.
+    pub(crate) fn enum_label(&mut self, row: EnumRow) {
+        let schema = self.ir_schema(&row.schema);
+        match self.enums.last_mut() {
             Some(last) if last.name == row.name && last.schema == schema => {
-                last.values.push(row.label.clone());
+                last.values.push(row.label);
             }
-            _ => enums.push(EnumType {
+            _ => self.enums.push(EnumType {
                 schema,
-                name: row.name.clone(),
-                values: vec![row.label.clone()],
+                name: row.name,
+                values: vec![row.label],
             }),
         }
     }
 
-    let schema = Schema {
-        tables: tables.into_values().collect(),
-        enums,
-        ..Schema::default()
-    };
-    Ok(schema.normalized())
+    pub(crate) fn finish(mut self) -> Schema {
+        self.flush_columns();
+        let schema = Schema {
+            tables: self.tables.into_iter().map(|d| d.table).collect(),
+            enums: self.enums,
+            ..Schema::default()
+        };
+        schema.normalized()
+    }
 }
 
 /// A column from its row. A `serial` column (a default of `nextval()` on the
@@ -203,28 +292,26 @@ fn builtin_spelling(name: &str, typmod: i32) -> String {
     }
 }
 
+/// Adds the constraint `row` describes to its table; `referred_schema` is
+/// a foreign key's referred schema as the IR writes it.
 fn add_constraint(
-    table: &mut Table,
+    draft: &mut TableDraft,
     row: &ConstraintRow,
-    column_names: &BTreeMap<(i64, i16), String>,
-    ir_schema: &impl Fn(&str) -> Option<String>,
+    referred_schema: Option<String>,
 ) -> Result<(), IntrospectError> {
-    let catalog_error = |message: String| IntrospectError::Catalog {
-        table: table.name.clone(),
-        message,
-    };
     let columns = row
         .columns
         .iter()
         .map(|attnum| {
-            column_names
-                .get(&(row.table_oid, *attnum))
-                .cloned()
-                .ok_or_else(|| {
-                    catalog_error(format!(
+            draft
+                .column_name(*attnum)
+                .map(str::to_string)
+                .ok_or_else(|| IntrospectError::Catalog {
+                    table: draft.table.name.clone(),
+                    message: format!(
                         "constraint `{}` uses column number {attnum}, which is not a plain column",
                         row.name
-                    ))
+                    ),
                 })
         })
         .collect::<Result<Vec<String>, _>>()?;
@@ -237,38 +324,50 @@ fn add_constraint(
     };
     // A name PostgreSQL chose itself reads back as "unnamed", as the model
     // that left it unnamed is read.
+    let table = &mut draft.table;
+    let catalog_error = |message: String| IntrospectError::Catalog {
+        table: table.name.clone(),
+        message,
+    };
     let implied = kind
         .and_then(|kind| implied_constraint_name(Dialect::Postgres, &table.name, kind, &columns));
     let name = (implied.as_deref() != Some(row.name.as_str())).then(|| row.name.clone());
     match row.kind.as_str() {
         "p" => table.primary_key = Some(PrimaryKey { name, columns }),
-        "u" => table
-            .unique_constraints
-            .push(UniqueConstraint { name, columns }),
+        "u" => push_exact(
+            &mut table.unique_constraints,
+            UniqueConstraint { name, columns },
+        ),
         "f" => {
             let referred_table = row.referred_table.clone().ok_or_else(|| {
                 catalog_error(format!("foreign key `{}` has no referred table", row.name))
             })?;
-            table.foreign_keys.push(ForeignKey {
-                name,
-                columns,
-                referred_schema: row.referred_schema.as_deref().and_then(ir_schema),
-                referred_table,
-                referred_columns: row.referred_columns.clone(),
-                on_delete: foreign_key_action(&row.on_delete)
-                    .ok_or_else(|| catalog_error(unknown_action(row, &row.on_delete)))?,
-                on_update: foreign_key_action(&row.on_update)
-                    .ok_or_else(|| catalog_error(unknown_action(row, &row.on_update)))?,
-            });
+            push_exact(
+                &mut table.foreign_keys,
+                ForeignKey {
+                    name,
+                    columns,
+                    referred_schema,
+                    referred_table,
+                    referred_columns: row.referred_columns.clone(),
+                    on_delete: foreign_key_action(&row.on_delete)
+                        .ok_or_else(|| catalog_error(unknown_action(row, &row.on_delete)))?,
+                    on_update: foreign_key_action(&row.on_update)
+                        .ok_or_else(|| catalog_error(unknown_action(row, &row.on_update)))?,
+                },
+            );
         }
         "c" => {
             let text = row.check.as_deref().ok_or_else(|| {
                 catalog_error(format!("check constraint `{}` has no expression", row.name))
             })?;
-            table.checks.push(CheckConstraint {
-                name,
-                expression: postgres_expression(text),
-            });
+            push_exact(
+                &mut table.checks,
+                CheckConstraint {
+                    name,
+                    expression: postgres_expression(text),
+                },
+            );
         }
         "x" => {
             return Err(catalog_error(format!(
@@ -301,11 +400,8 @@ fn foreign_key_action(code: &str) -> Option<ForeignKeyAction> {
     }
 }
 
-fn index_from_row(
-    row: &IndexRow,
-    column_names: &BTreeMap<(i64, i16), String>,
-    table: &str,
-) -> Result<Index, IntrospectError> {
+fn index_from_row(row: &IndexRow, draft: &TableDraft) -> Result<Index, IntrospectError> {
+    let table = draft.table.name.as_str();
     let mut expressions = row.expressions.iter();
     let mut parts = Vec::new();
     let key_count = usize::try_from(row.key_count).unwrap_or(0);
@@ -317,16 +413,16 @@ fn index_from_row(
             })?;
             IndexTarget::Expression(postgres_expression(text))
         } else {
-            let name = column_names.get(&(row.table_oid, *attnum)).ok_or_else(|| {
-                IntrospectError::Catalog {
+            let name = draft
+                .column_name(*attnum)
+                .ok_or_else(|| IntrospectError::Catalog {
                     table: table.to_string(),
                     message: format!(
                         "index `{}` uses column number {attnum}, which is not a plain column",
                         row.name
                     ),
-                }
-            })?;
-            IndexTarget::Column(name.clone())
+                })?;
+            IndexTarget::Column(name.to_string())
         };
         let option = row.options.get(position).copied().unwrap_or(0);
         parts.push(IndexPart {
@@ -346,7 +442,6 @@ fn index_from_row(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::postgres::{SequenceRow, TableRow};
 
     fn base(name: &str) -> TypeRef {
         TypeRef {
@@ -473,17 +568,16 @@ mod tests {
 
     #[test]
     fn constraint_backed_indexes_are_not_listed_and_names_map() {
-        let rows = CatalogRows {
-            default_schema: "public".into(),
-            tables: vec![TableRow {
-                oid: 1,
-                schema: "public".into(),
-                name: "t".into(),
-                comment: Some("a table".into()),
-            }],
-            columns: vec![column("code", "text", -1)],
-            sequences: Vec::<SequenceRow>::new(),
-            constraints: vec![ConstraintRow {
+        let mut builder = SchemaBuilder::new("public");
+        builder.table(TableRow {
+            oid: 1,
+            schema: "public".into(),
+            name: "t".into(),
+            comment: Some("a table".into()),
+        });
+        builder.column(&column("code", "text", -1));
+        builder
+            .constraint(&ConstraintRow {
                 table_oid: 1,
                 name: "t_code_key".into(),
                 kind: "u".into(),
@@ -495,38 +589,72 @@ mod tests {
                 on_delete: " ".into(),
                 index_oid: 10,
                 check: None,
-            }],
-            indexes: vec![
-                IndexRow {
-                    table_oid: 1,
-                    oid: 10,
-                    name: "t_code_key".into(),
-                    unique: true,
-                    primary: false,
-                    key_count: 1,
-                    keys: vec![1],
-                    options: vec![0],
-                    method: "btree".into(),
-                    expressions: vec![],
-                    predicate: None,
-                },
-                IndexRow {
-                    table_oid: 1,
-                    oid: 11,
-                    name: "ix_t_lower".into(),
-                    unique: false,
-                    primary: false,
-                    key_count: 2,
-                    keys: vec![0, 1],
-                    options: vec![0, 3],
-                    method: "gin".into(),
-                    expressions: vec!["lower(code)".into()],
-                    predicate: Some("(code IS NOT NULL)".into()),
-                },
-            ],
-            enums: vec![],
-        };
-        let schema = build_schema(rows).unwrap();
+            })
+            .unwrap();
+        for index in [
+            IndexRow {
+                table_oid: 1,
+                oid: 10,
+                name: "t_code_key".into(),
+                unique: true,
+                primary: false,
+                key_count: 1,
+                keys: vec![1],
+                options: vec![0],
+                method: "btree".into(),
+                expressions: vec![],
+                predicate: None,
+            },
+            IndexRow {
+                table_oid: 1,
+                oid: 11,
+                name: "ix_t_lower".into(),
+                unique: false,
+                primary: false,
+                key_count: 2,
+                keys: vec![0, 1],
+                options: vec![0, 3],
+                method: "gin".into(),
+                expressions: vec!["lower(code)".into()],
+                predicate: Some("(code IS NOT NULL)".into()),
+            },
+        ] {
+            builder.index(&index).unwrap();
+        }
+        // Columns arrive grouped by table; a table whose rows come in two
+        // runs still gets them all, in order.
+        builder.table(TableRow {
+            oid: 3,
+            schema: "public".into(),
+            name: "u".into(),
+            comment: None,
+        });
+        for (oid, attnum, name) in [(3, 1, "a"), (3, 2, "b")] {
+            builder.column(&ColumnRow {
+                table_oid: oid,
+                attnum,
+                ..column(name, "int4", -1)
+            });
+        }
+        // A row of a table that was not read (another schema) is ignored.
+        builder.column(&ColumnRow {
+            table_oid: 2,
+            ..column("stray", "text", -1)
+        });
+        builder.column(&ColumnRow {
+            attnum: 2,
+            ..column("extra", "int4", -1)
+        });
+        builder.column(&ColumnRow {
+            table_oid: 3,
+            attnum: 3,
+            ..column("c", "int4", -1)
+        });
+        let schema = builder.finish();
+        assert_eq!(schema.tables.len(), 2);
+        let u = schema.table("u").unwrap();
+        let names: Vec<&str> = u.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "c"]);
         let t = &schema.tables[0];
         assert_eq!(t.comment.as_deref(), Some("a table"));
         assert_eq!(

@@ -11,17 +11,18 @@
 //! called where the stored form is a node tree (defaults, CHECK
 //! expressions, index expressions and predicates). The catalog SQL lives in
 //! the `.sql` files beside this module; [`build`] turns the rows into IR
-//! without touching the database.
+//! without touching the database, one row at a time as they arrive.
 
 mod build;
 mod expr;
 
+use crate::reader::CatalogReader;
 use crate::{IntrospectError, IntrospectOptions};
+use build::SchemaBuilder;
 use retort_schema::Schema;
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
-
-pub(crate) use build::build_schema;
+use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::query::Query;
+use sqlx::{PgConnection, Postgres, Row};
 
 const CURRENT_SCHEMA_SQL: &str = include_str!("current_schema.sql");
 const TABLES_SQL: &str = include_str!("tables.sql");
@@ -48,17 +49,7 @@ pub async fn introspect_postgres(
     conn: &mut PgConnection,
     options: &IntrospectOptions,
 ) -> Result<Schema, IntrospectError> {
-    let mut reader = CatalogReader::new(conn);
-    let rows = read_catalog(&mut reader, options).await?;
-    build_schema(rows)
-}
-
-/// Runs the catalog queries, counting them: the only way this module talks to
-/// the database, so the count proves the query number does not grow with the
-/// table count.
-struct CatalogReader<'c> {
-    conn: &'c mut PgConnection,
-    statements: usize,
+    read_catalog(&mut CatalogReader::new(conn), options).await
 }
 
 /// The parameters every bulk query takes: `$1` the schemas, `$2` the version
@@ -69,46 +60,13 @@ struct Filter {
     default_schema: String,
 }
 
-impl<'c> CatalogReader<'c> {
-    fn new(conn: &'c mut PgConnection) -> Self {
-        CatalogReader {
-            conn,
-            statements: 0,
-        }
+impl Filter {
+    fn query(&self, sql: &'static str) -> Query<'static, Postgres, PgArguments> {
+        sqlx::query(sql)
+            .bind(self.schemas.clone())
+            .bind(self.version_table.clone())
+            .bind(self.default_schema.clone())
     }
-
-    async fn fetch_all(
-        &mut self,
-        what: &'static str,
-        sql: &'static str,
-        filter: Option<&Filter>,
-    ) -> Result<Vec<PgRow>, IntrospectError> {
-        self.statements += 1;
-        let mut query = sqlx::query(sql);
-        if let Some(filter) = filter {
-            query = query
-                .bind(filter.schemas.clone())
-                .bind(filter.version_table.clone())
-                .bind(filter.default_schema.clone());
-        }
-        query
-            .fetch_all(&mut *self.conn)
-            .await
-            .map_err(|source| IntrospectError::Query { what, source })
-    }
-}
-
-/// The raw catalog rows, as the queries return them.
-#[derive(Debug, Default)]
-pub(crate) struct CatalogRows {
-    /// Tables in this schema have no schema in the IR.
-    pub default_schema: String,
-    pub tables: Vec<TableRow>,
-    pub columns: Vec<ColumnRow>,
-    pub sequences: Vec<SequenceRow>,
-    pub constraints: Vec<ConstraintRow>,
-    pub indexes: Vec<IndexRow>,
-    pub enums: Vec<EnumRow>,
 }
 
 /// A table (`pg_class` relkind `r` or `p`) and its comment.
@@ -212,10 +170,15 @@ pub(crate) struct EnumRow {
     pub label: String,
 }
 
+/// Reads the catalog into a [`SchemaBuilder`], one query at a time and one
+/// row at a time. The order matters to the builder: owned sequences before
+/// columns (serial detection), columns before constraints and indexes
+/// (attribute numbers to names), constraints before indexes (the indexes
+/// backing constraints are not listed again).
 async fn read_catalog(
-    reader: &mut CatalogReader<'_>,
+    reader: &mut CatalogReader<'_, Postgres>,
     options: &IntrospectOptions,
-) -> Result<CatalogRows, IntrospectError> {
+) -> Result<Schema, IntrospectError> {
     const CURRENT_SCHEMA: &str = "default schema (current_schema())";
     const TABLES: &str = "tables (pg_class)";
     const COLUMNS: &str = "table columns (pg_attribute, pg_type, pg_attrdef)";
@@ -224,16 +187,18 @@ async fn read_catalog(
     const INDEXES: &str = "indexes (pg_index)";
     const ENUMS: &str = "enum types (pg_enum)";
 
-    let decode = |what: &'static str| move |source| IntrospectError::Query { what, source };
-
-    let current: Option<String> = reader
-        .fetch_all(CURRENT_SCHEMA, CURRENT_SCHEMA_SQL, None)
-        .await?
-        .first()
-        .map(|row| row.try_get("current_schema"))
-        .transpose()
-        .map_err(decode(CURRENT_SCHEMA))?
-        .flatten();
+    let mut current: Option<String> = None;
+    reader
+        .for_each(
+            CURRENT_SCHEMA,
+            sqlx::query(CURRENT_SCHEMA_SQL),
+            |row| row.try_get("current_schema"),
+            |schema| {
+                current = schema;
+                Ok(())
+            },
+        )
+        .await?;
     let schemas = if options.schemas.is_empty() {
         let Some(current) = current else {
             return Err(IntrospectError::Catalog {
@@ -253,139 +218,138 @@ async fn read_catalog(
         version_table: options.version_table.clone(),
     };
 
-    let tables = reader
-        .fetch_all(TABLES, TABLES_SQL, Some(&filter))
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(TableRow {
-                oid: row.try_get("table_oid")?,
-                schema: row.try_get("schema_name")?,
-                name: row.try_get("table_name")?,
-                comment: row.try_get("comment")?,
-            })
+    let mut builder = SchemaBuilder::new(&filter.default_schema);
+    reader
+        .for_each(TABLES, filter.query(TABLES_SQL), table_row, |row| {
+            builder.table(row);
+            Ok(())
         })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(decode(TABLES))?;
-
-    let columns = reader
-        .fetch_all(COLUMNS, COLUMNS_SQL, Some(&filter))
-        .await?
-        .iter()
-        .map(|row| {
-            let element_name: Option<String> = row.try_get("element_name")?;
-            let element = match element_name {
-                Some(name) => Some(TypeRef {
-                    name,
-                    schema: row.try_get("element_schema")?,
-                    kind: row.try_get("element_kind")?,
-                }),
-                None => None,
-            };
-            Ok(ColumnRow {
-                table_oid: row.try_get("table_oid")?,
-                attnum: row.try_get("attnum")?,
-                name: row.try_get("column_name")?,
-                ty: TypeRef {
-                    name: row.try_get("type_name")?,
-                    schema: row.try_get("type_schema")?,
-                    kind: row.try_get("type_kind")?,
-                },
-                element,
-                typmod: row.try_get("typmod")?,
-                dimensions: row.try_get("dimensions")?,
-                not_null: row.try_get("not_null")?,
-                default: row.try_get("default_expr")?,
-                identity: row.try_get("identity")?,
-                generated: row.try_get("generated")?,
-                comment: row.try_get("comment")?,
-            })
+        .await?;
+    reader
+        .for_each(
+            SEQUENCES,
+            filter.query(SEQUENCES_SQL),
+            sequence_row,
+            |row| {
+                builder.owned_sequence(row);
+                Ok(())
+            },
+        )
+        .await?;
+    reader
+        .for_each(COLUMNS, filter.query(COLUMNS_SQL), column_row, |row| {
+            builder.column(&row);
+            Ok(())
         })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(decode(COLUMNS))?;
-
-    let sequences = reader
-        .fetch_all(SEQUENCES, SEQUENCES_SQL, Some(&filter))
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(SequenceRow {
-                table_oid: row.try_get("table_oid")?,
-                attnum: row.try_get("attnum")?,
-                sequence: row.try_get("sequence_name")?,
-            })
+        .await?;
+    reader
+        .for_each(
+            CONSTRAINTS,
+            filter.query(CONSTRAINTS_SQL),
+            constraint_row,
+            |row| builder.constraint(&row),
+        )
+        .await?;
+    reader
+        .for_each(INDEXES, filter.query(INDEXES_SQL), index_row, |row| {
+            builder.index(&row)
         })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(decode(SEQUENCES))?;
-
-    let constraints = reader
-        .fetch_all(CONSTRAINTS, CONSTRAINTS_SQL, Some(&filter))
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(ConstraintRow {
-                table_oid: row.try_get("table_oid")?,
-                name: row.try_get("constraint_name")?,
-                kind: row.try_get("kind")?,
-                columns: row
-                    .try_get::<Option<Vec<i16>>, _>("columns")?
-                    .unwrap_or_default(),
-                referred_schema: row.try_get("referred_schema")?,
-                referred_table: row.try_get("referred_table")?,
-                referred_columns: row.try_get("referred_columns")?,
-                on_update: row.try_get("on_update")?,
-                on_delete: row.try_get("on_delete")?,
-                index_oid: row.try_get("index_oid")?,
-                check: row.try_get("check_expr")?,
-            })
+        .await?;
+    reader
+        .for_each(ENUMS, filter.query(ENUMS_SQL), enum_row, |row| {
+            builder.enum_label(row);
+            Ok(())
         })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(decode(CONSTRAINTS))?;
+        .await?;
+    Ok(builder.finish())
+}
 
-    let indexes = reader
-        .fetch_all(INDEXES, INDEXES_SQL, Some(&filter))
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(IndexRow {
-                table_oid: row.try_get("table_oid")?,
-                oid: row.try_get("index_oid")?,
-                name: row.try_get("index_name")?,
-                unique: row.try_get("is_unique")?,
-                primary: row.try_get("is_primary")?,
-                key_count: row.try_get("key_count")?,
-                keys: row.try_get("keys")?,
-                options: row.try_get("options")?,
-                method: row.try_get("method")?,
-                expressions: row.try_get("expressions")?,
-                predicate: row.try_get("predicate")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(decode(INDEXES))?;
+fn table_row(row: &PgRow) -> Result<TableRow, sqlx::Error> {
+    Ok(TableRow {
+        oid: row.try_get("table_oid")?,
+        schema: row.try_get("schema_name")?,
+        name: row.try_get("table_name")?,
+        comment: row.try_get("comment")?,
+    })
+}
 
-    let enums = reader
-        .fetch_all(ENUMS, ENUMS_SQL, Some(&filter))
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(EnumRow {
-                schema: row.try_get("schema_name")?,
-                name: row.try_get("type_name")?,
-                label: row.try_get("label")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(decode(ENUMS))?;
+fn sequence_row(row: &PgRow) -> Result<SequenceRow, sqlx::Error> {
+    Ok(SequenceRow {
+        table_oid: row.try_get("table_oid")?,
+        attnum: row.try_get("attnum")?,
+        sequence: row.try_get("sequence_name")?,
+    })
+}
 
-    Ok(CatalogRows {
-        default_schema: filter.default_schema,
-        tables,
-        columns,
-        sequences,
-        constraints,
-        indexes,
-        enums,
+fn column_row(row: &PgRow) -> Result<ColumnRow, sqlx::Error> {
+    let element_name: Option<String> = row.try_get("element_name")?;
+    let element = match element_name {
+        Some(name) => Some(TypeRef {
+            name,
+            schema: row.try_get("element_schema")?,
+            kind: row.try_get("element_kind")?,
+        }),
+        None => None,
+    };
+    Ok(ColumnRow {
+        table_oid: row.try_get("table_oid")?,
+        attnum: row.try_get("attnum")?,
+        name: row.try_get("column_name")?,
+        ty: TypeRef {
+            name: row.try_get("type_name")?,
+            schema: row.try_get("type_schema")?,
+            kind: row.try_get("type_kind")?,
+        },
+        element,
+        typmod: row.try_get("typmod")?,
+        dimensions: row.try_get("dimensions")?,
+        not_null: row.try_get("not_null")?,
+        default: row.try_get("default_expr")?,
+        identity: row.try_get("identity")?,
+        generated: row.try_get("generated")?,
+        comment: row.try_get("comment")?,
+    })
+}
+
+fn constraint_row(row: &PgRow) -> Result<ConstraintRow, sqlx::Error> {
+    Ok(ConstraintRow {
+        table_oid: row.try_get("table_oid")?,
+        name: row.try_get("constraint_name")?,
+        kind: row.try_get("kind")?,
+        columns: row
+            .try_get::<Option<Vec<i16>>, _>("columns")?
+            .unwrap_or_default(),
+        referred_schema: row.try_get("referred_schema")?,
+        referred_table: row.try_get("referred_table")?,
+        referred_columns: row.try_get("referred_columns")?,
+        on_update: row.try_get("on_update")?,
+        on_delete: row.try_get("on_delete")?,
+        index_oid: row.try_get("index_oid")?,
+        check: row.try_get("check_expr")?,
+    })
+}
+
+fn index_row(row: &PgRow) -> Result<IndexRow, sqlx::Error> {
+    Ok(IndexRow {
+        table_oid: row.try_get("table_oid")?,
+        oid: row.try_get("index_oid")?,
+        name: row.try_get("index_name")?,
+        unique: row.try_get("is_unique")?,
+        primary: row.try_get("is_primary")?,
+        key_count: row.try_get("key_count")?,
+        keys: row.try_get("keys")?,
+        options: row.try_get("options")?,
+        method: row.try_get("method")?,
+        expressions: row.try_get("expressions")?,
+        predicate: row.try_get("predicate")?,
+    })
+}
+
+fn enum_row(row: &PgRow) -> Result<EnumRow, sqlx::Error> {
+    Ok(EnumRow {
+        schema: row.try_get("schema_name")?,
+        name: row.try_get("type_name")?,
+        label: row.try_get("label")?,
     })
 }
 

@@ -253,12 +253,10 @@ async fn statements_for(count: usize) -> Option<(usize, usize)> {
     }
     let (_db, mut conn) = database_with(&ddl).await?;
     let mut reader = CatalogReader::new(&mut conn);
-    let rows = read_catalog(&mut reader, &IntrospectOptions::default())
+    let schema = read_catalog(&mut reader, &IntrospectOptions::default())
         .await
         .unwrap();
-    let statements = reader.statements;
-    let schema = build_schema(rows).unwrap();
-    Some((statements, schema.tables.len()))
+    Some((reader.statements(), schema.tables.len()))
 }
 
 #[tokio::test(flavor = "current_thread")]

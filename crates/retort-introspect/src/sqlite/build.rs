@@ -6,8 +6,8 @@
 //! predicates — comes from the stored `CREATE` statement, parsed by the model
 //! loader's own parser so the canonical text matches what it reads from DDL.
 
-use super::{CatalogRows, ColumnRow, ForeignKeyRow, IndexRow, ObjectRow};
-use crate::IntrospectError;
+use super::{ColumnRow, ForeignKeyRow, IndexRow, ObjectRow};
+use crate::{IntrospectError, push_exact};
 use retort_models::{column_type, default_value, parse_create_index, parse_create_table};
 use retort_schema::{
     Column, DefaultValue, Dialect, ForeignKey, ForeignKeyAction, Index, IndexPart, IndexTarget,
@@ -17,135 +17,197 @@ use std::collections::BTreeMap;
 
 const DIALECT: Dialect = Dialect::Sqlite;
 
-/// Turns catalog rows into a normalised [`Schema`].
-pub(crate) fn build_schema(rows: CatalogRows) -> Result<Schema, IntrospectError> {
-    let mut table_sql: BTreeMap<&str, &str> = BTreeMap::new();
-    let mut index_sql: BTreeMap<&str, &str> = BTreeMap::new();
-    let mut schema = Schema::default();
-    for object in &rows.objects {
-        match (object.kind.as_str(), object.sql.as_deref()) {
+/// Turns catalog rows into a normalised [`Schema`] (the rows as the
+/// reader would feed them).
+#[cfg(test)]
+pub(crate) fn build_schema(rows: super::CatalogRows) -> Result<Schema, IntrospectError> {
+    let mut builder = SchemaBuilder::default();
+    for object in rows.objects {
+        builder.object(object)?;
+    }
+    for column in rows.columns {
+        builder.column(column);
+    }
+    builder.finish(&rows.indexes, &rows.foreign_keys)
+}
+
+/// Builds a normalised [`Schema`] from catalog rows fed in the reader's
+/// order: the `sqlite_schema` objects, then the column rows one at a time as
+/// they arrive (ordered by table; never all held at once), then the index
+/// and foreign-key rows.
+#[derive(Default)]
+pub(crate) struct SchemaBuilder {
+    /// Views and triggers; the tables are added by `finish`.
+    schema: Schema,
+    /// Each table as its stored `CREATE TABLE` declares it.
+    declared: BTreeMap<String, Table>,
+    /// The stored `CREATE INDEX` of each index that has one.
+    index_sql: BTreeMap<String, String>,
+    /// Tables built from their column rows.
+    tables: BTreeMap<String, Table>,
+    /// The column rows of the table whose rows are arriving.
+    pending_table: String,
+    pending_columns: Vec<ColumnRow>,
+}
+
+impl SchemaBuilder {
+    pub(crate) fn object(&mut self, object: ObjectRow) -> Result<(), IntrospectError> {
+        match (object.kind.as_str(), object.sql) {
             // Virtual tables are not managed by retort (see columns.sql).
             ("table", Some(sql)) => {
-                if !is_virtual_table(sql) {
-                    table_sql.insert(&object.name, sql);
+                if !is_virtual_table(&sql) {
+                    let table = parse_create_table(&sql, DIALECT).map_err(|e| {
+                        IntrospectError::Catalog {
+                            table: object.name.clone(),
+                            message: e.to_string(),
+                        }
+                    })?;
+                    self.declared.insert(object.name, table);
                 }
             }
             ("index", Some(sql)) => {
-                index_sql.insert(&object.name, sql);
+                self.index_sql.insert(object.name, sql);
             }
-            ("view", Some(sql)) => schema.views.push(View {
-                name: object.name.clone(),
-                sql: sql.to_string(),
+            ("view", Some(sql)) => self.schema.views.push(View {
+                name: object.name,
+                sql,
             }),
-            ("trigger", Some(sql)) => schema.triggers.push(Trigger {
-                name: object.name.clone(),
-                table: object.table.clone(),
-                sql: sql.to_string(),
+            ("trigger", Some(sql)) => self.schema.triggers.push(Trigger {
+                name: object.name,
+                table: object.table,
+                sql,
             }),
-            _ => return Err(missing_sql(object)),
-        }
-    }
-
-    let mut parsed: BTreeMap<&str, Table> = BTreeMap::new();
-    for (name, sql) in &table_sql {
-        let table = parse_create_table(sql, DIALECT).map_err(|e| IntrospectError::Catalog {
-            table: name.to_string(),
-            message: e.to_string(),
-        })?;
-        parsed.insert(name, table);
-    }
-
-    // Rows arrive ordered by table: group them once, so that building each
-    // table looks at its own rows only (a scan of every row per table made
-    // introspection quadratic in the table count).
-    let mut columns_by_table: BTreeMap<&str, Vec<&ColumnRow>> = BTreeMap::new();
-    for column in &rows.columns {
-        columns_by_table
-            .entry(column.table.as_str())
-            .or_default()
-            .push(column);
-    }
-    let mut tables: BTreeMap<&str, Table> = BTreeMap::new();
-    for (name, declared) in &parsed {
-        let columns = columns_by_table.remove(name).unwrap_or_default();
-        tables.insert(
-            name,
-            table_from_columns(name, declared, columns.into_iter()),
-        );
-    }
-
-    let index_groups = group_by(&rows.indexes, |r| (r.table.as_str(), r.index.as_str()));
-    // The column lists of each table's constraint-backing (not CREATE INDEX)
-    // indexes, for naming unique constraints below.
-    let mut constraint_indexes: BTreeMap<&str, Vec<Vec<String>>> = BTreeMap::new();
-    for ((table_name, _), index_rows) in &index_groups {
-        if index_rows[0].origin != "c" {
-            constraint_indexes
-                .entry(table_name)
-                .or_default()
-                .push(index_columns(index_rows));
-        }
-    }
-    for (key, index_rows) in index_groups {
-        let (table_name, index_name) = key;
-        let Some(table) = tables.get_mut(table_name) else {
-            continue;
-        };
-        let first = index_rows[0];
-        match first.origin.as_str() {
-            "c" => {
-                let index = index_from_rows(index_name, &index_rows, index_sql.get(index_name))?;
-                table.indexes.push(index);
+            (kind, None) => {
+                return Err(IntrospectError::Catalog {
+                    message: format!("sqlite_schema has no SQL for {kind} `{}`", object.name),
+                    table: object.name,
+                });
             }
-            "u" => table.unique_constraints.push(UniqueConstraint {
-                name: None,
-                columns: index_columns(&index_rows),
-            }),
-            // Backs the primary key, which the columns' pk numbers describe.
-            _ => {}
+            // An object kind SQLite does not have; nothing to manage.
+            (_, Some(_)) => {}
         }
-    }
-    for (name, table) in tables.iter_mut() {
-        if let Some(declared) = parsed.get(name) {
-            let backing = constraint_indexes.get(name).map_or(&[][..], Vec::as_slice);
-            name_unique_constraints(table, declared, backing);
-        }
+        Ok(())
     }
 
-    let primary_keys: Vec<(String, Vec<String>)> = tables
-        .values()
-        .map(|t| {
-            let columns = t
-                .primary_key
-                .as_ref()
-                .map(|pk| pk.columns.clone())
-                .unwrap_or_default();
-            (t.name.clone(), columns)
-        })
-        .collect();
-    // SQLite numbers a table's foreign keys from the last declared one, so
-    // walk them backwards to meet them in declared order when matching names.
-    let fk_groups = group_by(&rows.foreign_keys, |r| (r.table.as_str(), r.id));
-    for (key, fk_rows) in fk_groups.into_iter().rev() {
-        let (table_name, _) = key;
-        let (Some(table), Some(declared)) = (tables.get_mut(table_name), parsed.get(table_name))
-        else {
-            continue;
-        };
-        let mut fk = foreign_key_from_rows(table_name, &fk_rows, &primary_keys)?;
-        fk.name = declared_foreign_key_name(declared, &fk, &table.foreign_keys);
-        table.foreign_keys.push(fk);
-    }
-
-    for (name, table) in tables.iter_mut() {
-        if let Some(declared) = parsed.get(name) {
-            table.checks = declared.checks.clone();
+    pub(crate) fn column(&mut self, row: ColumnRow) {
+        if row.table != self.pending_table {
+            self.flush_columns();
+            self.pending_table.clone_from(&row.table);
         }
+        self.pending_columns.push(row);
     }
 
-    schema.tables = tables.into_values().collect();
-    schema.normalize();
-    Ok(schema)
+    /// Builds the table whose column rows are pending.
+    fn flush_columns(&mut self) {
+        let name = std::mem::take(&mut self.pending_table);
+        if let Some(declared) = self.declared.get(&name) {
+            let table = table_from_columns(&name, declared, self.pending_columns.iter());
+            self.tables.insert(name, table);
+        }
+        self.pending_columns.clear();
+    }
+
+    pub(crate) fn finish(
+        mut self,
+        index_rows: &[IndexRow],
+        foreign_key_rows: &[ForeignKeyRow],
+    ) -> Result<Schema, IntrospectError> {
+        self.flush_columns();
+        let SchemaBuilder {
+            mut schema,
+            declared: parsed,
+            index_sql,
+            mut tables,
+            ..
+        } = self;
+        // A table without column rows (none are hidden from the pragma, but
+        // the catalog may change between the reads) is still a table.
+        for (name, declared) in &parsed {
+            if !tables.contains_key(name) {
+                tables.insert(name.clone(), table_from_columns(name, declared, [].iter()));
+            }
+        }
+
+        let index_groups = group_by(index_rows, |r| (r.table.as_str(), r.index.as_str()));
+        // The column lists of each table's constraint-backing (not CREATE
+        // INDEX) indexes, for naming unique constraints below.
+        let mut constraint_indexes: BTreeMap<&str, Vec<Vec<String>>> = BTreeMap::new();
+        for ((table_name, _), index_rows) in &index_groups {
+            if index_rows[0].origin != "c" {
+                constraint_indexes
+                    .entry(table_name)
+                    .or_default()
+                    .push(index_columns(index_rows));
+            }
+        }
+        for (key, index_rows) in index_groups {
+            let (table_name, index_name) = key;
+            let Some(table) = tables.get_mut(table_name) else {
+                continue;
+            };
+            let first = index_rows[0];
+            match first.origin.as_str() {
+                "c" => {
+                    let sql = index_sql.get(index_name).map(String::as_str);
+                    let index = index_from_rows(index_name, &index_rows, sql)?;
+                    push_exact(&mut table.indexes, index);
+                }
+                "u" => push_exact(
+                    &mut table.unique_constraints,
+                    UniqueConstraint {
+                        name: None,
+                        columns: index_columns(&index_rows),
+                    },
+                ),
+                // Backs the primary key, which the columns' pk numbers describe.
+                _ => {}
+            }
+        }
+        for (name, table) in tables.iter_mut() {
+            if let Some(declared) = parsed.get(name) {
+                let backing = constraint_indexes
+                    .get(name.as_str())
+                    .map_or(&[][..], Vec::as_slice);
+                name_unique_constraints(table, declared, backing);
+            }
+        }
+
+        let primary_keys: Vec<(String, Vec<String>)> = tables
+            .values()
+            .map(|t| {
+                let columns = t
+                    .primary_key
+                    .as_ref()
+                    .map(|pk| pk.columns.clone())
+                    .unwrap_or_default();
+                (t.name.clone(), columns)
+            })
+            .collect();
+        // SQLite numbers a table's foreign keys from the last declared one, so
+        // walk them backwards to meet them in declared order when matching names.
+        let fk_groups = group_by(foreign_key_rows, |r| (r.table.as_str(), r.id));
+        for (key, fk_rows) in fk_groups.into_iter().rev() {
+            let (table_name, _) = key;
+            let (Some(table), Some(declared)) =
+                (tables.get_mut(table_name), parsed.get(table_name))
+            else {
+                continue;
+            };
+            let mut fk = foreign_key_from_rows(table_name, &fk_rows, &primary_keys)?;
+            fk.name = declared_foreign_key_name(declared, &fk, &table.foreign_keys);
+            push_exact(&mut table.foreign_keys, fk);
+        }
+
+        for (name, table) in tables.iter_mut() {
+            if let Some(declared) = parsed.get(name) {
+                table.checks = declared.checks.clone();
+            }
+        }
+
+        schema.tables = tables.into_values().collect();
+        schema.normalize();
+        Ok(schema)
+    }
 }
 
 fn is_virtual_table(sql: &str) -> bool {
@@ -155,16 +217,6 @@ fn is_virtual_table(sql: &str) -> bool {
         .map(|w| w.to_ascii_uppercase())
         .collect();
     words == ["CREATE", "VIRTUAL"]
-}
-
-fn missing_sql(object: &ObjectRow) -> IntrospectError {
-    IntrospectError::Catalog {
-        table: object.name.clone(),
-        message: format!(
-            "sqlite_schema has no SQL for {} `{}`",
-            object.kind, object.name
-        ),
-    }
 }
 
 /// Consecutive rows sharing a key (the queries order rows by that key).
@@ -247,7 +299,7 @@ fn index_columns(rows: &[&IndexRow]) -> Vec<String> {
 fn index_from_rows(
     name: &str,
     rows: &[&IndexRow],
-    sql: Option<&&str>,
+    sql: Option<&str>,
 ) -> Result<Index, IntrospectError> {
     let catalog_error = |message: String| IntrospectError::Catalog {
         table: name.to_string(),
@@ -398,6 +450,7 @@ fn declared_foreign_key_name(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sqlite::CatalogRows;
 
     fn table(name: &str, sql: &str) -> ObjectRow {
         ObjectRow {

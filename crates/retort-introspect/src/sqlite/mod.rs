@@ -5,16 +5,18 @@
 //! `sqlite_schema` with a pragma function
 //! (<https://www.sqlite.org/pragma.html#pragfunc>). The catalog SQL lives in
 //! the `.sql` files beside this module; [`build`] turns the rows into IR
-//! without touching the database.
+//! without touching the database, the columns one row at a time as they
+//! arrive.
 
 mod build;
 
+use crate::reader::CatalogReader;
 use crate::{IntrospectError, IntrospectOptions};
+use build::SchemaBuilder;
 use retort_schema::Schema;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
-
-pub(crate) use build::build_schema;
+use sqlx::query::Query;
+use sqlx::sqlite::SqliteArguments;
+use sqlx::{Row, Sqlite, SqliteConnection};
 
 const OBJECTS_SQL: &str = include_str!("objects.sql");
 const COLUMNS_SQL: &str = include_str!("columns.sql");
@@ -31,45 +33,12 @@ pub async fn introspect_sqlite(
     conn: &mut SqliteConnection,
     options: &IntrospectOptions,
 ) -> Result<Schema, IntrospectError> {
-    let mut reader = CatalogReader::new(conn, &options.version_table);
-    let rows = read_catalog(&mut reader).await?;
-    build_schema(rows)
+    read_catalog(&mut CatalogReader::new(conn), &options.version_table).await
 }
 
-/// Runs the catalog queries, counting them: the only way this module talks to
-/// the database, so the count proves the query number does not grow with the
-/// table count.
-struct CatalogReader<'c> {
-    conn: &'c mut SqliteConnection,
-    version_table: String,
-    statements: usize,
-}
-
-impl<'c> CatalogReader<'c> {
-    fn new(conn: &'c mut SqliteConnection, version_table: &str) -> Self {
-        CatalogReader {
-            conn,
-            version_table: version_table.to_string(),
-            statements: 0,
-        }
-    }
-
-    /// Runs one catalog query; every query binds the version table as `?1`.
-    async fn fetch_all(
-        &mut self,
-        what: &'static str,
-        sql: &'static str,
-    ) -> Result<Vec<SqliteRow>, IntrospectError> {
-        self.statements += 1;
-        sqlx::query(sql)
-            .bind(self.version_table.clone())
-            .fetch_all(&mut *self.conn)
-            .await
-            .map_err(|source| IntrospectError::Query { what, source })
-    }
-}
-
-/// The raw catalog rows, as the queries return them.
+/// The raw catalog rows, as the queries return them (the tests feed them
+/// to the builder whole).
+#[cfg(test)]
 #[derive(Debug, Default)]
 pub(crate) struct CatalogRows {
     pub objects: Vec<ObjectRow>,
@@ -135,92 +104,109 @@ pub(crate) struct ForeignKeyRow {
     pub on_delete: String,
 }
 
-async fn read_catalog(reader: &mut CatalogReader<'_>) -> Result<CatalogRows, IntrospectError> {
+/// Every catalog query binds the version table as `?1`.
+fn filtered(sql: &'static str, version_table: &str) -> Query<'static, Sqlite, SqliteArguments> {
+    sqlx::query(sql).bind(version_table.to_string())
+}
+
+async fn read_catalog(
+    reader: &mut CatalogReader<'_, Sqlite>,
+    version_table: &str,
+) -> Result<Schema, IntrospectError> {
     const OBJECTS: &str = "schema objects (sqlite_schema)";
     const COLUMNS: &str = "table columns (pragma_table_xinfo)";
     const INDEXES: &str = "indexes (pragma_index_list, pragma_index_xinfo)";
     const FOREIGN_KEYS: &str = "foreign keys (pragma_foreign_key_list)";
 
-    let decode = |what: &'static str| move |source| IntrospectError::Query { what, source };
+    let mut builder = SchemaBuilder::default();
+    reader
+        .for_each(
+            OBJECTS,
+            filtered(OBJECTS_SQL, version_table),
+            |row| {
+                Ok(ObjectRow {
+                    kind: row.try_get("type")?,
+                    name: row.try_get("name")?,
+                    table: row.try_get("tbl_name")?,
+                    sql: row.try_get("sql")?,
+                })
+            },
+            |row| builder.object(row),
+        )
+        .await?;
 
-    let objects = reader
-        .fetch_all(OBJECTS, OBJECTS_SQL)
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(ObjectRow {
-                kind: row.try_get("type")?,
-                name: row.try_get("name")?,
-                table: row.try_get("tbl_name")?,
-                sql: row.try_get("sql")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(decode(OBJECTS))?;
+    reader
+        .for_each(
+            COLUMNS,
+            filtered(COLUMNS_SQL, version_table),
+            |row| {
+                Ok(ColumnRow {
+                    table: row.try_get("table_name")?,
+                    name: row.try_get("name")?,
+                    declared_type: row
+                        .try_get::<Option<String>, _>("type")?
+                        .unwrap_or_default(),
+                    not_null: row.try_get::<i64, _>("notnull")? != 0,
+                    default: row.try_get("dflt_value")?,
+                    pk: row.try_get("pk")?,
+                    hidden: row.try_get("hidden")?,
+                })
+            },
+            |row| {
+                builder.column(row);
+                Ok(())
+            },
+        )
+        .await?;
 
-    let columns = reader
-        .fetch_all(COLUMNS, COLUMNS_SQL)
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(ColumnRow {
-                table: row.try_get("table_name")?,
-                name: row.try_get("name")?,
-                declared_type: row
-                    .try_get::<Option<String>, _>("type")?
-                    .unwrap_or_default(),
-                not_null: row.try_get::<i64, _>("notnull")? != 0,
-                default: row.try_get("dflt_value")?,
-                pk: row.try_get("pk")?,
-                hidden: row.try_get("hidden")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(decode(COLUMNS))?;
+    let mut indexes = Vec::new();
+    reader
+        .for_each(
+            INDEXES,
+            filtered(INDEXES_SQL, version_table),
+            |row| {
+                Ok(IndexRow {
+                    table: row.try_get("table_name")?,
+                    index: row.try_get("index_name")?,
+                    unique: row.try_get::<i64, _>("unique")? != 0,
+                    origin: row.try_get("origin")?,
+                    partial: row.try_get::<i64, _>("partial")? != 0,
+                    cid: row.try_get("cid")?,
+                    column: row.try_get("column_name")?,
+                    descending: row.try_get::<i64, _>("desc")? != 0,
+                })
+            },
+            |row| {
+                indexes.push(row);
+                Ok(())
+            },
+        )
+        .await?;
 
-    let indexes = reader
-        .fetch_all(INDEXES, INDEXES_SQL)
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(IndexRow {
-                table: row.try_get("table_name")?,
-                index: row.try_get("index_name")?,
-                unique: row.try_get::<i64, _>("unique")? != 0,
-                origin: row.try_get("origin")?,
-                partial: row.try_get::<i64, _>("partial")? != 0,
-                cid: row.try_get("cid")?,
-                column: row.try_get("column_name")?,
-                descending: row.try_get::<i64, _>("desc")? != 0,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(decode(INDEXES))?;
+    let mut foreign_keys = Vec::new();
+    reader
+        .for_each(
+            FOREIGN_KEYS,
+            filtered(FOREIGN_KEYS_SQL, version_table),
+            |row| {
+                Ok(ForeignKeyRow {
+                    table: row.try_get("table_name")?,
+                    id: row.try_get("id")?,
+                    referred_table: row.try_get("referred_table")?,
+                    from: row.try_get("from_column")?,
+                    to: row.try_get("to_column")?,
+                    on_update: row.try_get("on_update")?,
+                    on_delete: row.try_get("on_delete")?,
+                })
+            },
+            |row| {
+                foreign_keys.push(row);
+                Ok(())
+            },
+        )
+        .await?;
 
-    let foreign_keys = reader
-        .fetch_all(FOREIGN_KEYS, FOREIGN_KEYS_SQL)
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(ForeignKeyRow {
-                table: row.try_get("table_name")?,
-                id: row.try_get("id")?,
-                referred_table: row.try_get("referred_table")?,
-                from: row.try_get("from_column")?,
-                to: row.try_get("to_column")?,
-                on_update: row.try_get("on_update")?,
-                on_delete: row.try_get("on_delete")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(decode(FOREIGN_KEYS))?;
-
-    Ok(CatalogRows {
-        objects,
-        columns,
-        indexes,
-        foreign_keys,
-    })
+    builder.finish(&indexes, &foreign_keys)
 }
 
 #[cfg(test)]
@@ -251,11 +237,9 @@ mod tests {
 
     async fn statements_for(count: usize) -> (usize, usize) {
         let (_dir, mut conn) = database_with_tables(count).await;
-        let mut reader = CatalogReader::new(&mut conn, "retort_version");
-        let rows = read_catalog(&mut reader).await.unwrap();
-        let statements = reader.statements;
-        let schema = build_schema(rows).unwrap();
-        (statements, schema.tables.len())
+        let mut reader = CatalogReader::new(&mut conn);
+        let schema = read_catalog(&mut reader, "retort_version").await.unwrap();
+        (reader.statements(), schema.tables.len())
     }
 
     #[tokio::test(flavor = "current_thread")]
