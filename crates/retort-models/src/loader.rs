@@ -119,7 +119,20 @@ pub(crate) struct Loader {
     /// Where each (schema, name) is in `tables`: a lookup per statement
     /// and per reference, instead of a scan (quadratic at 5,000 tables).
     table_ids: BTreeMap<(Option<String>, String), usize>,
+    /// The first table of each name, whatever its schema (indexes and
+    /// comments name their table without one).
+    tables_by_name: BTreeMap<String, usize>,
+    /// Indexes waiting for `finish`: those whose table was not declared
+    /// (yet) by the file that declares them.
     indexes: Vec<IndexDraft>,
+    /// The first declaration of each index name (with its table's name
+    /// where the dialect scopes index names to a table).
+    index_names: BTreeMap<(Option<String>, String), Site>,
+    /// The first table of the file being read. An index on a table from
+    /// here on is attached at once, since undoing the file (a tokenizer
+    /// error) drops those tables whole; holding every index as a draft
+    /// until the end cost ~5 MB at 10,000 indexes.
+    file_first_table: usize,
     enums: Vec<(EnumType, Site)>,
     comments: Vec<CommentDraft>,
     diagnostics: Vec<Diagnostic>,
@@ -163,7 +176,10 @@ impl Loader {
             files: Vec::new(),
             tables: Vec::new(),
             table_ids: BTreeMap::new(),
+            tables_by_name: BTreeMap::new(),
             indexes: Vec::new(),
+            index_names: BTreeMap::new(),
+            file_first_table: 0,
             enums: Vec::new(),
             comments: Vec::new(),
             diagnostics: Vec::new(),
@@ -232,6 +248,7 @@ impl Loader {
         self.files.push(source);
         let dialect = sql_dialect(self.dialect);
         let mark = self.mark();
+        self.file_first_table = self.tables.len();
         let mut splitter = StatementSplitter::default();
         let mut chunks = ChunkedTokens::new(text);
         loop {
@@ -247,7 +264,7 @@ impl Loader {
                 Err(err) => {
                     // As if the file had been tokenized whole: nothing of
                     // it is read, only the tokenizer error is reported.
-                    self.rollback(mark);
+                    self.rollback(mark, file);
                     let site = Site {
                         file,
                         span: Span::new(err.location, err.location),
@@ -278,9 +295,15 @@ impl Loader {
         ]
     }
 
-    fn rollback(&mut self, [tables, indexes, enums, comments, diagnostics]: [usize; 5]) {
+    fn rollback(
+        &mut self,
+        [tables, indexes, enums, comments, diagnostics]: [usize; 5],
+        file: usize,
+    ) {
         self.tables.truncate(tables);
         self.table_ids.retain(|_, id| *id < tables);
+        self.tables_by_name.retain(|_, id| *id < tables);
+        self.index_names.retain(|_, site| site.file != file);
         self.indexes.truncate(indexes);
         self.enums.truncate(enums);
         self.comments.truncate(comments);
@@ -625,6 +648,9 @@ impl Loader {
             (table.schema.clone(), table.name.clone()),
             self.tables.len(),
         );
+        self.tables_by_name
+            .entry(table.name.clone())
+            .or_insert(self.tables.len());
         self.tables.push(TableDraft {
             table,
             site: name_site,
@@ -843,7 +869,7 @@ impl Loader {
                 descending: matches!(column.column.options.sort, Some(OrderBySort::Desc)),
             });
         }
-        self.indexes.push(IndexDraft {
+        self.add_index(IndexDraft {
             table: table.to_string(),
             table_site,
             name_site,
@@ -856,6 +882,51 @@ impl Loader {
             },
             column_sites,
         });
+    }
+
+    /// Registers an index: a second declaration of a name is reported
+    /// here; an index on a table this file has declared is attached at
+    /// once (the usual order), any other waits for `finish`.
+    fn add_index(&mut self, draft: IndexDraft) {
+        let scope = self
+            .dialect
+            .table_scoped_index_names()
+            .then(|| draft.table.clone());
+        let key = (scope, draft.index.name.clone());
+        if let Some(first) = self.index_names.get(&key).copied() {
+            let help = format!(
+                "it is first declared at {}; rename one of them",
+                self.location_text(first)
+            );
+            self.report(
+                draft.name_site,
+                "duplicate-index",
+                format!("index `{}` is declared twice", draft.index.name),
+                Some(help),
+            );
+            return;
+        }
+        self.index_names.insert(key, draft.name_site);
+        match self.tables_by_name.get(draft.table.as_str()).copied() {
+            Some(position) if position >= self.file_first_table => {
+                self.attach_index(position, draft);
+            }
+            _ => self.indexes.push(draft),
+        }
+    }
+
+    /// Adds `draft`'s index to the table at `position`, its columns checked.
+    fn attach_index(&mut self, position: usize, draft: IndexDraft) {
+        for (column, site) in &draft.column_sites {
+            if self.tables[position].table.column(column).is_none() {
+                self.report_unknown_column(*site, &draft.table, column);
+            }
+        }
+        // One slot at a time: a table has one to three indexes, where a
+        // push would reserve four.
+        let indexes = &mut self.tables[position].table.indexes;
+        indexes.reserve_exact(1);
+        indexes.push(draft.index);
     }
 
     /// Cross-statement checks and resolution; the schema, or every problem.
@@ -983,21 +1054,11 @@ impl Loader {
         }
     }
 
-    /// The first table of each name, whatever its schema (comments and
-    /// indexes name their table without one).
-    fn first_table_by_name(&self) -> BTreeMap<String, usize> {
-        let mut by_name = BTreeMap::new();
-        for (id, draft) in self.tables.iter().enumerate() {
-            by_name.entry(draft.table.name.clone()).or_insert(id);
-        }
-        by_name
-    }
-
     fn apply_comments(&mut self) {
         if self.comments.is_empty() {
             return;
         }
-        let by_name = self.first_table_by_name();
+        let by_name = std::mem::take(&mut self.tables_by_name);
         for comment in std::mem::take(&mut self.comments) {
             let Some(draft) = by_name
                 .get(comment.table.as_str())
@@ -1017,6 +1078,7 @@ impl Loader {
                 },
             }
         }
+        self.tables_by_name = by_name;
     }
 
     fn report_unknown_table(&mut self, site: Site, table: &str, what: &str) {
@@ -1122,63 +1184,15 @@ impl Loader {
         }
     }
 
+    /// Attaches the indexes that waited for every table to be declared.
     fn attach_indexes(&mut self) {
-        let table_scoped = self.dialect.table_scoped_index_names();
-        let by_name = self.first_table_by_name();
-        let drafts = std::mem::take(&mut self.indexes);
-        // The first declaration of each name, keyed by borrowed names (10,000
-        // indexes' names copied into the map cost megabytes).
-        let mut first_site: BTreeMap<(Option<&str>, &str), Site> = BTreeMap::new();
-        let duplicate_of: Vec<Option<Site>> = drafts
-            .iter()
-            .map(|draft| {
-                let scope = table_scoped.then_some(draft.table.as_str());
-                let key = (scope, draft.index.name.as_str());
-                match first_site.get(&key) {
-                    Some(first) => Some(*first),
-                    None => {
-                        first_site.insert(key, draft.name_site);
-                        None
-                    }
-                }
-            })
-            .collect();
-        // Each table's list at its final size (see `create_table`).
-        let mut counts = vec![0; self.tables.len()];
-        for (draft, duplicate) in drafts.iter().zip(&duplicate_of) {
-            if let (None, Some(&position)) = (duplicate, by_name.get(draft.table.as_str())) {
-                counts[position] += 1;
-            }
-        }
-        drop(first_site);
-        for (draft, count) in self.tables.iter_mut().zip(counts) {
-            draft.table.indexes.reserve_exact(count);
-        }
-        for (draft, duplicate) in drafts.into_iter().zip(duplicate_of) {
-            if let Some(first) = duplicate {
-                let help = format!(
-                    "it is first declared at {}; rename one of them",
-                    self.location_text(first)
-                );
-                self.report(
-                    draft.name_site,
-                    "duplicate-index",
-                    format!("index `{}` is declared twice", draft.index.name),
-                    Some(help),
-                );
-                continue;
-            }
-            let Some(&position) = by_name.get(draft.table.as_str()) else {
+        for draft in std::mem::take(&mut self.indexes) {
+            let Some(position) = self.tables_by_name.get(draft.table.as_str()).copied() else {
                 let what = format!("index `{}`", draft.index.name);
                 self.report_unknown_table(draft.table_site, &draft.table, &what);
                 continue;
             };
-            for (column, site) in &draft.column_sites {
-                if self.tables[position].table.column(column).is_none() {
-                    self.report_unknown_column(*site, &draft.table, column);
-                }
-            }
-            self.tables[position].table.indexes.push(draft.index);
+            self.attach_index(position, draft);
         }
     }
 
@@ -1721,6 +1735,47 @@ mod tests {
         assert_eq!(loader.diagnostics.len(), 1, "{:?}", loader.diagnostics);
         assert_eq!(loader.diagnostics[0].code, "parse-error");
         assert_eq!(loader.diagnostics[0].line, 3);
+    }
+
+    #[test]
+    fn indexes_attach_whatever_the_order_of_files_and_statements() {
+        let mut loader = Loader::new(Dialect::Postgres);
+        let first = "CREATE INDEX ix_early ON t (x);\nCREATE TABLE t (x int, y int);\n\
+                     CREATE INDEX ix_same_file ON t (y);\n";
+        loader.add_source("a.sql", first.to_string());
+        // The index after its table is attached at once; the one before waits.
+        assert_eq!(loader.tables[0].table.indexes.len(), 1);
+        assert_eq!(loader.indexes.len(), 1);
+        loader.add_source(
+            "b.sql",
+            "CREATE INDEX ix_other_file ON t (x, y);\n".to_string(),
+        );
+        assert_eq!(loader.indexes.len(), 2);
+        let schema = loader.finish().unwrap();
+        let names: Vec<&str> = schema.tables[0]
+            .indexes
+            .iter()
+            .map(|i| i.name.as_str())
+            .collect();
+        assert_eq!(names, ["ix_early", "ix_other_file", "ix_same_file"]);
+    }
+
+    #[test]
+    fn a_file_undone_by_a_tokenizer_error_takes_its_indexes_and_their_names() {
+        let mut loader = Loader::new(Dialect::Postgres);
+        loader.add_source(
+            "a.sql",
+            "CREATE TABLE t (x int);\nCREATE INDEX ix_t ON t (x);\nSELECT 'open;\n".to_string(),
+        );
+        assert!(loader.tables.is_empty());
+        loader.add_source(
+            "b.sql",
+            "CREATE TABLE t (x int);\nCREATE INDEX ix_t ON t (x);\n".to_string(),
+        );
+        // Only the tokenizer error: ix_t in b.sql is not a second declaration.
+        assert_eq!(loader.diagnostics.len(), 1, "{:?}", loader.diagnostics);
+        assert_eq!(loader.diagnostics[0].code, "parse-error");
+        assert_eq!(loader.tables[0].table.indexes.len(), 1);
     }
 
     #[test]

@@ -100,8 +100,8 @@ impl SchemaBuilder {
     /// Builds the table whose column rows are pending.
     fn flush_columns(&mut self) {
         let name = std::mem::take(&mut self.pending_table);
-        if let Some(declared) = self.declared.get(&name) {
-            let table = table_from_columns(&name, declared, self.pending_columns.iter());
+        if let Some(declared) = self.declared.get_mut(&name) {
+            let table = table_from_declared(&name, declared, self.pending_columns.iter());
             self.tables.insert(name, table);
         }
         self.pending_columns.clear();
@@ -115,16 +115,17 @@ impl SchemaBuilder {
         self.flush_columns();
         let SchemaBuilder {
             mut schema,
-            declared: parsed,
+            declared: mut parsed,
             index_sql,
             mut tables,
             ..
         } = self;
         // A table without column rows (none are hidden from the pragma, but
         // the catalog may change between the reads) is still a table.
-        for (name, declared) in &parsed {
+        for (name, declared) in parsed.iter_mut() {
             if !tables.contains_key(name) {
-                tables.insert(name.clone(), table_from_columns(name, declared, [].iter()));
+                let table = table_from_declared(name, declared, [].iter());
+                tables.insert(name.clone(), table);
             }
         }
 
@@ -198,12 +199,6 @@ impl SchemaBuilder {
             push_exact(&mut table.foreign_keys, fk);
         }
 
-        for (name, table) in tables.iter_mut() {
-            if let Some(declared) = parsed.get(name) {
-                table.checks = declared.checks.clone();
-            }
-        }
-
         schema.tables = tables.into_values().collect();
         schema.normalize();
         Ok(schema)
@@ -230,6 +225,24 @@ fn group_by<'r, R, K: PartialEq>(rows: &'r [R], key: impl Fn(&'r R) -> K) -> Vec
         }
     }
     groups
+}
+
+/// A table from its column rows and its declaration, which gives up what
+/// only it knows and is no longer needed (the checks, the columns): only
+/// its key constraints are kept, to name the ones the pragmas report.
+/// Declarations are held for every table until the end, and whole they came
+/// to as much memory as the schema itself.
+fn table_from_declared<'r>(
+    name: &str,
+    declared: &mut Table,
+    rows: impl Iterator<Item = &'r ColumnRow>,
+) -> Table {
+    let mut table = table_from_columns(name, declared, rows);
+    table.checks = std::mem::take(&mut declared.checks);
+    declared.columns = Vec::new();
+    declared.indexes = Vec::new();
+    declared.comment = None;
+    table
 }
 
 /// A table's columns and primary key from its `pragma_table_xinfo` rows.
