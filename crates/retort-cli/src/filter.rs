@@ -206,6 +206,7 @@ mod tests {
             referred_columns: vec!["id".into()],
             on_delete: Default::default(),
             on_update: Default::default(),
+            deferrable: retort_schema::Deferral::NotDeferrable,
         });
         t
     }

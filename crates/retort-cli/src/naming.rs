@@ -658,6 +658,7 @@ mod tests {
                 referred_columns: vec!["id".into()],
                 on_delete: Default::default(),
                 on_update: Default::default(),
+                deferrable: retort_schema::Deferral::NotDeferrable,
             });
         }
         let err = check_collisions(&schema(vec![t]), &conv, Dialect::Postgres).unwrap_err();

@@ -260,6 +260,7 @@ fn same_foreign_key(a: &ForeignKey, b: &ForeignKey) -> bool {
         && a.referred_columns == b.referred_columns
         && a.on_delete == b.on_delete
         && a.on_update == b.on_update
+        && a.deferrable == b.deferrable
 }
 
 /// Primary keys are equal when their columns are; names count only when

@@ -444,6 +444,7 @@ mod tests {
             referred_columns: vec!["id".into()],
             on_delete: Default::default(),
             on_update: Default::default(),
+            deferrable: retort_schema::Deferral::NotDeferrable,
         });
         let mut people = users("name");
         people.name = "people".into();

@@ -165,6 +165,7 @@ fn expected() -> Schema {
             referred_columns: vec!["id".into()],
             on_delete: ForeignKeyAction::Cascade,
             on_update: ForeignKeyAction::NoAction,
+            deferrable: retort_schema::Deferral::NotDeferrable,
         },
         ForeignKey {
             name: Some("fk_todos_parent".into()),
@@ -174,6 +175,7 @@ fn expected() -> Schema {
             referred_columns: vec!["id".into()],
             on_delete: ForeignKeyAction::SetNull,
             on_update: ForeignKeyAction::NoAction,
+            deferrable: retort_schema::Deferral::NotDeferrable,
         },
     ];
     todos.checks = vec![
@@ -217,6 +219,7 @@ fn expected() -> Schema {
         referred_columns: vec!["id".into()],
         on_delete: ForeignKeyAction::NoAction,
         on_update: ForeignKeyAction::NoAction,
+        deferrable: retort_schema::Deferral::NotDeferrable,
     }];
 
     Schema {

@@ -1144,6 +1144,7 @@ mod tests {
             referred_columns: vec!["id".into()],
             on_delete: ForeignKeyAction::Restrict,
             on_update: ForeignKeyAction::Cascade,
+            deferrable: retort_schema::Deferral::NotDeferrable,
         };
         t.foreign_keys = vec![fk(None, "user_id"), fk(Some("fk_owner"), "owner_id")];
         let mut descending = index("ux_desc", &["title"], true);

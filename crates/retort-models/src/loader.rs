@@ -21,14 +21,14 @@ use std::sync::Arc;
 
 use miette::NamedSource;
 use retort_schema::{
-    CheckConstraint, Column, ColumnType, Dialect, EnumType, ForeignKey, ForeignKeyAction, Index,
-    IndexPart, IndexTarget, PrimaryKey, Schema, Table, UniqueConstraint,
+    CheckConstraint, Column, ColumnType, Deferral, Dialect, EnumType, ForeignKey, ForeignKeyAction,
+    Index, IndexPart, IndexTarget, PrimaryKey, Schema, Table, UniqueConstraint,
 };
 use sqlparser::ast::{
-    ColumnOption, CommentDef, CommentObject, CreateIndex, CreateTable, CreateTableOptions, Expr,
-    ForeignKeyConstraint, GeneratedAs, Ident, IndexColumn, ObjectName, OrderByExpr, OrderByOptions,
-    OrderBySort, ReferentialAction, Spanned, SqlOption, Statement, TableConstraint,
-    UserDefinedTypeRepresentation,
+    ColumnOption, CommentDef, CommentObject, ConstraintCharacteristics, CreateIndex, CreateTable,
+    CreateTableOptions, DeferrableInitial, Expr, ForeignKeyConstraint, GeneratedAs, Ident,
+    IndexColumn, ObjectName, OrderByExpr, OrderByOptions, OrderBySort, ReferentialAction, Spanned,
+    SqlOption, Statement, TableConstraint, UserDefinedTypeRepresentation,
 };
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
@@ -702,6 +702,11 @@ impl Loader {
                     .collect(),
                 on_delete: fk.on_delete.map_or(ForeignKeyAction::NoAction, action),
                 on_update: fk.on_update.map_or(ForeignKeyAction::NoAction, action),
+                deferrable: match self.dialect {
+                    Dialect::Postgres => deferral(fk.characteristics.as_ref()),
+                    // SQLite's and MySQL's catalogs are read without it.
+                    Dialect::Sqlite | Dialect::Mysql => Deferral::NotDeferrable,
+                },
             },
             table_site: Site {
                 file,
@@ -1633,6 +1638,19 @@ fn split_name(name: &ObjectName, dialect: Dialect) -> (Option<String>, String) {
 
 fn ident_value(ident: Option<&Ident>) -> Option<String> {
     ident.map(|i| i.value.clone())
+}
+
+/// `[NOT] DEFERRABLE [INITIALLY DEFERRED | IMMEDIATE]`, as PostgreSQL reads
+/// it: `INITIALLY DEFERRED` alone implies `DEFERRABLE`.
+fn deferral(characteristics: Option<&ConstraintCharacteristics>) -> Deferral {
+    let Some(c) = characteristics else {
+        return Deferral::NotDeferrable;
+    };
+    match (c.deferrable, c.initially) {
+        (_, Some(DeferrableInitial::Deferred)) => Deferral::InitiallyDeferred,
+        (Some(true), _) => Deferral::InitiallyImmediate,
+        _ => Deferral::NotDeferrable,
+    }
 }
 
 fn action(action: ReferentialAction) -> ForeignKeyAction {

@@ -6,7 +6,7 @@
 
 use crate::spelling::{self, quote, quote_list};
 use retort_schema::{
-    Column, ColumnType, Dialect, ForeignKey, ForeignKeyAction, Index, IndexTarget, Table,
+    Column, ColumnType, Deferral, Dialect, ForeignKey, ForeignKeyAction, Index, IndexTarget, Table,
 };
 use sea_query as sq;
 
@@ -124,8 +124,12 @@ pub(crate) fn foreign_key_statement(table: &str, fk: &ForeignKey) -> sq::Foreign
 
 /// Whether sea-query writes `fk` exactly: its SQLite builder drops a
 /// foreign key's name, its MySQL builder writes `CONSTRAINT  FOREIGN KEY`
-/// for an unnamed one. Those are written by hand.
+/// for an unnamed one, and it has no `DEFERRABLE`. Those are written by
+/// hand.
 pub(crate) fn builder_writes_foreign_key(fk: &ForeignKey, dialect: Dialect) -> bool {
+    if fk.deferrable != Deferral::NotDeferrable {
+        return false;
+    }
     match dialect {
         Dialect::Sqlite => fk.name.is_none(),
         Dialect::Mysql => fk.name.is_some(),
@@ -133,7 +137,8 @@ pub(crate) fn builder_writes_foreign_key(fk: &ForeignKey, dialect: Dialect) -> b
     }
 }
 
-/// `[CONSTRAINT n] FOREIGN KEY (…) REFERENCES p (…) [ON DELETE …] [ON UPDATE …]`.
+/// `[CONSTRAINT n] FOREIGN KEY (…) REFERENCES p (…) [ON DELETE …] [ON UPDATE …]
+/// [DEFERRABLE [INITIALLY DEFERRED]]`.
 pub(crate) fn foreign_key_clause(fk: &ForeignKey, dialect: Dialect) -> String {
     let mut sql = constraint_prefix(fk.name.as_deref(), dialect);
     sql.push_str(&format!(
@@ -149,6 +154,10 @@ pub(crate) fn foreign_key_clause(fk: &ForeignKey, dialect: Dialect) -> String {
     if fk.on_update != ForeignKeyAction::NoAction {
         sql.push_str(" ON UPDATE ");
         sql.push_str(fk.on_update.as_sql());
+    }
+    if fk.deferrable != Deferral::NotDeferrable {
+        sql.push(' ');
+        sql.push_str(fk.deferrable.as_sql());
     }
     sql
 }

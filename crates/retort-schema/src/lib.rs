@@ -314,6 +314,40 @@ pub struct ForeignKey {
     pub on_delete: ForeignKeyAction,
     #[serde(default, skip_serializing_if = "ForeignKeyAction::is_no_action")]
     pub on_update: ForeignKeyAction,
+    /// When the key is checked: PostgreSQL's `DEFERRABLE [INITIALLY …]`.
+    /// Always [`Deferral::NotDeferrable`] on SQLite and MySQL, whose models
+    /// and catalogs retort reads without it.
+    #[serde(default, skip_serializing_if = "Deferral::is_not_deferrable")]
+    pub deferrable: Deferral,
+}
+
+/// When a constraint is checked: at each statement (not deferrable), or at
+/// commit when the transaction asks for it (`SET CONSTRAINTS … DEFERRED`) or
+/// by default (`INITIALLY DEFERRED`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Deferral {
+    #[default]
+    NotDeferrable,
+    /// `DEFERRABLE` (`INITIALLY IMMEDIATE` is the default).
+    InitiallyImmediate,
+    /// `DEFERRABLE INITIALLY DEFERRED`.
+    InitiallyDeferred,
+}
+
+impl Deferral {
+    /// The clause that declares it, empty for [`Deferral::NotDeferrable`].
+    pub fn as_sql(self) -> &'static str {
+        match self {
+            Deferral::NotDeferrable => "",
+            Deferral::InitiallyImmediate => "DEFERRABLE",
+            Deferral::InitiallyDeferred => "DEFERRABLE INITIALLY DEFERRED",
+        }
+    }
+
+    fn is_not_deferrable(&self) -> bool {
+        *self == Deferral::NotDeferrable
+    }
 }
 
 /// The referential action of `ON DELETE` / `ON UPDATE`.

@@ -321,6 +321,7 @@ fn build(spec: &SchemaSpec, dialect: Dialect) -> Schema {
                         ForeignKeyAction::NoAction
                     },
                     on_update: ForeignKeyAction::NoAction,
+                    deferrable: retort_schema::Deferral::NotDeferrable,
                 });
             }
         }

@@ -220,6 +220,7 @@ fn build(spec: &SchemaSpec, dialect: Dialect, named: bool) -> Schema {
                         ForeignKeyAction::NoAction
                     },
                     on_update: ForeignKeyAction::NoAction,
+                    deferrable: retort_schema::Deferral::NotDeferrable,
                 });
             }
         }

@@ -55,6 +55,7 @@ pub fn fk(column: &str, parent: &str) -> ForeignKey {
         referred_columns: vec!["id".into()],
         on_delete: ForeignKeyAction::NoAction,
         on_update: ForeignKeyAction::NoAction,
+        deferrable: retort_schema::Deferral::NotDeferrable,
     }
 }
 

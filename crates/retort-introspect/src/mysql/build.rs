@@ -347,6 +347,7 @@ fn foreign_key_from_rows(
         referred_columns: parts.iter().map(|p| p.referred_column.clone()).collect(),
         on_delete: action(&first.on_delete)?,
         on_update: action(&first.on_update)?,
+        deferrable: retort_schema::Deferral::NotDeferrable,
     })
 }
 

@@ -12,7 +12,7 @@ use super::{ColumnRow, ConstraintRow, EnumRow, IndexRow, SequenceRow, TableRow, 
 use crate::{IntrospectError, push_exact};
 use retort_models::{column_default, column_type};
 use retort_schema::{
-    CheckConstraint, Column, ColumnType, ConstraintKind, Dialect, EnumType, ForeignKey,
+    CheckConstraint, Column, ColumnType, ConstraintKind, Deferral, Dialect, EnumType, ForeignKey,
     ForeignKeyAction, Index, IndexPart, IndexTarget, PrimaryKey, Schema, Table, UniqueConstraint,
     implied_constraint_name,
 };
@@ -354,6 +354,11 @@ fn add_constraint(
                         .ok_or_else(|| catalog_error(unknown_action(row, &row.on_delete)))?,
                     on_update: foreign_key_action(&row.on_update)
                         .ok_or_else(|| catalog_error(unknown_action(row, &row.on_update)))?,
+                    deferrable: match (row.deferrable, row.initially_deferred) {
+                        (true, true) => Deferral::InitiallyDeferred,
+                        (true, false) => Deferral::InitiallyImmediate,
+                        (false, _) => Deferral::NotDeferrable,
+                    },
                 },
             );
         }
@@ -589,6 +594,8 @@ mod tests {
                 on_delete: " ".into(),
                 index_oid: 10,
                 check: None,
+                deferrable: false,
+                initially_deferred: false,
             })
             .unwrap();
         for index in [

@@ -9,7 +9,8 @@
 -- confupdtype/confdeltype: a no action, r restrict, c cascade, n set null,
 -- d set default. conindid: the index backing p/u/x (for f, the referred
 -- table's unique index, so it must not be used to hide indexes).
--- condeferrable is not read: the IR has no DEFERRABLE yet.
+-- condeferrable/condeferred: DEFERRABLE and INITIALLY DEFERRED (the IR keeps
+-- them for foreign keys).
 -- $1 the schemas (text[]).
 SELECT con.conrelid::int8 AS table_oid, con.conname::text AS constraint_name,
        con.contype::text AS kind, con.conkey::int2[] AS columns,
@@ -22,6 +23,7 @@ SELECT con.conrelid::int8 AS table_oid, con.conname::text AS constraint_name,
        ) AS referred_columns,
        con.confupdtype::text AS on_update, con.confdeltype::text AS on_delete,
        con.conindid::int8 AS index_oid,
+       con.condeferrable AS deferrable, con.condeferred AS initially_deferred,
        CASE WHEN con.contype = 'c' THEN pg_get_expr(con.conbin, con.conrelid) END AS check_expr
 FROM pg_constraint AS con
 JOIN pg_class AS c ON c.oid = con.conrelid

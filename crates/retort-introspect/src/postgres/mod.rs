@@ -40,10 +40,12 @@ const ENUMS_SQL: &str = include_str!("enums.sql");
 /// default schema (the first listed, or `current_schema()`) have
 /// `schema: None`. The result is normalised.
 ///
+/// `DEFERRABLE [INITIALLY DEFERRED]` is read for foreign keys.
+///
 /// Not read: views, triggers, generated columns (skipped: the IR has no
-/// generation expression), partitions (their parent is read), `DEFERRABLE`,
-/// `NULLS NOT DISTINCT`, operator classes, `NULLS FIRST/LAST` and `INCLUDE`
-/// columns (the IR has no place for them). A table with an exclusion
+/// generation expression), partitions (their parent is read), `DEFERRABLE`
+/// on unique and primary keys, `NULLS NOT DISTINCT`, operator classes,
+/// `NULLS FIRST/LAST` and `INCLUDE` columns (the IR has no place for them). A table with an exclusion
 /// constraint is refused with [`IntrospectError::Catalog`].
 pub async fn introspect_postgres(
     conn: &mut PgConnection,
@@ -139,6 +141,9 @@ pub(crate) struct ConstraintRow {
     pub index_oid: i64,
     /// `pg_get_expr(conbin)` of a check constraint.
     pub check: Option<String>,
+    /// `condeferrable`, `condeferred`.
+    pub deferrable: bool,
+    pub initially_deferred: bool,
 }
 
 /// A `pg_index` row.
@@ -326,6 +331,8 @@ fn constraint_row(row: &PgRow) -> Result<ConstraintRow, sqlx::Error> {
         on_delete: row.try_get("on_delete")?,
         index_oid: row.try_get("index_oid")?,
         check: row.try_get("check_expr")?,
+        deferrable: row.try_get("deferrable")?,
+        initially_deferred: row.try_get("initially_deferred")?,
     })
 }
 

@@ -433,6 +433,7 @@ fn foreign_key_from_rows(
         referred_columns,
         on_delete: action(&first.on_delete)?,
         on_update: action(&first.on_update)?,
+        deferrable: retort_schema::Deferral::NotDeferrable,
     })
 }
 

@@ -49,6 +49,7 @@ fn users_and_todos() {
             referred_columns: vec!["id".into()],
             on_delete: ForeignKeyAction::Cascade,
             on_update: ForeignKeyAction::NoAction,
+            deferrable: retort_schema::Deferral::NotDeferrable,
         }]
     );
     let users = schema.table("users").unwrap();

@@ -63,6 +63,7 @@ pub fn app() -> Schema {
         referred_columns: vec!["id".into()],
         on_delete: ForeignKeyAction::Cascade,
         on_update: ForeignKeyAction::NoAction,
+        deferrable: retort_schema::Deferral::NotDeferrable,
     });
     users.checks.push(CheckConstraint {
         name: Some("ck_users_name".into()),

@@ -69,6 +69,7 @@ fn fk_org(name: Option<&str>) -> ForeignKey {
         referred_columns: vec!["id".into()],
         on_delete: ForeignKeyAction::Cascade,
         on_update: ForeignKeyAction::NoAction,
+        deferrable: retort_schema::Deferral::NotDeferrable,
     }
 }
 

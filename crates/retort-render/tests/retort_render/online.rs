@@ -54,6 +54,7 @@ fn audit_fk(name: Option<&str>) -> Op {
             referred_columns: vec!["id".into()],
             on_delete: ForeignKeyAction::NoAction,
             on_update: ForeignKeyAction::NoAction,
+            deferrable: retort_schema::Deferral::NotDeferrable,
         },
     }
 }

@@ -45,6 +45,7 @@ fn fk_users_orgs(name: Option<&str>) -> ForeignKey {
         referred_columns: vec!["id".into()],
         on_delete: ForeignKeyAction::Cascade,
         on_update: ForeignKeyAction::NoAction,
+        deferrable: retort_schema::Deferral::NotDeferrable,
     }
 }
 
@@ -232,6 +233,7 @@ fn constraints() {
                     referred_columns: vec!["id".into()],
                     on_delete: ForeignKeyAction::SetNull,
                     on_update: ForeignKeyAction::Cascade,
+                    deferrable: retort_schema::Deferral::NotDeferrable,
                 },
             }),
             planned(Op::DropConstraint {
