@@ -193,10 +193,12 @@ mod tests {
             unique: false,
             predicate: None,
             method: None,
+            nulls_not_distinct: false,
         });
         t.unique_constraints.push(UniqueConstraint {
             name: Some("uq_keep".into()),
             columns: vec!["id".into()],
+            nulls_not_distinct: false,
         });
         t.foreign_keys.push(ForeignKey {
             name: Some("fk_x".into()),

@@ -501,6 +501,7 @@ mod tests {
         t.unique_constraints.push(UniqueConstraint {
             name: unique_name.map(str::to_string),
             columns: vec!["email".into()],
+            nulls_not_distinct: false,
         });
         t.checks.push(CheckConstraint {
             name: None,

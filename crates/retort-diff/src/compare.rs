@@ -141,7 +141,7 @@ fn compare_table(from: &Table, to: &Table, options: &DiffOptions, ops: &mut Vec<
         &from.unique_constraints,
         &to.unique_constraints,
         |c: &UniqueConstraint| c.name.as_deref(),
-        |a, b| a.columns == b.columns,
+        |a, b| a.columns == b.columns && a.nulls_not_distinct == b.nulls_not_distinct,
     );
     push_constraint_ops(uniques, ops, &to.name, Constraint::Unique, |table, c| {
         Op::CreateUniqueConstraint {

@@ -713,6 +713,7 @@ mod tests {
             unique: false,
             predicate: None,
             method: None,
+            nulls_not_distinct: false,
         };
         let table = table.to_string();
         if create {

@@ -341,6 +341,7 @@ mod tests {
             unique: false,
             predicate: None,
             method: None,
+            nulls_not_distinct: false,
         });
         users
     }

@@ -97,6 +97,7 @@ fn expected() -> Schema {
     users.unique_constraints = vec![UniqueConstraint {
         name: None,
         columns: vec!["email".into()],
+        nulls_not_distinct: false,
     }];
     users.indexes = vec![Index {
         name: "ux_users_lower_email".into(),
@@ -107,6 +108,7 @@ fn expected() -> Schema {
         unique: true,
         predicate: None,
         method: None,
+        nulls_not_distinct: false,
     }];
 
     let mut todos = Table::new("todos");
@@ -141,6 +143,7 @@ fn expected() -> Schema {
             unique: false,
             predicate: None,
             method: None,
+            nulls_not_distinct: false,
         },
         Index {
             name: "ix_todos_open".into(),
@@ -154,6 +157,7 @@ fn expected() -> Schema {
             unique: false,
             predicate: Some("deleted_at IS NULL".into()),
             method: None,
+            nulls_not_distinct: false,
         },
     ];
     todos.foreign_keys = vec![
@@ -204,10 +208,12 @@ fn expected() -> Schema {
         UniqueConstraint {
             name: Some("uq_memberships_seat".into()),
             columns: vec!["group_name".into(), "seat".into()],
+            nulls_not_distinct: false,
         },
         UniqueConstraint {
             name: None,
             columns: vec!["role".into(), "seat".into()],
+            nulls_not_distinct: false,
         },
     ];
     memberships.foreign_keys = vec![ForeignKey {
@@ -301,6 +307,7 @@ async fn unique_folded_into_the_primary_key_index_is_still_reported() {
         vec![UniqueConstraint {
             name: Some("uq_pairs".into()),
             columns: vec!["a".into(), "b".into()],
+            nulls_not_distinct: false,
         }]
     );
 }

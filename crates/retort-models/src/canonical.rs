@@ -611,6 +611,7 @@ pub fn canonical_mysql_table(table: &mut Table) {
             Some(columns) if index.unique => uniques.push(UniqueConstraint {
                 name: Some(index.name),
                 columns,
+                nulls_not_distinct: false,
             }),
             Some(columns) if implied_by_foreign_key(&index.name, &columns) => {}
             _ => kept.push(index),
@@ -1127,6 +1128,7 @@ mod tests {
             unique,
             predicate: None,
             method: None,
+            nulls_not_distinct: false,
         };
         let mut t = Table::new("todos");
         for c in ["id", "user_id", "owner_id", "title"] {
@@ -1164,7 +1166,8 @@ mod tests {
             t.unique_constraints,
             vec![UniqueConstraint {
                 name: Some("ux_title".into()),
-                columns: vec!["title".into(), "id".into()]
+                columns: vec!["title".into(), "id".into()],
+                nulls_not_distinct: false,
             }]
         );
         let names: Vec<&str> = t.indexes.iter().map(|i| i.name.as_str()).collect();

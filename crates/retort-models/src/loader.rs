@@ -27,8 +27,9 @@ use retort_schema::{
 use sqlparser::ast::{
     ColumnOption, CommentDef, CommentObject, ConstraintCharacteristics, CreateIndex, CreateTable,
     CreateTableOptions, DeferrableInitial, Expr, ForeignKeyConstraint, GeneratedAs, Ident,
-    IndexColumn, ObjectName, OrderByExpr, OrderByOptions, OrderBySort, ReferentialAction, Spanned,
-    SqlOption, Statement, TableConstraint, UserDefinedTypeRepresentation,
+    IndexColumn, NullsDistinctOption, ObjectName, OrderByExpr, OrderByOptions, OrderBySort,
+    ReferentialAction, Spanned, SqlOption, Statement, TableConstraint,
+    UserDefinedTypeRepresentation,
 };
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
@@ -522,6 +523,7 @@ impl Loader {
                         table.unique_constraints.push(UniqueConstraint {
                             name: ident_value(option.name.as_ref().or(unique.name.as_ref())),
                             columns: vec![column_name.clone()],
+                            nulls_not_distinct: self.nulls_not_distinct(unique.nulls_distinct),
                         })
                     }
                     ColumnOption::ForeignKey(fk) => {
@@ -601,6 +603,7 @@ impl Loader {
                     table.unique_constraints.push(UniqueConstraint {
                         name: ident_value(unique.name.as_ref()),
                         columns,
+                        nulls_not_distinct: self.nulls_not_distinct(unique.nulls_distinct),
                     });
                 }
                 TableConstraint::ForeignKey(fk) => {
@@ -638,6 +641,7 @@ impl Loader {
                 key.unique,
                 None,
                 None,
+                false,
             );
         }
 
@@ -837,6 +841,9 @@ impl Loader {
             create.unique,
             predicate,
             method,
+            // `NULLS NOT DISTINCT`: PostgreSQL 15's, which no other
+            // dialect has.
+            self.dialect == Dialect::Postgres && create.nulls_distinct == Some(false),
         );
     }
 
@@ -852,6 +859,7 @@ impl Loader {
         unique: bool,
         predicate: Option<String>,
         method: Option<String>,
+        nulls_not_distinct: bool,
     ) {
         let mut parts = Vec::with_capacity(columns.len());
         let mut column_sites = Vec::with_capacity(columns.len());
@@ -884,6 +892,7 @@ impl Loader {
                 unique,
                 predicate,
                 method,
+                nulls_not_distinct,
             },
             column_sites,
         });
@@ -1638,6 +1647,14 @@ fn split_name(name: &ObjectName, dialect: Dialect) -> (Option<String>, String) {
 
 fn ident_value(ident: Option<&Ident>) -> Option<String> {
     ident.map(|i| i.value.clone())
+}
+
+impl Loader {
+    /// A unique constraint's `NULLS NOT DISTINCT`, on PostgreSQL (the one
+    /// dialect that has it).
+    fn nulls_not_distinct(&self, option: NullsDistinctOption) -> bool {
+        self.dialect == Dialect::Postgres && option == NullsDistinctOption::NotDistinct
+    }
 }
 
 /// `[NOT] DEFERRABLE [INITIALLY DEFERRED | IMMEDIATE]`, as PostgreSQL reads

@@ -162,6 +162,16 @@ pub(crate) fn foreign_key_clause(fk: &ForeignKey, dialect: Dialect) -> String {
     sql
 }
 
+/// `UNIQUE`, or PostgreSQL's `UNIQUE NULLS NOT DISTINCT` (which sea-query
+/// does not write).
+pub(crate) fn unique_keyword(nulls_not_distinct: bool) -> &'static str {
+    if nulls_not_distinct {
+        "UNIQUE NULLS NOT DISTINCT"
+    } else {
+        "UNIQUE"
+    }
+}
+
 /// `CONSTRAINT "n" ` or nothing.
 pub(crate) fn constraint_prefix(name: Option<&str>, dialect: Dialect) -> String {
     match name {
@@ -219,7 +229,17 @@ pub(crate) fn create_table_statement(table: &Table, dialect: Dialect) -> String 
         }
         stmt.primary_key(&mut index);
     }
+    let mut by_hand = Vec::new();
     for unique in &table.unique_constraints {
+        if unique.nulls_not_distinct {
+            by_hand.push(format!(
+                "{}{} ({})",
+                constraint_prefix(unique.name.as_deref(), dialect),
+                unique_keyword(unique.nulls_not_distinct),
+                quote_list(&unique.columns, dialect)
+            ));
+            continue;
+        }
         let mut index = sq::Index::create();
         index.unique();
         if let Some(name) = &unique.name {
@@ -230,7 +250,6 @@ pub(crate) fn create_table_statement(table: &Table, dialect: Dialect) -> String 
         }
         stmt.index(&mut index);
     }
-    let mut by_hand = Vec::new();
     for fk in &table.foreign_keys {
         if !builder_writes_foreign_key(fk, dialect) {
             by_hand.push(foreign_key_clause(fk, dialect));
@@ -321,6 +340,7 @@ pub(crate) fn layout_create_table(sql: &str, dialect: Dialect) -> String {
 /// `CREATE [UNIQUE] INDEX` for `index` on `table`.
 pub(crate) fn create_index_statement(table: &str, index: &Index, dialect: Dialect) -> String {
     let plain = index.method.is_none()
+        && !index.nulls_not_distinct
         && index
             .parts
             .iter()
@@ -372,6 +392,9 @@ pub(crate) fn create_index_statement(table: &str, index: &Index, dialect: Dialec
         quote(table, dialect),
         parts.join(", ")
     );
+    if index.nulls_not_distinct && dialect == Dialect::Postgres {
+        sql.push_str(" NULLS NOT DISTINCT");
+    }
     if let (Some(predicate), true) = (&index.predicate, dialect.partial_index()) {
         sql.push_str(" WHERE ");
         sql.push_str(predicate);

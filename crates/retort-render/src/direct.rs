@@ -173,8 +173,9 @@ pub(crate) fn statements(
                 dialect,
             );
             let action = format!(
-                "ADD {}UNIQUE ({})",
+                "ADD {}{} ({})",
                 ddl::constraint_prefix(name.as_deref(), dialect),
+                ddl::unique_keyword(constraint.nulls_not_distinct),
                 quote_list(&constraint.columns, dialect)
             );
             vec![alter_table(table, dialect, &action)]

@@ -251,6 +251,9 @@ pub struct Index {
     /// The access method where it is not the default (`gin`, `gist`, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,
+    /// A unique index's `NULLS NOT DISTINCT` (PostgreSQL 15+).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub nulls_not_distinct: bool,
 }
 
 impl Index {
@@ -298,6 +301,10 @@ pub struct UniqueConstraint {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     pub columns: Vec<String>,
+    /// PostgreSQL 15's `NULLS NOT DISTINCT`: rows whose key columns are
+    /// NULL count as equal, so only one such row is allowed.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub nulls_not_distinct: bool,
 }
 
 /// A foreign key.
@@ -445,6 +452,7 @@ mod tests {
             unique: false,
             predicate: None,
             method: None,
+            nulls_not_distinct: false,
         });
         table.indexes.push(Index {
             name: "a".into(),
@@ -452,6 +460,7 @@ mod tests {
             unique: false,
             predicate: None,
             method: None,
+            nulls_not_distinct: false,
         });
         let mut schema = Schema {
             tables: vec![Table::new("z"), table],

@@ -246,6 +246,7 @@ fn build(spec: &SchemaSpec, dialect: Dialect) -> Schema {
             table.unique_constraints.push(UniqueConstraint {
                 name,
                 columns: vec!["id".into()],
+                nulls_not_distinct: false,
             });
         }
         for (n, slots, unique) in &t.indexes {
@@ -262,6 +263,7 @@ fn build(spec: &SchemaSpec, dialect: Dialect) -> Schema {
                 unique: *unique,
                 predicate: None,
                 method: None,
+                nulls_not_distinct: false,
             });
         }
         for (n, slots) in &t.uniques {
@@ -285,9 +287,11 @@ fn build(spec: &SchemaSpec, dialect: Dialect) -> Schema {
                 continue;
             }
             if let Some(name) = fresh(format!("uq_{name}_{n}")) {
-                table
-                    .unique_constraints
-                    .push(UniqueConstraint { name, columns });
+                table.unique_constraints.push(UniqueConstraint {
+                    name,
+                    columns,
+                    nulls_not_distinct: false,
+                });
             }
         }
         for (n, slot, parent, cascade) in &t.foreign_keys {

@@ -143,6 +143,7 @@ fn unique(name: Option<&str>, columns: &[&str]) -> UniqueConstraint {
     UniqueConstraint {
         name: name.map(String::from),
         columns: columns.iter().map(|c| c.to_string()).collect(),
+        nulls_not_distinct: false,
     }
 }
 

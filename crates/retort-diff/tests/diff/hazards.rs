@@ -300,6 +300,7 @@ fn new_constraints_fail_on_existing_rows_and_rebuild_on_sqlite() {
             constraint: UniqueConstraint {
                 name: None,
                 columns: vec!["email".into()],
+                nulls_not_distinct: false,
             },
         },
         Op::CreateCheckConstraint {

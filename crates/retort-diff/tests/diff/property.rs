@@ -181,6 +181,7 @@ fn build(spec: &SchemaSpec, dialect: Dialect, named: bool) -> Schema {
                 unique: *unique,
                 predicate: None,
                 method: None,
+                nulls_not_distinct: false,
             });
         }
         let mut constraint_names = Vec::new();
@@ -197,9 +198,11 @@ fn build(spec: &SchemaSpec, dialect: Dialect, named: bool) -> Schema {
         for (n, parts) in &t.uniques {
             let columns = pick(&table, parts);
             if let Some(name) = fresh(format!("uq_{name}_{n}")) {
-                table
-                    .unique_constraints
-                    .push(UniqueConstraint { name, columns });
+                table.unique_constraints.push(UniqueConstraint {
+                    name,
+                    columns,
+                    nulls_not_distinct: false,
+                });
             }
         }
         for (n, column, parent, cascade) in &t.foreign_keys {

@@ -66,6 +66,7 @@ pub fn index(name: &str, columns: &[&str], unique: bool) -> Index {
         unique,
         predicate: None,
         method: None,
+        nulls_not_distinct: false,
     }
 }
 

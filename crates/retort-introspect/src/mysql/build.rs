@@ -281,6 +281,7 @@ fn index_from_rows(name: &str, parts: &[&IndexRow], table: &str) -> Result<Index
         unique: first.unique,
         predicate: None,
         method: (method != "btree").then_some(method),
+        nulls_not_distinct: false,
     })
 }
 

@@ -336,7 +336,11 @@ fn add_constraint(
         "p" => table.primary_key = Some(PrimaryKey { name, columns }),
         "u" => push_exact(
             &mut table.unique_constraints,
-            UniqueConstraint { name, columns },
+            UniqueConstraint {
+                name,
+                columns,
+                nulls_not_distinct: row.nulls_not_distinct,
+            },
         ),
         "f" => {
             let referred_table = row.referred_table.clone().ok_or_else(|| {
@@ -441,6 +445,7 @@ fn index_from_row(row: &IndexRow, draft: &TableDraft) -> Result<Index, Introspec
         unique: row.unique,
         predicate: row.predicate.as_deref().map(postgres_expression),
         method: (row.method != "btree").then(|| row.method.clone()),
+        nulls_not_distinct: row.nulls_not_distinct,
     })
 }
 
@@ -596,6 +601,7 @@ mod tests {
                 check: None,
                 deferrable: false,
                 initially_deferred: false,
+                nulls_not_distinct: false,
             })
             .unwrap();
         for index in [
@@ -611,6 +617,7 @@ mod tests {
                 method: "btree".into(),
                 expressions: vec![],
                 predicate: None,
+                nulls_not_distinct: false,
             },
             IndexRow {
                 table_oid: 1,
@@ -624,6 +631,7 @@ mod tests {
                 method: "gin".into(),
                 expressions: vec!["lower(code)".into()],
                 predicate: Some("(code IS NOT NULL)".into()),
+                nulls_not_distinct: false,
             },
         ] {
             builder.index(&index).unwrap();
@@ -668,7 +676,8 @@ mod tests {
             t.unique_constraints,
             vec![UniqueConstraint {
                 name: None,
-                columns: vec!["code".into()]
+                columns: vec!["code".into()],
+                nulls_not_distinct: false,
             }]
         );
         assert_eq!(t.indexes.len(), 1);

@@ -23,7 +23,10 @@ SELECT i.indrelid::int8 AS table_oid, i.indexrelid::int8 AS index_oid,
          WHERE k.attnum = 0
          ORDER BY k.position
        ) AS expressions,
-       CASE WHEN i.indpred IS NOT NULL THEN pg_get_expr(i.indpred, i.indrelid, true) END AS predicate
+       CASE WHEN i.indpred IS NOT NULL THEN pg_get_expr(i.indpred, i.indrelid, true) END AS predicate,
+       -- indnullsnotdistinct exists from PostgreSQL 15; read through jsonb so
+       -- that older servers answer false instead of failing.
+       COALESCE((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false) AS nulls_not_distinct
 FROM pg_index AS i
 JOIN pg_class AS ic ON ic.oid = i.indexrelid
 JOIN pg_class AS c ON c.oid = i.indrelid

@@ -40,12 +40,13 @@ const ENUMS_SQL: &str = include_str!("enums.sql");
 /// default schema (the first listed, or `current_schema()`) have
 /// `schema: None`. The result is normalised.
 ///
-/// `DEFERRABLE [INITIALLY DEFERRED]` is read for foreign keys.
+/// `DEFERRABLE [INITIALLY DEFERRED]` is read for foreign keys, `NULLS NOT
+/// DISTINCT` (PostgreSQL 15+) for unique constraints and indexes.
 ///
 /// Not read: views, triggers, generated columns (skipped: the IR has no
 /// generation expression), partitions (their parent is read), `DEFERRABLE`
-/// on unique and primary keys, `NULLS NOT DISTINCT`, operator classes,
-/// `NULLS FIRST/LAST` and `INCLUDE` columns (the IR has no place for them). A table with an exclusion
+/// on unique and primary keys, operator classes, `NULLS FIRST/LAST` and
+/// `INCLUDE` columns (the IR has no place for them). A table with an exclusion
 /// constraint is refused with [`IntrospectError::Catalog`].
 pub async fn introspect_postgres(
     conn: &mut PgConnection,
@@ -144,6 +145,8 @@ pub(crate) struct ConstraintRow {
     /// `condeferrable`, `condeferred`.
     pub deferrable: bool,
     pub initially_deferred: bool,
+    /// A unique constraint's `NULLS NOT DISTINCT`.
+    pub nulls_not_distinct: bool,
 }
 
 /// A `pg_index` row.
@@ -165,6 +168,8 @@ pub(crate) struct IndexRow {
     /// The text of each expression key column, in key order.
     pub expressions: Vec<String>,
     pub predicate: Option<String>,
+    /// `indnullsnotdistinct` (PostgreSQL 15+; false before).
+    pub nulls_not_distinct: bool,
 }
 
 /// One label of an enum type.
@@ -333,6 +338,7 @@ fn constraint_row(row: &PgRow) -> Result<ConstraintRow, sqlx::Error> {
         check: row.try_get("check_expr")?,
         deferrable: row.try_get("deferrable")?,
         initially_deferred: row.try_get("initially_deferred")?,
+        nulls_not_distinct: row.try_get("nulls_not_distinct")?,
     })
 }
 
@@ -349,6 +355,7 @@ fn index_row(row: &PgRow) -> Result<IndexRow, sqlx::Error> {
         method: row.try_get("method")?,
         expressions: row.try_get("expressions")?,
         predicate: row.try_get("predicate")?,
+        nulls_not_distinct: row.try_get("nulls_not_distinct")?,
     })
 }
 

@@ -158,6 +158,7 @@ impl SchemaBuilder {
                     UniqueConstraint {
                         name: None,
                         columns: index_columns(&index_rows),
+                        nulls_not_distinct: false,
                     },
                 ),
                 // Backs the primary key, which the columns' pk numbers describe.
@@ -359,6 +360,7 @@ fn index_from_rows(
         unique: rows[0].unique,
         predicate: declared.and_then(|d| d.predicate),
         method: None,
+        nulls_not_distinct: false,
     })
 }
 

@@ -65,7 +65,8 @@ fn users_and_todos() {
         users.unique_constraints,
         vec![UniqueConstraint {
             name: None,
-            columns: vec!["email".into()]
+            columns: vec!["email".into()],
+            nulls_not_distinct: false,
         }]
     );
 }
@@ -130,6 +131,7 @@ fn partial_expression_and_descending_indexes() {
                 unique: false,
                 predicate: None,
                 method: None,
+                nulls_not_distinct: false,
             },
             Index {
                 name: "ux_users_email".into(),
@@ -140,6 +142,7 @@ fn partial_expression_and_descending_indexes() {
                 unique: true,
                 predicate: Some("deleted_at IS NULL".into()),
                 method: None,
+                nulls_not_distinct: false,
             },
         ]
     );

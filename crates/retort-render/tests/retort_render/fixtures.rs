@@ -26,6 +26,7 @@ pub fn index(name: &str, columns: &[&str]) -> Index {
         unique: false,
         predicate: None,
         method: None,
+        nulls_not_distinct: false,
     }
 }
 
@@ -54,6 +55,7 @@ pub fn app() -> Schema {
     users.unique_constraints.push(UniqueConstraint {
         name: Some("uq_users_email".into()),
         columns: vec!["email".into()],
+        nulls_not_distinct: false,
     });
     users.foreign_keys.push(ForeignKey {
         name: None,
@@ -131,6 +133,7 @@ pub fn expression_index() -> Index {
         unique: true,
         predicate: Some("email IS NOT NULL".into()),
         method: None,
+        nulls_not_distinct: false,
     }
 }
 

@@ -152,6 +152,7 @@ fn mysql_schema_sql_names_constraints_and_writes_comments() {
     users.unique_constraints.push(UniqueConstraint {
         name: None,
         columns: vec!["email".into()],
+        nulls_not_distinct: false,
     });
     users.checks.push(CheckConstraint {
         name: None,
@@ -210,6 +211,7 @@ fn mysql_unique_keys() {
             constraint: UniqueConstraint {
                 name: None,
                 columns: vec!["org_id".into(), "email".into()],
+                nulls_not_distinct: false,
             },
         }),
         planned(Op::CreateCheckConstraint {
@@ -446,6 +448,7 @@ fn mysql_unique_index_is_added_and_dropped() {
         let constraint = UniqueConstraint {
             name: None,
             columns: vec!["email".into(), "org_id".into()],
+            nulls_not_distinct: false,
         };
         vec![planned(if create {
             Op::CreateUniqueConstraint {
@@ -465,6 +468,7 @@ fn mysql_unique_index_is_added_and_dropped() {
         t.unique_constraints.push(UniqueConstraint {
             name: None,
             columns: vec!["email".into(), "org_id".into()],
+            nulls_not_distinct: false,
         })
     });
     apply(url, &render(&ops(false), &with_unique, MY).unwrap());

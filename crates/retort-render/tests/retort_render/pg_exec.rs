@@ -470,6 +470,7 @@ fn a_table_with_every_postgres_feature_is_created_as_rendered() {
                 unique: false,
                 predicate: None,
                 method: Some("gin".into()),
+                nulls_not_distinct: false,
             },
             retort_schema::Index {
                 name: "ix_email".into(),
@@ -480,6 +481,7 @@ fn a_table_with_every_postgres_feature_is_created_as_rendered() {
                 unique: true,
                 predicate: Some("email IS NOT NULL".into()),
                 method: None,
+                nulls_not_distinct: false,
             },
         ];
         let schema = Schema {

@@ -214,6 +214,7 @@ fn constraints() {
                 constraint: Constraint::Unique(UniqueConstraint {
                     name: Some("uq_users_email".into()),
                     columns: vec!["email".into()],
+                    nulls_not_distinct: false,
                 }),
             }),
             planned(Op::CreateUniqueConstraint {
@@ -221,6 +222,7 @@ fn constraints() {
                 constraint: UniqueConstraint {
                     name: Some("uq_users_org_name".into()),
                     columns: vec!["org_id".into(), "name".into()],
+                    nulls_not_distinct: false,
                 },
             }),
             planned(Op::CreateForeignKey {
@@ -547,6 +549,7 @@ fn summary_lines() {
             constraint: Constraint::Unique(UniqueConstraint {
                 name: None,
                 columns: vec!["email".into()],
+                nulls_not_distinct: false,
             }),
         }),
     ];

@@ -294,6 +294,7 @@ fn constraint_changes_rebuild_and_are_enforced() {
                     constraint: Constraint::Unique(UniqueConstraint {
                         name: Some("uq_users_email".into()),
                         columns: vec!["email".into()],
+                        nulls_not_distinct: false,
                     }),
                 }),
                 planned(Op::CreateCheckConstraint {
