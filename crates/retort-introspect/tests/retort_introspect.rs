@@ -104,6 +104,7 @@ fn expected() -> Schema {
         parts: vec![IndexPart {
             target: IndexTarget::Expression("lower(email)".into()),
             descending: false,
+            opclass: None,
         }],
         unique: true,
         predicate: None,
@@ -152,6 +153,7 @@ fn expected() -> Schema {
                 IndexPart {
                     target: IndexTarget::Column("priority".into()),
                     descending: true,
+                    opclass: None,
                 },
             ],
             unique: false,

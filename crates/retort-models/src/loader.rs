@@ -880,6 +880,11 @@ impl Loader {
             parts.push(IndexPart {
                 target,
                 descending: matches!(column.column.options.sort, Some(OrderBySort::Desc)),
+                opclass: match self.dialect {
+                    Dialect::Postgres => column.operator_class.as_ref().and_then(operator_class),
+                    // Only PostgreSQL has operator classes.
+                    Dialect::Sqlite | Dialect::Mysql => None,
+                },
             });
         }
         self.add_index(IndexDraft {
@@ -1656,6 +1661,55 @@ impl Loader {
         self.dialect == Dialect::Postgres && option == NullsDistinctOption::NotDistinct
     }
 }
+
+/// An index part's operator class as PostgreSQL names it (unquoted names
+/// fold to lower case; the schema is dropped, as the catalog read does),
+/// or `None` for one that is the default of its type for every index
+/// method that has it: the catalog reports a default as no class at all.
+fn operator_class(name: &ObjectName) -> Option<String> {
+    let ident = name.0.last().and_then(|part| part.as_ident())?;
+    let class = match ident.quote_style {
+        Some(_) => ident.value.clone(),
+        None => ident.value.to_lowercase(),
+    };
+    (!DEFAULT_OPERATOR_CLASSES.contains(&class.as_str())).then_some(class)
+}
+
+/// PostgreSQL operator classes that are the default for their type under
+/// every index method that has a class of that name (`inet_ops` is not
+/// here: GiST's is not its default). Written out in a model, they mean the
+/// same as none.
+const DEFAULT_OPERATOR_CLASSES: &[&str] = &[
+    "array_ops",
+    "bit_ops",
+    "bool_ops",
+    "bpchar_ops",
+    "bytea_ops",
+    "char_ops",
+    "date_ops",
+    "enum_ops",
+    "float4_ops",
+    "float8_ops",
+    "int2_ops",
+    "int4_ops",
+    "int8_ops",
+    "interval_ops",
+    "jsonb_ops",
+    "money_ops",
+    "multirange_ops",
+    "name_ops",
+    "numeric_ops",
+    "oid_ops",
+    "range_ops",
+    "text_ops",
+    "time_ops",
+    "timestamp_ops",
+    "timestamptz_ops",
+    "timetz_ops",
+    "tsvector_ops",
+    "uuid_ops",
+    "varbit_ops",
+];
 
 /// `[NOT] DEFERRABLE [INITIALLY DEFERRED | IMMEDIATE]`, as PostgreSQL reads
 /// it: `INITIALLY DEFERRED` alone implies `DEFERRABLE`.

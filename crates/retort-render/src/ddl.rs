@@ -344,7 +344,7 @@ pub(crate) fn create_index_statement(table: &str, index: &Index, dialect: Dialec
         && index
             .parts
             .iter()
-            .all(|p| matches!(p.target, IndexTarget::Column(_)));
+            .all(|p| matches!(p.target, IndexTarget::Column(_)) && p.opclass.is_none());
     if plain {
         let mut stmt = sq::Index::create();
         stmt.name(&index.name).table(iden(table));
@@ -373,6 +373,12 @@ pub(crate) fn create_index_statement(table: &str, index: &Index, dialect: Dialec
             let target = match &part.target {
                 IndexTarget::Column(column) => quote(column, dialect),
                 IndexTarget::Expression(expression) => spelling::parenthesize(expression),
+            };
+            let target = match (&part.opclass, dialect) {
+                (Some(opclass), Dialect::Postgres) => {
+                    format!("{target} {}", quote(opclass, dialect))
+                }
+                _ => target,
             };
             if part.descending {
                 format!("{target} DESC")

@@ -273,6 +273,11 @@ pub struct IndexPart {
     pub target: IndexTarget,
     #[serde(default, skip_serializing_if = "is_false")]
     pub descending: bool,
+    /// A PostgreSQL operator class other than the type's default for the
+    /// index method (`text_pattern_ops`, `jsonb_path_ops`, `gin_trgm_ops`);
+    /// `None` for the default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opclass: Option<String>,
 }
 
 impl IndexPart {
@@ -281,6 +286,7 @@ impl IndexPart {
         IndexPart {
             target: IndexTarget::Column(name.into()),
             descending: false,
+            opclass: None,
         }
     }
 }

@@ -271,6 +271,7 @@ fn index_from_rows(name: &str, parts: &[&IndexRow], table: &str) -> Result<Index
             Ok(IndexPart {
                 target,
                 descending: part.collation.as_deref() == Some("D"),
+                opclass: None,
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -592,7 +593,8 @@ mod tests {
             t.indexes[2].parts[1],
             IndexPart {
                 target: IndexTarget::Expression("name(8)".into()),
-                descending: true
+                descending: true,
+                opclass: None,
             }
         );
     }

@@ -434,9 +434,11 @@ fn index_from_row(row: &IndexRow, draft: &TableDraft) -> Result<Index, Introspec
             IndexTarget::Column(name.to_string())
         };
         let option = row.options.get(position).copied().unwrap_or(0);
+        let opclass = row.opclasses.get(position).filter(|c| !c.is_empty());
         parts.push(IndexPart {
             target,
             descending: option & 1 != 0,
+            opclass: opclass.cloned(),
         });
     }
     Ok(Index {
@@ -618,6 +620,7 @@ mod tests {
                 expressions: vec![],
                 predicate: None,
                 nulls_not_distinct: false,
+                opclasses: Vec::new(),
             },
             IndexRow {
                 table_oid: 1,
@@ -632,6 +635,7 @@ mod tests {
                 expressions: vec!["lower(code)".into()],
                 predicate: Some("(code IS NOT NULL)".into()),
                 nulls_not_distinct: false,
+                opclasses: Vec::new(),
             },
         ] {
             builder.index(&index).unwrap();
@@ -687,11 +691,13 @@ mod tests {
             vec![
                 IndexPart {
                     target: IndexTarget::Expression("lower(code)".into()),
-                    descending: false
+                    descending: false,
+                    opclass: None,
                 },
                 IndexPart {
                     target: IndexTarget::Column("code".into()),
-                    descending: true
+                    descending: true,
+                    opclass: None,
                 },
             ]
         );

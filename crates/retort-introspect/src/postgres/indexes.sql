@@ -26,7 +26,15 @@ SELECT i.indrelid::int8 AS table_oid, i.indexrelid::int8 AS index_oid,
        CASE WHEN i.indpred IS NOT NULL THEN pg_get_expr(i.indpred, i.indrelid, true) END AS predicate,
        -- indnullsnotdistinct exists from PostgreSQL 15; read through jsonb so
        -- that older servers answer false instead of failing.
-       COALESCE((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false) AS nulls_not_distinct
+       COALESCE((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false) AS nulls_not_distinct,
+       -- indclass: each key column's operator class; named only where it is
+       -- not the default for the column's type (opcdefault).
+       ARRAY(
+         SELECT CASE WHEN opc.opcdefault THEN '' ELSE opc.opcname::text END
+         FROM unnest(i.indclass::oid[]) WITH ORDINALITY AS k(opclass, position)
+         JOIN pg_opclass AS opc ON opc.oid = k.opclass
+         ORDER BY k.position
+       ) AS opclasses
 FROM pg_index AS i
 JOIN pg_class AS ic ON ic.oid = i.indexrelid
 JOIN pg_class AS c ON c.oid = i.indrelid

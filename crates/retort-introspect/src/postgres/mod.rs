@@ -41,12 +41,13 @@ const ENUMS_SQL: &str = include_str!("enums.sql");
 /// `schema: None`. The result is normalised.
 ///
 /// `DEFERRABLE [INITIALLY DEFERRED]` is read for foreign keys, `NULLS NOT
-/// DISTINCT` (PostgreSQL 15+) for unique constraints and indexes.
+/// DISTINCT` (PostgreSQL 15+) for unique constraints and indexes, and each
+/// index key's operator class where it is not its type's default.
 ///
 /// Not read: views, triggers, generated columns (skipped: the IR has no
 /// generation expression), partitions (their parent is read), `DEFERRABLE`
-/// on unique and primary keys, operator classes, `NULLS FIRST/LAST` and
-/// `INCLUDE` columns (the IR has no place for them). A table with an exclusion
+/// on unique and primary keys, `NULLS FIRST/LAST` and `INCLUDE` columns
+/// (the IR has no place for them). A table with an exclusion
 /// constraint is refused with [`IntrospectError::Catalog`].
 pub async fn introspect_postgres(
     conn: &mut PgConnection,
@@ -170,6 +171,9 @@ pub(crate) struct IndexRow {
     pub predicate: Option<String>,
     /// `indnullsnotdistinct` (PostgreSQL 15+; false before).
     pub nulls_not_distinct: bool,
+    /// Per key column, its operator class where it is not the default for
+    /// the column's type (empty where it is).
+    pub opclasses: Vec<String>,
 }
 
 /// One label of an enum type.
@@ -356,6 +360,7 @@ fn index_row(row: &PgRow) -> Result<IndexRow, sqlx::Error> {
         expressions: row.try_get("expressions")?,
         predicate: row.try_get("predicate")?,
         nulls_not_distinct: row.try_get("nulls_not_distinct")?,
+        opclasses: row.try_get("opclasses")?,
     })
 }
 

@@ -352,6 +352,7 @@ fn index_from_rows(
         parts.push(IndexPart {
             target,
             descending: row.descending,
+            opclass: None,
         });
     }
     Ok(Index {
@@ -611,6 +612,7 @@ mod tests {
                 IndexPart {
                     target: IndexTarget::Expression("lower(code)".into()),
                     descending: false,
+                    opclass: None,
                 },
                 IndexPart::column("code"),
             ]

@@ -124,7 +124,8 @@ fn partial_expression_and_descending_indexes() {
                 parts: vec![
                     IndexPart {
                         target: IndexTarget::Column("deleted_at".into()),
-                        descending: true
+                        descending: true,
+                        opclass: None,
                     },
                     IndexPart::column("email"),
                 ],
@@ -138,6 +139,7 @@ fn partial_expression_and_descending_indexes() {
                 parts: vec![IndexPart {
                     target: IndexTarget::Expression("lower(email)".into()),
                     descending: false,
+                    opclass: None,
                 }],
                 unique: true,
                 predicate: Some("deleted_at IS NULL".into()),

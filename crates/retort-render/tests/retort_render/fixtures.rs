@@ -124,10 +124,12 @@ pub fn expression_index() -> Index {
             IndexPart {
                 target: IndexTarget::Expression("lower(email)".into()),
                 descending: false,
+                opclass: None,
             },
             IndexPart {
                 target: IndexTarget::Column("age".into()),
                 descending: true,
+                opclass: None,
             },
         ],
         unique: true,

@@ -477,6 +477,7 @@ fn a_table_with_every_postgres_feature_is_created_as_rendered() {
                 parts: vec![retort_schema::IndexPart {
                     target: retort_schema::IndexTarget::Expression("lower(email)".into()),
                     descending: true,
+                    opclass: None,
                 }],
                 unique: true,
                 predicate: Some("email IS NOT NULL".into()),
