@@ -37,6 +37,8 @@ pub(crate) struct SchemaBuilder {
     /// Indexes that back a primary key, unique or exclusion constraint,
     /// which the IR lists as constraints only.
     constraint_indexes: HashSet<i64>,
+    /// Operator classes that are not their type's default, by oid.
+    operator_classes: HashMap<i64, String>,
     enums: Vec<EnumType>,
     /// The columns of the table whose column rows are arriving (they come
     /// ordered by table), moved into the table at an exact capacity once
@@ -67,9 +69,12 @@ impl TableDraft {
 }
 
 impl SchemaBuilder {
-    pub(crate) fn new(default_schema: &str) -> Self {
+    /// `operator_classes`: the name of every operator class that is not
+    /// its type's default, by oid.
+    pub(crate) fn new(default_schema: &str, operator_classes: HashMap<i64, String>) -> Self {
         SchemaBuilder {
             default_schema: default_schema.to_string(),
+            operator_classes,
             tables: Vec::new(),
             table_positions: HashMap::new(),
             owned_sequences: HashMap::new(),
@@ -155,11 +160,11 @@ impl SchemaBuilder {
         if row.primary || self.constraint_indexes.contains(&row.oid) {
             return Ok(());
         }
-        let Some(draft) = self.table_mut(row.table_oid) else {
+        let Some(&position) = self.table_positions.get(&row.table_oid) else {
             return Ok(());
         };
-        let index = index_from_row(row, draft)?;
-        push_exact(&mut draft.table.indexes, index);
+        let index = index_from_row(row, &self.tables[position], &self.operator_classes)?;
+        push_exact(&mut self.tables[position].table.indexes, index);
         Ok(())
     }
 
@@ -409,7 +414,11 @@ fn foreign_key_action(code: &str) -> Option<ForeignKeyAction> {
     }
 }
 
-fn index_from_row(row: &IndexRow, draft: &TableDraft) -> Result<Index, IntrospectError> {
+fn index_from_row(
+    row: &IndexRow,
+    draft: &TableDraft,
+    operator_classes: &HashMap<i64, String>,
+) -> Result<Index, IntrospectError> {
     let table = draft.table.name.as_str();
     let mut expressions = row.expressions.iter();
     let mut parts = Vec::new();
@@ -434,7 +443,10 @@ fn index_from_row(row: &IndexRow, draft: &TableDraft) -> Result<Index, Introspec
             IndexTarget::Column(name.to_string())
         };
         let option = row.options.get(position).copied().unwrap_or(0);
-        let opclass = row.opclasses.get(position).filter(|c| !c.is_empty());
+        let opclass = row
+            .opclasses
+            .get(position)
+            .and_then(|oid| operator_classes.get(oid));
         parts.push(IndexPart {
             target,
             descending: option & 1 != 0,
@@ -580,7 +592,7 @@ mod tests {
 
     #[test]
     fn constraint_backed_indexes_are_not_listed_and_names_map() {
-        let mut builder = SchemaBuilder::new("public");
+        let mut builder = SchemaBuilder::new("public", HashMap::new());
         builder.table(TableRow {
             oid: 1,
             schema: "public".into(),

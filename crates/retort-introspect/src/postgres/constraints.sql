@@ -24,7 +24,7 @@ SELECT con.conrelid::int8 AS table_oid, con.conname::text AS constraint_name,
        con.confupdtype::text AS on_update, con.confdeltype::text AS on_delete,
        con.conindid::int8 AS index_oid,
        con.condeferrable AS deferrable, con.condeferred AS initially_deferred,
-       COALESCE((to_jsonb(ci) ->> 'indnullsnotdistinct')::boolean, false) AS nulls_not_distinct,
+       COALESCE(ci.indnullsnotdistinct, false) AS nulls_not_distinct,
        CASE WHEN con.contype = 'c' THEN pg_get_expr(con.conbin, con.conrelid) END AS check_expr
 FROM pg_constraint AS con
 JOIN pg_class AS c ON c.oid = con.conrelid
@@ -32,7 +32,7 @@ JOIN pg_namespace AS n ON n.oid = c.relnamespace
 LEFT JOIN pg_class AS fc ON fc.oid = con.confrelid
 LEFT JOIN pg_namespace AS fn ON fn.oid = fc.relnamespace
 -- A unique constraint's NULLS NOT DISTINCT is its index's (PostgreSQL 15+;
--- read through jsonb so that older servers answer false).
+-- older servers get the query with false in its place).
 LEFT JOIN pg_index AS ci ON con.contype = 'u' AND ci.indexrelid = con.conindid
 WHERE n.nspname = ANY($1)
   AND con.contype IN ('p', 'u', 'f', 'c', 'x')

@@ -7,11 +7,13 @@
 -- https://www.postgresql.org/docs/current/catalog-pg-am.html
 -- indoption bit 0: DESC, bit 1: NULLS FIRST. Only the first indnkeyatts
 -- columns are key columns; the rest are INCLUDE columns.
--- Not read, as the IR has no place for them yet: indnullsnotdistinct
--- (PostgreSQL 15+), operator classes (indclass), NULLS FIRST (indoption
+-- indclass: each key column's operator class, by oid (named in Rust from
+-- the list of non-default classes the first query reads);
+-- indnullsnotdistinct: PostgreSQL 15+.
+-- Not read, as the IR has no place for them yet: NULLS FIRST (indoption
 -- bit 1) and collations (indcollation).
--- indkey and indoption are int2vectors, indexed from 0; the [:] slice
--- renumbers them from 1, the only lower bound sqlx decodes.
+-- indkey, indoption and indclass are int2vectors/oidvectors, indexed from 0;
+-- the [:] slice renumbers them from 1, the only lower bound sqlx decodes.
 -- $1 the schemas (text[]).
 SELECT i.indrelid::int8 AS table_oid, i.indexrelid::int8 AS index_oid,
        ic.relname::text AS index_name, i.indisunique AS is_unique, i.indisprimary AS is_primary,
@@ -24,17 +26,10 @@ SELECT i.indrelid::int8 AS table_oid, i.indexrelid::int8 AS index_oid,
          ORDER BY k.position
        ) AS expressions,
        CASE WHEN i.indpred IS NOT NULL THEN pg_get_expr(i.indpred, i.indrelid, true) END AS predicate,
-       -- indnullsnotdistinct exists from PostgreSQL 15; read through jsonb so
-       -- that older servers answer false instead of failing.
-       COALESCE((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false) AS nulls_not_distinct,
-       -- indclass: each key column's operator class; named only where it is
-       -- not the default for the column's type (opcdefault).
-       ARRAY(
-         SELECT CASE WHEN opc.opcdefault THEN '' ELSE opc.opcname::text END
-         FROM unnest(i.indclass::oid[]) WITH ORDINALITY AS k(opclass, position)
-         JOIN pg_opclass AS opc ON opc.oid = k.opclass
-         ORDER BY k.position
-       ) AS opclasses
+       -- PostgreSQL 15+ (older servers get the query with false here).
+       i.indnullsnotdistinct AS nulls_not_distinct,
+       -- Each key column's operator class, by oid.
+       ((i.indclass::oid[])::int8[])[:] AS opclasses
 FROM pg_index AS i
 JOIN pg_class AS ic ON ic.oid = i.indexrelid
 JOIN pg_class AS c ON c.oid = i.indrelid

@@ -22,7 +22,8 @@ use build::SchemaBuilder;
 use retort_schema::Schema;
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::query::Query;
-use sqlx::{PgConnection, Postgres, Row};
+use sqlx::{AssertSqlSafe, PgConnection, Postgres, Row, SqlSafeStr};
+use std::collections::HashMap;
 
 const CURRENT_SCHEMA_SQL: &str = include_str!("current_schema.sql");
 const TABLES_SQL: &str = include_str!("tables.sql");
@@ -65,7 +66,7 @@ struct Filter {
 }
 
 impl Filter {
-    fn query(&self, sql: &'static str) -> Query<'static, Postgres, PgArguments> {
+    fn query(&self, sql: impl SqlSafeStr) -> Query<'static, Postgres, PgArguments> {
         sqlx::query(sql)
             .bind(self.schemas.clone())
             .bind(self.version_table.clone())
@@ -171,9 +172,8 @@ pub(crate) struct IndexRow {
     pub predicate: Option<String>,
     /// `indnullsnotdistinct` (PostgreSQL 15+; false before).
     pub nulls_not_distinct: bool,
-    /// Per key column, its operator class where it is not the default for
-    /// the column's type (empty where it is).
-    pub opclasses: Vec<String>,
+    /// `indclass`: each key column's operator class (`pg_opclass` oid).
+    pub opclasses: Vec<i64>,
 }
 
 /// One label of an enum type.
@@ -202,13 +202,24 @@ async fn read_catalog(
     const ENUMS: &str = "enum types (pg_enum)";
 
     let mut current: Option<String> = None;
+    let mut server_version = 0;
+    let mut operator_classes = HashMap::new();
     reader
         .for_each(
             CURRENT_SCHEMA,
             sqlx::query(CURRENT_SCHEMA_SQL),
-            |row| row.try_get("current_schema"),
-            |schema| {
+            |row| {
+                Ok((
+                    row.try_get::<Option<String>, _>("current_schema")?,
+                    row.try_get::<i32, _>("server_version")?,
+                    row.try_get::<Vec<i64>, _>("opclass_oids")?,
+                    row.try_get::<Vec<String>, _>("opclass_names")?,
+                ))
+            },
+            |(schema, version, oids, names)| {
                 current = schema;
+                server_version = version;
+                operator_classes = oids.into_iter().zip(names).collect();
                 Ok(())
             },
         )
@@ -232,7 +243,7 @@ async fn read_catalog(
         version_table: options.version_table.clone(),
     };
 
-    let mut builder = SchemaBuilder::new(&filter.default_schema);
+    let mut builder = SchemaBuilder::new(&filter.default_schema, operator_classes);
     reader
         .for_each(TABLES, filter.query(TABLES_SQL), table_row, |row| {
             builder.table(row);
@@ -259,15 +270,26 @@ async fn read_catalog(
     reader
         .for_each(
             CONSTRAINTS,
-            filter.query(CONSTRAINTS_SQL),
+            filter.query(for_server(
+                CONSTRAINTS_SQL,
+                server_version,
+                "ci.indnullsnotdistinct",
+            )),
             constraint_row,
             |row| builder.constraint(&row),
         )
         .await?;
     reader
-        .for_each(INDEXES, filter.query(INDEXES_SQL), index_row, |row| {
-            builder.index(&row)
-        })
+        .for_each(
+            INDEXES,
+            filter.query(for_server(
+                INDEXES_SQL,
+                server_version,
+                "i.indnullsnotdistinct",
+            )),
+            index_row,
+            |row| builder.index(&row),
+        )
         .await?;
     reader
         .for_each(ENUMS, filter.query(ENUMS_SQL), enum_row, |row| {
@@ -276,6 +298,22 @@ async fn read_catalog(
         })
         .await?;
     Ok(builder.finish())
+}
+
+/// `sql` for a server of `server_version` (`server_version_num`): before
+/// PostgreSQL 15, `nulls_not_distinct_column` (a `pg_index` column added in
+/// 15) reads as `false`.
+fn for_server(
+    sql: &'static str,
+    server_version: i32,
+    nulls_not_distinct_column: &str,
+) -> AssertSqlSafe<String> {
+    const NULLS_NOT_DISTINCT_SINCE: i32 = 150_000;
+    if server_version >= NULLS_NOT_DISTINCT_SINCE {
+        AssertSqlSafe(sql.to_string())
+    } else {
+        AssertSqlSafe(sql.replace(nulls_not_distinct_column, "false"))
+    }
 }
 
 fn table_row(row: &PgRow) -> Result<TableRow, sqlx::Error> {

@@ -271,3 +271,18 @@ async fn query_count_does_not_grow_with_table_count() {
     assert_eq!(few, 7);
     assert_eq!(many, few);
 }
+
+#[test]
+fn servers_before_15_read_nulls_not_distinct_as_false() {
+    let column = "i.indnullsnotdistinct";
+    let old = for_server(INDEXES_SQL, 140_011, column);
+    assert!(!old.0.contains(column), "{}", old.0);
+    assert!(old.0.contains("false AS nulls_not_distinct"));
+    assert!(for_server(INDEXES_SQL, 150_004, column).0.contains(column));
+    let constraints = for_server(CONSTRAINTS_SQL, 130_000, "ci.indnullsnotdistinct");
+    assert!(
+        constraints
+            .0
+            .contains("COALESCE(false, false) AS nulls_not_distinct")
+    );
+}
