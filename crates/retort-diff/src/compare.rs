@@ -7,10 +7,10 @@
 use crate::DiffOptions;
 use crate::ops::{Constraint, Op};
 use retort_schema::{
-    CheckConstraint, Column, ColumnType, DefaultValue, ForeignKey, PrimaryKey, Schema, Table,
-    UniqueConstraint,
+    CheckConstraint, Column, ColumnType, DefaultValue, Dialect, ForeignKey, PrimaryKey, Schema,
+    Table, UniqueConstraint,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The ops that turn `from` into `to`, in comparison order.
 pub(crate) fn compare(from: &Schema, to: &Schema, options: &DiffOptions) -> Vec<Op> {
@@ -60,7 +60,79 @@ pub(crate) fn compare(from: &Schema, to: &Schema, options: &DiffOptions) -> Vec<
             });
         }
     }
+    if options.dialect != Dialect::Sqlite {
+        rebuild_foreign_keys_of_dropped_keys(from, &mut ops);
+    }
     ops
+}
+
+/// A foreign key that stays while the key it refers to (the referred
+/// table's primary key, unique constraint or unique index on its referred
+/// columns) is dropped cannot stay in place meanwhile: PostgreSQL refuses
+/// the drop (the foreign key depends on the key's index) and MySQL too
+/// (errno 150) unless another index covers the columns. Such a foreign key
+/// is dropped and created again; the ordering (rule 2) puts the drop before
+/// the key's and the creation after the new key. SQLite checks keys only
+/// when rows change, and its table rebuilds recreate them anyway.
+fn rebuild_foreign_keys_of_dropped_keys(from: &Schema, ops: &mut Vec<Op>) {
+    fn sorted(mut columns: Vec<&str>) -> Vec<&str> {
+        columns.sort_unstable();
+        columns
+    }
+    let mut dropped_keys: Vec<(&str, Vec<&str>)> = Vec::new();
+    let mut dropped_foreign_keys: Vec<(&str, &ForeignKey)> = Vec::new();
+    let mut dropped_tables: BTreeSet<&str> = BTreeSet::new();
+    for op in ops.iter() {
+        match op {
+            Op::DropConstraint { table, constraint } => match constraint {
+                Constraint::PrimaryKey(pk) => dropped_keys.push((
+                    table,
+                    sorted(pk.columns.iter().map(String::as_str).collect()),
+                )),
+                Constraint::Unique(unique) => dropped_keys.push((
+                    table,
+                    sorted(unique.columns.iter().map(String::as_str).collect()),
+                )),
+                Constraint::ForeignKey(fk) => dropped_foreign_keys.push((table, fk)),
+                Constraint::Check(_) => {}
+            },
+            Op::DropIndex { table, index } if index.unique => {
+                dropped_keys.push((table, sorted(index.column_names().collect())));
+            }
+            Op::DropTable { table } => {
+                dropped_tables.insert(&table.name);
+            }
+            _ => {}
+        }
+    }
+    if dropped_keys.is_empty() {
+        return;
+    }
+    let mut rebuilt = Vec::new();
+    for table in &from.tables {
+        if dropped_tables.contains(table.name.as_str()) {
+            continue;
+        }
+        for fk in &table.foreign_keys {
+            let referred = sorted(fk.referred_columns.iter().map(String::as_str).collect());
+            let refers_to_dropped = dropped_keys.iter().any(|(key_table, columns)| {
+                *key_table == fk.referred_table && *columns == referred
+            });
+            if refers_to_dropped && !dropped_foreign_keys.contains(&(table.name.as_str(), fk)) {
+                rebuilt.push((table.name.clone(), fk.clone()));
+            }
+        }
+    }
+    for (table, fk) in rebuilt {
+        ops.push(Op::DropConstraint {
+            table: table.clone(),
+            constraint: Constraint::ForeignKey(fk.clone()),
+        });
+        ops.push(Op::CreateForeignKey {
+            table,
+            constraint: fk,
+        });
+    }
 }
 
 fn tables_by_key(schema: &Schema) -> BTreeMap<(Option<&str>, &str), &Table> {

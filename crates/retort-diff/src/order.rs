@@ -36,6 +36,9 @@
 //!    the first rule only; the downgrade of such a pair has the
 //!    `alter_column` first, which the renderer handles by leaving a default
 //!    that names a value the type lacks yet to the type's rebuild.
+//!    A foreign key that stays while the key it refers to is replaced is
+//!    dropped and created again around it (see `compare`), on PostgreSQL
+//!    and MySQL, where the key cannot be dropped from under it.
 //! 5. **Names are freed before they are reused.** An op that removes an
 //!    index (by name: index names are schema-wide on SQLite and PostgreSQL),
 //!    a named constraint (per table), a primary key or an enum precedes the
