@@ -6,11 +6,12 @@
 
 use crate::DiffOptions;
 use crate::ops::{Constraint, Op};
+use crate::order::foreign_keys_removed;
 use retort_schema::{
     CheckConstraint, Column, ColumnType, DefaultValue, Dialect, ForeignKey, PrimaryKey, Schema,
     Table, UniqueConstraint,
 };
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// The ops that turn `from` into `to`, in comparison order.
 pub(crate) fn compare(from: &Schema, to: &Schema, options: &DiffOptions) -> Vec<Op> {
@@ -80,27 +81,16 @@ fn rebuild_foreign_keys_of_dropped_keys(from: &Schema, ops: &mut Vec<Op>) {
         columns
     }
     let mut dropped_keys: Vec<(&str, Vec<&str>)> = Vec::new();
-    let mut dropped_foreign_keys: Vec<(&str, &ForeignKey)> = Vec::new();
-    let mut dropped_tables: BTreeSet<&str> = BTreeSet::new();
     for op in ops.iter() {
         match op {
-            Op::DropConstraint { table, constraint } => match constraint {
-                Constraint::PrimaryKey(pk) => dropped_keys.push((
-                    table,
-                    sorted(pk.columns.iter().map(String::as_str).collect()),
-                )),
-                Constraint::Unique(unique) => dropped_keys.push((
-                    table,
-                    sorted(unique.columns.iter().map(String::as_str).collect()),
-                )),
-                Constraint::ForeignKey(fk) => dropped_foreign_keys.push((table, fk)),
-                Constraint::Check(_) => {}
-            },
+            Op::DropConstraint {
+                table,
+                constraint:
+                    Constraint::PrimaryKey(PrimaryKey { columns, .. })
+                    | Constraint::Unique(UniqueConstraint { columns, .. }),
+            } => dropped_keys.push((table, sorted(columns.iter().map(String::as_str).collect()))),
             Op::DropIndex { table, index } if index.unique => {
                 dropped_keys.push((table, sorted(index.column_names().collect())));
-            }
-            Op::DropTable { table } => {
-                dropped_tables.insert(&table.name);
             }
             _ => {}
         }
@@ -108,11 +98,11 @@ fn rebuild_foreign_keys_of_dropped_keys(from: &Schema, ops: &mut Vec<Op>) {
     if dropped_keys.is_empty() {
         return;
     }
+    // Keys the plan drops anyway, a dropped table's included.
+    let dropped_foreign_keys: Vec<(&str, &ForeignKey)> =
+        ops.iter().flat_map(foreign_keys_removed).collect();
     let mut rebuilt = Vec::new();
     for table in &from.tables {
-        if dropped_tables.contains(table.name.as_str()) {
-            continue;
-        }
         for fk in &table.foreign_keys {
             let referred = sorted(fk.referred_columns.iter().map(String::as_str).collect());
             let refers_to_dropped = dropped_keys.iter().any(|(key_table, columns)| {

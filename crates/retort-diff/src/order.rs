@@ -400,7 +400,9 @@ fn foreign_keys_added(op: &Op) -> Vec<(&str, &ForeignKey)> {
     }
 }
 
-fn foreign_keys_removed(op: &Op) -> Vec<(&str, &ForeignKey)> {
+/// The foreign keys `op` removes, with their tables (a dropped table's own
+/// keys too, except one to itself).
+pub(crate) fn foreign_keys_removed(op: &Op) -> Vec<(&str, &ForeignKey)> {
     match op {
         Op::DropTable { table } => table
             .foreign_keys

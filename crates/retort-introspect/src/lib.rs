@@ -37,14 +37,6 @@ pub use mysql::introspect_mysql;
 pub use postgres::introspect_postgres;
 pub use sqlite::introspect_sqlite;
 
-/// Appends `item`, growing `list` by exactly one. A table's constraints and
-/// indexes number one or two, where `Vec::push` would reserve four: at
-/// 5,000 tables that spare room came to megabytes of the schema's memory.
-pub(crate) fn push_exact<T>(list: &mut Vec<T>, item: T) {
-    list.reserve_exact(1);
-    list.push(item);
-}
-
 /// What to read and what to leave out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IntrospectOptions {

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use miette::NamedSource;
 use retort_schema::{
     CheckConstraint, Column, ColumnType, Deferral, Dialect, EnumType, ForeignKey, ForeignKeyAction,
-    Index, IndexPart, IndexTarget, PrimaryKey, Schema, Table, UniqueConstraint,
+    Index, IndexPart, IndexTarget, PrimaryKey, Schema, Table, UniqueConstraint, push_exact,
 };
 use sqlparser::ast::{
     ColumnOption, CommentDef, CommentObject, ConstraintCharacteristics, CreateIndex, CreateTable,
@@ -523,7 +523,7 @@ impl Loader {
                         table.unique_constraints.push(UniqueConstraint {
                             name: ident_value(option.name.as_ref().or(unique.name.as_ref())),
                             columns: vec![column_name.clone()],
-                            nulls_not_distinct: self.nulls_not_distinct(unique.nulls_distinct),
+                            nulls_not_distinct: nulls_not_distinct(self.dialect, unique.nulls_distinct),
                         })
                     }
                     ColumnOption::ForeignKey(fk) => {
@@ -603,7 +603,7 @@ impl Loader {
                     table.unique_constraints.push(UniqueConstraint {
                         name: ident_value(unique.name.as_ref()),
                         columns,
-                        nulls_not_distinct: self.nulls_not_distinct(unique.nulls_distinct),
+                        nulls_not_distinct: nulls_not_distinct(self.dialect, unique.nulls_distinct),
                     });
                 }
                 TableConstraint::ForeignKey(fk) => {
@@ -941,11 +941,7 @@ impl Loader {
                 self.report_unknown_column(*site, &draft.table, column);
             }
         }
-        // One slot at a time: a table has one to three indexes, where a
-        // push would reserve four.
-        let indexes = &mut self.tables[position].table.indexes;
-        indexes.reserve_exact(1);
-        indexes.push(draft.index);
+        push_exact(&mut self.tables[position].table.indexes, draft.index);
     }
 
     /// Cross-statement checks and resolution; the schema, or every problem.
@@ -1077,15 +1073,12 @@ impl Loader {
         if self.comments.is_empty() {
             return;
         }
-        let by_name = std::mem::take(&mut self.tables_by_name);
         for comment in std::mem::take(&mut self.comments) {
-            let Some(draft) = by_name
-                .get(comment.table.as_str())
-                .map(|&id| &mut self.tables[id])
-            else {
+            let Some(position) = self.tables_by_name.get(comment.table.as_str()).copied() else {
                 self.report_unknown_table(comment.site, &comment.table, "a comment");
                 continue;
             };
+            let draft = &mut self.tables[position];
             match &comment.column {
                 None => draft.table.comment = comment.text,
                 Some(column_name) => match draft.table.column_mut(column_name) {
@@ -1097,7 +1090,6 @@ impl Loader {
                 },
             }
         }
-        self.tables_by_name = by_name;
     }
 
     fn report_unknown_table(&mut self, site: Site, table: &str, what: &str) {
@@ -1654,12 +1646,10 @@ fn ident_value(ident: Option<&Ident>) -> Option<String> {
     ident.map(|i| i.value.clone())
 }
 
-impl Loader {
-    /// A unique constraint's `NULLS NOT DISTINCT`, on PostgreSQL (the one
-    /// dialect that has it).
-    fn nulls_not_distinct(&self, option: NullsDistinctOption) -> bool {
-        self.dialect == Dialect::Postgres && option == NullsDistinctOption::NotDistinct
-    }
+/// A unique constraint's `NULLS NOT DISTINCT`, on PostgreSQL (the one
+/// dialect that has it).
+fn nulls_not_distinct(dialect: Dialect, option: NullsDistinctOption) -> bool {
+    dialect == Dialect::Postgres && option == NullsDistinctOption::NotDistinct
 }
 
 /// An index part's operator class as PostgreSQL names it (unquoted names

@@ -12,7 +12,8 @@ use retort_schema::{
 };
 
 use super::{CheckRow, ColumnRow, ForeignKeyRow, IndexRow, ServerKind, TableRow};
-use crate::{IntrospectError, push_exact};
+use crate::IntrospectError;
+use retort_schema::push_exact;
 
 const DIALECT: Dialect = Dialect::Mysql;
 
@@ -59,9 +60,12 @@ impl SchemaBuilder {
         if is_generated(row) {
             return;
         }
-        let json = self
-            .json_checks
-            .contains(&(row.table.clone(), row.name.clone()));
+        // Only a LONGTEXT column can be MariaDB's JSON: the set is not
+        // probed (with two copied names) for the other 50,000 rows.
+        let json = row.column_type.eq_ignore_ascii_case("longtext")
+            && self
+                .json_checks
+                .contains(&(row.table.clone(), row.name.clone()));
         table.columns.push(column_from_row(row, self.server, json));
     }
 

@@ -9,8 +9,9 @@
 
 use super::expr::postgres_expression;
 use super::{ColumnRow, ConstraintRow, EnumRow, IndexRow, SequenceRow, TableRow, TypeRef};
-use crate::{IntrospectError, push_exact};
+use crate::IntrospectError;
 use retort_models::{column_default, column_type};
+use retort_schema::push_exact;
 use retort_schema::{
     CheckConstraint, Column, ColumnType, ConstraintKind, Deferral, Dialect, EnumType, ForeignKey,
     ForeignKeyAction, Index, IndexPart, IndexTarget, PrimaryKey, Schema, Table, UniqueConstraint,
@@ -130,8 +131,12 @@ impl SchemaBuilder {
             .push(column_from_row(row, sequence, &self.default_schema));
     }
 
-    /// Moves the pending columns into their table.
+    /// Moves the pending columns into their table (nothing once they are
+    /// in: every constraint and index row asks).
     fn flush_columns(&mut self) {
+        if self.pending.columns.is_empty() {
+            return;
+        }
         let pending = &mut self.pending;
         let position = self.table_positions.get(&pending.table_oid);
         if let Some(draft) = position.and_then(|&p| self.tables.get_mut(p)) {

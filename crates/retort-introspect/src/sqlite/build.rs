@@ -7,8 +7,9 @@
 //! loader's own parser so the canonical text matches what it reads from DDL.
 
 use super::{ColumnRow, ForeignKeyRow, IndexRow, ObjectRow};
-use crate::{IntrospectError, push_exact};
+use crate::IntrospectError;
 use retort_models::{column_type, default_value, parse_create_index, parse_create_table};
+use retort_schema::push_exact;
 use retort_schema::{
     Column, DefaultValue, Dialect, ForeignKey, ForeignKeyAction, Index, IndexPart, IndexTarget,
     PrimaryKey, Schema, Table, Trigger, UniqueConstraint, View,
