@@ -177,22 +177,14 @@ fn check_table_rename(
     new: &str,
     label: &str,
 ) -> Result<(), RenameError> {
-    let error = |make: fn(String, String) -> RenameError, subject: String| {
-        Err(make(label.to_string(), subject))
-    };
-    if from.table(old).is_none() {
-        return error(not_in_database, format!("table {old}"));
-    }
-    if to.table(new).is_none() {
-        return error(not_in_models, format!("table {new}"));
-    }
-    if to.table(old).is_some() {
-        return error(still_in_models, format!("table {old}"));
-    }
-    if from.table(new).is_some() {
-        return error(already_in_database, format!("table {new}"));
-    }
-    Ok(())
+    let table = |name: &str| format!("table {name}");
+    check_rename(
+        label,
+        (old, new),
+        |name| from.table(name).is_some(),
+        |name| to.table(name).is_some(),
+        (table, table),
+    )
 }
 
 fn check_column_rename(
@@ -202,41 +194,55 @@ fn check_column_rename(
     new: &str,
     label: &str,
 ) -> Result<(), RenameError> {
-    let error = |make: fn(String, String) -> RenameError, subject: String| {
-        Err(make(label.to_string(), subject))
-    };
-    if db_table.column(old).is_none() {
-        return error(not_in_database, format!("column {}.{old}", db_table.name));
-    }
-    if model_table.column(new).is_none() {
-        return error(not_in_models, format!("column {}.{new}", model_table.name));
-    }
-    if model_table.column(old).is_some() {
-        return error(
-            still_in_models,
-            format!("column {}.{old}", model_table.name),
-        );
-    }
-    if db_table.column(new).is_some() {
-        return error(
-            already_in_database,
-            format!("column {}.{new}", db_table.name),
-        );
-    }
-    Ok(())
+    check_rename(
+        label,
+        (old, new),
+        |name| db_table.column(name).is_some(),
+        |name| model_table.column(name).is_some(),
+        (
+            |name: &str| format!("column {}.{name}", db_table.name),
+            |name: &str| format!("column {}.{name}", model_table.name),
+        ),
+    )
 }
 
-fn not_in_database(rename: String, subject: String) -> RenameError {
-    RenameError::NotInDatabase { rename, subject }
-}
-fn not_in_models(rename: String, subject: String) -> RenameError {
-    RenameError::NotInModels { rename, subject }
-}
-fn still_in_models(rename: String, subject: String) -> RenameError {
-    RenameError::StillInModels { rename, subject }
-}
-fn already_in_database(rename: String, subject: String) -> RenameError {
-    RenameError::AlreadyInDatabase { rename, subject }
+/// What every rename `old` → `new` must satisfy: `old` is in the database
+/// and gone from the models, `new` is in the models and free in the
+/// database. `subjects` name an object of the database and of the models
+/// in the error.
+fn check_rename(
+    label: &str,
+    (old, new): (&str, &str),
+    in_database: impl Fn(&str) -> bool,
+    in_models: impl Fn(&str) -> bool,
+    (database_subject, models_subject): (impl Fn(&str) -> String, impl Fn(&str) -> String),
+) -> Result<(), RenameError> {
+    let rename = label.to_string();
+    if !in_database(old) {
+        return Err(RenameError::NotInDatabase {
+            rename,
+            subject: database_subject(old),
+        });
+    }
+    if !in_models(new) {
+        return Err(RenameError::NotInModels {
+            rename,
+            subject: models_subject(new),
+        });
+    }
+    if in_models(old) {
+        return Err(RenameError::StillInModels {
+            rename,
+            subject: models_subject(old),
+        });
+    }
+    if in_database(new) {
+        return Err(RenameError::AlreadyInDatabase {
+            rename,
+            subject: database_subject(new),
+        });
+    }
+    Ok(())
 }
 
 /// The pairs of `from` (the database, after confirmed renames) and `to`
