@@ -144,6 +144,13 @@ impl TempProject {
         files
     }
 
+    /// Brings the database to the models: `autogen -m MESSAGE`, then
+    /// `upgrade head`, both expected to succeed.
+    pub fn autogen_and_upgrade(&self, message: &str) {
+        self.retort(&["autogen", "-m", message]).success("autogen");
+        self.retort(&["upgrade", "head"]).success("upgrade");
+    }
+
     /// Runs `retort ARGS` in the project folder, without DATABASE_URL.
     pub fn retort(&self, args: &[&str]) -> RunResult {
         self.retort_with_env(args, &[])

@@ -364,10 +364,7 @@ fn revision_prefixes_stamp_heads_show_and_merge() {
 #[test]
 fn autogen_reports_no_changes_and_writes_nothing_when_in_sync() {
     let project = TempProject::sqlite(binary(), TODO_MODELS);
-    project
-        .retort(&["autogen", "-m", "init"])
-        .success("autogen");
-    project.retort(&["upgrade"]).success("upgrade");
+    project.autogen_and_upgrade("init");
     let run = project
         .retort(&["autogen", "-m", "nothing"])
         .success("autogen in sync");
@@ -473,10 +470,7 @@ fn init_creates_a_working_project_and_refuses_to_overwrite() {
     assert!(project.path().join("migrations/versions").is_dir());
     let again = project.retort(&["init"]).expect_code(2, "init twice");
     assert!(again.stderr.contains("already exists"), "{}", again.stderr);
-    project
-        .retort(&["autogen", "-m", "init"])
-        .success("autogen");
-    project.retort(&["upgrade"]).success("upgrade");
+    project.autogen_and_upgrade("init");
     project.retort(&["check"]).success("check");
 }
 
@@ -554,10 +548,7 @@ fn ambiguous_prefix_lists_the_candidates() {
 #[test]
 fn inspect_prints_the_live_schema_as_sql_and_json() {
     let project = TempProject::sqlite(binary(), TODO_MODELS);
-    project
-        .retort(&["autogen", "-m", "init"])
-        .success("autogen");
-    project.retort(&["upgrade"]).success("upgrade");
+    project.autogen_and_upgrade("init");
     let sql = project.retort(&["inspect"]).success("inspect").stdout;
     assert!(sql.contains("CREATE TABLE \"todos\""), "{sql}");
     assert!(sql.contains("CREATE INDEX \"ix_todos_owner_id\""), "{sql}");

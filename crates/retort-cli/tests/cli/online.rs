@@ -57,10 +57,7 @@ fn online_revision_on_a_table_with_rows_upgrades_checks_and_downgrades() {
         return;
     };
     let project = TempProject::with_url(binary(), BEFORE, db.url());
-    project
-        .retort(&["autogen", "-m", "init"])
-        .success("autogen");
-    project.retort(&["upgrade", "head"]).success("upgrade");
+    project.autogen_and_upgrade("init");
     db_exec(
         db.url(),
         "INSERT INTO teams VALUES (1, 'red'), (2, 'blue');
@@ -145,10 +142,7 @@ fn online_validation_fails_on_violating_rows_and_says_where() {
         return;
     };
     let project = TempProject::with_url(binary(), BEFORE, db.url());
-    project
-        .retort(&["autogen", "-m", "init"])
-        .success("autogen");
-    project.retort(&["upgrade", "head"]).success("upgrade");
+    project.autogen_and_upgrade("init");
     db_exec(
         db.url(),
         "INSERT INTO teams VALUES (1, 'red');
@@ -166,10 +160,7 @@ fn online_validation_fails_on_violating_rows_and_says_where() {
 #[test]
 fn config_online_and_lock_timeout_apply_and_other_dialects_say_they_ignore_them() {
     let project = TempProject::sqlite(binary(), BEFORE);
-    project
-        .retort(&["autogen", "-m", "init"])
-        .success("autogen");
-    project.retort(&["upgrade", "head"]).success("upgrade");
+    project.autogen_and_upgrade("init");
     project.write("schema.sql", AFTER);
     let run = project
         .retort(&["diff", "--online"])
@@ -202,10 +193,7 @@ fn config_online_writes_the_online_plan_on_postgres() {
         return;
     };
     let project = TempProject::with_url(binary(), BEFORE, db.url());
-    project
-        .retort(&["autogen", "-m", "init"])
-        .success("autogen");
-    project.retort(&["upgrade", "head"]).success("upgrade");
+    project.autogen_and_upgrade("init");
     project.write("schema.sql", AFTER);
     let config = project.read("retort.toml");
     project.write(
