@@ -477,9 +477,17 @@ pub fn write_revision(dir: &Path, rev: &Revision) -> Result<PathBuf, MigrateErro
             return Err(MigrateError::FileExists { path: entry.path() });
         }
     }
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".retort-")
-        .suffix(".tmp")
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".retort-").suffix(".tmp");
+    // tempfile creates 0600 files; a revision is a source file like any
+    // other, so it gets the mode an editor would give it (0666 less the
+    // umask, which the kernel applies at creation).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = builder
         .tempfile_in(dir)
         .map_err(io("create a temporary file in", dir))?;
     tmp.write_all(render_revision(rev).as_bytes())
@@ -728,5 +736,19 @@ ALTER TABLE users DROP COLUMN age;
             Err(MigrateError::FileExists { .. })
         ));
         assert_eq!(std::fs::read_to_string(&path).unwrap(), SAMPLE_TEXT);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn revision_files_get_the_mode_an_editor_would() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_revision(dir.path(), &sample()).unwrap();
+        // std's File::create opens with 0666 less the process umask, as
+        // editors do; a revision must match it (tempfile alone gives 0600).
+        let plain = dir.path().join("plain.txt");
+        std::fs::File::create(&plain).unwrap();
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), mode(&plain));
     }
 }

@@ -101,10 +101,14 @@ fn sq_action(action: ForeignKeyAction) -> Option<sq::ForeignKeyAction> {
 }
 
 /// A sea-query foreign key from `table`.
-pub(crate) fn foreign_key_statement(table: &str, fk: &ForeignKey) -> sq::ForeignKeyCreateStatement {
+pub(crate) fn foreign_key_statement(
+    table: &str,
+    fk: &ForeignKey,
+    dialect: Dialect,
+) -> sq::ForeignKeyCreateStatement {
     let mut stmt = sq::ForeignKey::create();
     if let Some(name) = &fk.name {
-        stmt.name(name);
+        stmt.name(spelling::builder_name(name, dialect));
     }
     stmt.from_tbl(iden(table)).to_tbl(iden(&fk.referred_table));
     for column in &fk.columns {
@@ -222,7 +226,7 @@ pub(crate) fn create_table_statement(table: &Table, dialect: Dialect) -> String 
     {
         let mut index = sq::Index::create();
         if let Some(name) = &pk.name {
-            index.name(name);
+            index.name(spelling::builder_name(name, dialect));
         }
         for column in &pk.columns {
             index.col(iden(column));
@@ -243,7 +247,7 @@ pub(crate) fn create_table_statement(table: &Table, dialect: Dialect) -> String 
         let mut index = sq::Index::create();
         index.unique();
         if let Some(name) = &unique.name {
-            index.name(name);
+            index.name(spelling::builder_name(name, dialect));
         }
         for column in &unique.columns {
             index.col(iden(column));
@@ -254,7 +258,7 @@ pub(crate) fn create_table_statement(table: &Table, dialect: Dialect) -> String 
         if !builder_writes_foreign_key(fk, dialect) {
             by_hand.push(foreign_key_clause(fk, dialect));
         } else {
-            stmt.foreign_key(&mut foreign_key_statement(&table.name, fk));
+            stmt.foreign_key(&mut foreign_key_statement(&table.name, fk, dialect));
         }
     }
     for check in &table.checks {
@@ -347,7 +351,8 @@ pub(crate) fn create_index_statement(table: &str, index: &Index, dialect: Dialec
             .all(|p| matches!(p.target, IndexTarget::Column(_)) && p.opclass.is_none());
     if plain {
         let mut stmt = sq::Index::create();
-        stmt.name(&index.name).table(iden(table));
+        stmt.name(spelling::builder_name(&index.name, dialect))
+            .table(iden(table));
         if index.unique {
             stmt.unique();
         }
@@ -411,7 +416,7 @@ pub(crate) fn create_index_statement(table: &str, index: &Index, dialect: Dialec
 /// `DROP INDEX` (MySQL: `DROP INDEX i ON t`).
 pub(crate) fn drop_index_statement(table: &str, index: &str, dialect: Dialect) -> String {
     let mut stmt = sq::Index::drop();
-    stmt.name(index);
+    stmt.name(spelling::builder_name(index, dialect));
     if dialect.table_scoped_index_names() {
         stmt.table(iden(table));
     }
@@ -475,6 +480,28 @@ pub(crate) fn create_table_with_indexes(table: &Table, dialect: Dialect) -> Vec<
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn builder_names_are_escaped_by_the_dialect_quote() {
+        use super::{Dialect, create_index_statement, drop_index_statement, spelling};
+        use retort_schema::{Index, IndexPart};
+        let hostile = "ix\" ON \"users\" (\"id\"); DROP TABLE \"users\"; --`x";
+        let index = Index {
+            name: hostile.to_owned(),
+            parts: vec![IndexPart::column("id")],
+            unique: false,
+            predicate: None,
+            method: None,
+            nulls_not_distinct: false,
+        };
+        for dialect in [Dialect::Sqlite, Dialect::Postgres, Dialect::Mysql] {
+            let name = spelling::quote(hostile, dialect);
+            let create = create_index_statement("users", &index, dialect);
+            assert!(create.contains(&name), "{dialect}: {create}");
+            let drop = drop_index_statement("users", hostile, dialect);
+            assert!(drop.contains(&name), "{dialect}: {drop}");
+        }
+    }
     use super::layout_create_table;
     use retort_schema::Dialect;
 

@@ -190,7 +190,7 @@ pub(crate) fn statements(
             );
             let constraint = &constraint;
             if ddl::builder_writes_foreign_key(constraint, dialect) {
-                vec![ddl::foreign_key_statement(table, constraint).build_for(dialect)]
+                vec![ddl::foreign_key_statement(table, constraint, dialect).build_for(dialect)]
             } else {
                 let action = format!("ADD {}", ddl::foreign_key_clause(constraint, dialect));
                 vec![alter_table(table, dialect, &action)]

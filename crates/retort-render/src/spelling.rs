@@ -25,6 +25,15 @@ pub(crate) fn quote(name: &str, dialect: Dialect) -> String {
     out
 }
 
+/// `name` escaped for a builder that adds the quote characters itself but
+/// does not double them inside (sea-query's index, key and foreign-key
+/// names): [`quote`] without its outer quotes, so the one quoting rule
+/// still decides the text.
+pub(crate) fn builder_name(name: &str, dialect: Dialect) -> String {
+    let quoted = quote(name, dialect);
+    quoted[1..quoted.len() - 1].to_owned()
+}
+
 /// Quoted identifiers joined by `, `.
 pub(crate) fn quote_list(names: &[String], dialect: Dialect) -> String {
     names
