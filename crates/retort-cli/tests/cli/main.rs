@@ -13,6 +13,7 @@ mod online;
 mod postgres;
 mod property;
 mod renames;
+mod secrets;
 
 use std::path::PathBuf;
 
