@@ -208,3 +208,95 @@ fn tables_outside_the_default_schema_are_refused_not_misplaced() {
 fn init_project_for_postgres_is_clean_after_its_first_upgrade() {
     crate::assert_init_project_is_clean(Server::Postgres, "postgres");
 }
+
+/// A revision `broken` whose up section is `up`; returns its id.
+fn write_broken_revision(project: &TempProject, up: &str) -> String {
+    let id = crate::generated_id(
+        &project
+            .retort(&["revision", "-m", "broken"])
+            .success("revision")
+            .stdout,
+    );
+    let file = project.revision_files().remove(0);
+    let text = std::fs::read_to_string(&file).expect("read");
+    std::fs::write(
+        &file,
+        text.replace("-- retort:up\n", &format!("-- retort:up\n{up}\n")),
+    )
+    .expect("write");
+    id
+}
+
+#[test]
+fn a_postgres_error_shows_sqlstate_detail_and_position_not_the_servers_source_line() {
+    let Some(db) = TestDatabase::new(Server::Postgres) else {
+        return;
+    };
+    let project = TempProject::with_url(binary(), TODO_MODELS, db.url());
+    write_broken_revision(
+        &project,
+        "CREATE TABLE pairs (a INTEGER PRIMARY KEY);\nINSERT INTO pairs VALUES (1);\nINSERT INTO pairs\n    VALUES (1);",
+    );
+    let failed = project
+        .retort(&["upgrade"])
+        .expect_code(2, "unique violation")
+        .stderr;
+    assert!(
+        failed.contains(
+            "PostgreSQL error 23505: duplicate key value violates unique constraint \"pairs_pkey\""
+        ) && failed.contains("detail: Key (a)=(1) already exists.")
+            && failed.contains("statement 3 of 3"),
+        "{failed}"
+    );
+    assert!(!failed.contains("at line"), "{failed}");
+
+    // A syntax error on the statement's second line: line, column, caret.
+    let project = TempProject::with_url(binary(), TODO_MODELS, db.url());
+    write_broken_revision(
+        &project,
+        "CREATE TABLE t (\n    a INTEGER,\n    b INTEGR NOT NULL\n);",
+    );
+    let failed = project
+        .retort(&["upgrade"])
+        .expect_code(2, "unknown type")
+        .stderr;
+    assert!(
+        failed.contains("PostgreSQL error 42704: type \"integr\" does not exist")
+            && failed.contains(
+                "position: the statement, line 3, column 7:\n          b INTEGR NOT NULL\n            ^"
+            ),
+        "{failed}"
+    );
+    assert!(!failed.contains("at line"), "{failed}");
+
+    // A hint.
+    let project = TempProject::with_url(binary(), TODO_MODELS, db.url());
+    write_broken_revision(&project, "SELECT lower(1);");
+    let failed = project
+        .retort(&["upgrade"])
+        .expect_code(2, "no such function")
+        .stderr;
+    assert!(
+        failed.contains("PostgreSQL error 42883: function lower(integer) does not exist")
+            && failed.contains("hint: No function matches the given name and argument types.")
+            && failed.contains("position: the statement, line 1, column 8:"),
+        "{failed}"
+    );
+    assert!(!failed.contains("at line"), "{failed}");
+
+    // A connection error: no statement, and no server source line either.
+    let unknown = db
+        .url()
+        .rsplit_once('/')
+        .map(|(server, _)| format!("{server}/retort_no_such_db"))
+        .expect("url");
+    let failed = project
+        .retort(&["-d", &unknown, "current"])
+        .expect_code(2, "unknown database")
+        .stderr;
+    assert!(
+        failed.contains("PostgreSQL error 3D000: database \"retort_no_such_db\" does not exist"),
+        "{failed}"
+    );
+    assert!(!failed.contains("at line"), "{failed}");
+}
