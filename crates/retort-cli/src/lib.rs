@@ -120,6 +120,9 @@ fn failed_statement<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'
     if let Some(statement) = err.downcast_ref::<retort_migrate::StatementError>() {
         return Some(&statement.sql);
     }
+    if let Some(rejected) = err.downcast_ref::<crate::verify::RejectedStatement>() {
+        return Some(&rejected.sql);
+    }
     match err.downcast_ref::<retort_migrate::MigrateError>() {
         Some(retort_migrate::MigrateError::Statement(statement)) => Some(&statement.sql),
         _ => None,

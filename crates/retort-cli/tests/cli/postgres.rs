@@ -300,3 +300,43 @@ fn a_postgres_error_shows_sqlstate_detail_and_position_not_the_servers_source_li
     );
     assert!(!failed.contains("at line"), "{failed}");
 }
+
+#[test]
+fn autogen_verify_reports_a_model_postgres_refuses_as_the_users_error() {
+    let Some(db) = TestDatabase::new(Server::Postgres) else {
+        return;
+    };
+    let models = "CREATE TABLE t (\n    id INTEGER PRIMARY KEY,\n    a INTEGER CHECK (no_such_fn(a) > 0)\n);\n";
+    let project = TempProject::with_url(binary(), models, db.url());
+    let failed = project
+        .retort(&["autogen", "--verify", "-m", "create t"])
+        .expect_code(2, "a check calling an unknown function")
+        .stderr;
+    assert!(
+        failed.starts_with(
+            "error: the database refused statement 1 of 1 of the draft's up on a scratch copy of the live schema; the revision was not written:\n    CREATE TABLE \"t\" ("
+        ) && failed.contains("fix what postgres names below in the model files and run autogen again")
+            && failed.contains("caused by: PostgreSQL error 42883: function no_such_fn(integer) does not exist")
+            && failed.contains("hint: No function matches the given name and argument types.")
+            && failed.contains("position: the statement, line "),
+        "{failed}"
+    );
+    // The caret sits under the call.
+    let caret = failed
+        .lines()
+        .position(|l| l.trim() == "^")
+        .expect("a caret line");
+    let lines: Vec<&str> = failed.lines().collect();
+    let column = lines[caret].find('^').expect("caret");
+    assert!(
+        lines[caret - 1][column..].starts_with("no_such_fn"),
+        "{failed}"
+    );
+    for noise in ["retort bug:", "retort verify", "at line"] {
+        assert!(!failed.contains(noise), "{noise}: {failed}");
+    }
+    assert!(
+        project.revision_files().is_empty(),
+        "no revision is written"
+    );
+}
