@@ -377,7 +377,7 @@ impl ScratchGuard {
     async fn drop_now(mut self) {
         if self.armed {
             if let Err(err) = drop_database(&self.url, &self.name).await {
-                eprintln!("warning: {err:#}");
+                warn(&err);
             }
             self.armed = false;
         }
@@ -400,10 +400,17 @@ impl Drop for ScratchGuard {
         .join();
         match dropped {
             Ok(Ok(())) => {}
-            Ok(Err(err)) => eprintln!("warning: {err:#}"),
+            Ok(Err(err)) => warn(&err),
             Err(_) => eprintln!("warning: could not drop scratch database {}", self.name),
         }
     }
+}
+
+/// Prints `err` as a warning, its causes as [`crate::format_error`] prints
+/// them (a database error without the server's source line).
+fn warn(err: &anyhow::Error) {
+    let text = crate::format_error(err);
+    eprint!("warning: {}", text.strip_prefix("error: ").unwrap_or(&text));
 }
 
 async fn drop_database(url: &DatabaseUrl, name: &str) -> Result<()> {
