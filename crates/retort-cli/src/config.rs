@@ -223,6 +223,9 @@ impl fmt::Debug for DatabaseUrl {
 /// is named: the rest may hold a password.
 fn unsupported_url(url: &str) -> anyhow::Error {
     const EXPECTED: &str = "expected sqlite:PATH, postgres://… or mysql://…";
+    if url.trim().is_empty() {
+        return anyhow!("the database URL is empty: {EXPECTED}");
+    }
     match url.split_once(':') {
         Some((scheme, _))
             if !scheme.is_empty()
@@ -745,6 +748,8 @@ mod tests {
         refused("//u:Secret@h/db", "Secret");
         let err = refused("app.db", "Secret");
         assert!(err.contains("sqlite:app.db"), "{err}");
+        let err = refused("", "Secret");
+        assert!(err.contains("the database URL is empty"), "{err}");
     }
 
     #[test]
