@@ -1,0 +1,263 @@
+//! Names that the dialect compares equal are one object: before the
+//! comparison, both schemas are spelled alike.
+//!
+//! SQLite compares identifiers ignoring case, MySQL column, index and
+//! constraint names (and table names under `lower_case_table_names` 1 or 2)
+//! too, so `users` in the database and `Users` in the models are one table,
+//! and a foreign key's `REFERENCES Users` names the table declared `users`
+//! ([`NameRules`]). [`reconcile`] spells every reference as the object it
+//! names is declared, and every model object that the database has as the
+//! database spells it; the comparison, ordering and rename checks then
+//! match names exactly. Objects only in the models keep their declared
+//! spelling, which is what gets rendered. PostgreSQL names compare exactly
+//! (the model loader folds unquoted names as the server does), so its
+//! schemas are passed through untouched.
+
+use crate::Rename;
+use retort_schema::{
+    ColumnType, Dialect, IndexTarget, NameKind, NameRules, Schema, Table,
+};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+/// `from` (the database) and `to` (the models) with references spelled as
+/// their targets are, and `to`'s objects that `from` has spelled as `from`
+/// spells them; both normalised again where anything was respelled.
+pub(crate) fn reconcile<'a>(
+    from: &'a Schema,
+    to: &'a Schema,
+    dialect: Dialect,
+) -> (Cow<'a, Schema>, Cow<'a, Schema>) {
+    let rules = NameRules::of(dialect, from);
+    if !rules.ignores_any_case() {
+        return (Cow::Borrowed(from), Cow::Borrowed(to));
+    }
+    let from = respelled(from, |schema| resolve_references(schema, &rules));
+    let to = respelled(to, |schema| {
+        spell_as(schema, &from, &rules);
+        resolve_references(schema, &rules);
+    });
+    (from, to)
+}
+
+/// `schema` after `edit`, borrowed when `edit` changed nothing (the usual
+/// case: a schema spelled consistently).
+fn respelled<'a>(schema: &'a Schema, edit: impl FnOnce(&mut Schema)) -> Cow<'a, Schema> {
+    let mut copy = schema.clone();
+    edit(&mut copy);
+    if copy == *schema {
+        Cow::Borrowed(schema)
+    } else {
+        copy.normalize();
+        Cow::Owned(copy)
+    }
+}
+
+/// The key of a table: its schema as written (PostgreSQL only, whose names
+/// compare exactly) and its name's identity.
+fn table_key(rules: &NameRules, schema: Option<&str>, name: &str) -> (Option<String>, String) {
+    (
+        schema.map(str::to_string),
+        rules.key(NameKind::Table, name).into_owned(),
+    )
+}
+
+/// Spells the names of `kind` in `names` as `index` spells the same name.
+fn spelling<'i>(
+    index: &'i BTreeMap<String, String>,
+    rules: &NameRules,
+    kind: NameKind,
+    name: &str,
+) -> Option<&'i String> {
+    index.get(rules.key(kind, name).as_ref())
+}
+
+fn names_by_key<'n>(
+    rules: &NameRules,
+    kind: NameKind,
+    names: impl Iterator<Item = &'n str>,
+) -> BTreeMap<String, String> {
+    let mut index = BTreeMap::new();
+    for name in names {
+        index
+            .entry(rules.key(kind, name).into_owned())
+            .or_insert_with(|| name.to_string());
+    }
+    index
+}
+
+fn respell(name: &mut String, index: &BTreeMap<String, String>, rules: &NameRules, kind: NameKind) {
+    if let Some(spelled) = spelling(index, rules, kind, name) {
+        if spelled != name {
+            name.clone_from(spelled);
+        }
+    }
+}
+
+fn columns_by_key(rules: &NameRules, table: &Table) -> BTreeMap<String, String> {
+    names_by_key(rules, NameKind::Column, table.columns.iter().map(|c| c.name.as_str()))
+}
+
+/// Every name in `schema` that refers to another object (a key's or an
+/// index's columns, a foreign key's table and columns, an enum column's
+/// type) spelled as that object is declared.
+fn resolve_references(schema: &mut Schema, rules: &NameRules) {
+    let enums = names_by_key(rules, NameKind::EnumType, schema.enums.iter().map(|e| e.name.as_str()));
+    let mut tables: BTreeMap<(Option<String>, String), (String, BTreeMap<String, String>)> =
+        BTreeMap::new();
+    for table in &schema.tables {
+        tables
+            .entry(table_key(rules, table.schema.as_deref(), &table.name))
+            .or_insert_with(|| (table.name.clone(), columns_by_key(rules, table)));
+    }
+    for table in &mut schema.tables {
+        let Some((_, columns)) = tables.get(&table_key(rules, table.schema.as_deref(), &table.name))
+        else {
+            continue;
+        };
+        let column = |name: &mut String| respell(name, columns, rules, NameKind::Column);
+        if let Some(pk) = &mut table.primary_key {
+            pk.columns.iter_mut().for_each(column);
+        }
+        for unique in &mut table.unique_constraints {
+            unique.columns.iter_mut().for_each(column);
+        }
+        for index in &mut table.indexes {
+            for part in &mut index.parts {
+                if let IndexTarget::Column(name) = &mut part.target {
+                    column(name);
+                }
+            }
+        }
+        for fk in &mut table.foreign_keys {
+            fk.columns.iter_mut().for_each(column);
+            let target = table_key(rules, fk.referred_schema.as_deref(), &fk.referred_table);
+            if let Some((name, referred_columns)) = tables.get(&target) {
+                if *name != fk.referred_table {
+                    fk.referred_table.clone_from(name);
+                }
+                for name in &mut fk.referred_columns {
+                    respell(name, referred_columns, rules, NameKind::Column);
+                }
+            }
+        }
+        if !enums.is_empty() {
+            for column in &mut table.columns {
+                resolve_enum(&mut column.ty, &enums, rules);
+            }
+        }
+    }
+}
+
+fn resolve_enum(ty: &mut ColumnType, enums: &BTreeMap<String, String>, rules: &NameRules) {
+    match ty {
+        ColumnType::Enum { name } => respell(name, enums, rules, NameKind::EnumType),
+        ColumnType::Array(inner) => resolve_enum(inner, enums, rules),
+        _ => {}
+    }
+}
+
+/// `to`'s enum types, tables and their columns, indexes and named
+/// constraints that `from` has under a name of the same identity, spelled
+/// as `from` spells them.
+fn spell_as(to: &mut Schema, from: &Schema, rules: &NameRules) {
+    let enums = names_by_key(rules, NameKind::EnumType, from.enums.iter().map(|e| e.name.as_str()));
+    for enum_type in &mut to.enums {
+        respell(&mut enum_type.name, &enums, rules, NameKind::EnumType);
+    }
+    let from_tables: BTreeMap<_, &Table> = from
+        .tables
+        .iter()
+        .map(|t| (table_key(rules, t.schema.as_deref(), &t.name), t))
+        .collect();
+    for table in &mut to.tables {
+        let Some(live) = from_tables.get(&table_key(rules, table.schema.as_deref(), &table.name))
+        else {
+            continue;
+        };
+        if table.name != live.name {
+            table.name.clone_from(&live.name);
+        }
+        let columns = columns_by_key(rules, live);
+        for column in &mut table.columns {
+            respell(&mut column.name, &columns, rules, NameKind::Column);
+        }
+        let indexes = names_by_key(rules, NameKind::Index, live.indexes.iter().map(|i| i.name.as_str()));
+        for index in &mut table.indexes {
+            respell(&mut index.name, &indexes, rules, NameKind::Index);
+        }
+        let constraints = names_by_key(rules, NameKind::Constraint, constraint_names(live));
+        let constraint = |name: &mut Option<String>| {
+            if let Some(name) = name {
+                respell(name, &constraints, rules, NameKind::Constraint);
+            }
+        };
+        if let Some(pk) = &mut table.primary_key {
+            constraint(&mut pk.name);
+        }
+        table.unique_constraints.iter_mut().for_each(|c| constraint(&mut c.name));
+        table.foreign_keys.iter_mut().for_each(|c| constraint(&mut c.name));
+        table.checks.iter_mut().for_each(|c| constraint(&mut c.name));
+    }
+}
+
+fn constraint_names(table: &Table) -> impl Iterator<Item = &str> {
+    let pk = table.primary_key.iter().filter_map(|pk| pk.name.as_deref());
+    let uniques = table.unique_constraints.iter().filter_map(|c| c.name.as_deref());
+    let fks = table.foreign_keys.iter().filter_map(|c| c.name.as_deref());
+    let checks = table.checks.iter().filter_map(|c| c.name.as_deref());
+    pk.chain(uniques).chain(fks).chain(checks)
+}
+
+/// `renames` with each name spelled as the object it names: the old names
+/// as the database (`from`) spells them, the new ones as the models (`to`)
+/// do, so `--rename Users.Name=full_name` finds `users.name` on SQLite.
+pub(crate) fn respell_renames(
+    renames: &[Rename],
+    from: &Schema,
+    to: &Schema,
+    dialect: Dialect,
+) -> Vec<Rename> {
+    let rules = NameRules::of(dialect, from);
+    if !rules.ignores_any_case() {
+        return renames.to_vec();
+    }
+    let table_names = |schema: &Schema| {
+        names_by_key(&rules, NameKind::Table, schema.tables.iter().map(|t| t.name.as_str()))
+    };
+    let (from_tables, to_tables) = (table_names(from), table_names(to));
+    let spell_table = |name: &mut String, index: &BTreeMap<String, String>| {
+        respell(name, index, &rules, NameKind::Table);
+    };
+    renames
+        .iter()
+        .cloned()
+        .map(|mut rename| {
+            match &mut rename {
+                Rename::Table { from: old, to: new } => {
+                    spell_table(old, &from_tables);
+                    spell_table(new, &to_tables);
+                }
+                Rename::Column { table, from: old, to: new } => {
+                    spell_table(table, &from_tables);
+                    spell_table(table, &to_tables);
+                    // The table may be named by its old or its new name.
+                    let columns = |schema: &Schema| {
+                        schema
+                            .tables
+                            .iter()
+                            .find(|t| rules.same(NameKind::Table, &t.name, table))
+                            .map(|t| columns_by_key(&rules, t))
+                    };
+                    if let Some(columns) = columns(from) {
+                        respell(old, &columns, &rules, NameKind::Column);
+                    }
+                    if let Some(columns) = columns(to) {
+                        respell(new, &columns, &rules, NameKind::Column);
+                    }
+                }
+            }
+            rename
+        })
+        .collect()
+}
