@@ -14,9 +14,7 @@
 //! schemas are passed through untouched.
 
 use crate::Rename;
-use retort_schema::{
-    ColumnType, Dialect, IndexTarget, NameKind, NameRules, Schema, Table,
-};
+use retort_schema::{ColumnType, Dialect, IndexTarget, NameKind, NameRules, Schema, Table};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
@@ -95,14 +93,22 @@ fn respell(name: &mut String, index: &BTreeMap<String, String>, rules: &NameRule
 }
 
 fn columns_by_key(rules: &NameRules, table: &Table) -> BTreeMap<String, String> {
-    names_by_key(rules, NameKind::Column, table.columns.iter().map(|c| c.name.as_str()))
+    names_by_key(
+        rules,
+        NameKind::Column,
+        table.columns.iter().map(|c| c.name.as_str()),
+    )
 }
 
 /// Every name in `schema` that refers to another object (a key's or an
 /// index's columns, a foreign key's table and columns, an enum column's
 /// type) spelled as that object is declared.
 fn resolve_references(schema: &mut Schema, rules: &NameRules) {
-    let enums = names_by_key(rules, NameKind::EnumType, schema.enums.iter().map(|e| e.name.as_str()));
+    let enums = names_by_key(
+        rules,
+        NameKind::EnumType,
+        schema.enums.iter().map(|e| e.name.as_str()),
+    );
     let mut tables: BTreeMap<(Option<String>, String), (String, BTreeMap<String, String>)> =
         BTreeMap::new();
     for table in &schema.tables {
@@ -111,7 +117,8 @@ fn resolve_references(schema: &mut Schema, rules: &NameRules) {
             .or_insert_with(|| (table.name.clone(), columns_by_key(rules, table)));
     }
     for table in &mut schema.tables {
-        let Some((_, columns)) = tables.get(&table_key(rules, table.schema.as_deref(), &table.name))
+        let Some((_, columns)) =
+            tables.get(&table_key(rules, table.schema.as_deref(), &table.name))
         else {
             continue;
         };
@@ -161,7 +168,11 @@ fn resolve_enum(ty: &mut ColumnType, enums: &BTreeMap<String, String>, rules: &N
 /// constraints that `from` has under a name of the same identity, spelled
 /// as `from` spells them.
 fn spell_as(to: &mut Schema, from: &Schema, rules: &NameRules) {
-    let enums = names_by_key(rules, NameKind::EnumType, from.enums.iter().map(|e| e.name.as_str()));
+    let enums = names_by_key(
+        rules,
+        NameKind::EnumType,
+        from.enums.iter().map(|e| e.name.as_str()),
+    );
     for enum_type in &mut to.enums {
         respell(&mut enum_type.name, &enums, rules, NameKind::EnumType);
     }
@@ -182,7 +193,11 @@ fn spell_as(to: &mut Schema, from: &Schema, rules: &NameRules) {
         for column in &mut table.columns {
             respell(&mut column.name, &columns, rules, NameKind::Column);
         }
-        let indexes = names_by_key(rules, NameKind::Index, live.indexes.iter().map(|i| i.name.as_str()));
+        let indexes = names_by_key(
+            rules,
+            NameKind::Index,
+            live.indexes.iter().map(|i| i.name.as_str()),
+        );
         for index in &mut table.indexes {
             respell(&mut index.name, &indexes, rules, NameKind::Index);
         }
@@ -195,15 +210,27 @@ fn spell_as(to: &mut Schema, from: &Schema, rules: &NameRules) {
         if let Some(pk) = &mut table.primary_key {
             constraint(&mut pk.name);
         }
-        table.unique_constraints.iter_mut().for_each(|c| constraint(&mut c.name));
-        table.foreign_keys.iter_mut().for_each(|c| constraint(&mut c.name));
-        table.checks.iter_mut().for_each(|c| constraint(&mut c.name));
+        table
+            .unique_constraints
+            .iter_mut()
+            .for_each(|c| constraint(&mut c.name));
+        table
+            .foreign_keys
+            .iter_mut()
+            .for_each(|c| constraint(&mut c.name));
+        table
+            .checks
+            .iter_mut()
+            .for_each(|c| constraint(&mut c.name));
     }
 }
 
 fn constraint_names(table: &Table) -> impl Iterator<Item = &str> {
     let pk = table.primary_key.iter().filter_map(|pk| pk.name.as_deref());
-    let uniques = table.unique_constraints.iter().filter_map(|c| c.name.as_deref());
+    let uniques = table
+        .unique_constraints
+        .iter()
+        .filter_map(|c| c.name.as_deref());
     let fks = table.foreign_keys.iter().filter_map(|c| c.name.as_deref());
     let checks = table.checks.iter().filter_map(|c| c.name.as_deref());
     pk.chain(uniques).chain(fks).chain(checks)
@@ -223,7 +250,11 @@ pub(crate) fn respell_renames(
         return renames.to_vec();
     }
     let table_names = |schema: &Schema| {
-        names_by_key(&rules, NameKind::Table, schema.tables.iter().map(|t| t.name.as_str()))
+        names_by_key(
+            &rules,
+            NameKind::Table,
+            schema.tables.iter().map(|t| t.name.as_str()),
+        )
     };
     let (from_tables, to_tables) = (table_names(from), table_names(to));
     let spell_table = |name: &mut String, index: &BTreeMap<String, String>| {
@@ -238,7 +269,11 @@ pub(crate) fn respell_renames(
                     spell_table(old, &from_tables);
                     spell_table(new, &to_tables);
                 }
-                Rename::Column { table, from: old, to: new } => {
+                Rename::Column {
+                    table,
+                    from: old,
+                    to: new,
+                } => {
                     spell_table(table, &from_tables);
                     spell_table(table, &to_tables);
                     // The table may be named by its old or its new name.
@@ -260,4 +295,154 @@ pub(crate) fn respell_renames(
             rename
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{DiffOptions, Rename, diff, diff_with_renames};
+    use retort_schema::{
+        Column, ColumnType, Dialect, ForeignKey, ForeignKeyAction, Index, IndexPart, PrimaryKey,
+        Schema, Table, UniqueConstraint,
+    };
+
+    fn users(name: &str, id: &str, email: &str) -> Table {
+        let mut table = Table::new(name);
+        table
+            .columns
+            .push(Column::new(id, ColumnType::Integer).not_null());
+        table.columns.push(Column::new(email, ColumnType::Text));
+        table.primary_key = Some(PrimaryKey {
+            name: None,
+            columns: vec![id.into()],
+        });
+        table.indexes.push(Index {
+            name: "IX_Email".to_ascii_lowercase(),
+            parts: vec![IndexPart::column(email)],
+            unique: false,
+            predicate: None,
+            method: None,
+            nulls_not_distinct: false,
+        });
+        table.unique_constraints.push(UniqueConstraint {
+            name: Some("uq_email".into()),
+            columns: vec![email.into()],
+            nulls_not_distinct: false,
+        });
+        table
+    }
+
+    fn orders(referred_table: &str, referred_column: &str) -> Table {
+        let mut table = Table::new("orders");
+        table
+            .columns
+            .push(Column::new("user_id", ColumnType::Integer));
+        table.foreign_keys.push(ForeignKey {
+            name: None,
+            columns: vec!["user_id".into()],
+            referred_schema: None,
+            referred_table: referred_table.into(),
+            referred_columns: vec![referred_column.into()],
+            on_delete: ForeignKeyAction::NoAction,
+            on_update: ForeignKeyAction::NoAction,
+            deferrable: Default::default(),
+        });
+        table
+    }
+
+    fn schema(tables: Vec<Table>) -> Schema {
+        Schema {
+            tables,
+            ..Schema::default()
+        }
+        .normalized()
+    }
+
+    #[test]
+    fn names_spelled_in_another_case_are_the_same_objects_where_the_dialect_says_so() {
+        let live = schema(vec![users("users", "id", "email"), orders("Users", "ID")]);
+        let models = schema(vec![users("Users", "ID", "Email"), orders("USERS", "Id")]);
+        let sqlite = DiffOptions {
+            dialect: Dialect::Sqlite,
+        };
+        assert!(
+            diff(&live, &models, &sqlite).is_empty(),
+            "{:#?}",
+            diff(&live, &models, &sqlite)
+        );
+
+        // MySQL: columns ignore case, table names only where the server's
+        // lower_case_table_names says so.
+        let mysql = DiffOptions {
+            dialect: Dialect::Mysql,
+        };
+        let live = schema(vec![users("users", "id", "email"), orders("users", "id")]);
+        let models = schema(vec![users("users", "ID", "Email"), orders("users", "Id")]);
+        assert!(diff(&live, &models, &mysql).is_empty());
+        let models = schema(vec![users("Users", "id", "email"), orders("Users", "id")]);
+        let names: Vec<&str> = diff(&live, &models, &mysql)
+            .ops
+            .iter()
+            .map(|p| p.op.name())
+            .collect();
+        assert!(
+            names.contains(&"drop_table") && names.contains(&"create_table"),
+            "{names:?}"
+        );
+        let folding = Schema {
+            table_names_ignore_case: true,
+            ..live.clone()
+        };
+        assert!(diff(&folding, &models, &mysql).is_empty());
+
+        // PostgreSQL compares exactly: folding happened while the models
+        // were read.
+        let postgres = DiffOptions {
+            dialect: Dialect::Postgres,
+        };
+        let models = schema(vec![users("users", "id", "Email"), orders("users", "id")]);
+        assert!(!diff(&live, &models, &postgres).is_empty());
+    }
+
+    #[test]
+    fn a_new_column_keeps_its_declared_spelling_and_a_matched_table_the_database_s() {
+        let live = schema(vec![Table::new("users")]);
+        let mut table = Table::new("Users");
+        table.columns.push(Column::new("Name", ColumnType::Text));
+        let models = schema(vec![table]);
+        let plan = diff(
+            &live,
+            &models,
+            &DiffOptions {
+                dialect: Dialect::Sqlite,
+            },
+        );
+        let json = serde_json::to_value(&plan).expect("plan serialises");
+        assert_eq!(json["ops"][0]["op"], "add_column", "{json:#}");
+        assert_eq!(json["ops"][0]["table"], "users", "{json:#}");
+        assert_eq!(json["ops"][0]["column"]["name"], "Name", "{json:#}");
+    }
+
+    #[test]
+    fn renames_find_their_objects_by_identity() {
+        let live = schema(vec![users("users", "id", "email")]);
+        let models = schema(vec![users("users", "id", "mail")]);
+        let rename = Rename::Column {
+            table: "USERS".into(),
+            from: "Email".into(),
+            to: "MAIL".into(),
+        };
+        let plan = diff_with_renames(
+            &live,
+            &models,
+            &DiffOptions {
+                dialect: Dialect::Sqlite,
+            },
+            &[rename],
+        )
+        .expect("the rename fits");
+        let json = serde_json::to_value(&plan).expect("plan serialises");
+        assert_eq!(json["ops"][0]["op"], "rename_column", "{json:#}");
+        assert_eq!(json["ops"][0]["from"], "email", "{json:#}");
+        assert_eq!(json["ops"][0]["to"], "mail", "{json:#}");
+    }
 }

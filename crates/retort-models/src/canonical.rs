@@ -48,14 +48,6 @@ fn double_quotes_may_be_strings(dialect: Dialect) -> bool {
     !matches!(dialect, Dialect::Postgres)
 }
 
-/// Whether the database folds unquoted identifiers to lower case and
-/// compares them case-sensitively (PostgreSQL: `"Email"` is not `Email`).
-/// There a quoted identifier may only lose its quotes when it is already
-/// lower case; SQLite and MySQL compare column names case-insensitively.
-fn folds_unquoted_identifiers(dialect: Dialect) -> bool {
-    matches!(dialect, Dialect::Postgres)
-}
-
 // ---------------------------------------------------------------------------
 // Column types
 
@@ -802,7 +794,7 @@ fn is_simple_identifier(name: &str, dialect: Dialect) -> bool {
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
     let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
     let case_ok =
-        !folds_unquoted_identifiers(dialect) || !name.chars().any(|c| c.is_ascii_uppercase());
+        !dialect.folds_unquoted_identifiers() || !name.chars().any(|c| c.is_ascii_uppercase());
     starts_well && rest_ok && case_ok
 }
 

@@ -116,7 +116,12 @@ mod tests {
         assert!(!pg.same(NameKind::Column, "Name", "name"));
 
         let sqlite = NameRules::new(Dialect::Sqlite);
-        for kind in [NameKind::Table, NameKind::Column, NameKind::Index, NameKind::Constraint] {
+        for kind in [
+            NameKind::Table,
+            NameKind::Column,
+            NameKind::Index,
+            NameKind::Constraint,
+        ] {
             assert!(sqlite.same(kind, "Users", "uSERS"));
         }
         // ASCII only, as SQLite itself.
@@ -139,7 +144,10 @@ mod tests {
     #[test]
     fn a_key_borrows_names_already_in_their_folded_form() {
         let sqlite = NameRules::new(Dialect::Sqlite);
-        assert!(matches!(sqlite.key(NameKind::Table, "users"), Cow::Borrowed(_)));
+        assert!(matches!(
+            sqlite.key(NameKind::Table, "users"),
+            Cow::Borrowed(_)
+        ));
         assert_eq!(sqlite.key(NameKind::Table, "Users"), "users");
     }
 }
