@@ -21,7 +21,9 @@ use std::collections::BTreeMap;
 /// `from` (the database) and `to` (the models) with references spelled as
 /// their targets are, and `to`'s objects that `from` has spelled as `from`
 /// spells them; both normalised again where anything was respelled.
-pub(crate) fn reconcile<'a>(
+/// [`crate::diff`] does this itself; a caller that looks at names before
+/// diffing (a filter) calls it first so that both sides agree.
+pub fn reconcile<'a>(
     from: &'a Schema,
     to: &'a Schema,
     dialect: Dialect,

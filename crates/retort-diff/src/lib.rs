@@ -55,6 +55,7 @@ pub use hazard::{
     hazards_with_stats, thousands,
 };
 pub use hazard_docs::{HazardDoc, hazard_doc, hazards_markdown};
+pub use identity::reconcile;
 pub use ops::{ApplyError, Constraint, Op, apply_all, invert};
 pub use rename::{Rename, RenameCandidate, RenameError};
 
