@@ -53,16 +53,19 @@ fn respelled<'a>(schema: &'a Schema, edit: impl FnOnce(&mut Schema)) -> Cow<'a, 
     }
 }
 
+/// A table's schema and name identity ([`table_key`]).
+type TableKey = (Option<String>, String);
+
 /// The key of a table: its schema as written (PostgreSQL only, whose names
 /// compare exactly) and its name's identity.
-fn table_key(rules: &NameRules, schema: Option<&str>, name: &str) -> (Option<String>, String) {
+fn table_key(rules: &NameRules, schema: Option<&str>, name: &str) -> TableKey {
     (
         schema.map(str::to_string),
         rules.key(NameKind::Table, name).into_owned(),
     )
 }
 
-/// Spells the names of `kind` in `names` as `index` spells the same name.
+/// How `index` (identity → declared name) spells the `kind` name `name`.
 fn spelling<'i>(
     index: &'i BTreeMap<String, String>,
     rules: &NameRules,
@@ -87,10 +90,10 @@ fn names_by_key<'n>(
 }
 
 fn respell(name: &mut String, index: &BTreeMap<String, String>, rules: &NameRules, kind: NameKind) {
-    if let Some(spelled) = spelling(index, rules, kind, name) {
-        if spelled != name {
-            name.clone_from(spelled);
-        }
+    if let Some(spelled) = spelling(index, rules, kind, name)
+        && spelled != name
+    {
+        name.clone_from(spelled);
     }
 }
 
@@ -111,8 +114,7 @@ fn resolve_references(schema: &mut Schema, rules: &NameRules) {
         NameKind::EnumType,
         schema.enums.iter().map(|e| e.name.as_str()),
     );
-    let mut tables: BTreeMap<(Option<String>, String), (String, BTreeMap<String, String>)> =
-        BTreeMap::new();
+    let mut tables: BTreeMap<TableKey, (String, BTreeMap<String, String>)> = BTreeMap::new();
     for table in &schema.tables {
         tables
             .entry(table_key(rules, table.schema.as_deref(), &table.name))
