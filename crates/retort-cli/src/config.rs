@@ -474,15 +474,7 @@ fn resolve_filter(
 /// setting the configuration cannot see; the filter runs on models spelled
 /// as the database spells them, which covers the objects both have.
 fn names_ignore_case(dialect: Dialect) -> bool {
-    let rules = retort_schema::NameRules::new(dialect);
-    [
-        retort_schema::NameKind::Table,
-        retort_schema::NameKind::Column,
-        retort_schema::NameKind::Index,
-        retort_schema::NameKind::Constraint,
-    ]
-    .into_iter()
-    .all(|kind| rules.ignores_case(kind))
+    retort_schema::NameRules::new(dialect).ignores_every_case()
 }
 
 /// Parses the `[naming]` templates; an error names the key and the

@@ -28,6 +28,17 @@ pub enum NameKind {
     EnumType,
 }
 
+impl NameKind {
+    /// Every kind, in a stable order.
+    pub const ALL: [NameKind; 5] = [
+        NameKind::Table,
+        NameKind::Column,
+        NameKind::Index,
+        NameKind::Constraint,
+        NameKind::EnumType,
+    ];
+}
+
 /// How one database compares identifiers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NameRules {
@@ -68,15 +79,18 @@ impl NameRules {
 
     /// Whether any kind of name compares ignoring case.
     pub fn ignores_any_case(&self) -> bool {
-        [
-            NameKind::Table,
-            NameKind::Column,
-            NameKind::Index,
-            NameKind::Constraint,
-            NameKind::EnumType,
-        ]
-        .into_iter()
-        .any(|kind| self.ignores_case(kind))
+        NameKind::ALL
+            .into_iter()
+            .any(|kind| self.ignores_case(kind))
+    }
+
+    /// Whether every kind of name the dialect has compares ignoring case
+    /// (SQLite; enum types count only where the dialect has them).
+    pub fn ignores_every_case(&self) -> bool {
+        NameKind::ALL
+            .into_iter()
+            .filter(|kind| *kind != NameKind::EnumType || self.dialect.named_enums())
+            .all(|kind| self.ignores_case(kind))
     }
 
     /// The identity of `name`: two names of one kind are the same object
@@ -139,6 +153,12 @@ mod tests {
         };
         let mysql = NameRules::of(Dialect::Mysql, &folding);
         assert!(mysql.same(NameKind::Table, "Users", "users"));
+
+        assert!(sqlite.ignores_every_case());
+        assert!(mysql.ignores_every_case());
+        let mysql = NameRules::new(Dialect::Mysql);
+        assert!(!mysql.ignores_every_case() && mysql.ignores_any_case());
+        assert!(!pg.ignores_any_case());
     }
 
     #[test]
