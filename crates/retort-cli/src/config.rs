@@ -571,8 +571,17 @@ fn resolve_filter(
         schemas.first().cloned(),
         section.exclude_tables.as_deref().unwrap_or_default(),
         section.exclude_objects.as_deref().unwrap_or_default(),
+        url.is_some_and(|url| names_ignore_case(url.dialect())),
     )?;
     Ok((schemas, filter))
+}
+
+/// Whether `dialect` compares every kind of name ignoring case (SQLite),
+/// so that filter globs must too. MySQL's table names depend on a server
+/// setting the configuration cannot see; the filter runs on models spelled
+/// as the database spells them, which covers the objects both have.
+fn names_ignore_case(dialect: Dialect) -> bool {
+    retort_schema::NameRules::new(dialect).ignores_every_case()
 }
 
 /// Parses the `[naming]` templates; an error names the key and the
