@@ -444,6 +444,7 @@ mod tests {
             .columns
             .push(Column::new("user_id", ColumnType::Integer));
         orders.foreign_keys.push(ForeignKey {
+            implicit_index: None,
             name: None,
             columns: vec!["user_id".into()],
             referred_schema: None,

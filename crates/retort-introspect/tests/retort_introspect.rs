@@ -164,6 +164,7 @@ fn expected() -> Schema {
     ];
     todos.foreign_keys = vec![
         ForeignKey {
+            implicit_index: None,
             name: None,
             columns: vec!["owner_id".into()],
             referred_schema: None,
@@ -174,6 +175,7 @@ fn expected() -> Schema {
             deferrable: retort_schema::Deferral::NotDeferrable,
         },
         ForeignKey {
+            implicit_index: None,
             name: Some("fk_todos_parent".into()),
             columns: vec!["parent_id".into()],
             referred_schema: None,
@@ -219,6 +221,7 @@ fn expected() -> Schema {
         },
     ];
     memberships.foreign_keys = vec![ForeignKey {
+        implicit_index: None,
         name: None,
         columns: vec!["user_id".into()],
         referred_schema: None,

@@ -589,21 +589,21 @@ pub fn canonical_mysql_table(table: &mut Table) {
             })
             .collect()
     };
-    let foreign_keys = &table.foreign_keys;
-    let implied_by_foreign_key = |name: &str, columns: &[String]| {
-        foreign_keys.iter().any(|key| {
-            key.columns == columns
-                && (key.name.as_deref() == Some(name)
-                    || columns.first().is_some_and(|first| {
-                        name == first
-                            || name.strip_prefix(first.as_str()).is_some_and(|rest| {
-                                rest.strip_prefix('_').is_some_and(|n| {
-                                    !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+    let implied_key =
+        |foreign_keys: &[retort_schema::ForeignKey], name: &str, columns: &[String]| {
+            foreign_keys.iter().position(|key| {
+                key.columns == columns
+                    && (key.name.as_deref() == Some(name)
+                        || columns.first().is_some_and(|first| {
+                            name == first
+                                || name.strip_prefix(first.as_str()).is_some_and(|rest| {
+                                    rest.strip_prefix('_').is_some_and(|n| {
+                                        !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+                                    })
                                 })
-                            })
-                    }))
-        })
-    };
+                        }))
+            })
+        };
     let mut kept = Vec::with_capacity(table.indexes.len());
     let mut uniques = Vec::new();
     for index in std::mem::take(&mut table.indexes) {
@@ -613,8 +613,11 @@ pub fn canonical_mysql_table(table: &mut Table) {
                 columns,
                 nulls_not_distinct: false,
             }),
-            Some(columns) if implied_by_foreign_key(&index.name, &columns) => {}
-            _ => kept.push(index),
+            Some(columns) => match implied_key(&table.foreign_keys, &index.name, &columns) {
+                Some(at) => table.foreign_keys[at].implicit_index = Some(index.name),
+                None => kept.push(index),
+            },
+            None => kept.push(index),
         }
     }
     table.indexes = kept;
@@ -1139,6 +1142,7 @@ mod tests {
             columns: vec!["id".into()],
         });
         let fk = |name: Option<&str>, column: &str| ForeignKey {
+            implicit_index: None,
             name: name.map(Into::into),
             columns: vec![column.into()],
             referred_schema: None,

@@ -695,6 +695,7 @@ impl Loader {
         let (referred_schema, referred_table) = split_name(&fk.foreign_table, self.dialect);
         ForeignKeyDraft {
             key: ForeignKey {
+                implicit_index: None,
                 name: ident_value(fk.name.as_ref()),
                 columns,
                 referred_schema,

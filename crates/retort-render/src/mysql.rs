@@ -83,17 +83,13 @@ fn supported(table: &Table, columns: &[String], except: Option<&str>) -> bool {
     by_key || by_index
 }
 
-/// Whether `name` is one MySQL made up for an unnamed foreign key
-/// (`{table}_ibfk_{n}`): its implicit index is then named after the
-/// key's first column, not after the key.
-fn server_generated_name(table: &str, name: &str) -> bool {
-    name.strip_prefix(table)
-        .and_then(|rest| rest.strip_prefix("_ibfk_"))
-        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-}
-
-/// `ALTER TABLE t DROP FOREIGN KEY n`, then `DROP INDEX n ON t` when the
-/// key's index was the implicit one (no other index in `state` serves it).
+/// `ALTER TABLE t DROP FOREIGN KEY n`, then `DROP INDEX` of the key's
+/// implicit index when it has one (no other index in `state` serves it).
+/// The index is the one the catalog reported for the key, which MySQL named
+/// after the constraint when it was given a name and after the key's first
+/// column when the server named the key (`{table}_ibfk_{n}`); a key read
+/// from the models was created by retort, always named, so its index has
+/// the constraint's name.
 pub(crate) fn drop_foreign_key(
     table: &str,
     fk: &ForeignKey,
@@ -105,18 +101,24 @@ pub(crate) fn drop_foreign_key(
         quote(table, MY),
         quote(name, MY)
     )];
-    let implicit_index = state
-        .table(table)
-        .is_some_and(|t| !supported(t, &fk.columns, None));
-    if implicit_index {
-        // MySQL names the implicit index after the key, or, for a key it
-        // named itself (`{table}_ibfk_{n}`), after the key's first column.
-        let index = match fk.columns.first() {
-            Some(first) if server_generated_name(table, name) => first.as_str(),
-            _ => name,
-        };
-        out.push(ddl::drop_index_statement(table, index, MY));
+    let Some(current) = state.table(table) else {
+        return out;
+    };
+    if supported(current, &fk.columns, None) {
+        return out;
     }
+    let catalog_index = fk.implicit_index.as_deref().or_else(|| {
+        current
+            .foreign_keys
+            .iter()
+            .find(|key| key.name.as_deref() == Some(name) && key.columns == fk.columns)
+            .and_then(|key| key.implicit_index.as_deref())
+    });
+    out.push(ddl::drop_index_statement(
+        table,
+        catalog_index.unwrap_or(name),
+        MY,
+    ));
     out
 }
 
@@ -247,13 +249,57 @@ pub(crate) fn check_table_keys(table: &Table) -> Result<(), RenderError> {
 mod tests {
     use super::*;
 
+    fn state_with_key(name: &str, implicit_index: Option<&str>) -> (Schema, ForeignKey) {
+        let fk = ForeignKey {
+            name: Some(name.into()),
+            columns: vec!["user_id".into()],
+            referred_schema: None,
+            referred_table: "u".into(),
+            referred_columns: vec!["id".into()],
+            on_delete: Default::default(),
+            on_update: Default::default(),
+            deferrable: Default::default(),
+            implicit_index: implicit_index.map(str::to_string),
+        };
+        let mut table = Table::new("p");
+        table
+            .columns
+            .push(retort_schema::Column::new("user_id", ColumnType::Integer));
+        table.foreign_keys.push(fk.clone());
+        let state = Schema {
+            tables: vec![table],
+            ..Schema::default()
+        };
+        (state, fk)
+    }
+
     #[test]
-    fn server_generated_foreign_key_names_are_recognised() {
-        assert!(server_generated_name("todos", "todos_ibfk_1"));
-        assert!(server_generated_name("todos", "todos_ibfk_12"));
-        assert!(!server_generated_name("todos", "todos_owner_id_fkey"));
-        assert!(!server_generated_name("todos", "todos_ibfk_"));
-        assert!(!server_generated_name("users", "todos_ibfk_1"));
+    fn a_dropped_foreign_key_drops_the_index_the_catalog_named() {
+        // Named `p_ibfk_1` by its author: MariaDB named the index after it.
+        let (state, fk) = state_with_key("p_ibfk_1", Some("p_ibfk_1"));
+        assert_eq!(
+            drop_foreign_key("p", &fk, "p_ibfk_1", &state),
+            [
+                "ALTER TABLE `p` DROP FOREIGN KEY `p_ibfk_1`",
+                "DROP INDEX `p_ibfk_1` ON `p`"
+            ]
+        );
+        // Named by the server: the index took the first column's name.
+        let (state, fk) = state_with_key("p_ibfk_1", Some("user_id"));
+        let without_index = ForeignKey {
+            implicit_index: None,
+            ..fk
+        };
+        assert_eq!(
+            drop_foreign_key("p", &without_index, "p_ibfk_1", &state)[1],
+            "DROP INDEX `user_id` ON `p`"
+        );
+        // Created by retort (from the models): named after the key.
+        let (state, fk) = state_with_key("p_user_id_fkey", None);
+        assert_eq!(
+            drop_foreign_key("p", &fk, "p_user_id_fkey", &state)[1],
+            "DROP INDEX `p_user_id_fkey` ON `p`"
+        );
     }
 
     #[test]

@@ -207,6 +207,17 @@ pub struct Column {
     pub autoincrement: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// MySQL/MariaDB: the character set a column declares without a
+    /// collation (it then has the set's default collation). `None` where
+    /// a collation is given (it implies the set) or the column keeps the
+    /// table's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charset: Option<String>,
+    /// MySQL/MariaDB: the column's collation, `None` where it is the
+    /// table's default (or the default of [`Column::charset`]), so that a
+    /// catalog column and a model column that states nothing compare equal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collation: Option<String>,
 }
 
 fn is_false(value: &bool) -> bool {
@@ -223,6 +234,8 @@ impl Column {
             default: None,
             autoincrement: false,
             comment: None,
+            charset: None,
+            collation: None,
         }
     }
 
@@ -342,6 +355,12 @@ pub struct ForeignKey {
     /// and catalogs retort reads without it.
     #[serde(default, skip_serializing_if = "Deferral::is_not_deferrable")]
     pub deferrable: Deferral,
+    /// MySQL/MariaDB: the index the server created for the key because no
+    /// other index served it, as the catalog names it (after the constraint
+    /// when it was named, else after its first column). A drop of the key
+    /// drops this index too. Never compared: a model does not state it.
+    #[serde(skip)]
+    pub implicit_index: Option<String>,
 }
 
 /// When a constraint is checked: at each statement (not deferrable), or at

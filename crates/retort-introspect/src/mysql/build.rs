@@ -169,6 +169,8 @@ pub(crate) fn column_from_row(row: &ColumnRow, server: ServerKind, json_check: b
     // place for it, and the loader does not accept it in a model either.
     let default = default_from_row(row, server, &ty, &extra);
     Column {
+        charset: None,
+        collation: None,
         name: row.name.clone(),
         nullable: row.nullable,
         default,
@@ -346,6 +348,7 @@ fn foreign_key_from_rows(
         })
     };
     Ok(ForeignKey {
+        implicit_index: None,
         name: Some(first.name.clone()),
         columns: parts.iter().map(|p| p.column.clone()).collect(),
         referred_schema: (first.referred_schema != database).then(|| first.referred_schema.clone()),
@@ -586,6 +589,8 @@ mod tests {
         assert_eq!(fk.referred_schema.as_deref(), Some("other_db"));
         assert_eq!(fk.on_delete, ForeignKeyAction::SetNull);
         assert_eq!(fk.on_update, ForeignKeyAction::NoAction);
+        // The hidden index is kept on the key, so that its drop names it.
+        assert_eq!(fk.implicit_index.as_deref(), Some("a"));
         let indexes: Vec<&str> = t.indexes.iter().map(|i| i.name.as_str()).collect();
         assert_eq!(indexes, ["ft_name", "ix_lower", "ix_name"]);
         assert_eq!(t.indexes[0].method.as_deref(), Some("fulltext"));

@@ -359,6 +359,7 @@ fn add_constraint(
             push_exact(
                 &mut table.foreign_keys,
                 ForeignKey {
+                    implicit_index: None,
                     name,
                     columns,
                     referred_schema,

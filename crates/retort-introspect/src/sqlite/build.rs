@@ -430,6 +430,7 @@ fn foreign_key_from_rows(
             .unwrap_or_default(),
     };
     Ok(ForeignKey {
+        implicit_index: None,
         name: None,
         columns: rows.iter().map(|r| r.from.clone()).collect(),
         referred_schema: None,

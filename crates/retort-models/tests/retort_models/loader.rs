@@ -42,6 +42,7 @@ fn users_and_todos() {
     assert_eq!(
         todos.foreign_keys,
         vec![ForeignKey {
+            implicit_index: None,
             name: None,
             columns: vec!["owner_id".into()],
             referred_schema: None,

@@ -58,6 +58,7 @@ pub fn app() -> Schema {
         nulls_not_distinct: false,
     });
     users.foreign_keys.push(ForeignKey {
+        implicit_index: None,
         name: None,
         columns: vec!["org_id".into()],
         referred_schema: None,
