@@ -24,7 +24,7 @@
 use crate::RenderError;
 use crate::ddl;
 use crate::spelling::quote;
-use retort_diff::Constraint;
+use retort_diff::{Constraint, Op};
 use retort_schema::{ColumnType, Dialect, ForeignKey, Index, IndexTarget, Schema, Table};
 
 const MY: Dialect = Dialect::Mysql;
@@ -176,6 +176,95 @@ pub(crate) fn drop_index(table: &str, index: &Index, state: &Schema) -> Vec<Stri
         ));
     }
     out
+}
+
+/// Whether `op` creates a key (primary key, unique constraint or index) on
+/// `table` that contains `column`, with all its columns in `state`.
+fn creates_key_on(op: &Op, table: &str, column: &str, state: &Schema) -> bool {
+    let columns: Vec<&str> = match op {
+        Op::CreatePrimaryKey {
+            table: t,
+            constraint,
+        } if t == table => constraint.columns.iter().map(String::as_str).collect(),
+        Op::CreateUniqueConstraint {
+            table: t,
+            constraint,
+        } if t == table => constraint.columns.iter().map(String::as_str).collect(),
+        Op::CreateIndex { table: t, index } if t == table => index.column_names().collect(),
+        _ => return false,
+    };
+    let Some(current) = state.table(table) else {
+        return false;
+    };
+    columns.contains(&column) && columns.iter().all(|c| current.column(c).is_some())
+}
+
+/// The position in `later` of the op that must share one `ALTER TABLE` with
+/// `op` on MySQL, where either alone would leave an `AUTO_INCREMENT` column
+/// without a key (error 1075, "there can be only one auto column and it
+/// must be defined as a key"): the key created for a column added or
+/// altered to `AUTO_INCREMENT`, or, for the drop of an auto-increment
+/// column's only key, the op that drops the column, takes its
+/// `AUTO_INCREMENT` away or gives it its new primary key. `before` is
+/// `op`'s table before it, `after` the schema once `op` is applied.
+pub(crate) fn auto_increment_partner<'a>(
+    op: &Op,
+    before: Option<&Table>,
+    after: &Schema,
+    later: impl Iterator<Item = &'a Op>,
+) -> Option<usize> {
+    let keyless = |table: Option<&Table>, column: &str| {
+        table.is_some_and(|t| {
+            t.column(column).is_some_and(|c| c.autoincrement)
+                && !supported(t, &[column.to_string()], None)
+        })
+    };
+    let after_table = op.table().and_then(|t| after.table(t));
+    let mut later = later.enumerate();
+    match op {
+        Op::AddColumn { table, column }
+        | Op::AlterColumn {
+            table, to: column, ..
+        } if keyless(after_table, &column.name) => later
+            .find(|(_, next)| creates_key_on(next, table, &column.name, after))
+            .map(|(at, _)| at),
+        Op::DropConstraint {
+            table,
+            constraint: Constraint::PrimaryKey(pk),
+        } => {
+            let column = pk
+                .columns
+                .iter()
+                .find(|c| !keyless(before, c) && keyless(after_table, c))?;
+            later
+                .find(|(_, next)| match next {
+                    Op::DropColumn {
+                        table: t,
+                        column: c,
+                    } => t == table && &c.name == column,
+                    Op::AlterColumn { table: t, from, to } => {
+                        t == table && &from.name == column && !to.autoincrement
+                    }
+                    Op::CreatePrimaryKey { table: t, .. } => t == table,
+                    _ => false,
+                })
+                .map(|(at, _)| at)
+        }
+        _ => None,
+    }
+}
+
+/// Two single-statement `ALTER TABLE` renderings of the same table as one
+/// statement (`ALTER TABLE t a, b`), or `None` where they are not that.
+pub(crate) fn one_alter(first: &[String], second: &[String], table: &str) -> Option<String> {
+    let ([first], [second]) = (first, second) else {
+        return None;
+    };
+    let head = format!("ALTER TABLE {} ", quote(table, MY));
+    let action = second.strip_prefix(&head)?;
+    first
+        .starts_with(&head)
+        .then(|| format!("{first}, {action}"))
 }
 
 /// Whether MySQL can index a column of type `ty` only with a prefix length.
