@@ -102,6 +102,7 @@ fn expected() -> Schema {
     users.indexes = vec![Index {
         name: "ux_users_lower_email".into(),
         parts: vec![IndexPart {
+            prefix: None,
             target: IndexTarget::Expression("lower(email)".into()),
             descending: false,
             opclass: None,
@@ -151,6 +152,7 @@ fn expected() -> Schema {
             parts: vec![
                 IndexPart::column("owner_id"),
                 IndexPart {
+                    prefix: None,
                     target: IndexTarget::Column("priority".into()),
                     descending: true,
                     opclass: None,

@@ -584,7 +584,9 @@ pub fn canonical_mysql_table(table: &mut Table) {
             .parts
             .iter()
             .map(|part| match &part.target {
-                IndexTarget::Column(name) if !part.descending => Some(name.clone()),
+                IndexTarget::Column(name) if !part.descending && part.prefix.is_none() => {
+                    Some(name.clone())
+                }
                 _ => None,
             })
             .collect()

@@ -26,9 +26,9 @@ use retort_schema::{
 };
 use sqlparser::ast::{
     ColumnOption, CommentDef, CommentObject, ConstraintCharacteristics, CreateIndex, CreateTable,
-    CreateTableOptions, DeferrableInitial, Expr, ForeignKeyConstraint, GeneratedAs, Ident,
-    IndexColumn, NullsDistinctOption, ObjectName, OrderByExpr, OrderByOptions, OrderBySort,
-    ReferentialAction, Spanned, SqlOption, Statement, TableConstraint,
+    CreateTableOptions, DeferrableInitial, Expr, ForeignKeyConstraint, FunctionArguments,
+    GeneratedAs, Ident, IndexColumn, NullsDistinctOption, ObjectName, OrderByExpr, OrderByOptions,
+    OrderBySort, ReferentialAction, Spanned, SqlOption, Statement, TableConstraint,
     UserDefinedTypeRepresentation,
 };
 use sqlparser::keywords::Keyword;
@@ -865,6 +865,28 @@ impl Loader {
         let mut parts = Vec::with_capacity(columns.len());
         let mut column_sites = Vec::with_capacity(columns.len());
         for column in columns {
+            // MySQL: `name(255)` without parentheses of its own is a prefix
+            // key part; an expression part is written `((…))`.
+            let prefix = match (self.dialect, &column.column.expr) {
+                (Dialect::Mysql, expr) => prefix_part(expr),
+                _ => None,
+            };
+            if let Some((ident, length)) = prefix {
+                column_sites.push((
+                    ident.value.clone(),
+                    Site {
+                        file,
+                        span: ident.span,
+                    },
+                ));
+                parts.push(IndexPart {
+                    target: IndexTarget::Column(ident.value.clone()),
+                    descending: matches!(column.column.options.sort, Some(OrderBySort::Desc)),
+                    opclass: None,
+                    prefix: Some(length),
+                });
+                continue;
+            }
             let target = match strip_nested(&column.column.expr) {
                 Expr::Identifier(ident) => {
                     column_sites.push((
@@ -879,6 +901,7 @@ impl Loader {
                 expr => IndexTarget::Expression(canonical_expr(expr, self.dialect)),
             };
             parts.push(IndexPart {
+                prefix: None,
                 target,
                 descending: matches!(column.column.options.sort, Some(OrderBySort::Desc)),
                 opclass: match self.dialect {
@@ -1742,6 +1765,35 @@ fn drop_redundant_unique_constraints(table: &mut Table) {
         seen.push(unique.columns.clone());
         true
     });
+}
+
+/// A MySQL prefix key part, `name(255)`: a call of a bare name with one
+/// integer argument and nothing else, as the column and its length.
+fn prefix_part(expr: &Expr) -> Option<(&Ident, u32)> {
+    use sqlparser::ast::{FunctionArg, FunctionArgExpr, ObjectNamePart, Value};
+    let Expr::Function(function) = expr else {
+        return None;
+    };
+    let [ObjectNamePart::Identifier(column)] = function.name.0.as_slice() else {
+        return None;
+    };
+    let FunctionArguments::List(list) = &function.args else {
+        return None;
+    };
+    let plain = list.duplicate_treatment.is_none()
+        && list.clauses.is_empty()
+        && function.filter.is_none()
+        && function.over.is_none()
+        && function.within_group.is_empty();
+    let [FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Value(value)))] = list.args.as_slice()
+    else {
+        return None;
+    };
+    let Value::Number(length, _) = &value.value else {
+        return None;
+    };
+    plain.then_some(())?;
+    length.parse().ok().map(|length| (column, length))
 }
 
 #[cfg(test)]

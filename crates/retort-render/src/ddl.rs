@@ -345,10 +345,9 @@ pub(crate) fn layout_create_table(sql: &str, dialect: Dialect) -> String {
 pub(crate) fn create_index_statement(table: &str, index: &Index, dialect: Dialect) -> String {
     let plain = index.method.is_none()
         && !index.nulls_not_distinct
-        && index
-            .parts
-            .iter()
-            .all(|p| matches!(p.target, IndexTarget::Column(_)) && p.opclass.is_none());
+        && index.parts.iter().all(|p| {
+            matches!(p.target, IndexTarget::Column(_)) && p.opclass.is_none() && p.prefix.is_none()
+        });
     if plain {
         let mut stmt = sq::Index::create();
         stmt.name(spelling::builder_name(&index.name, dialect))
@@ -376,7 +375,10 @@ pub(crate) fn create_index_statement(table: &str, index: &Index, dialect: Dialec
         .iter()
         .map(|part| {
             let target = match &part.target {
-                IndexTarget::Column(column) => quote(column, dialect),
+                IndexTarget::Column(column) => match part.prefix {
+                    Some(length) => format!("{}({length})", quote(column, dialect)),
+                    None => quote(column, dialect),
+                },
                 IndexTarget::Expression(expression) => spelling::parenthesize(expression),
             };
             let target = match (&part.opclass, dialect) {

@@ -888,7 +888,10 @@ fn op_details(op: &Op) -> Option<String> {
                 .iter()
                 .map(|p| {
                     let target = match &p.target {
-                        retort_schema::IndexTarget::Column(c) => c.clone(),
+                        retort_schema::IndexTarget::Column(c) => match p.prefix {
+                            Some(length) => format!("{c}({length})"),
+                            None => c.clone(),
+                        },
                         retort_schema::IndexTarget::Expression(e) => spelling::parenthesize(e),
                     };
                     if p.descending {

@@ -13,11 +13,12 @@
 //!   a foreign key needs cannot be dropped while the key exists (error
 //!   1553), so such a drop is wrapped in drop key / drop index / re-add key
 //!   (the re-added key gets its implicit index back).
-//! - **TEXT/BLOB in an index.** MySQL indexes such columns only with a
-//!   prefix length (`email(255)`), which the IR does not carry: retort
-//!   refuses with [`RenderError::IndexNeedsPrefix`] rather than write a
-//!   statement that fails (MariaDB would build a hash index for a unique
-//!   key instead, which no foreign key can use).
+//! - **TEXT/BLOB in a key.** MySQL indexes such columns only with a prefix
+//!   length (`email(255)`), which an index part carries but a primary key
+//!   or unique constraint does not: a key on such a column without a prefix
+//!   is refused with [`RenderError::IndexNeedsPrefix`] rather than written
+//!   as a statement that fails (MariaDB would build a hash index for a
+//!   unique key instead, which no foreign key can use).
 //!
 //! <https://dev.mysql.com/doc/refman/8.0/en/create-table-foreign-keys.html>
 
@@ -65,6 +66,19 @@ fn implied(table: &Table, constraint: &Constraint, state: &Schema) -> Option<Str
     crate::direct::implied_name(&table.name, constraint, state, MY)
 }
 
+/// The index's leading parts that index whole columns, up to the first
+/// expression or prefix part.
+fn whole_columns(index: &Index) -> Vec<String> {
+    index
+        .parts
+        .iter()
+        .map_while(|part| match &part.target {
+            IndexTarget::Column(name) if part.prefix.is_none() => Some(name.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Whether an index whose columns start with `columns` exists on `table`
 /// (primary key, unique constraint or index), other than the index `except`.
 fn supported(table: &Table, columns: &[String], except: Option<&str>) -> bool {
@@ -76,7 +90,8 @@ fn supported(table: &Table, columns: &[String], except: Option<&str>) -> bool {
         || table.unique_constraints.iter().any(|u| leads(&u.columns));
     let by_index = table.indexes.iter().any(|index| {
         Some(index.name.as_str()) != except && {
-            let names: Vec<String> = index.column_names().map(str::to_string).collect();
+            // A prefix part cannot serve a foreign key.
+            let names: Vec<String> = whole_columns(index);
             names.len() == index.parts.len() && leads(&names)
         }
     });
@@ -128,7 +143,7 @@ pub(crate) fn keys_needing(state: &Schema, table: &str, index: &Index) -> Vec<Fo
     let Some(t) = state.table(table) else {
         return Vec::new();
     };
-    let names: Vec<String> = index.column_names().map(str::to_string).collect();
+    let names: Vec<String> = whole_columns(index);
     t.foreign_keys
         .iter()
         .filter(|fk| {
@@ -307,8 +322,8 @@ pub(crate) fn check_index(table: &Table, index: &Index) -> Result<(), RenderErro
         .parts
         .iter()
         .filter_map(|p| match &p.target {
-            IndexTarget::Column(c) => Some(c.as_str()),
-            IndexTarget::Expression(_) => None,
+            IndexTarget::Column(c) if p.prefix.is_none() => Some(c.as_str()),
+            _ => None,
         })
         .collect();
     check_key_columns(table, &columns, &format!("index `{}`", index.name))

@@ -301,6 +301,10 @@ pub struct IndexPart {
     /// `None` for the default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub opclass: Option<String>,
+    /// MySQL/MariaDB: a column part that indexes only the column's first
+    /// `n` characters (bytes for a binary type), `name(255)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<u32>,
 }
 
 impl IndexPart {
@@ -310,6 +314,7 @@ impl IndexPart {
             target: IndexTarget::Column(name.into()),
             descending: false,
             opclass: None,
+            prefix: None,
         }
     }
 }
@@ -336,8 +341,9 @@ pub struct UniqueConstraint {
     pub nulls_not_distinct: bool,
 }
 
-/// A foreign key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A foreign key. Equality leaves out [`ForeignKey::implicit_index`],
+/// which only the catalog knows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ForeignKey {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -362,6 +368,21 @@ pub struct ForeignKey {
     #[serde(skip)]
     pub implicit_index: Option<String>,
 }
+
+impl PartialEq for ForeignKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+            && self.columns == other.columns
+            && self.referred_schema == other.referred_schema
+            && self.referred_table == other.referred_table
+            && self.referred_columns == other.referred_columns
+            && self.on_delete == other.on_delete
+            && self.on_update == other.on_update
+            && self.deferrable == other.deferrable
+    }
+}
+
+impl Eq for ForeignKey {}
 
 /// When a constraint is checked: at each statement (not deferrable), or at
 /// commit when the transaction asks for it (`SET CONSTRAINTS … DEFERRED`) or

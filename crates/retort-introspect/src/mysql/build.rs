@@ -255,16 +255,15 @@ fn index_from_rows(name: &str, parts: &[&IndexRow], table: &str) -> Result<Index
     let index_parts = parts
         .iter()
         .map(|part| {
-            let target = match (&part.column, &part.expression, part.prefix) {
-                (Some(column), _, None) => IndexTarget::Column(column.clone()),
-                // A prefix part `title(10)`: the IR has no prefix length, so
-                // it is kept as the part's text, as a model spells it.
-                (Some(column), _, Some(length)) => {
-                    IndexTarget::Expression(prefix_part(column, length))
-                }
-                (None, Some(expression), _) => {
-                    IndexTarget::Expression(canonical_expression(expression, DIALECT))
-                }
+            let (target, prefix) = match (&part.column, &part.expression, part.prefix) {
+                (Some(column), _, prefix) => (
+                    IndexTarget::Column(column.clone()),
+                    prefix.and_then(|length| u32::try_from(length).ok()),
+                ),
+                (None, Some(expression), _) => (
+                    IndexTarget::Expression(canonical_expression(expression, DIALECT)),
+                    None,
+                ),
                 (None, None, _) => {
                     return Err(IntrospectError::Catalog {
                         table: table.to_string(),
@@ -275,6 +274,7 @@ fn index_from_rows(name: &str, parts: &[&IndexRow], table: &str) -> Result<Index
                 }
             };
             Ok(IndexPart {
+                prefix,
                 target,
                 descending: part.collation.as_deref() == Some("D"),
                 opclass: None,
@@ -290,25 +290,6 @@ fn index_from_rows(name: &str, parts: &[&IndexRow], table: &str) -> Result<Index
         method: (method != "btree").then_some(method),
         nulls_not_distinct: false,
     })
-}
-
-/// The text of a prefix key part, `title(10)`, canonical as the loader
-/// reads it from a model (where it parses as a call, so the name is
-/// written bare when it can be).
-fn prefix_part(column: &str, length: i64) -> String {
-    let plain = column
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && column
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_');
-    let name = if plain {
-        column.to_string()
-    } else {
-        format!("`{}`", column.replace('`', "``"))
-    };
-    canonical_expression(&format!("{name}({length})"), DIALECT)
 }
 
 /// Foreign-key rows grouped per (table, constraint), columns in key order.
@@ -601,7 +582,8 @@ mod tests {
         assert_eq!(
             t.indexes[2].parts[1],
             IndexPart {
-                target: IndexTarget::Expression("name(8)".into()),
+                prefix: Some(8),
+                target: IndexTarget::Column("name".into()),
                 descending: true,
                 opclass: None,
             }

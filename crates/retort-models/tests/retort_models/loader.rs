@@ -124,6 +124,7 @@ fn partial_expression_and_descending_indexes() {
                 name: "ix_users_deleted".into(),
                 parts: vec![
                     IndexPart {
+                        prefix: None,
                         target: IndexTarget::Column("deleted_at".into()),
                         descending: true,
                         opclass: None,
@@ -138,6 +139,7 @@ fn partial_expression_and_descending_indexes() {
             Index {
                 name: "ux_users_email".into(),
                 parts: vec![IndexPart {
+                    prefix: None,
                     target: IndexTarget::Expression("lower(email)".into()),
                     descending: false,
                     opclass: None,

@@ -123,11 +123,13 @@ pub fn expression_index() -> Index {
         name: "ix_users_lower_email".into(),
         parts: vec![
             IndexPart {
+                prefix: None,
                 target: IndexTarget::Expression("lower(email)".into()),
                 descending: false,
                 opclass: None,
             },
             IndexPart {
+                prefix: None,
                 target: IndexTarget::Column("age".into()),
                 descending: true,
                 opclass: None,
