@@ -880,6 +880,25 @@ fn op_details(op: &Op) -> Option<String> {
             if from.comment != to.comment {
                 changes.push("comment".to_string());
             }
+            if from.on_update != to.on_update {
+                let show = |v: &Option<retort_schema::DefaultValue>| match v {
+                    Some(value) => format!("on update {value}"),
+                    None => "no on update".to_string(),
+                };
+                changes.push(format!(
+                    "{} → {}",
+                    show(&from.on_update),
+                    show(&to.on_update)
+                ));
+            }
+            if (&from.charset, &from.collation) != (&to.charset, &to.collation) {
+                let show = |c: &Column| match (&c.charset, &c.collation) {
+                    (_, Some(collation)) => format!("collation {collation}"),
+                    (Some(charset), None) => format!("character set {charset}"),
+                    (None, None) => "the table's collation".to_string(),
+                };
+                changes.push(format!("{} → {}", show(from), show(to)));
+            }
             changes.join(", ")
         }
         Op::CreateIndex { index, .. } => {

@@ -29,7 +29,7 @@ mod types;
 
 pub use dialect::{Dialect, UnknownDialect};
 pub use naming::{ConstraintKind, implied_constraint_name};
-pub use types::{ColumnType, DefaultValue, ParseTypeError};
+pub use types::{ColumnType, DefaultValue, ParseTypeError, quote_string};
 
 use serde::{Deserialize, Serialize};
 
@@ -100,7 +100,8 @@ impl Schema {
 }
 
 /// A table: columns in declared order, keys, indexes and constraints.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Equality leaves out [`Table::default_collation`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Table {
     /// The database schema (PostgreSQL namespace) holding the table; `None`
     /// is the connection's default schema.
@@ -124,12 +125,36 @@ pub struct Table {
     pub checks: Vec<CheckConstraint>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// MySQL/MariaDB: the table's default collation where it is known (the
+    /// catalog's `TABLE_COLLATION`, a model's `COLLATE=` table option). A
+    /// column with no collation of its own has this one, so a model column
+    /// that names it matches a catalog column that does not. Not compared
+    /// itself: table options are not part of the comparison.
+    #[serde(skip)]
+    pub default_collation: Option<String>,
 }
+
+impl PartialEq for Table {
+    fn eq(&self, other: &Self) -> bool {
+        self.schema == other.schema
+            && self.name == other.name
+            && self.columns == other.columns
+            && self.primary_key == other.primary_key
+            && self.indexes == other.indexes
+            && self.unique_constraints == other.unique_constraints
+            && self.foreign_keys == other.foreign_keys
+            && self.checks == other.checks
+            && self.comment == other.comment
+    }
+}
+
+impl Eq for Table {}
 
 impl Table {
     /// An empty table called `name` in the default schema.
     pub fn new(name: impl Into<String>) -> Self {
         Table {
+            default_collation: None,
             schema: None,
             name: name.into(),
             columns: Vec::new(),
@@ -218,6 +243,10 @@ pub struct Column {
     /// catalog column and a model column that states nothing compare equal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collation: Option<String>,
+    /// MySQL/MariaDB: the value the server writes into the column whenever
+    /// another column of the row changes (`ON UPDATE CURRENT_TIMESTAMP`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_update: Option<DefaultValue>,
 }
 
 fn is_false(value: &bool) -> bool {
@@ -228,6 +257,7 @@ impl Column {
     /// A nullable column without default.
     pub fn new(name: impl Into<String>, ty: ColumnType) -> Self {
         Column {
+            on_update: None,
             name: name.into(),
             ty,
             nullable: true,

@@ -27,15 +27,29 @@ pub(crate) struct SchemaBuilder {
     checks: Vec<CheckRow>,
     /// `(table, column)` of MariaDB's `json_valid(col)` column checks.
     json_checks: BTreeSet<(String, String)>,
+    /// Each table's default collation.
+    table_collations: BTreeMap<String, String>,
+    /// Character set → its default collation.
+    default_collations: BTreeMap<String, String>,
 }
 
 impl SchemaBuilder {
-    pub(crate) fn new(server: ServerKind, tables: Vec<TableRow>, checks: Vec<CheckRow>) -> Self {
+    pub(crate) fn new(
+        server: ServerKind,
+        tables: Vec<TableRow>,
+        checks: Vec<CheckRow>,
+        default_collations: BTreeMap<String, String>,
+    ) -> Self {
+        let table_collations = tables
+            .iter()
+            .filter_map(|row| Some((row.name.clone(), row.collation.clone()?)))
+            .collect();
         let tables = tables
             .into_iter()
             .map(|row| {
                 let mut table = Table::new(row.name.clone());
                 table.comment = non_empty(&row.comment);
+                table.default_collation.clone_from(&row.collation);
                 (row.name, table)
             })
             .collect();
@@ -49,6 +63,8 @@ impl SchemaBuilder {
             tables,
             checks,
             json_checks,
+            table_collations,
+            default_collations,
         }
     }
 
@@ -66,7 +82,13 @@ impl SchemaBuilder {
             && self
                 .json_checks
                 .contains(&(row.table.clone(), row.name.clone()));
-        table.columns.push(column_from_row(row, self.server, json));
+        let mut column = column_from_row(row, self.server, json);
+        (column.charset, column.collation) = column_collation(
+            row,
+            self.table_collations.get(&row.table),
+            &self.default_collations,
+        );
+        table.columns.push(column);
     }
 
     /// The schema, once every column is in; `database` is the current one
@@ -135,6 +157,28 @@ impl SchemaBuilder {
     }
 }
 
+/// A column's character set and collation as the IR holds them: none where
+/// the collation is the table's default (a model column that states none);
+/// else the collation, with the set beside it where the collation is the
+/// set's default (the column may have been declared with the set alone).
+fn column_collation(
+    row: &ColumnRow,
+    table_collation: Option<&String>,
+    default_collations: &BTreeMap<String, String>,
+) -> (Option<String>, Option<String>) {
+    let Some(collation) = &row.collation else {
+        return (None, None);
+    };
+    if Some(collation) == table_collation {
+        return (None, None);
+    }
+    let charset = row
+        .charset
+        .as_ref()
+        .filter(|charset| default_collations.get(*charset) == Some(collation));
+    (charset.cloned(), Some(collation.clone()))
+}
+
 fn non_empty(text: &str) -> Option<String> {
     (!text.is_empty()).then(|| text.to_string())
 }
@@ -165,10 +209,20 @@ pub(crate) fn column_from_row(row: &ColumnRow, server: ServerKind, json_check: b
         column_type(&row.column_type, DIALECT)
     };
     let extra = row.extra.to_ascii_lowercase();
-    // ON UPDATE CURRENT_TIMESTAMP (in EXTRA) is not read: the IR has no
-    // place for it, and the loader does not accept it in a model either.
     let default = default_from_row(row, server, &ty, &extra);
+    // EXTRA says `on update current_timestamp()` (MariaDB) or
+    // `on update CURRENT_TIMESTAMP` (MySQL), with the precision inside.
+    let on_update = extra
+        .find("on update ")
+        .map(|at| {
+            extra[at + "on update ".len()..]
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+        })
+        .map(|text| retort_models::default_value(text, DIALECT));
     Column {
+        on_update,
         charset: None,
         collation: None,
         name: row.name.clone(),
@@ -348,6 +402,8 @@ mod tests {
 
     fn column(name: &str, column_type: &str, default: Option<&str>) -> ColumnRow {
         ColumnRow {
+            charset: None,
+            collation: None,
             table: "t".into(),
             name: name.into(),
             column_type: column_type.into(),
@@ -442,6 +498,10 @@ mod tests {
         assert!(id.autoincrement && !id.nullable && id.ty == ColumnType::Integer);
         let mut touched = column("at", "timestamp", Some("current_timestamp()"));
         touched.extra = "on update current_timestamp()".into();
+        assert_eq!(
+            column_from_row(&touched, ServerKind::MariaDb, false).on_update,
+            Some(DefaultValue::CurrentTimestamp)
+        );
         touched.comment = "last change".into();
         let touched = column_from_row(&touched, ServerKind::MariaDb, false);
         assert!(!touched.autoincrement);
@@ -483,6 +543,31 @@ mod tests {
     }
 
     #[test]
+    fn a_column_states_only_the_collation_the_table_does_not_give_it() {
+        let defaults = BTreeMap::from([
+            ("ascii".to_string(), "ascii_general_ci".to_string()),
+            ("utf8mb4".to_string(), "utf8mb4_general_ci".to_string()),
+        ]);
+        let table = "utf8mb4_general_ci".to_string();
+        let with = |charset: &str, collation: &str| ColumnRow {
+            charset: Some(charset.into()),
+            collation: Some(collation.into()),
+            ..column("c", "varchar(10)", None)
+        };
+        let read = |row: &ColumnRow| column_collation(row, Some(&table), &defaults);
+        assert_eq!(read(&with("utf8mb4", "utf8mb4_general_ci")), (None, None));
+        assert_eq!(
+            read(&with("utf8mb4", "utf8mb4_bin")),
+            (None, Some("utf8mb4_bin".into()))
+        );
+        assert_eq!(
+            read(&with("ascii", "ascii_general_ci")),
+            (Some("ascii".into()), Some("ascii_general_ci".into()))
+        );
+        assert_eq!(read(&column("n", "int(11)", None)), (None, None));
+    }
+
+    #[test]
     fn catalog_rows_build_a_canonical_table() {
         let mut data = column("data", "longtext", None);
         data.comment = String::new();
@@ -509,6 +594,7 @@ mod tests {
         let mut builder = SchemaBuilder::new(
             ServerKind::MariaDb,
             vec![TableRow {
+                collation: None,
                 name: "t".into(),
                 comment: "things".into(),
             }],
@@ -516,6 +602,7 @@ mod tests {
                 check("data", "json_valid(`data`)", "Column"),
                 check("CONSTRAINT_1", "`a` > 0", "Table"),
             ],
+            BTreeMap::new(),
         );
         let columns = [
             column("id", "int(11)", None),
