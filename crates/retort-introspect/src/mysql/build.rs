@@ -83,11 +83,14 @@ impl SchemaBuilder {
                 .json_checks
                 .contains(&(row.table.clone(), row.name.clone()));
         let mut column = column_from_row(row, self.server, json);
-        (column.charset, column.collation) = column_collation(
-            row,
-            self.table_collations.get(&row.table),
-            &self.default_collations,
-        );
+        // MariaDB's JSON is a LONGTEXT that always collates utf8mb4_bin.
+        if column.ty != ColumnType::Json {
+            (column.charset, column.collation) = column_collation(
+                row,
+                self.table_collations.get(&row.table),
+                &self.default_collations,
+            );
+        }
         table.columns.push(column);
     }
 

@@ -309,6 +309,6 @@ async fn query_count_does_not_grow_with_table_count() {
         return;
     };
     assert_eq!((few_tables, many_tables), (3, 60));
-    assert_eq!(few, 7);
+    assert_eq!(few, 8);
     assert_eq!(many, few);
 }
