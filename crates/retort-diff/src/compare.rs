@@ -351,7 +351,8 @@ pub(crate) fn same_column(from: &Column, to: &Column, options: &DiffOptions) -> 
 }
 
 /// [`same_column`], where a column without a collation of its own also
-/// matches one that names its table's default collation.
+/// matches one that names its table's default collation (or only the set
+/// whose default collation that is).
 fn same_column_of(
     from_table: &Table,
     from: &Column,
@@ -359,11 +360,21 @@ fn same_column_of(
     to: &Column,
     options: &DiffOptions,
 ) -> bool {
+    // `column` has its table's default collation, which `other` names, or
+    // `other` names only the set whose default collation that is.
     let has_table_default = |column: &Column, table: &Table, other: &Column| {
-        column.charset.is_none()
-            && column.collation.is_none()
-            && other.collation.is_some()
-            && other.collation == table.default_collation
+        let is_default_collation = |c: &String| table.default_collation.as_ref() == Some(c);
+        let is_default_charset = |c: &String| table.default_charset.as_ref() == Some(c);
+        let named = match (&other.charset, &other.collation) {
+            // The catalog's set beside the collation: it is the set's default.
+            (Some(charset), Some(collation)) => {
+                is_default_collation(collation) || is_default_charset(charset)
+            }
+            (None, Some(collation)) => is_default_collation(collation),
+            (Some(charset), None) => is_default_charset(charset),
+            (None, None) => false,
+        };
+        column.charset.is_none() && column.collation.is_none() && named
     };
     if same_column(from, to, options) {
         return true;

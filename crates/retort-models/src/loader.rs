@@ -459,6 +459,9 @@ impl Loader {
         let table_collation = table_charset_and_collation(create);
         let mut table = Table::new(name.clone());
         table.default_collation.clone_from(&table_collation.1);
+        if table_collation.1.is_none() {
+            table.default_charset.clone_from(&table_collation.0);
+        }
         table.schema = schema;
         table.comment = table_comment(create);
         // Lists at their final size: the drafts of 5,000 tables are all

@@ -100,7 +100,8 @@ impl Schema {
 }
 
 /// A table: columns in declared order, keys, indexes and constraints.
-/// Equality leaves out [`Table::default_collation`].
+/// Equality leaves out [`Table::default_collation`] and
+/// [`Table::default_charset`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Table {
     /// The database schema (PostgreSQL namespace) holding the table; `None`
@@ -132,6 +133,12 @@ pub struct Table {
     /// itself: table options are not part of the comparison.
     #[serde(skip)]
     pub default_collation: Option<String>,
+    /// MySQL/MariaDB: the character set whose default collation is the
+    /// table's default, where that is known (the catalog; a model's
+    /// `CHARSET=` option without `COLLATE=`): a model column that names only
+    /// this set has the table's collation. Not compared itself.
+    #[serde(skip)]
+    pub default_charset: Option<String>,
 }
 
 impl PartialEq for Table {
@@ -154,6 +161,7 @@ impl Table {
     /// An empty table called `name` in the default schema.
     pub fn new(name: impl Into<String>) -> Self {
         Table {
+            default_charset: None,
             default_collation: None,
             schema: None,
             name: name.into(),

@@ -44,11 +44,20 @@ impl SchemaBuilder {
             .iter()
             .filter_map(|row| Some((row.name.clone(), row.collation.clone()?)))
             .collect();
+        let charset_of_default: BTreeMap<&String, &String> = default_collations
+            .iter()
+            .map(|(charset, collation)| (collation, charset))
+            .collect();
         let tables = tables
             .into_iter()
             .map(|row| {
                 let mut table = Table::new(row.name.clone());
                 table.comment = non_empty(&row.comment);
+                table.default_charset = row
+                    .collation
+                    .as_ref()
+                    .and_then(|collation| charset_of_default.get(collation))
+                    .map(|charset| (*charset).clone());
                 table.default_collation.clone_from(&row.collation);
                 (row.name, table)
             })
