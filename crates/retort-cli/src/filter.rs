@@ -217,6 +217,7 @@ mod tests {
             nulls_not_distinct: false,
         });
         t.foreign_keys.push(ForeignKey {
+            implicit_index: None,
             name: Some("fk_x".into()),
             columns: vec!["id".into()],
             referred_schema: None,

@@ -663,6 +663,7 @@ mod tests {
         let mut t = users(None);
         for referred in ["a", "b"] {
             t.foreign_keys.push(ForeignKey {
+                implicit_index: None,
                 name: None,
                 columns: vec!["id".into()],
                 referred_schema: None,

@@ -15,7 +15,7 @@ use retort_diff::DiffOptions;
 use retort_migrate::{
     DowngradeTarget, LockMode, Revision, RevisionGraph, RunOptions, UpgradeTarget, VersionTable,
 };
-use retort_schema::{Dialect, Schema};
+use retort_schema::{Dialect, Index, IndexPart, Schema};
 
 use crate::commands::introspect;
 use crate::config::{DatabaseUrl, Settings};
@@ -177,30 +177,44 @@ fn step_error(
 
 /// The statements that build the scratch copy of `live`.
 ///
-/// On MySQL/MariaDB two things the IR does not carry decide how later
-/// drops are written, so the copy must reproduce them: a foreign key the
-/// server named (`{table}_ibfk_{n}`) is created unnamed again, so that its
-/// implicit index is named after its first column as on the live database;
-/// and a check named after a column (MariaDB's column-level check) is
-/// written on its column, so that restating the column drops it.
+/// On MySQL/MariaDB two things the IR does not compare decide how later
+/// drops are written, so the copy must reproduce them: a foreign key's
+/// implicit index named otherwise than the key (after its first column,
+/// where the server named the key) is created as an explicit index of that
+/// name, which the key then uses instead of making its own; and a check
+/// named after a column (MariaDB's column-level check) is written on its
+/// column, so that restating the column drops it.
 fn scratch_sql(live: &Schema, dialect: Dialect) -> Vec<String> {
-    let mut statements = retort_render::schema_sql(live, dialect);
     if dialect != Dialect::Mysql {
-        return statements;
+        return retort_render::schema_sql(live, dialect);
     }
+    let mut copy = live.clone();
+    for table in &mut copy.tables {
+        let renamed: Vec<(String, Vec<String>)> = table
+            .foreign_keys
+            .iter()
+            .filter_map(|fk| {
+                let index = fk.implicit_index.as_ref()?;
+                (fk.name.as_ref() != Some(index)).then(|| (index.clone(), fk.columns.clone()))
+            })
+            .collect();
+        for (name, columns) in renamed {
+            table.indexes.push(Index {
+                name,
+                parts: columns.into_iter().map(IndexPart::column).collect(),
+                unique: false,
+                predicate: None,
+                method: None,
+                nulls_not_distinct: false,
+            });
+        }
+    }
+    let mut statements = retort_render::schema_sql(&copy, dialect);
     for table in &live.tables {
         let head = format!("CREATE TABLE `{}` (", table.name);
         let Some(create) = statements.iter_mut().find(|s| s.starts_with(&head)) else {
             continue;
         };
-        for fk in &table.foreign_keys {
-            if let Some(name) = &fk.name
-                && server_named_key(&table.name, name)
-            {
-                *create =
-                    create.replace(&format!("CONSTRAINT `{name}` FOREIGN KEY"), "FOREIGN KEY");
-            }
-        }
         for check in &table.checks {
             if let Some(name) = &check.name
                 && table.columns.iter().any(|c| &c.name == name)
@@ -210,13 +224,6 @@ fn scratch_sql(live: &Schema, dialect: Dialect) -> Vec<String> {
         }
     }
     statements
-}
-
-/// Whether MySQL made `name` up for an unnamed foreign key of `table`.
-fn server_named_key(table: &str, name: &str) -> bool {
-    name.strip_prefix(table)
-        .and_then(|rest| rest.strip_prefix("_ibfk_"))
-        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// `create` (a `CREATE TABLE` with one item per line) with the table-level

@@ -147,11 +147,13 @@ fn compare_table(from: &Table, to: &Table, options: &DiffOptions, ops: &mut Vec<
                 table: table(),
                 column: (*old).clone(),
             }),
-            Some(new) if !same_column(old, new, options) => ops.push(Op::AlterColumn {
-                table: table(),
-                from: (*old).clone(),
-                to: (*new).clone(),
-            }),
+            Some(new) if !same_column_of(from, old, to, new, options) => {
+                ops.push(Op::AlterColumn {
+                    table: table(),
+                    from: (*old).clone(),
+                    to: (*new).clone(),
+                })
+            }
             Some(_) => {}
         }
     }
@@ -344,6 +346,58 @@ pub(crate) fn same_column(from: &Column, to: &Column, options: &DiffOptions) -> 
         && from.autoincrement == to.autoincrement
         && same_default(&to.ty, from.default.as_ref(), to.default.as_ref())
         && (!options.dialect.comments() || from.comment == to.comment)
+        && same_collation(from, to)
+        && from.on_update == to.on_update
+}
+
+/// [`same_column`], where a column without a collation of its own also
+/// matches one that names its table's default collation (or only the set
+/// whose default collation that is).
+fn same_column_of(
+    from_table: &Table,
+    from: &Column,
+    to_table: &Table,
+    to: &Column,
+    options: &DiffOptions,
+) -> bool {
+    // `column` has its table's default collation, which `other` names, or
+    // `other` names only the set whose default collation that is.
+    let has_table_default = |column: &Column, table: &Table, other: &Column| {
+        let is_default_collation = |c: &String| table.default_collation.as_ref() == Some(c);
+        let is_default_charset = |c: &String| table.default_charset.as_ref() == Some(c);
+        let named = match (&other.charset, &other.collation) {
+            // The catalog's set beside the collation: it is the set's default.
+            (Some(charset), Some(collation)) => {
+                is_default_collation(collation) || is_default_charset(charset)
+            }
+            (None, Some(collation)) => is_default_collation(collation),
+            (Some(charset), None) => is_default_charset(charset),
+            (None, None) => false,
+        };
+        column.charset.is_none() && column.collation.is_none() && named
+    };
+    if same_column(from, to, options) {
+        return true;
+    }
+    let collation_is_the_difference = {
+        let mut restated = from.clone();
+        restated.charset.clone_from(&to.charset);
+        restated.collation.clone_from(&to.collation);
+        same_column(&restated, to, options)
+    };
+    collation_is_the_difference
+        && (has_table_default(from, from_table, to) || has_table_default(to, to_table, from))
+}
+
+/// Collation equality (MySQL; `None` on the other dialects): the same
+/// collation, or one side naming a set alone (a model's `CHARACTER SET x`)
+/// and the other that set beside its default collation (the catalog).
+fn same_collation(a: &Column, b: &Column) -> bool {
+    match (&a.collation, &b.collation) {
+        (Some(x), Some(y)) => x == y,
+        (None, None) => a.charset == b.charset,
+        (Some(_), None) | (None, Some(_)) => a.charset.is_some() && a.charset == b.charset,
+    }
 }
 
 /// Default equality, plus what catalogs introduce: SQLite and MySQL store a

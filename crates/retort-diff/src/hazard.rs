@@ -628,7 +628,31 @@ fn family(ty: &ColumnType) -> Family {
         ColumnType::Uuid => Family::Uuid,
         ColumnType::Enum { .. } | ColumnType::InlineEnum { .. } => Family::Enum,
         ColumnType::Array(_) => Family::Array,
-        ColumnType::Custom(_) => Family::Other,
+        ColumnType::Custom(name) => match fractional_seconds(name) {
+            Some((Family::Time, _)) => Family::Time,
+            Some(_) => Family::Timestamp,
+            None => Family::Other,
+        },
+    }
+}
+
+/// MySQL's fractional-second types (`datetime(3)`, `timestamp(6)`,
+/// `time(2)`, custom types in the IR): their family and digits.
+fn fractional_seconds(name: &str) -> Option<(Family, u32)> {
+    let (base, rest) = name.split_once('(')?;
+    let digits: u32 = rest.strip_suffix(')')?.parse().ok()?;
+    match base {
+        "datetime" | "timestamp" => Some((Family::Timestamp, digits)),
+        "time" => Some((Family::Time, digits)),
+        _ => None,
+    }
+}
+
+/// The fractional-second digits a time or timestamp type keeps.
+fn fraction_digits(ty: &ColumnType) -> u32 {
+    match ty {
+        ColumnType::Custom(name) => fractional_seconds(name).map_or(0, |(_, digits)| digits),
+        _ => 0,
     }
 }
 
@@ -685,11 +709,32 @@ pub(crate) fn narrows(from: &ColumnType, to: &ColumnType) -> bool {
         // A different named enum, or a named enum turned inline: values
         // are matched by text at best.
         (ColumnType::Enum { .. } | ColumnType::InlineEnum { .. }, _) => true,
-        (ColumnType::Json | ColumnType::Jsonb, _)
-        | (ColumnType::Time { .. }, _)
-        | (ColumnType::Timestamp { .. }, _) => false,
+        (ColumnType::Json | ColumnType::Jsonb, _) => false,
+        // Fewer fractional-second digits round the values.
+        _ if matches!(family(from), Family::Time | Family::Timestamp) => {
+            fraction_digits(to) < fraction_digits(from)
+        }
         _ if family(from) == Family::Integer => integer_width(to) < integer_width(from),
         _ if family(from) == Family::Text => bound_shrinks(text_bound(from), text_bound(to)),
         _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fewer_fractional_second_digits_narrow() {
+        let custom = |name: &str| ColumnType::Custom(name.into());
+        let datetime = ColumnType::Timestamp {
+            with_time_zone: false,
+        };
+        assert!(!narrows(&datetime, &custom("datetime(3)")));
+        assert!(narrows(&custom("datetime(3)"), &datetime));
+        assert!(narrows(&custom("timestamp(6)"), &custom("timestamp(3)")));
+        assert!(!narrows(&custom("time(2)"), &custom("time(4)")));
+        assert!(narrows(&custom("time(2)"), &datetime));
+        assert!(narrows(&custom("year"), &custom("datetime(3)")));
     }
 }

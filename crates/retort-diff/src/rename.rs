@@ -303,13 +303,15 @@ pub(crate) fn candidates(
 }
 
 /// Same type, nullability and default: what a column keeps when renamed.
-/// (A comment or autoincrement change is an `alter_column` after the
+/// (A comment, autoincrement or collation change is an `alter_column` after the
 /// rename, so it does not stop a pair from being a candidate.)
 fn alike(a: &Column, b: &Column, options: &DiffOptions) -> bool {
     let mut renamed = a.clone();
     renamed.name.clone_from(&b.name);
     renamed.comment.clone_from(&b.comment);
     renamed.autoincrement = b.autoincrement;
+    renamed.charset.clone_from(&b.charset);
+    renamed.collation.clone_from(&b.collation);
     crate::compare::same_column(&renamed, b, options)
 }
 
@@ -444,6 +446,7 @@ mod tests {
             .columns
             .push(Column::new("user_id", ColumnType::Integer));
         orders.foreign_keys.push(ForeignKey {
+            implicit_index: None,
             name: None,
             columns: vec!["user_id".into()],
             referred_schema: None,

@@ -102,6 +102,7 @@ fn expected() -> Schema {
     users.indexes = vec![Index {
         name: "ux_users_lower_email".into(),
         parts: vec![IndexPart {
+            prefix: None,
             target: IndexTarget::Expression("lower(email)".into()),
             descending: false,
             opclass: None,
@@ -151,6 +152,7 @@ fn expected() -> Schema {
             parts: vec![
                 IndexPart::column("owner_id"),
                 IndexPart {
+                    prefix: None,
                     target: IndexTarget::Column("priority".into()),
                     descending: true,
                     opclass: None,
@@ -164,6 +166,7 @@ fn expected() -> Schema {
     ];
     todos.foreign_keys = vec![
         ForeignKey {
+            implicit_index: None,
             name: None,
             columns: vec!["owner_id".into()],
             referred_schema: None,
@@ -174,6 +177,7 @@ fn expected() -> Schema {
             deferrable: retort_schema::Deferral::NotDeferrable,
         },
         ForeignKey {
+            implicit_index: None,
             name: Some("fk_todos_parent".into()),
             columns: vec!["parent_id".into()],
             referred_schema: None,
@@ -219,6 +223,7 @@ fn expected() -> Schema {
         },
     ];
     memberships.foreign_keys = vec![ForeignKey {
+        implicit_index: None,
         name: None,
         columns: vec!["user_id".into()],
         referred_schema: None,

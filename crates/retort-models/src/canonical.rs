@@ -83,6 +83,19 @@ pub(crate) fn column_type_and_serial(sql_type: &str, dialect: Dialect) -> (Colum
     if let Some(values) = inline_enum_values(sql_type) {
         return (ColumnType::InlineEnum { values }, false);
     }
+    if dialect == Dialect::Mysql
+        && let Some(values) = list_type_values(sql_type, "set")
+    {
+        // The values keep their case (the rest of the text is lowercased).
+        let values: Vec<String> = values
+            .iter()
+            .map(|v| retort_schema::quote_string(v))
+            .collect();
+        return (
+            ColumnType::Custom(format!("set({})", values.join(","))),
+            false,
+        );
+    }
     if has_serial_types(dialect) {
         match text.as_str() {
             "serial" | "serial4" => return (ColumnType::Integer, true),
@@ -156,12 +169,17 @@ fn collapse_type_text(text: &str) -> String {
 /// The values of `ENUM('a', 'b')` (any case and spacing), read from the
 /// original text so that the values keep their case.
 fn inline_enum_values(text: &str) -> Option<Vec<String>> {
+    list_type_values(text, "enum")
+}
+
+/// The values of `keyword('a','b')` (MySQL's `ENUM` and `SET`), as written.
+fn list_type_values(text: &str, keyword: &str) -> Option<Vec<String>> {
     let trimmed = text.trim();
-    let head = trimmed.get(..4)?;
-    if !head.eq_ignore_ascii_case("enum") {
+    let head = trimmed.get(..keyword.len())?;
+    if !head.eq_ignore_ascii_case(keyword) {
         return None;
     }
-    let list = trimmed[4..]
+    let list = trimmed[keyword.len()..]
         .trim_start()
         .strip_prefix('(')?
         .strip_suffix(')')?;
@@ -244,6 +262,11 @@ fn mysql_typed_default(default: DefaultValue, ty: &ColumnType) -> DefaultValue {
         (DefaultValue::String(text), _) if numeric => DefaultValue::number(text).unwrap_or(default),
         (DefaultValue::Boolean(b), _) if numeric => DefaultValue::Number(u8::from(*b).to_string()),
         (DefaultValue::String(text), ColumnType::Timestamp { .. }) => {
+            DefaultValue::String(mysql_datetime_literal(text).unwrap_or_else(|| text.clone()))
+        }
+        (DefaultValue::String(text), ColumnType::Custom(name))
+            if name.starts_with("datetime(") || name.starts_with("timestamp(") =>
+        {
             DefaultValue::String(mysql_datetime_literal(text).unwrap_or_else(|| text.clone()))
         }
         _ => default,
@@ -358,8 +381,8 @@ fn base_type(text: &str, dialect: Dialect) -> ColumnType {
 /// <https://dev.mysql.com/doc/refman/8.0/en/string-type-syntax.html>):
 /// `REAL` is `DOUBLE` (unless the `REAL_AS_FLOAT` SQL mode is on),
 /// `FLOAT(p)` is `DOUBLE` above 24 bits, `DECIMAL` is `decimal(10,0)` and
-/// `DECIMAL(p)` `decimal(p,0)`, `CHAR` is `char(1)`, `BIT` is `bit(1)`
-/// and `YEAR` is `year(4)`. `None` leaves the type to [`base_type`].
+/// `DECIMAL(p)` `decimal(p,0)`, `CHAR` is `char(1)`, `BIT` is `bit(1)`,
+/// `YEAR` is `year(4)` and `TIMESTAMP` is a timestamp with time zone. `None` leaves the type to [`base_type`].
 fn mysql_type_modifiers(name: &str, first: Option<u32>, second: Option<u32>) -> Option<ColumnType> {
     match name {
         "real" => Some(ColumnType::Double),
@@ -371,6 +394,17 @@ fn mysql_type_modifiers(name: &str, first: Option<u32>, second: Option<u32>) -> 
         "char" | "character" if first.is_none() => Some(ColumnType::Char { length: Some(1) }),
         "bit" => Some(ColumnType::Custom(format!("bit({})", first.unwrap_or(1)))),
         "year" => Some(ColumnType::Custom("year".to_string())),
+        // TIMESTAMP stores UTC and converts from and to the session's time
+        // zone (and its range ends in 2038); DATETIME stores what it is
+        // given. They are PostgreSQL's `timestamptz` and `timestamp`.
+        // Fractional seconds (`datetime(3)`) are a type of their own, in
+        // the catalog's spelling; `(0)` is the plain type.
+        "datetime" | "timestamp" | "time" if first.is_some_and(|p| p > 0) => Some(
+            ColumnType::Custom(format!("{name}({})", first.unwrap_or_default())),
+        ),
+        "timestamp" => Some(ColumnType::Timestamp {
+            with_time_zone: true,
+        }),
         _ => None,
     }
 }
@@ -576,26 +610,28 @@ pub fn canonical_mysql_table(table: &mut Table) {
             .parts
             .iter()
             .map(|part| match &part.target {
-                IndexTarget::Column(name) if !part.descending => Some(name.clone()),
+                IndexTarget::Column(name) if !part.descending && part.prefix.is_none() => {
+                    Some(name.clone())
+                }
                 _ => None,
             })
             .collect()
     };
-    let foreign_keys = &table.foreign_keys;
-    let implied_by_foreign_key = |name: &str, columns: &[String]| {
-        foreign_keys.iter().any(|key| {
-            key.columns == columns
-                && (key.name.as_deref() == Some(name)
-                    || columns.first().is_some_and(|first| {
-                        name == first
-                            || name.strip_prefix(first.as_str()).is_some_and(|rest| {
-                                rest.strip_prefix('_').is_some_and(|n| {
-                                    !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+    let implied_key =
+        |foreign_keys: &[retort_schema::ForeignKey], name: &str, columns: &[String]| {
+            foreign_keys.iter().position(|key| {
+                key.columns == columns
+                    && (key.name.as_deref() == Some(name)
+                        || columns.first().is_some_and(|first| {
+                            name == first
+                                || name.strip_prefix(first.as_str()).is_some_and(|rest| {
+                                    rest.strip_prefix('_').is_some_and(|n| {
+                                        !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+                                    })
                                 })
-                            })
-                    }))
-        })
-    };
+                        }))
+            })
+        };
     let mut kept = Vec::with_capacity(table.indexes.len());
     let mut uniques = Vec::new();
     for index in std::mem::take(&mut table.indexes) {
@@ -605,8 +641,11 @@ pub fn canonical_mysql_table(table: &mut Table) {
                 columns,
                 nulls_not_distinct: false,
             }),
-            Some(columns) if implied_by_foreign_key(&index.name, &columns) => {}
-            _ => kept.push(index),
+            Some(columns) => match implied_key(&table.foreign_keys, &index.name, &columns) {
+                Some(at) => table.foreign_keys[at].implicit_index = Some(index.name),
+                None => kept.push(index),
+            },
+            None => kept.push(index),
         }
     }
     table.indexes = kept;
@@ -1152,6 +1191,7 @@ mod tests {
             columns: vec!["id".into()],
         });
         let fk = |name: Option<&str>, column: &str| ForeignKey {
+            implicit_index: None,
             name: name.map(Into::into),
             columns: vec![column.into()],
             referred_schema: None,

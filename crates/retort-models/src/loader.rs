@@ -28,9 +28,9 @@ use retort_schema::{
 };
 use sqlparser::ast::{
     ColumnOption, CommentDef, CommentObject, ConstraintCharacteristics, CreateIndex, CreateTable,
-    CreateTableOptions, DeferrableInitial, Expr, ForeignKeyConstraint, GeneratedAs, Ident,
-    IndexColumn, NullsDistinctOption, ObjectName, OrderByExpr, OrderByOptions, OrderBySort,
-    ReferentialAction, Spanned, SqlOption, Statement, TableConstraint,
+    CreateTableOptions, DeferrableInitial, Expr, ForeignKeyConstraint, FunctionArguments,
+    GeneratedAs, Ident, IndexColumn, NullsDistinctOption, ObjectName, OrderByExpr, OrderByOptions,
+    OrderBySort, ReferentialAction, Spanned, SqlOption, Statement, TableConstraint,
     UserDefinedTypeRepresentation,
 };
 use sqlparser::keywords::Keyword;
@@ -487,7 +487,12 @@ impl Loader {
         }
         let table_line = create.name.span().start.line;
         self.note_hint(file, table_line, &name, None);
+        let table_collation = table_charset_and_collation(create);
         let mut table = Table::new(name.clone());
+        table.default_collation.clone_from(&table_collation.1);
+        if table_collation.1.is_none() {
+            table.default_charset.clone_from(&table_collation.0);
+        }
         table.schema = schema;
         table.comment = table_comment(create);
         // Lists at their final size: the drafts of 5,000 tables are all
@@ -524,6 +529,27 @@ impl Loader {
             column.autoincrement = serial;
             for option in &def.options {
                 match &option.option {
+                    ColumnOption::CharacterSet(charset) if self.dialect == Dialect::Mysql => {
+                        column.charset = Some(mysql_charset_name(&object_name_text(charset)));
+                    }
+                    ColumnOption::Collation(collation) if self.dialect == Dialect::Mysql => {
+                        column.collation = Some(mysql_charset_name(&object_name_text(collation)));
+                    }
+                    // The IR carries collations for MySQL only: refused
+                    // rather than lost.
+                    ColumnOption::Collation(_) | ColumnOption::CharacterSet(_)
+                        if self.dialect == Dialect::Postgres =>
+                    {
+                        self.report(
+                            site(def.name.span),
+                            "unsupported-clause",
+                            format!(
+                                "column `{name}.{column_name}`: `{}` is not supported on PostgreSQL",
+                                option.option
+                            ),
+                            Some("remove the clause from the model (the column then has the database's default collation)".to_string()),
+                        );
+                    }
                     ColumnOption::Null => column.nullable = true,
                     ColumnOption::NotNull => column.nullable = false,
                     ColumnOption::Default(expr) => {
@@ -585,15 +611,32 @@ impl Loader {
                         ..
                     } => column.autoincrement = true,
                     ColumnOption::Comment(text) => column.comment = Some(text.clone()),
-                    // Collations, character sets and conflict clauses do not
-                    // take part in the comparison.
+                    // SQLite's collations and conflict clauses do not take
+                    // part in the comparison.
                     ColumnOption::Collation(_)
                     | ColumnOption::CharacterSet(_)
                     | ColumnOption::OnConflict(_) => {}
-                    // MySQL's `ON UPDATE CURRENT_TIMESTAMP`: the IR has no
-                    // field for it, and the introspector ignores it too, so
-                    // it never shows up as a difference (nor is it created).
-                    ColumnOption::OnUpdate(_) if keys_are_indexes => {}
+                    // MySQL's `ON UPDATE CURRENT_TIMESTAMP[(n)]`, the only
+                    // value the server takes there.
+                    ColumnOption::OnUpdate(expr) if self.dialect == Dialect::Mysql => {
+                        match default_from_expr(expr, self.dialect) {
+                            value @ retort_schema::DefaultValue::CurrentTimestamp => {
+                                column.on_update = Some(value);
+                            }
+                            retort_schema::DefaultValue::Expression(text)
+                                if is_current_timestamp_with_precision(&text) =>
+                            {
+                                column.on_update =
+                                    Some(retort_schema::DefaultValue::Expression(text));
+                            }
+                            _ => self.report(
+                                site(def.name.span),
+                                "unsupported-clause",
+                                format!("column `{name}.{column_name}`: `ON UPDATE {expr}` is not supported"),
+                                Some("MySQL takes only ON UPDATE CURRENT_TIMESTAMP there".to_string()),
+                            ),
+                        }
+                    }
                     other => self.report(
                         site(def.name.span),
                         "unsupported-clause",
@@ -608,6 +651,11 @@ impl Loader {
             column.default = column
                 .default
                 .map(|d| typed_default(d, &column.ty, self.dialect));
+            (column.charset, column.collation) = model_column_collation(
+                column.charset.take(),
+                column.collation.take(),
+                &table_collation,
+            );
             table.columns.push(column);
         }
 
@@ -728,6 +776,7 @@ impl Loader {
         let (referred_schema, referred_table) = split_name(&fk.foreign_table, self.dialect);
         ForeignKeyDraft {
             key: ForeignKey {
+                implicit_index: None,
                 name: ident_value(fk.name.as_ref()),
                 columns,
                 referred_schema,
@@ -904,6 +953,28 @@ impl Loader {
         let mut parts = Vec::with_capacity(columns.len());
         let mut column_sites = Vec::with_capacity(columns.len());
         for column in columns {
+            // MySQL: `name(255)` without parentheses of its own is a prefix
+            // key part; an expression part is written `((…))`.
+            let prefix = match (self.dialect, &column.column.expr) {
+                (Dialect::Mysql, expr) => prefix_part(expr),
+                _ => None,
+            };
+            if let Some((ident, length)) = prefix {
+                column_sites.push((
+                    ident.value.clone(),
+                    Site {
+                        file,
+                        span: ident.span,
+                    },
+                ));
+                parts.push(IndexPart {
+                    target: IndexTarget::Column(ident.value.clone()),
+                    descending: matches!(column.column.options.sort, Some(OrderBySort::Desc)),
+                    opclass: None,
+                    prefix: Some(length),
+                });
+                continue;
+            }
             let target = match strip_nested(&column.column.expr) {
                 Expr::Identifier(ident) => {
                     column_sites.push((
@@ -918,6 +989,7 @@ impl Loader {
                 expr => IndexTarget::Expression(canonical_expr(expr, self.dialect)),
             };
             parts.push(IndexPart {
+                prefix: None,
                 target,
                 descending: matches!(column.column.options.sort, Some(OrderBySort::Desc)),
                 opclass: match self.dialect {
@@ -1403,6 +1475,98 @@ fn mysql_key_names(keys: &[KeyDraft]) -> Vec<String> {
         .collect()
 }
 
+/// `current_timestamp(n)`, canonical as the loader prints it.
+fn is_current_timestamp_with_precision(text: &str) -> bool {
+    text.strip_prefix("current_timestamp(")
+        .and_then(|rest| rest.strip_suffix(')'))
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// MySQL's `[DEFAULT] CHARSET` / `CHARACTER SET` and `[DEFAULT] COLLATE`
+/// table options, as (set, collation).
+fn table_charset_and_collation(create: &CreateTable) -> (Option<String>, Option<String>) {
+    let options = match &create.table_options {
+        CreateTableOptions::Plain(options)
+        | CreateTableOptions::With(options)
+        | CreateTableOptions::Options(options)
+        | CreateTableOptions::TableProperties(options) => options.as_slice(),
+        CreateTableOptions::None => &[],
+    };
+    let mut charset = None;
+    let mut collation = None;
+    for option in options {
+        let SqlOption::KeyValue { key, value } = option else {
+            continue;
+        };
+        let value = match value {
+            Expr::Identifier(ident) => ident.value.clone(),
+            Expr::Value(v) => match &v.value {
+                sqlparser::ast::Value::SingleQuotedString(text)
+                | sqlparser::ast::Value::DoubleQuotedString(text) => text.clone(),
+                other => other.to_string(),
+            },
+            other => other.to_string(),
+        };
+        match key.to_string().to_ascii_uppercase().as_str() {
+            "DEFAULT CHARSET" | "CHARSET" | "DEFAULT CHARACTER SET" | "CHARACTER SET" => {
+                charset = Some(mysql_charset_name(&value));
+            }
+            "DEFAULT COLLATE" | "COLLATE" => collation = Some(mysql_charset_name(&value)),
+            _ => {}
+        }
+    }
+    (charset, collation)
+}
+
+/// The text of a one-part name (`ascii_bin`, `` `ascii_bin` ``) unquoted;
+/// several parts joined by dots.
+fn object_name_text(name: &ObjectName) -> String {
+    name.0
+        .iter()
+        .map(|part| match part.as_ident() {
+            Some(ident) => ident.value.clone(),
+            None => part.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// A character set or collation name as MySQL's catalog reports it:
+/// lowercase, and `utf8` (an alias) as `utf8mb3`.
+fn mysql_charset_name(name: &str) -> String {
+    let lower = name.to_ascii_lowercase();
+    if lower == "utf8" {
+        return "utf8mb3".to_string();
+    }
+    match lower.strip_prefix("utf8_") {
+        Some(rest) => format!("utf8mb3_{rest}"),
+        None => lower,
+    }
+}
+
+/// A model column's set and collation as the IR holds them (see
+/// `Column::collation`): none where they are the table's default, the
+/// collation alone where one is given (it implies the set).
+fn model_column_collation(
+    charset: Option<String>,
+    collation: Option<String>,
+    table: &(Option<String>, Option<String>),
+) -> (Option<String>, Option<String>) {
+    let (table_charset, table_collation) = table;
+    match (charset, collation) {
+        (_, Some(collation)) if table_collation.as_ref() == Some(&collation) => (None, None),
+        (_, Some(collation)) => (None, Some(collation)),
+        // The set alone gives its default collation, which is the table's
+        // where the table names the same set and no collation.
+        (Some(charset), None)
+            if table_collation.is_none() && table_charset.as_ref() == Some(&charset) =>
+        {
+            (None, None)
+        }
+        (charset, None) => (charset, None),
+    }
+}
+
 /// The table comment: Hive's bare `COMMENT '…'` or MySQL's table option
 /// `COMMENT [=] '…'`.
 fn table_comment(create: &CreateTable) -> Option<String> {
@@ -1843,6 +2007,35 @@ fn drop_redundant_unique_constraints(table: &mut Table) {
         seen.push(unique.columns.clone());
         true
     });
+}
+
+/// A MySQL prefix key part, `name(255)`: a call of a bare name with one
+/// integer argument and nothing else, as the column and its length.
+fn prefix_part(expr: &Expr) -> Option<(&Ident, u32)> {
+    use sqlparser::ast::{FunctionArg, FunctionArgExpr, ObjectNamePart, Value};
+    let Expr::Function(function) = expr else {
+        return None;
+    };
+    let [ObjectNamePart::Identifier(column)] = function.name.0.as_slice() else {
+        return None;
+    };
+    let FunctionArguments::List(list) = &function.args else {
+        return None;
+    };
+    let plain = list.duplicate_treatment.is_none()
+        && list.clauses.is_empty()
+        && function.filter.is_none()
+        && function.over.is_none()
+        && function.within_group.is_empty();
+    let [FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Value(value)))] = list.args.as_slice()
+    else {
+        return None;
+    };
+    let Value::Number(length, _) = &value.value else {
+        return None;
+    };
+    plain.then_some(())?;
+    length.parse().ok().map(|length| (column, length))
 }
 
 #[cfg(test)]

@@ -61,16 +61,36 @@ fn sqlite_inline_key(table: &Table) -> Option<&Column> {
 
 /// A column definition as it appears in `CREATE TABLE` / `ADD COLUMN`.
 pub(crate) fn column_def(column: &Column, dialect: Dialect) -> sq::ColumnDef {
-    let ty = spelling::column_type_lenient(&column.ty, dialect);
+    let mut ty = spelling::column_type_lenient(&column.ty, dialect);
+    if dialect == Dialect::Mysql {
+        if let Some(charset) = &column.charset {
+            ty.push_str(" CHARACTER SET ");
+            ty.push_str(&quote(charset, dialect));
+        }
+        if let Some(collation) = &column.collation {
+            ty.push_str(" COLLATE ");
+            ty.push_str(&quote(collation, dialect));
+        }
+    }
     let mut def = sq::ColumnDef::new_with_type(iden(&column.name), sq::ColumnType::custom(ty));
     if !column.nullable {
         def.not_null();
+    } else if dialect == Dialect::Mysql && is_mysql_timestamp(&column.ty) {
+        // Without `explicit_defaults_for_timestamp` a TIMESTAMP column not
+        // said to be NULL is NOT NULL (the first one with DEFAULT
+        // CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP).
+        def.null();
     }
     if let Some(default) = &column.default {
         // A custom keyword is written verbatim: sea-query would wrap a
         // custom expression in parentheses, which is wrong for literals.
         let text = spelling::default_value(default, dialect);
         def.default(sq::Expr::custom_keyword(iden(&text)));
+    }
+    if let (Some(value), Dialect::Mysql) = (&column.on_update, dialect) {
+        // Bare: `CURRENT_TIMESTAMP` or `current_timestamp(3)`, the only
+        // values the loader and the catalog give.
+        def.extra(format!("ON UPDATE {}", value.to_sql()));
     }
     if column.autoincrement {
         match dialect {
@@ -88,6 +108,15 @@ pub(crate) fn column_def(column: &Column, dialect: Dialect) -> sq::ColumnDef {
         def.comment(comment);
     }
     def
+}
+
+/// MySQL's TIMESTAMP, with or without fractional seconds.
+fn is_mysql_timestamp(ty: &ColumnType) -> bool {
+    match ty {
+        ColumnType::Timestamp { with_time_zone } => *with_time_zone,
+        ColumnType::Custom(name) => name.starts_with("timestamp("),
+        _ => false,
+    }
 }
 
 fn sq_action(action: ForeignKeyAction) -> Option<sq::ForeignKeyAction> {
@@ -345,10 +374,9 @@ pub(crate) fn layout_create_table(sql: &str, dialect: Dialect) -> String {
 pub(crate) fn create_index_statement(table: &str, index: &Index, dialect: Dialect) -> String {
     let plain = index.method.is_none()
         && !index.nulls_not_distinct
-        && index
-            .parts
-            .iter()
-            .all(|p| matches!(p.target, IndexTarget::Column(_)) && p.opclass.is_none());
+        && index.parts.iter().all(|p| {
+            matches!(p.target, IndexTarget::Column(_)) && p.opclass.is_none() && p.prefix.is_none()
+        });
     if plain {
         let mut stmt = sq::Index::create();
         stmt.name(spelling::builder_name(&index.name, dialect))
@@ -376,7 +404,10 @@ pub(crate) fn create_index_statement(table: &str, index: &Index, dialect: Dialec
         .iter()
         .map(|part| {
             let target = match &part.target {
-                IndexTarget::Column(column) => quote(column, dialect),
+                IndexTarget::Column(column) => match part.prefix {
+                    Some(length) => format!("{}({length})", quote(column, dialect)),
+                    None => quote(column, dialect),
+                },
                 IndexTarget::Expression(expression) => spelling::parenthesize(expression),
             };
             let target = match (&part.opclass, dialect) {

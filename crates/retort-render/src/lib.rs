@@ -365,7 +365,7 @@ pub fn render_with(
     dialect: Dialect,
     options: &RenderOptions,
 ) -> Result<Script, RenderError> {
-    let items = expand_backfills(ops, options, dialect);
+    let mut items = expand_backfills(ops, options, dialect);
     let mut state = from.clone();
     // Enum values added outside the transaction run before everything
     // else (see postgres::alter_enum_step).
@@ -440,9 +440,31 @@ pub fn render_with(
             }
         }
         let statements = direct::statements(op, &state, dialect)?;
+        // The table as it was, for the MySQL check below (one table, not
+        // the whole schema, is copied per op).
+        let before = match (dialect, op.table()) {
+            (Dialect::Mysql, Some(table)) => Some(state.table(table).cloned()),
+            _ => None,
+        };
         apply(op, &mut state)?;
+        let hazards = planned.hazards.clone();
+        if let Some(before) = before {
+            let planned = planned.as_ref().clone();
+            if let Some(step) = auto_increment_step(
+                &planned,
+                before.as_ref(),
+                &mut state,
+                &mut items,
+                at,
+                &statements,
+            )? {
+                steps.push(step);
+                at += 1;
+                continue;
+            }
+        }
         steps.push(Step {
-            hazards: planned.hazards.clone(),
+            hazards,
             statements,
             comment: None,
             transaction: true,
@@ -458,6 +480,58 @@ pub fn render_with(
         steps = with_lock_timeout(steps, timeout);
     }
     Ok(Script { steps })
+}
+
+/// MySQL: `planned` (already applied to `state`, its statements rendered)
+/// and the later op that must share its `ALTER TABLE`
+/// ([`mysql::auto_increment_partner`]) as one step; the partner leaves
+/// `items`. `None` where there is no partner or the two do not make one
+/// statement.
+fn auto_increment_step(
+    planned: &PlannedOp,
+    before: Option<&Table>,
+    state: &mut Schema,
+    items: &mut Vec<Item>,
+    at: usize,
+    statements: &[String],
+) -> Result<Option<Step>, RenderError> {
+    let later = items[at + 1..].iter().filter_map(|item| match item {
+        Item::Op(next) => Some(&next.op),
+        Item::Backfill { .. } => None,
+    });
+    let Some(nth) = mysql::auto_increment_partner(&planned.op, before, state, later) else {
+        return Ok(None);
+    };
+    let Some(position) = items
+        .iter()
+        .enumerate()
+        .skip(at + 1)
+        .filter(|(_, item)| matches!(item, Item::Op(_)))
+        .nth(nth)
+        .map(|(position, _)| position)
+    else {
+        return Ok(None);
+    };
+    let Item::Op(partner) = &items[position] else {
+        return Ok(None);
+    };
+    let Some(table) = planned.op.table() else {
+        return Ok(None);
+    };
+    let second = direct::statements(&partner.op, state, Dialect::Mysql)?;
+    let Some(statement) = mysql::one_alter(statements, &second, table) else {
+        return Ok(None);
+    };
+    apply(&partner.op, state)?;
+    let mut hazards = planned.hazards.clone();
+    push_unique(&mut hazards, &partner.hazards);
+    items.remove(position);
+    Ok(Some(Step {
+        hazards,
+        statements: vec![statement],
+        comment: None,
+        transaction: true,
+    }))
 }
 
 /// `op` with its constraint named `name` (for a foreign key or check
@@ -806,6 +880,25 @@ fn op_details(op: &Op) -> Option<String> {
             if from.comment != to.comment {
                 changes.push("comment".to_string());
             }
+            if from.on_update != to.on_update {
+                let show = |v: &Option<retort_schema::DefaultValue>| match v {
+                    Some(value) => format!("on update {value}"),
+                    None => "no on update".to_string(),
+                };
+                changes.push(format!(
+                    "{} → {}",
+                    show(&from.on_update),
+                    show(&to.on_update)
+                ));
+            }
+            if (&from.charset, &from.collation) != (&to.charset, &to.collation) {
+                let show = |c: &Column| match (&c.charset, &c.collation) {
+                    (_, Some(collation)) => format!("collation {collation}"),
+                    (Some(charset), None) => format!("character set {charset}"),
+                    (None, None) => "the table's collation".to_string(),
+                };
+                changes.push(format!("{} → {}", show(from), show(to)));
+            }
             changes.join(", ")
         }
         Op::CreateIndex { index, .. } => {
@@ -814,7 +907,10 @@ fn op_details(op: &Op) -> Option<String> {
                 .iter()
                 .map(|p| {
                     let target = match &p.target {
-                        retort_schema::IndexTarget::Column(c) => c.clone(),
+                        retort_schema::IndexTarget::Column(c) => match p.prefix {
+                            Some(length) => format!("{c}({length})"),
+                            None => c.clone(),
+                        },
                         retort_schema::IndexTarget::Expression(e) => spelling::parenthesize(e),
                     };
                     if p.descending {

@@ -31,7 +31,7 @@ mod types;
 pub use dialect::{Dialect, UnknownDialect};
 pub use identity::{NameKind, NameRules};
 pub use naming::{ConstraintKind, implied_constraint_name};
-pub use types::{ColumnType, DefaultValue, ParseTypeError};
+pub use types::{ColumnType, DefaultValue, ParseTypeError, quote_string};
 
 use serde::{Deserialize, Serialize};
 
@@ -108,7 +108,9 @@ impl Schema {
 }
 
 /// A table: columns in declared order, keys, indexes and constraints.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Equality leaves out [`Table::default_collation`] and
+/// [`Table::default_charset`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Table {
     /// The database schema (PostgreSQL namespace) holding the table; `None`
     /// is the connection's default schema.
@@ -132,12 +134,43 @@ pub struct Table {
     pub checks: Vec<CheckConstraint>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// MySQL/MariaDB: the table's default collation where it is known (the
+    /// catalog's `TABLE_COLLATION`, a model's `COLLATE=` table option). A
+    /// column with no collation of its own has this one, so a model column
+    /// that names it matches a catalog column that does not. Not compared
+    /// itself: table options are not part of the comparison.
+    #[serde(skip)]
+    pub default_collation: Option<String>,
+    /// MySQL/MariaDB: the character set whose default collation is the
+    /// table's default, where that is known (the catalog; a model's
+    /// `CHARSET=` option without `COLLATE=`): a model column that names only
+    /// this set has the table's collation. Not compared itself.
+    #[serde(skip)]
+    pub default_charset: Option<String>,
 }
+
+impl PartialEq for Table {
+    fn eq(&self, other: &Self) -> bool {
+        self.schema == other.schema
+            && self.name == other.name
+            && self.columns == other.columns
+            && self.primary_key == other.primary_key
+            && self.indexes == other.indexes
+            && self.unique_constraints == other.unique_constraints
+            && self.foreign_keys == other.foreign_keys
+            && self.checks == other.checks
+            && self.comment == other.comment
+    }
+}
+
+impl Eq for Table {}
 
 impl Table {
     /// An empty table called `name` in the default schema.
     pub fn new(name: impl Into<String>) -> Self {
         Table {
+            default_charset: None,
+            default_collation: None,
             schema: None,
             name: name.into(),
             columns: Vec::new(),
@@ -215,6 +248,21 @@ pub struct Column {
     pub autoincrement: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// MySQL/MariaDB: the character set a column declares without a
+    /// collation (it then has the set's default collation). `None` where
+    /// a collation is given (it implies the set) or the column keeps the
+    /// table's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charset: Option<String>,
+    /// MySQL/MariaDB: the column's collation, `None` where it is the
+    /// table's default (or the default of [`Column::charset`]), so that a
+    /// catalog column and a model column that states nothing compare equal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collation: Option<String>,
+    /// MySQL/MariaDB: the value the server writes into the column whenever
+    /// another column of the row changes (`ON UPDATE CURRENT_TIMESTAMP`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_update: Option<DefaultValue>,
 }
 
 fn is_false(value: &bool) -> bool {
@@ -225,12 +273,15 @@ impl Column {
     /// A nullable column without default.
     pub fn new(name: impl Into<String>, ty: ColumnType) -> Self {
         Column {
+            on_update: None,
             name: name.into(),
             ty,
             nullable: true,
             default: None,
             autoincrement: false,
             comment: None,
+            charset: None,
+            collation: None,
         }
     }
 
@@ -296,6 +347,10 @@ pub struct IndexPart {
     /// `None` for the default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub opclass: Option<String>,
+    /// MySQL/MariaDB: a column part that indexes only the column's first
+    /// `n` characters (bytes for a binary type), `name(255)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<u32>,
 }
 
 impl IndexPart {
@@ -305,6 +360,7 @@ impl IndexPart {
             target: IndexTarget::Column(name.into()),
             descending: false,
             opclass: None,
+            prefix: None,
         }
     }
 }
@@ -331,8 +387,9 @@ pub struct UniqueConstraint {
     pub nulls_not_distinct: bool,
 }
 
-/// A foreign key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A foreign key. Equality leaves out [`ForeignKey::implicit_index`],
+/// which only the catalog knows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ForeignKey {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -350,7 +407,28 @@ pub struct ForeignKey {
     /// and catalogs retort reads without it.
     #[serde(default, skip_serializing_if = "Deferral::is_not_deferrable")]
     pub deferrable: Deferral,
+    /// MySQL/MariaDB: the index the server created for the key because no
+    /// other index served it, as the catalog names it (after the constraint
+    /// when it was named, else after its first column). A drop of the key
+    /// drops this index too. Never compared: a model does not state it.
+    #[serde(skip)]
+    pub implicit_index: Option<String>,
 }
+
+impl PartialEq for ForeignKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+            && self.columns == other.columns
+            && self.referred_schema == other.referred_schema
+            && self.referred_table == other.referred_table
+            && self.referred_columns == other.referred_columns
+            && self.on_delete == other.on_delete
+            && self.on_update == other.on_update
+            && self.deferrable == other.deferrable
+    }
+}
+
+impl Eq for ForeignKey {}
 
 /// When a constraint is checked: at each statement (not deferrable), or at
 /// commit when the transaction asks for it (`SET CONSTRAINTS … DEFERRED`) or

@@ -315,6 +315,7 @@ fn build(spec: &SchemaSpec, dialect: Dialect) -> Schema {
             }
             if let Some(fk_name) = fresh(format!("fk_{name}_{n}")) {
                 table.foreign_keys.push(ForeignKey {
+                    implicit_index: None,
                     name: fk_name,
                     columns: vec![column.name],
                     referred_schema: None,

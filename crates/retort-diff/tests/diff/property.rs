@@ -212,6 +212,7 @@ fn build(spec: &SchemaSpec, dialect: Dialect, named: bool) -> Schema {
             }
             if let Some(fk_name) = fresh(format!("fk_{name}_{n}")) {
                 table.foreign_keys.push(ForeignKey {
+                    implicit_index: None,
                     name: fk_name,
                     columns: vec![COLUMNS[usize::from(*column)].into()],
                     referred_schema: None,

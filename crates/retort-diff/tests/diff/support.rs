@@ -48,6 +48,7 @@ pub fn varchar(name: &str, length: u32) -> Column {
 /// `column` references `parent(id)`, unnamed.
 pub fn fk(column: &str, parent: &str) -> ForeignKey {
     ForeignKey {
+        implicit_index: None,
         name: None,
         columns: vec![column.into()],
         referred_schema: None,

@@ -27,15 +27,38 @@ pub(crate) struct SchemaBuilder {
     checks: Vec<CheckRow>,
     /// `(table, column)` of MariaDB's `json_valid(col)` column checks.
     json_checks: BTreeSet<(String, String)>,
+    /// Each table's default collation.
+    table_collations: BTreeMap<String, String>,
+    /// Character set → its default collation.
+    default_collations: BTreeMap<String, String>,
 }
 
 impl SchemaBuilder {
-    pub(crate) fn new(server: ServerKind, tables: Vec<TableRow>, checks: Vec<CheckRow>) -> Self {
+    pub(crate) fn new(
+        server: ServerKind,
+        tables: Vec<TableRow>,
+        checks: Vec<CheckRow>,
+        default_collations: BTreeMap<String, String>,
+    ) -> Self {
+        let table_collations = tables
+            .iter()
+            .filter_map(|row| Some((row.name.clone(), row.collation.clone()?)))
+            .collect();
+        let charset_of_default: BTreeMap<&String, &String> = default_collations
+            .iter()
+            .map(|(charset, collation)| (collation, charset))
+            .collect();
         let tables = tables
             .into_iter()
             .map(|row| {
                 let mut table = Table::new(row.name.clone());
                 table.comment = non_empty(&row.comment);
+                table.default_charset = row
+                    .collation
+                    .as_ref()
+                    .and_then(|collation| charset_of_default.get(collation))
+                    .map(|charset| (*charset).clone());
+                table.default_collation.clone_from(&row.collation);
                 (row.name, table)
             })
             .collect();
@@ -49,6 +72,8 @@ impl SchemaBuilder {
             tables,
             checks,
             json_checks,
+            table_collations,
+            default_collations,
         }
     }
 
@@ -66,7 +91,16 @@ impl SchemaBuilder {
             && self
                 .json_checks
                 .contains(&(row.table.clone(), row.name.clone()));
-        table.columns.push(column_from_row(row, self.server, json));
+        let mut column = column_from_row(row, self.server, json);
+        // MariaDB's JSON is a LONGTEXT that always collates utf8mb4_bin.
+        if column.ty != ColumnType::Json {
+            (column.charset, column.collation) = column_collation(
+                row,
+                self.table_collations.get(&row.table),
+                &self.default_collations,
+            );
+        }
+        table.columns.push(column);
     }
 
     /// The schema, once every column is in; `database` is the current one
@@ -135,6 +169,28 @@ impl SchemaBuilder {
     }
 }
 
+/// A column's character set and collation as the IR holds them: none where
+/// the collation is the table's default (a model column that states none);
+/// else the collation, with the set beside it where the collation is the
+/// set's default (the column may have been declared with the set alone).
+fn column_collation(
+    row: &ColumnRow,
+    table_collation: Option<&String>,
+    default_collations: &BTreeMap<String, String>,
+) -> (Option<String>, Option<String>) {
+    let Some(collation) = &row.collation else {
+        return (None, None);
+    };
+    if Some(collation) == table_collation {
+        return (None, None);
+    }
+    let charset = row
+        .charset
+        .as_ref()
+        .filter(|charset| default_collations.get(*charset) == Some(collation));
+    (charset.cloned(), Some(collation.clone()))
+}
+
 fn non_empty(text: &str) -> Option<String> {
     (!text.is_empty()).then(|| text.to_string())
 }
@@ -165,10 +221,22 @@ pub(crate) fn column_from_row(row: &ColumnRow, server: ServerKind, json_check: b
         column_type(&row.column_type, DIALECT)
     };
     let extra = row.extra.to_ascii_lowercase();
-    // ON UPDATE CURRENT_TIMESTAMP (in EXTRA) is not read: the IR has no
-    // place for it, and the loader does not accept it in a model either.
     let default = default_from_row(row, server, &ty, &extra);
+    // EXTRA says `on update current_timestamp()` (MariaDB) or
+    // `on update CURRENT_TIMESTAMP` (MySQL), with the precision inside.
+    let on_update = extra
+        .find("on update ")
+        .map(|at| {
+            extra[at + "on update ".len()..]
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+        })
+        .map(|text| retort_models::default_value(text, DIALECT));
     Column {
+        on_update,
+        charset: None,
+        collation: None,
         name: row.name.clone(),
         nullable: row.nullable,
         default,
@@ -253,16 +321,15 @@ fn index_from_rows(name: &str, parts: &[&IndexRow], table: &str) -> Result<Index
     let index_parts = parts
         .iter()
         .map(|part| {
-            let target = match (&part.column, &part.expression, part.prefix) {
-                (Some(column), _, None) => IndexTarget::Column(column.clone()),
-                // A prefix part `title(10)`: the IR has no prefix length, so
-                // it is kept as the part's text, as a model spells it.
-                (Some(column), _, Some(length)) => {
-                    IndexTarget::Expression(prefix_part(column, length))
-                }
-                (None, Some(expression), _) => {
-                    IndexTarget::Expression(canonical_expression(expression, DIALECT))
-                }
+            let (target, prefix) = match (&part.column, &part.expression, part.prefix) {
+                (Some(column), _, prefix) => (
+                    IndexTarget::Column(column.clone()),
+                    prefix.and_then(|length| u32::try_from(length).ok()),
+                ),
+                (None, Some(expression), _) => (
+                    IndexTarget::Expression(canonical_expression(expression, DIALECT)),
+                    None,
+                ),
                 (None, None, _) => {
                     return Err(IntrospectError::Catalog {
                         table: table.to_string(),
@@ -273,6 +340,7 @@ fn index_from_rows(name: &str, parts: &[&IndexRow], table: &str) -> Result<Index
                 }
             };
             Ok(IndexPart {
+                prefix,
                 target,
                 descending: part.collation.as_deref() == Some("D"),
                 opclass: None,
@@ -288,25 +356,6 @@ fn index_from_rows(name: &str, parts: &[&IndexRow], table: &str) -> Result<Index
         method: (method != "btree").then_some(method),
         nulls_not_distinct: false,
     })
-}
-
-/// The text of a prefix key part, `title(10)`, canonical as the loader
-/// reads it from a model (where it parses as a call, so the name is
-/// written bare when it can be).
-fn prefix_part(column: &str, length: i64) -> String {
-    let plain = column
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && column
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_');
-    let name = if plain {
-        column.to_string()
-    } else {
-        format!("`{}`", column.replace('`', "``"))
-    };
-    canonical_expression(&format!("{name}({length})"), DIALECT)
 }
 
 /// Foreign-key rows grouped per (table, constraint), columns in key order.
@@ -346,6 +395,7 @@ fn foreign_key_from_rows(
         })
     };
     Ok(ForeignKey {
+        implicit_index: None,
         name: Some(first.name.clone()),
         columns: parts.iter().map(|p| p.column.clone()).collect(),
         referred_schema: (first.referred_schema != database).then(|| first.referred_schema.clone()),
@@ -364,6 +414,8 @@ mod tests {
 
     fn column(name: &str, column_type: &str, default: Option<&str>) -> ColumnRow {
         ColumnRow {
+            charset: None,
+            collation: None,
             table: "t".into(),
             name: name.into(),
             column_type: column_type.into(),
@@ -458,6 +510,10 @@ mod tests {
         assert!(id.autoincrement && !id.nullable && id.ty == ColumnType::Integer);
         let mut touched = column("at", "timestamp", Some("current_timestamp()"));
         touched.extra = "on update current_timestamp()".into();
+        assert_eq!(
+            column_from_row(&touched, ServerKind::MariaDb, false).on_update,
+            Some(DefaultValue::CurrentTimestamp)
+        );
         touched.comment = "last change".into();
         let touched = column_from_row(&touched, ServerKind::MariaDb, false);
         assert!(!touched.autoincrement);
@@ -499,6 +555,31 @@ mod tests {
     }
 
     #[test]
+    fn a_column_states_only_the_collation_the_table_does_not_give_it() {
+        let defaults = BTreeMap::from([
+            ("ascii".to_string(), "ascii_general_ci".to_string()),
+            ("utf8mb4".to_string(), "utf8mb4_general_ci".to_string()),
+        ]);
+        let table = "utf8mb4_general_ci".to_string();
+        let with = |charset: &str, collation: &str| ColumnRow {
+            charset: Some(charset.into()),
+            collation: Some(collation.into()),
+            ..column("c", "varchar(10)", None)
+        };
+        let read = |row: &ColumnRow| column_collation(row, Some(&table), &defaults);
+        assert_eq!(read(&with("utf8mb4", "utf8mb4_general_ci")), (None, None));
+        assert_eq!(
+            read(&with("utf8mb4", "utf8mb4_bin")),
+            (None, Some("utf8mb4_bin".into()))
+        );
+        assert_eq!(
+            read(&with("ascii", "ascii_general_ci")),
+            (Some("ascii".into()), Some("ascii_general_ci".into()))
+        );
+        assert_eq!(read(&column("n", "int(11)", None)), (None, None));
+    }
+
+    #[test]
     fn catalog_rows_build_a_canonical_table() {
         let mut data = column("data", "longtext", None);
         data.comment = String::new();
@@ -525,6 +606,7 @@ mod tests {
         let mut builder = SchemaBuilder::new(
             ServerKind::MariaDb,
             vec![TableRow {
+                collation: None,
                 name: "t".into(),
                 comment: "things".into(),
             }],
@@ -532,6 +614,7 @@ mod tests {
                 check("data", "json_valid(`data`)", "Column"),
                 check("CONSTRAINT_1", "`a` > 0", "Table"),
             ],
+            BTreeMap::new(),
         );
         let columns = [
             column("id", "int(11)", None),
@@ -586,6 +669,8 @@ mod tests {
         assert_eq!(fk.referred_schema.as_deref(), Some("other_db"));
         assert_eq!(fk.on_delete, ForeignKeyAction::SetNull);
         assert_eq!(fk.on_update, ForeignKeyAction::NoAction);
+        // The hidden index is kept on the key, so that its drop names it.
+        assert_eq!(fk.implicit_index.as_deref(), Some("a"));
         let indexes: Vec<&str> = t.indexes.iter().map(|i| i.name.as_str()).collect();
         assert_eq!(indexes, ["ft_name", "ix_lower", "ix_name"]);
         assert_eq!(t.indexes[0].method.as_deref(), Some("fulltext"));
@@ -596,7 +681,8 @@ mod tests {
         assert_eq!(
             t.indexes[2].parts[1],
             IndexPart {
-                target: IndexTarget::Expression("name(8)".into()),
+                prefix: Some(8),
+                target: IndexTarget::Column("name".into()),
                 descending: true,
                 opclass: None,
             }

@@ -1,9 +1,9 @@
 //! MySQL and MariaDB: reads `information_schema` in a constant number of
 //! bulk queries.
 //!
-//! Seven queries at most, whatever the number of tables: the server facts
-//! (current database, version, which catalog tables exist), then the
-//! tables, columns, index key parts (`STATISTICS`), foreign-key columns
+//! Eight queries at most, whatever the number of tables: the server facts
+//! (current database, version, which catalog tables exist), the default
+//! collation of each character set, then the tables, columns, index key parts (`STATISTICS`), foreign-key columns
 //! (`KEY_COLUMN_USAGE`), their rules (`REFERENTIAL_CONSTRAINTS`, joined in
 //! Rust: MariaDB's join of the two is quadratic) and, where the server
 //! has them, check constraints of the connection's current database
@@ -33,6 +33,7 @@ const FOREIGN_KEYS_SQL: &str = include_str!("foreign_keys.sql");
 const FOREIGN_KEY_RULES_SQL: &str = include_str!("foreign_key_rules.sql");
 const CHECKS_MARIADB_SQL: &str = include_str!("checks_mariadb.sql");
 const CHECKS_MYSQL_SQL: &str = include_str!("checks_mysql.sql");
+const DEFAULT_COLLATIONS_SQL: &str = include_str!("default_collations.sql");
 
 /// Reads the schema of the connection's current database (`DATABASE()`):
 /// its base tables with columns, primary keys, unique constraints, indexes,
@@ -48,8 +49,9 @@ const CHECKS_MYSQL_SQL: &str = include_str!("checks_mysql.sql");
 ///
 /// Not read: views, triggers, generated columns (skipped: the IR has no
 /// generation expression), `ON UPDATE CURRENT_TIMESTAMP` (the IR has no
-/// place for it), character sets and collations, engines and other table
-/// options, index prefix lengths beyond the part text, `INVISIBLE`/`IGNORED`
+/// place for it), table character sets and collations (only used to tell a
+/// column's own collation from the table's), engines and other table
+/// options, `INVISIBLE`/`IGNORED`
 /// indexes (read as ordinary ones). On MariaDB a `LONGTEXT` column with its
 /// column-level `json_valid(col)` check reads as `JSON`, as it was declared.
 pub async fn introspect_mysql(
@@ -105,6 +107,8 @@ pub(crate) struct TableRow {
     pub name: String,
     /// `TABLE_COMMENT`; empty for none.
     pub comment: String,
+    /// `TABLE_COLLATION`, the table's default collation.
+    pub collation: Option<String>,
 }
 
 /// A column (`information_schema.COLUMNS`).
@@ -124,6 +128,10 @@ pub(crate) struct ColumnRow {
     pub comment: String,
     /// `GENERATION_EXPRESSION` of a generated column.
     pub generation_expression: Option<String>,
+    /// `CHARACTER_SET_NAME` and `COLLATION_NAME`; `None` for a type
+    /// without them.
+    pub charset: Option<String>,
+    pub collation: Option<String>,
 }
 
 /// One key part of an index (`information_schema.STATISTICS`).
@@ -264,7 +272,26 @@ async fn read_catalog(
             .await?;
     }
 
-    let mut builder = SchemaBuilder::new(server, tables, checks);
+    const DEFAULT_COLLATIONS: &str = "default collations (information_schema.COLLATIONS)";
+    let mut default_collations = BTreeMap::new();
+    reader
+        .for_each(
+            DEFAULT_COLLATIONS,
+            sqlx::query(DEFAULT_COLLATIONS_SQL),
+            |row| {
+                Ok((
+                    row.try_get::<String, _>("character_set_name")?,
+                    row.try_get::<String, _>("collation_name")?,
+                ))
+            },
+            |(charset, collation)| {
+                default_collations.insert(charset, collation);
+                Ok(())
+            },
+        )
+        .await?;
+
+    let mut builder = SchemaBuilder::new(server, tables, checks, default_collations);
     reader
         .for_each(
             COLUMNS,
@@ -353,6 +380,7 @@ fn table_row(row: &MySqlRow) -> Result<TableRow, sqlx::Error> {
         comment: row
             .try_get::<Option<String>, _>("table_comment")?
             .unwrap_or_default(),
+        collation: row.try_get("table_collation")?,
     })
 }
 
@@ -379,6 +407,8 @@ fn column_row(row: &MySqlRow) -> Result<ColumnRow, sqlx::Error> {
             .try_get::<Option<String>, _>("column_comment")?
             .unwrap_or_default(),
         generation_expression: row.try_get("generation_expression")?,
+        charset: row.try_get("character_set_name")?,
+        collation: row.try_get("collation_name")?,
     })
 }
 

@@ -359,6 +359,7 @@ fn add_constraint(
             push_exact(
                 &mut table.foreign_keys,
                 ForeignKey {
+                    implicit_index: None,
                     name,
                     columns,
                     referred_schema,
@@ -453,6 +454,7 @@ fn index_from_row(
             .get(position)
             .and_then(|oid| operator_classes.get(oid));
         parts.push(IndexPart {
+            prefix: None,
             target,
             descending: option & 1 != 0,
             opclass: opclass.cloned(),
@@ -707,11 +709,13 @@ mod tests {
             ix.parts,
             vec![
                 IndexPart {
+                    prefix: None,
                     target: IndexTarget::Expression("lower(code)".into()),
                     descending: false,
                     opclass: None,
                 },
                 IndexPart {
+                    prefix: None,
                     target: IndexTarget::Column("code".into()),
                     descending: true,
                     opclass: None,

@@ -351,6 +351,7 @@ fn index_from_rows(
             (None, None) => return Err(catalog_error("unnamed key part".into())),
         };
         parts.push(IndexPart {
+            prefix: None,
             target,
             descending: row.descending,
             opclass: None,
@@ -430,6 +431,7 @@ fn foreign_key_from_rows(
             .unwrap_or_default(),
     };
     Ok(ForeignKey {
+        implicit_index: None,
         name: None,
         columns: rows.iter().map(|r| r.from.clone()).collect(),
         referred_schema: None,
@@ -611,6 +613,7 @@ mod tests {
             t.indexes[0].parts,
             [
                 IndexPart {
+                    prefix: None,
                     target: IndexTarget::Expression("lower(code)".into()),
                     descending: false,
                     opclass: None,

@@ -42,6 +42,7 @@ fn users_and_todos() {
     assert_eq!(
         todos.foreign_keys,
         vec![ForeignKey {
+            implicit_index: None,
             name: None,
             columns: vec!["owner_id".into()],
             referred_schema: None,
@@ -123,6 +124,7 @@ fn partial_expression_and_descending_indexes() {
                 name: "ix_users_deleted".into(),
                 parts: vec![
                     IndexPart {
+                        prefix: None,
                         target: IndexTarget::Column("deleted_at".into()),
                         descending: true,
                         opclass: None,
@@ -137,6 +139,7 @@ fn partial_expression_and_descending_indexes() {
             Index {
                 name: "ux_users_email".into(),
                 parts: vec![IndexPart {
+                    prefix: None,
                     target: IndexTarget::Expression("lower(email)".into()),
                     descending: false,
                     opclass: None,
@@ -535,6 +538,13 @@ fn mysql_table_options_comments_on_update_and_unsigned() {
     );
     let updated = t.column("updated_at").unwrap();
     assert_eq!(updated.default, Some(DefaultValue::CurrentTimestamp));
+    assert_eq!(updated.on_update, Some(DefaultValue::CurrentTimestamp));
+    assert_eq!(
+        updated.ty,
+        ColumnType::Timestamp {
+            with_time_zone: true
+        }
+    );
     assert!(!updated.nullable);
     assert_eq!(
         t.column("kind").unwrap().default,
@@ -723,4 +733,92 @@ CREATE INDEX ix_users_email ON users (email);
     )
     .expect_err("one column declared twice");
     assert!(format!("{err:?}").contains("duplicate-column"), "{err:?}");
+}
+
+#[test]
+fn mysql_column_collations_are_kept_unless_they_are_the_tables() {
+    let schema = mysql(
+        "CREATE TABLE t (
+            a VARCHAR(10) CHARACTER SET ascii,
+            b VARCHAR(10) CHARACTER SET ascii COLLATE ascii_bin,
+            c VARCHAR(10) COLLATE utf8mb4_unicode_ci,
+            d VARCHAR(10) CHARACTER SET utf8 COLLATE utf8_bin,
+            e VARCHAR(10) CHARACTER SET utf8mb4,
+            f VARCHAR(10)
+        ) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;",
+    );
+    let t = schema.table("t").unwrap();
+    let read = |name: &str| {
+        let column = t.column(name).unwrap();
+        (column.charset.as_deref(), column.collation.as_deref())
+    };
+    assert_eq!(read("a"), (Some("ascii"), None));
+    assert_eq!(read("b"), (None, Some("ascii_bin")));
+    assert_eq!(read("c"), (None, None));
+    assert_eq!(read("d"), (None, Some("utf8mb3_bin")));
+    // The set's default collation, not the table's.
+    assert_eq!(read("e"), (Some("utf8mb4"), None));
+    assert_eq!(read("f"), (None, None));
+    assert_eq!(t.default_collation.as_deref(), Some("utf8mb4_unicode_ci"));
+}
+
+#[test]
+fn mysql_types_keep_timestamp_precision_and_set_value_case() {
+    let schema = mysql(
+        "CREATE TABLE t (
+            a DATETIME, b TIMESTAMP NULL, c DATETIME(3), d TIMESTAMP(0) NULL,
+            e SET('Mon','Tue'), f DATETIME(3) ON UPDATE CURRENT_TIMESTAMP(3)
+        );",
+    );
+    let t = schema.table("t").unwrap();
+    let ty = |name: &str| t.column(name).unwrap().ty.clone();
+    assert_eq!(
+        ty("a"),
+        ColumnType::Timestamp {
+            with_time_zone: false
+        }
+    );
+    assert_eq!(
+        ty("b"),
+        ColumnType::Timestamp {
+            with_time_zone: true
+        }
+    );
+    assert_eq!(ty("c"), ColumnType::Custom("datetime(3)".into()));
+    assert_eq!(ty("d"), ty("b"));
+    assert_eq!(ty("e"), ColumnType::Custom("set('Mon','Tue')".into()));
+    assert_eq!(
+        t.column("f").unwrap().on_update,
+        Some(DefaultValue::Expression("current_timestamp(3)".into()))
+    );
+}
+
+#[test]
+fn mysql_prefix_key_parts_are_prefixes_and_postgres_collations_are_refused() {
+    let schema = mysql(
+        "CREATE TABLE t (name VARCHAR(300), INDEX ix (name(255)), INDEX ix_lower ((lower(name))));",
+    );
+    let t = schema.table("t").unwrap();
+    let ix = t.indexes.iter().find(|i| i.name == "ix").unwrap();
+    assert_eq!(ix.parts[0].target, IndexTarget::Column("name".into()));
+    assert_eq!(ix.parts[0].prefix, Some(255));
+    let lower = t.indexes.iter().find(|i| i.name == "ix_lower").unwrap();
+    assert_eq!(
+        lower.parts[0].target,
+        IndexTarget::Expression("lower(name)".into())
+    );
+
+    let err = load_str(
+        "CREATE TABLE t (name text COLLATE \"C\");",
+        "schema.sql",
+        Dialect::Postgres,
+    )
+    .unwrap_err();
+    let diagnostic = err.diagnostics().unwrap().iter().next().unwrap().clone();
+    assert_eq!(diagnostic.code, "unsupported-clause");
+    assert!(
+        diagnostic.message.contains("t.name"),
+        "{}",
+        diagnostic.message
+    );
 }

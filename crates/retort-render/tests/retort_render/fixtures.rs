@@ -58,6 +58,7 @@ pub fn app() -> Schema {
         nulls_not_distinct: false,
     });
     users.foreign_keys.push(ForeignKey {
+        implicit_index: None,
         name: None,
         columns: vec!["org_id".into()],
         referred_schema: None,
@@ -122,11 +123,13 @@ pub fn expression_index() -> Index {
         name: "ix_users_lower_email".into(),
         parts: vec![
             IndexPart {
+                prefix: None,
                 target: IndexTarget::Expression("lower(email)".into()),
                 descending: false,
                 opclass: None,
             },
             IndexPart {
+                prefix: None,
                 target: IndexTarget::Column("age".into()),
                 descending: true,
                 opclass: None,

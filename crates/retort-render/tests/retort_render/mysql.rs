@@ -62,6 +62,7 @@ fn email(nullable: bool) -> Column {
 
 fn fk_org(name: Option<&str>) -> ForeignKey {
     ForeignKey {
+        implicit_index: None,
         name: name.map(str::to_string),
         columns: vec!["org_id".into()],
         referred_schema: None,

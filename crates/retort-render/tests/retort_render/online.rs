@@ -47,6 +47,7 @@ fn audit_fk(name: Option<&str>) -> Op {
     Op::CreateForeignKey {
         table: "users".into(),
         constraint: ForeignKey {
+            implicit_index: None,
             name: name.map(str::to_string),
             columns: vec!["id".into()],
             referred_schema: None,

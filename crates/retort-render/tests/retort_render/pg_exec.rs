@@ -475,6 +475,7 @@ fn a_table_with_every_postgres_feature_is_created_as_rendered() {
             retort_schema::Index {
                 name: "ix_email".into(),
                 parts: vec![retort_schema::IndexPart {
+                    prefix: None,
                     target: retort_schema::IndexTarget::Expression("lower(email)".into()),
                     descending: true,
                     opclass: None,

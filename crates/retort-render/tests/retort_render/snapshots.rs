@@ -38,6 +38,7 @@ fn case(name: &str, ops: Vec<PlannedOp>) {
 
 fn fk_users_orgs(name: Option<&str>) -> ForeignKey {
     ForeignKey {
+        implicit_index: None,
         name: name.map(str::to_string),
         columns: vec!["org_id".into()],
         referred_schema: None,
@@ -228,6 +229,7 @@ fn constraints() {
             planned(Op::CreateForeignKey {
                 table: "audit".into(),
                 constraint: ForeignKey {
+                    implicit_index: None,
                     name: Some("fk_audit_self".into()),
                     columns: vec!["id".into()],
                     referred_schema: None,
