@@ -699,6 +699,7 @@ mod tests {
                 on_delete: Default::default(),
                 on_update: Default::default(),
                 deferrable: retort_schema::Deferral::NotDeferrable,
+                implicit_index: None,
             });
         }
         let models = schema(vec![t]);

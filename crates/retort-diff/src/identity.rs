@@ -395,6 +395,7 @@ mod tests {
             on_delete: ForeignKeyAction::NoAction,
             on_update: ForeignKeyAction::NoAction,
             deferrable: Default::default(),
+            implicit_index: None,
         });
         table
     }
