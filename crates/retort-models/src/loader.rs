@@ -39,6 +39,7 @@ use crate::canonical::{
     canonical_expr, canonical_mysql_table, column_type_and_serial, default_from_expr,
     generated_values_imply_not_null, sql_dialect, strip_nested, typed_default,
 };
+use crate::depth::{MAX_EXPRESSION_WEIGHT, NESTING_WEIGHT, PARSER_RECURSION_LIMIT, too_deep};
 use crate::error::{Diagnostic, Diagnostics, ModelError, Snippet};
 
 /// A position in one of the loaded files.
@@ -323,10 +324,29 @@ impl Loader {
             span: first.span,
         };
         let words = leading_words(&tokens);
+        if let Some(deep) = too_deep(&tokens) {
+            let site = Site {
+                file,
+                span: Span::new(deep.at, deep.at),
+            };
+            self.report(
+                site,
+                "expression-too-deep",
+                format!(
+                    "this expression nests too deeply: retort reads expressions of up to \
+                     {MAX_EXPRESSION_WEIGHT} operators, or {} nested parentheses and calls",
+                    MAX_EXPRESSION_WEIGHT / NESTING_WEIGHT
+                ),
+                Some("simplify it, or compute the value in a function and call that".to_string()),
+            );
+            return;
+        }
         let end = tokens.last().map_or(first.span.end, |t| t.span.end);
         tokens.push(TokenWithSpan::new(Token::EOF, Span::new(end, end)));
         let dialect = sql_dialect(self.dialect);
-        let mut parser = Parser::new(&*dialect).with_tokens_with_locations(tokens);
+        let mut parser = Parser::new(&*dialect)
+            .with_recursion_limit(PARSER_RECURSION_LIMIT)
+            .with_tokens_with_locations(tokens);
         match parser.parse_statement() {
             Ok(statement) => {
                 let next = parser.peek_token();

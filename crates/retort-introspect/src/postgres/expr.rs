@@ -35,6 +35,10 @@ pub(crate) fn postgres_expression(text: &str) -> String {
 }
 
 fn parse(text: &str) -> Option<Expr> {
+    // `simplify` recurses over the tree as deep as the text nests.
+    if retort_models::nests_too_deeply(text, Dialect::Postgres) {
+        return None;
+    }
     let dialect = PostgreSqlDialect {};
     let mut parser = Parser::new(&dialect).try_with_sql(text).ok()?;
     let expr = parser.parse_expr().ok()?;

@@ -1,0 +1,69 @@
+//! Models the loader refuses: `diff`, `check` and `autogen` all stop with
+//! the same diagnostic (exit code 2), never a crash or a revision.
+
+use retort_test_support::TempProject;
+
+use crate::binary;
+
+/// Runs `diff`, `check` and `autogen` on SQLite models `models`; each must
+/// exit 2 with a diagnostic `code` at `schema.sql:LINE:COLUMN`, and write
+/// no revision.
+fn refused_everywhere(models: &str, code: &str, line_col: &str) {
+    let project = TempProject::sqlite(binary(), models);
+    for command in [&["diff"][..], &["check"], &["autogen", "-m", "x"]] {
+        let run = project.retort(command).expect_code(2, &command.join(" "));
+        assert!(
+            run.stderr.contains(&format!("schema.sql:{line_col}]")) && run.stderr.contains(code),
+            "{command:?}: expected {code} at {line_col}:\n{}",
+            run.stderr.chars().take(2000).collect::<String>()
+        );
+    }
+    assert!(project.revision_files().is_empty());
+}
+
+#[test]
+fn deep_expressions_are_refused_at_their_position() {
+    let chain = vec!["1"; 7000].join(" + ");
+    refused_everywhere(
+        &format!("CREATE TABLE t (\n  id INTEGER PRIMARY KEY,\n  n INTEGER DEFAULT {chain}\n);\n"),
+        "expression-too-deep",
+        "3:21",
+    );
+    refused_everywhere(
+        &format!(
+            "CREATE TABLE t (\n  id INTEGER PRIMARY KEY,\n  n INTEGER,\n  CHECK ({chain} > n)\n);\n"
+        ),
+        "expression-too-deep",
+        "4:9",
+    );
+    let parens = format!("{}1{}", "(".repeat(3000), ")".repeat(3000));
+    refused_everywhere(
+        &format!("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER DEFAULT {parens});\n"),
+        "expression-too-deep",
+        "1:59",
+    );
+    let calls = format!("{}n{}", "abs(".repeat(3000), ")".repeat(3000));
+    refused_everywhere(
+        &format!(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER);\nCREATE INDEX ix ON t ({calls});\n"
+        ),
+        "expression-too-deep",
+        "2:20",
+    );
+}
+
+#[test]
+fn expressions_short_of_the_bound_still_load() {
+    // 30 nested calls and a 300-term chain: far beyond real schemas, and
+    // within the bound.
+    let calls = format!("{}n{}", "abs(".repeat(30), ")".repeat(30));
+    let chain = vec!["1"; 300].join(" + ");
+    let project = TempProject::sqlite(
+        binary(),
+        &format!(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER DEFAULT ({chain}), CHECK ({calls} >= 0));\n"
+        ),
+    );
+    project.autogen_and_upgrade("deep");
+    project.retort(&["check"]).success("check after upgrade");
+}
