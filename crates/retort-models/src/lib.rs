@@ -36,6 +36,7 @@ mod canonical;
 mod depth;
 mod error;
 mod loader;
+mod refusals;
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};

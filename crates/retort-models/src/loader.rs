@@ -41,6 +41,12 @@ use crate::canonical::{
 };
 use crate::depth::{MAX_EXPRESSION_WEIGHT, NESTING_WEIGHT, PARSER_RECURSION_LIMIT, too_deep};
 use crate::error::{Diagnostic, Diagnostics, ModelError, Snippet};
+use crate::refusals::{is_known_type, mysql_needs_key_prefix, sqlite_default_problem};
+
+/// What SQLite takes as a default, for an `invalid-default` diagnostic.
+const SQLITE_DEFAULT_HELP: &str = "SQLite takes a literal, a signed number, CURRENT_TIMESTAMP, \
+     CURRENT_DATE, CURRENT_TIME, or a constant expression in parentheses such as \
+     (datetime('now'))";
 
 /// A position in one of the loaded files.
 #[derive(Debug, Clone, Copy)]
@@ -88,6 +94,10 @@ struct TableDraft {
     table: Table,
     site: Site,
     foreign_keys: Vec<ForeignKeyDraft>,
+    /// Where each of `table.columns` is named, in the same order.
+    column_sites: Vec<Site>,
+    /// Where the primary key is declared.
+    primary_key_site: Option<Site>,
 }
 
 struct ForeignKeyDraft {
@@ -488,6 +498,11 @@ impl Loader {
         // MySQL only: every key that becomes an index, in declaration order.
         let mut keys: Vec<KeyDraft> = Vec::new();
         let keys_are_indexes = unique_keys_are_indexes(self.dialect);
+        let column_names: Vec<&str> = create
+            .columns
+            .iter()
+            .map(|c| c.name.value.as_str())
+            .collect();
 
         for def in &create.columns {
             let column_name = def.name.value.clone();
@@ -514,6 +529,16 @@ impl Loader {
                     ColumnOption::Null => column.nullable = true,
                     ColumnOption::NotNull => column.nullable = false,
                     ColumnOption::Default(expr) => {
+                        if self.dialect == Dialect::Sqlite
+                            && let Some(problem) = sqlite_default_problem(expr, &column_names)
+                        {
+                            self.report(
+                                site(expr.span()),
+                                "invalid-default",
+                                format!("column `{name}.{column_name}`: DEFAULT {expr}: {problem}"),
+                                Some(SQLITE_DEFAULT_HELP.to_string()),
+                            );
+                        }
                         column.default = match default_from_expr(expr, self.dialect) {
                             retort_schema::DefaultValue::Null => None,
                             value => Some(value),
@@ -675,10 +700,18 @@ impl Loader {
         self.tables_by_name
             .entry(table.name.clone())
             .or_insert(self.tables.len());
+        let mut column_sites: Vec<Site> = table
+            .columns
+            .iter()
+            .filter_map(|c| column_sites.get(&c.name).copied())
+            .collect();
+        column_sites.shrink_to_fit();
         self.tables.push(TableDraft {
             table,
             site: name_site,
             foreign_keys,
+            column_sites,
+            primary_key_site,
         });
     }
 
@@ -957,8 +990,14 @@ impl Loader {
     /// Adds `draft`'s index to the table at `position`, its columns checked.
     fn attach_index(&mut self, position: usize, draft: IndexDraft) {
         for (column, site) in &draft.column_sites {
-            if self.tables[position].table.column(column).is_none() {
-                self.report_unknown_column(*site, &draft.table, column);
+            match self.tables[position].table.column(column) {
+                None => self.report_unknown_column(*site, &draft.table, column),
+                Some(c) if self.dialect == Dialect::Mysql && mysql_needs_key_prefix(&c.ty) => {
+                    let what = format!("index `{}`", draft.index.name);
+                    let (table, ty) = (draft.table.clone(), c.ty.clone());
+                    self.report_unprefixed_key(*site, &what, &table, column, &ty);
+                }
+                Some(_) => {}
             }
         }
         push_exact(&mut self.tables[position].table.indexes, draft.index);
@@ -967,6 +1006,8 @@ impl Loader {
     /// Cross-statement checks and resolution; the schema, or every problem.
     pub(crate) fn finish(mut self) -> Result<Schema, ModelError> {
         self.resolve_enums();
+        self.check_column_types();
+        self.check_mysql_primary_keys();
         self.apply_comments();
         self.resolve_foreign_keys();
         self.attach_indexes();
@@ -1087,6 +1128,82 @@ impl Loader {
                 resolve(&mut column.ty, &names);
             }
         }
+    }
+
+    /// Columns of a type the database does not know (neither built in nor
+    /// declared with `CREATE TYPE`): `upgrade` would fail on them.
+    fn check_column_types(&mut self) {
+        let mut unknown = Vec::new();
+        for draft in &self.tables {
+            for (column, site) in draft.table.columns.iter().zip(&draft.column_sites) {
+                if !is_known_type(&column.ty, self.dialect) {
+                    unknown.push((*site, draft.table.name.clone(), column.clone()));
+                }
+            }
+        }
+        for (site, table, column) in unknown {
+            let declare = if self.dialect.named_enums() {
+                " or declare it first: CREATE TYPE … AS ENUM (…)"
+            } else {
+                ""
+            };
+            self.report(
+                site,
+                "unknown-type",
+                format!(
+                    "column `{table}.{}` has type `{}`, which is neither built into {} nor declared \
+                     in the models",
+                    column.name, column.ty, self.dialect
+                ),
+                Some(format!("use a built-in type{declare}")),
+            );
+        }
+    }
+
+    /// MySQL refuses a primary key on a whole TEXT or BLOB column.
+    fn check_mysql_primary_keys(&mut self) {
+        if self.dialect != Dialect::Mysql {
+            return;
+        }
+        let mut problems = Vec::new();
+        for draft in &self.tables {
+            let Some(pk) = &draft.table.primary_key else {
+                continue;
+            };
+            for name in &pk.columns {
+                if let Some(column) = draft.table.column(name)
+                    && mysql_needs_key_prefix(&column.ty)
+                {
+                    let site = draft.primary_key_site.unwrap_or(draft.site);
+                    problems.push((site, draft.table.name.clone(), column.clone()));
+                }
+            }
+        }
+        for (site, table, column) in problems {
+            self.report_unprefixed_key(site, "the primary key", &table, &column.name, &column.ty);
+        }
+    }
+
+    fn report_unprefixed_key(
+        &mut self,
+        site: Site,
+        what: &str,
+        table: &str,
+        column: &str,
+        ty: &ColumnType,
+    ) {
+        self.report(
+            site,
+            "unsupported-key",
+            format!(
+                "{what} of table `{table}` covers `{column}`, a `{ty}` column, without a prefix \
+                 length: MySQL keys such a column only on a prefix (error 1170)"
+            ),
+            Some(format!(
+                "use a VARCHAR column, or index a prefix in a migration revision \
+                 (`{column}(255)`; the models do not carry prefix keys yet)"
+            )),
+        );
     }
 
     fn apply_comments(&mut self) {

@@ -1,7 +1,7 @@
 //! Models the loader refuses: `diff`, `check` and `autogen` all stop with
 //! the same diagnostic (exit code 2), never a crash or a revision.
 
-use retort_test_support::TempProject;
+use retort_test_support::{Server, TempProject, TestDatabase};
 
 use crate::binary;
 
@@ -9,7 +9,10 @@ use crate::binary;
 /// exit 2 with a diagnostic `code` at `schema.sql:LINE:COLUMN`, and write
 /// no revision.
 fn refused_everywhere(models: &str, code: &str, line_col: &str) {
-    let project = TempProject::sqlite(binary(), models);
+    refused_everywhere_on(&TempProject::sqlite(binary(), models), code, line_col);
+}
+
+fn refused_everywhere_on(project: &TempProject, code: &str, line_col: &str) {
     for command in [&["diff"][..], &["check"], &["autogen", "-m", "x"]] {
         let run = project.retort(command).expect_code(2, &command.join(" "));
         assert!(
@@ -66,4 +69,39 @@ fn expressions_short_of_the_bound_still_load() {
     );
     project.autogen_and_upgrade("deep");
     project.retort(&["check"]).success("check after upgrade");
+}
+
+#[test]
+fn postgres_unknown_type_is_refused_before_upgrade() {
+    let Some(db) = TestDatabase::new(Server::Postgres) else {
+        return;
+    };
+    let project = TempProject::with_url(
+        binary(),
+        "CREATE TABLE todos (\n    id int PRIMARY KEY,\n    status todo_status NOT NULL\n);\n",
+        db.url(),
+    );
+    refused_everywhere_on(&project, "unknown-type", "3:5");
+}
+
+#[test]
+fn mysql_key_on_a_whole_text_column_is_refused_before_upgrade() {
+    let Some(db) = TestDatabase::new(Server::Mysql) else {
+        return;
+    };
+    let project = TempProject::with_url(
+        binary(),
+        "CREATE TABLE notes (\n    body TEXT,\n    UNIQUE KEY uq_body (body)\n);\n",
+        db.url(),
+    );
+    refused_everywhere_on(&project, "unsupported-key", "3:25");
+}
+
+#[test]
+fn sqlite_default_now_is_refused_before_upgrade() {
+    refused_everywhere(
+        "CREATE TABLE t (\n    id INTEGER PRIMARY KEY,\n    at TEXT DEFAULT (now())\n);\n",
+        "invalid-default",
+        "3:22",
+    );
 }
