@@ -13,8 +13,9 @@
 //! catalog too, turns every plain unique index into a named
 //! [`UniqueConstraint`]: one canonical form for what MySQL cannot tell apart.
 //! `ON UPDATE CURRENT_TIMESTAMP` is accepted and ignored (the IR has no
-//! field for it); `ENGINE`, `CHARSET`, `COLLATE` table options are ignored,
-//! `COMMENT='…'` is the table comment.
+//! field for it); `ENGINE=InnoDB` (the default), `CHARSET` and `COLLATE`
+//! table options are ignored, `COMMENT='…'` is the table comment. Every
+//! other clause the IR cannot carry is refused by name (see `clauses`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -34,6 +35,8 @@ use sqlparser::ast::{
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Location, Span, Token, TokenWithSpan, Tokenizer, Whitespace};
+
+mod clauses;
 
 use crate::canonical::{
     canonical_expr, canonical_mysql_table, column_type_and_serial, default_from_expr,
@@ -153,6 +156,9 @@ pub(crate) struct Loader {
     unnamed_index_name: Option<UnnamedIndexName>,
     /// `-- retort:renamed_from` comments, in reading order.
     rename_hints: Vec<RenameHint>,
+    /// The keywords of the statement being read and where each is, to
+    /// point at a clause that has no position of its own.
+    statement_keywords: Vec<(Keyword, Location)>,
 }
 
 /// A `-- retort:renamed_from OLD` comment in a model file: on a table's
@@ -197,6 +203,7 @@ impl Loader {
             diagnostics: Vec::new(),
             unnamed_index_name: None,
             rename_hints: Vec::new(),
+            statement_keywords: Vec::new(),
         }
     }
 
@@ -351,6 +358,14 @@ impl Loader {
             );
             return;
         }
+        self.statement_keywords.clear();
+        self.statement_keywords
+            .extend(tokens.iter().filter_map(|t| match &t.token {
+                Token::Word(w) if w.quote_style.is_none() && w.keyword != Keyword::NoKeyword => {
+                    Some((w.keyword, t.span.start))
+                }
+                _ => None,
+            }));
         let end = tokens.last().map_or(first.span.end, |t| t.span.end);
         tokens.push(TokenWithSpan::new(Token::EOF, Span::new(end, end)));
         let dialect = sql_dialect(self.dialect);
@@ -467,6 +482,7 @@ impl Loader {
             );
             return;
         }
+        self.refuse_table_clauses(start, create, &name);
         if let Some(first) = self
             .table_ids
             .get(&(schema.clone(), name.clone()))
@@ -525,6 +541,12 @@ impl Loader {
             let mut column = Column::new(column_name.clone(), ty);
             column.autoincrement = serial;
             for option in &def.options {
+                self.refuse_column_option_clauses(
+                    site(def.name.span),
+                    &option.option,
+                    &name,
+                    &column_name,
+                );
                 match &option.option {
                     ColumnOption::Null => column.nullable = true,
                     ColumnOption::NotNull => column.nullable = false,
@@ -599,9 +621,7 @@ impl Loader {
                     ColumnOption::Comment(text) => column.comment = Some(text.clone()),
                     // Collations, character sets and conflict clauses do not
                     // take part in the comparison.
-                    ColumnOption::Collation(_)
-                    | ColumnOption::CharacterSet(_)
-                    | ColumnOption::OnConflict(_) => {}
+                    ColumnOption::Collation(_) | ColumnOption::CharacterSet(_) => {}
                     // MySQL's `ON UPDATE CURRENT_TIMESTAMP`: the IR has no
                     // field for it, and the introspector ignores it too, so
                     // it never shows up as a difference (nor is it created).
@@ -624,6 +644,7 @@ impl Loader {
         }
 
         for constraint in &create.constraints {
+            self.refuse_constraint_clauses(site(constraint.span()), constraint, &name);
             match constraint {
                 TableConstraint::PrimaryKey(pk) => {
                     let columns = self.key_columns(file, &name, &pk.columns, &column_sites);
@@ -875,6 +896,7 @@ impl Loader {
             span: name.span(),
         };
         let (_, index_name) = split_name(name, self.dialect);
+        self.refuse_index_clauses(start, create, &index_name);
         let method = create
             .using
             .as_ref()
@@ -916,7 +938,9 @@ impl Loader {
     ) {
         let mut parts = Vec::with_capacity(columns.len());
         let mut column_sites = Vec::with_capacity(columns.len());
+        let subject = format!("index `{name}`");
         for column in columns {
+            self.refuse_index_part_clauses(file, column, &subject);
             let target = match strip_nested(&column.column.expr) {
                 Expr::Identifier(ident) => {
                     column_sites.push((

@@ -105,3 +105,37 @@ fn sqlite_default_now_is_refused_before_upgrade() {
         "3:22",
     );
 }
+
+#[test]
+fn postgres_partitioning_is_refused_by_name() {
+    let Some(db) = TestDatabase::new(Server::Postgres) else {
+        return;
+    };
+    let project = TempProject::with_url(
+        binary(),
+        "CREATE TABLE m (id int, at date)\n  PARTITION BY RANGE (at);\n",
+        db.url(),
+    );
+    refused_everywhere_on(&project, "unsupported-clause", "2:3");
+    let run = project.retort(&["diff"]);
+    assert!(
+        run.stderr.contains("PARTITION BY is not supported yet"),
+        "{}",
+        run.stderr
+    );
+    let project = TempProject::with_url(
+        binary(),
+        "CREATE TABLE m (id int, at date);\nCREATE TABLE m1 PARTITION OF m\n  FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');\n",
+        db.url(),
+    );
+    refused_everywhere_on(&project, "unsupported-clause", "2:17");
+}
+
+#[test]
+fn sqlite_strict_tables_are_refused_by_name() {
+    refused_everywhere(
+        "CREATE TABLE t (\n    id INTEGER PRIMARY KEY,\n    v TEXT\n) STRICT;\n",
+        "unsupported-clause",
+        "4:3",
+    );
+}
