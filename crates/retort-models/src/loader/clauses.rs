@@ -59,9 +59,18 @@ impl Loader {
         let subject = format!("table `{name}`");
         let after = create.name.span().start;
         let at = |loader: &Loader, keyword| loader.keyword_site(start, keyword, after);
+        let temporary_keyword = if self
+            .statement_keywords
+            .iter()
+            .any(|(k, _)| *k == Keyword::TEMP)
+        {
+            Keyword::TEMP
+        } else {
+            Keyword::TEMPORARY
+        };
         let flags = [
             (create.or_replace, "OR REPLACE", Keyword::REPLACE),
-            (create.temporary, "TEMPORARY", Keyword::TEMPORARY),
+            (create.temporary, "TEMPORARY", temporary_keyword),
             (create.unlogged, "UNLOGGED", Keyword::UNLOGGED),
             (create.external, "EXTERNAL", Keyword::EXTERNAL),
             (create.global == Some(true), "GLOBAL", Keyword::GLOBAL),
@@ -228,6 +237,8 @@ impl Loader {
                         !matches!(t, Token::Whitespace(_))
                             && !matches!(t, Token::Word(w)
                                 if matches!(w.keyword, Keyword::AUTOINCREMENT | Keyword::AUTO_INCREMENT))
+                            // SQLite's `PRIMARY KEY ASC`: the default order.
+                            && !matches!(t, Token::Word(w) if w.keyword == Keyword::ASC)
                     })
                     .map(ToString::to_string)
                     .collect();
@@ -286,6 +297,7 @@ impl Loader {
 
     fn refuse_primary_key_clauses(&mut self, at: Site, pk: &PrimaryKeyConstraint, table: &str) {
         let subject = format!("the primary key of `{table}`");
+        self.refuse_key_part_order(&pk.columns, at.file, &subject);
         self.refuse_characteristics(at, pk.characteristics.as_ref(), false, &subject);
         self.refuse_key_options(
             at,
@@ -298,6 +310,7 @@ impl Loader {
 
     fn refuse_unique_clauses(&mut self, at: Site, unique: &UniqueConstraint, table: &str) {
         let subject = format!("a unique key of `{table}`");
+        self.refuse_key_part_order(&unique.columns, at.file, &subject);
         self.refuse_characteristics(at, unique.characteristics.as_ref(), false, &subject);
         self.refuse_key_options(
             at,
@@ -306,6 +319,27 @@ impl Loader {
             &unique.include,
             &subject,
         );
+    }
+
+    /// Refuses `DESC` and `NULLS …` on a key's columns: the IR keeps a key
+    /// as plain columns (SQLite reads `PRIMARY KEY (a DESC)`, MySQL
+    /// `UNIQUE (a DESC)`).
+    fn refuse_key_part_order(&mut self, parts: &[IndexColumn], file: usize, subject: &str) {
+        for part in parts {
+            let options = &part.column.options;
+            let site = Site {
+                file,
+                span: part.column.expr.span(),
+            };
+            if matches!(options.sort, Some(OrderBySort::Desc)) {
+                let site = self.keyword_site(site, Keyword::DESC, site.span.start);
+                self.refuse(site, "DESC on a key column", subject);
+            }
+            if options.nulls_first.is_some() {
+                let site = self.keyword_site(site, Keyword::NULLS, site.span.start);
+                self.refuse(site, "NULLS FIRST / LAST on a key column", subject);
+            }
+        }
     }
 
     /// `owner` is the table, or `table.column` for a column's `REFERENCES`.

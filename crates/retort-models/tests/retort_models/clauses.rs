@@ -96,6 +96,10 @@ refused! {
         => "2:48: [unsupported-clause] DEFERRABLE / INITIALLY DEFERRED is not supported yet (a foreign key of `c.p_id`)";
     sq_on_conflict: Sqlite, "CREATE TABLE t (a TEXT NOT NULL ON CONFLICT REPLACE);"
         => "1:17: [unsupported-clause] column `t.a`: `ON CONFLICT REPLACE` is not supported";
+    sq_primary_key_desc: Sqlite, "CREATE TABLE t (a INTEGER, b INTEGER, PRIMARY KEY (a DESC));"
+        => "1:54: [unsupported-clause] DESC on a key column is not supported yet (the primary key of `t`)";
+    sq_temp: Sqlite, "CREATE TEMP TABLE t (a);"
+        => "1:8: [unsupported-clause] TEMPORARY is not supported yet (table `t`)";
     my_index_comment: Mysql, "CREATE TABLE t (id int, PRIMARY KEY (id) COMMENT 'pk');"
         => "1:42: [unsupported-clause] index COMMENT 'pk' is not supported yet (the primary key of `t`)";
     my_key_comment: Mysql, "CREATE TABLE t (id int, KEY ix (id) COMMENT 'c');"
@@ -172,6 +176,11 @@ fn clauses_the_ir_carries_still_load() {
         Dialect::Mysql,
     );
     assert_eq!(my.table("t").unwrap().comment.as_deref(), Some("x"));
+    let sq = loads(
+        "CREATE TABLE a (id INTEGER PRIMARY KEY ASC);\nCREATE TABLE b (x, PRIMARY KEY (x ASC));",
+        Dialect::Sqlite,
+    );
+    assert!(sq.table("a").unwrap().primary_key.is_some());
     let sq = loads("CREATE TABLE t (data);", Dialect::Sqlite);
     assert_eq!(sq.table("t").unwrap().columns[0].ty, ColumnType::Blob);
 }
