@@ -310,7 +310,10 @@ impl Loader {
 
     fn refuse_unique_clauses(&mut self, at: Site, unique: &UniqueConstraint, table: &str) {
         let subject = format!("a unique key of `{table}`");
-        self.refuse_key_part_order(&unique.columns, at.file, &subject);
+        // MySQL's unique keys are read as indexes, which keep the order.
+        if self.dialect != Dialect::Mysql {
+            self.refuse_key_part_order(&unique.columns, at.file, &subject);
+        }
         self.refuse_characteristics(at, unique.characteristics.as_ref(), false, &subject);
         self.refuse_key_options(
             at,
