@@ -119,11 +119,6 @@ pub fn scan_statement(sql: &str, dialect: Option<Dialect>) -> Scan {
 }
 
 fn parse(sql: &str, dialect: Option<Dialect>) -> Option<Vec<Statement>> {
-    // A tree that deep overflows the stack when dropped; the keyword scan
-    // reads such a statement instead.
-    if retort_models::nests_too_deeply(sql, dialect.unwrap_or(Dialect::Postgres)) {
-        return None;
-    }
     let specific = match dialect {
         Some(Dialect::Sqlite) => Parser::parse_sql(&SQLiteDialect {}, sql).ok(),
         Some(Dialect::Postgres) => Parser::parse_sql(&PostgreSqlDialect {}, sql).ok(),

@@ -361,6 +361,15 @@ fn array_elements(expr: &Expr) -> Option<Vec<Expr>> {
 mod tests {
     use super::*;
 
+    /// Catalog text nested too deeply to parse safely is left to
+    /// `canonical_expression`, which keeps it as text: simplifying and
+    /// printing its tree overflowed the stack.
+    #[test]
+    fn deep_catalog_expressions_keep_their_text() {
+        let chain = vec!["1"; 7000].join(" + ");
+        assert_eq!(postgres_expression(&format!("({chain})")), chain);
+    }
+
     fn check(catalog: &str, model: &str) {
         assert_eq!(
             postgres_expression(catalog),

@@ -176,7 +176,10 @@ fn clauses_the_ir_carries_still_load() {
         Dialect::Mysql,
     );
     assert_eq!(my.table("t").unwrap().comment.as_deref(), Some("x"));
-    let my = loads("CREATE TABLE t (a int, UNIQUE KEY ux (a DESC));", Dialect::Mysql);
+    let my = loads(
+        "CREATE TABLE t (a int, UNIQUE KEY ux (a DESC));",
+        Dialect::Mysql,
+    );
     assert!(my.table("t").unwrap().indexes[0].parts[0].descending);
     let sq = loads(
         "CREATE TABLE a (id INTEGER PRIMARY KEY ASC);\nCREATE TABLE b (x, PRIMARY KEY (x ASC));",
