@@ -1221,7 +1221,8 @@ impl Loader {
             "unsupported-key",
             format!(
                 "{what} of table `{table}` covers `{column}`, a `{ty}` column, without a prefix \
-                 length: MySQL keys such a column only on a prefix (error 1170)"
+                 length: MySQL refuses it (error 1170), MariaDB makes it a hash or a prefix key \
+                 that reads back as another"
             ),
             Some(format!(
                 "use a VARCHAR column, or index a prefix in a migration revision \

@@ -9,7 +9,7 @@ use sqlparser::ast::Expr;
 use sqlparser::keywords::Keyword;
 use sqlparser::tokenizer::{Token, Tokenizer};
 
-use crate::canonical::sql_dialect;
+use crate::canonical::{column_type, sql_dialect};
 
 /// Whether `ty`, once declared enum types are resolved, is a type the
 /// database knows. SQLite takes any type name (its affinity rules give
@@ -19,6 +19,9 @@ pub(crate) fn is_known_type(ty: &ColumnType, dialect: Dialect) -> bool {
         ColumnType::Array(inner) => is_known_type(inner, dialect),
         ColumnType::Custom(text) => match dialect {
             Dialect::Sqlite => true,
+            // A known type with words the IR does not read after it
+            // (`varchar(20) binary`) is still that type.
+            _ if !matches!(column_type(base_name(text), dialect), ColumnType::Custom(_)) => true,
             Dialect::Postgres => is_postgres_type(text),
             Dialect::Mysql => is_mysql_type(text),
         },
