@@ -1225,8 +1225,9 @@ impl Loader {
                  that reads back as another"
             ),
             Some(format!(
-                "use a VARCHAR column, or index a prefix in a migration revision \
-                 (`{column}(255)`; the models do not carry prefix keys yet)"
+                "use a VARCHAR column, or create a prefix key (`{column}(255)`) in a hand-written \
+                 revision and list it in `[autogen] exclude_objects`: the models do not carry \
+                 prefix keys yet"
             )),
         );
     }
