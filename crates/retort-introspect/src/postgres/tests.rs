@@ -241,6 +241,37 @@ async fn exclusion_constraints_are_refused_by_name() {
     }
 }
 
+/// A partitioned, unlogged or inheriting table would read as a plain
+/// table (and be created as one from the models): refused by name.
+#[tokio::test(flavor = "current_thread")]
+async fn partitioned_unlogged_and_inheriting_tables_are_refused_by_name() {
+    for (ddl, table, clause) in [
+        (
+            "CREATE TABLE m (id int, at date) PARTITION BY RANGE (at);
+             CREATE TABLE m_2020 PARTITION OF m FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');",
+            "m",
+            "PARTITION BY",
+        ),
+        ("CREATE UNLOGGED TABLE cache (k text);", "cache", "UNLOGGED"),
+        (
+            "CREATE TABLE base (id int); CREATE TABLE child (x int) INHERITS (base);",
+            "child",
+            "INHERITS",
+        ),
+    ] {
+        let Some((_db, mut conn)) = database_with(ddl).await else {
+            return;
+        };
+        match introspect_postgres(&mut conn, &IntrospectOptions::default()).await {
+            Err(IntrospectError::Catalog { table: t, message }) => {
+                assert_eq!(t, table);
+                assert!(message.contains(clause), "{message}");
+            }
+            other => panic!("{ddl}: expected a catalog error, got {other:?}"),
+        }
+    }
+}
+
 async fn statements_for(count: usize) -> Option<(usize, usize)> {
     let mut ddl = String::from("CREATE TYPE state AS ENUM ('a', 'b');");
     for i in 0..count {
