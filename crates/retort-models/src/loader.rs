@@ -1051,10 +1051,12 @@ impl Loader {
             enums: enums.into_iter().map(|(e, _)| e).collect(),
             ..Schema::default()
         };
-        // A table whose statement did not parse is declared all the same:
-        // "unknown table" follow-ups would only mislead.
+        // A table or type whose statement did not parse is declared all
+        // the same: "unknown table" or "unknown type" follow-ups would only
+        // mislead.
         if self.diagnostics.iter().any(|d| d.code == "parse-error") {
-            self.diagnostics.retain(|d| d.code != "unknown-table");
+            self.diagnostics
+                .retain(|d| d.code != "unknown-table" && d.code != "unknown-type");
         }
         self.into_result(schema.normalized())
     }

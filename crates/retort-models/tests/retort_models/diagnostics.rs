@@ -177,6 +177,12 @@ fn types_the_database_does_not_know_are_refused() {
     with_snapshots!({
         insta::assert_snapshot!("unknown_type_mysql", err.to_string());
     });
+    // A type whose CREATE TYPE did not parse is not reported unknown too.
+    let err = errors_in(
+        "CREATE TYPE mood AS ENUM ('ok',, 'sad');\nCREATE TABLE t (id int PRIMARY KEY, m mood);\n",
+        Dialect::Postgres,
+    );
+    assert_eq!(codes(&err), [("parse-error", "1:32".to_string())]);
     // SQLite takes any type name, by its affinity rules.
     let schema = load_str(
         "CREATE TABLE t (id INTEGER PRIMARY KEY, status todo_status, data);",
