@@ -111,6 +111,19 @@ pub(crate) fn too_deep(tokens: &[TokenWithSpan]) -> Option<TooDeep> {
             {
                 close(&mut frames, &mut weight, &mut operand_start);
             }
+            // A CASE's branches are separate operands, like a list's items.
+            Token::Word(word)
+                if word.quote_style.is_none()
+                    && matches!(word.keyword, Keyword::WHEN | Keyword::THEN | Keyword::ELSE)
+                    && frames.last().is_some_and(|f| f.closes_with_end) =>
+            {
+                if let Some(frame) = frames.last_mut() {
+                    weight -= frame.operators;
+                    frame.operators = 0;
+                    frame.chain_start = None;
+                }
+                operand_start = None;
+            }
             Token::Comma => {
                 if let Some(frame) = frames.last_mut() {
                     weight -= frame.operators;
@@ -291,6 +304,11 @@ mod tests {
             check(&format!("CREATE INDEX i ON t ({calls})")),
             Some((1, 19))
         );
+        let branches = "WHEN a = 1 THEN b + 1 ".repeat(1000);
+        assert_eq!(
+            check(&format!("CHECK (CASE {branches} ELSE 0 END > 0)")),
+            None
+        );
         let cases = "CASE WHEN a THEN ".repeat(50);
         assert!(check(&format!("SELECT {cases}")).is_some());
         assert_eq!(check(&vec!["1"; 500].join(" + ")), Some((1, 1)));
@@ -317,6 +335,17 @@ mod catalog_text {
             );
             assert!(crate::nests_too_deeply(&chain, dialect));
             assert!(!crate::nests_too_deeply("1 + 1", dialect));
+        }
+    }
+
+    /// A CASE's many branches make a wide tree, not a deep one: it loads.
+    #[test]
+    fn a_case_with_many_branches_loads() {
+        let branches = "WHEN a = 1 THEN b + 1 ".repeat(1000);
+        let ddl = format!("CREATE TABLE t (a int, b int, CHECK (CASE {branches} ELSE 0 END > 0));");
+        for dialect in [Dialect::Sqlite, Dialect::Postgres, Dialect::Mysql] {
+            let schema = crate::load_str(&ddl, "schema.sql", dialect).unwrap();
+            assert_eq!(schema.tables[0].checks.len(), 1);
         }
     }
 }
