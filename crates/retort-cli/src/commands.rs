@@ -180,18 +180,38 @@ fn load_models(settings: &Settings, dialect: Dialect) -> Result<Schema> {
 /// Models being loaded on a thread of their own while the database is read:
 /// loading is CPU work, introspection mostly waits on the server, so the
 /// two overlap (at 5,000 tables each takes about half a second).
-struct PendingModels(std::thread::JoinHandle<Result<Schema>>);
+enum PendingModels {
+    Loading(std::thread::JoinHandle<Result<Schema>>),
+    /// No thread could be started: loaded on this one, before the database.
+    Loaded(Result<Schema>),
+}
+
+/// The model thread's stack. The loader bounds expression depth (so no
+/// model overflows a main thread's 8 MB either), but parsing and
+/// canonicalising recurse, and a debug build's frames are large: the
+/// default 2 MB of a spawned thread overflowed at ~25 nested calls.
+const MODEL_THREAD_STACK: usize = 64 * 1024 * 1024;
 
 impl PendingModels {
     fn start(settings: &Settings, dialect: Dialect) -> Self {
-        let settings = settings.clone();
-        PendingModels(std::thread::spawn(move || load_models(&settings, dialect)))
+        let thread_settings = settings.clone();
+        let spawned = std::thread::Builder::new()
+            .name("models".to_string())
+            .stack_size(MODEL_THREAD_STACK)
+            .spawn(move || load_models(&thread_settings, dialect));
+        match spawned {
+            Ok(handle) => PendingModels::Loading(handle),
+            Err(_) => PendingModels::Loaded(load_models(settings, dialect)),
+        }
     }
 
     fn wait(self) -> Result<Schema> {
-        self.0
-            .join()
-            .unwrap_or_else(|_| Err(anyhow!("the model loader panicked")))
+        match self {
+            PendingModels::Loading(handle) => handle
+                .join()
+                .unwrap_or_else(|_| Err(anyhow!("the model loader panicked"))),
+            PendingModels::Loaded(result) => result,
+        }
     }
 
     /// `err`, unless the models failed to load: a problem in a model file

@@ -320,6 +320,35 @@ async fn unique_folded_into_the_primary_key_index_is_still_reported() {
     );
 }
 
+/// A STRICT or WITHOUT ROWID table read as a plain one would lose the
+/// clause on a rebuild: introspection refuses the table by name, as the
+/// loader refuses the clause in a model.
+#[tokio::test(flavor = "current_thread")]
+async fn strict_and_without_rowid_tables_are_refused_by_name() {
+    for (ddl, clause) in [
+        (
+            "CREATE TABLE s (id INTEGER PRIMARY KEY, v TEXT) STRICT",
+            "STRICT",
+        ),
+        (
+            "CREATE TABLE s (k TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID",
+            "WITHOUT ROWID",
+        ),
+    ] {
+        let (_dir, mut conn) = database(ddl).await;
+        let err = introspect_sqlite(&mut conn, &IntrospectOptions::default())
+            .await
+            .unwrap_err();
+        match err {
+            IntrospectError::Catalog { table, message } => {
+                assert_eq!(table, "s");
+                assert!(message.contains(clause), "{message}");
+            }
+            other => panic!("expected a catalog error, got {other:?}"),
+        }
+    }
+}
+
 /// retort's IR has no generated columns yet: skipping one would let a
 /// table rebuild drop it, so introspection refuses the table by name.
 #[tokio::test(flavor = "current_thread")]

@@ -17,6 +17,8 @@ use sqlparser::keywords::ALL_KEYWORDS;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, Tokenizer};
 
+use crate::depth::{PARSER_RECURSION_LIMIT, too_deep};
+
 /// The sqlparser dialect that reads `dialect`'s SQL.
 pub(crate) fn sql_dialect(dialect: Dialect) -> Box<dyn SqlDialect> {
     match dialect {
@@ -734,10 +736,20 @@ fn expand_between(expr: &Expr) -> Expr {
     }
 }
 
-/// Parses `sql` as one whole expression.
+/// Parses `sql` as one whole expression; `None` also for one that nests
+/// too deeply to be read safely (see [`crate::depth`]), which then keeps
+/// its text.
 fn parse_expression(sql: &str, dialect: Dialect) -> Option<Expr> {
     let sql_dialect = sql_dialect(dialect);
-    let mut parser = Parser::new(&*sql_dialect).try_with_sql(sql).ok()?;
+    let tokens = Tokenizer::new(&*sql_dialect, sql)
+        .tokenize_with_location()
+        .ok()?;
+    if too_deep(&tokens).is_some() {
+        return None;
+    }
+    let mut parser = Parser::new(&*sql_dialect)
+        .with_recursion_limit(PARSER_RECURSION_LIMIT)
+        .with_tokens_with_locations(tokens);
     let expr = parser.parse_expr().ok()?;
     if parser.peek_token_ref().token != Token::EOF {
         return None;

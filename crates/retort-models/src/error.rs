@@ -98,7 +98,8 @@ pub struct Diagnostic {
     /// `duplicate-column`, `duplicate-index`, `duplicate-primary-key`,
     /// `unknown-column`, `unknown-table`, `unsupported-statement`,
     /// `unsupported-clause`, `missing-primary-key`, `foreign-key-mismatch`,
-    /// `unnamed-index`.
+    /// `unnamed-index`, `expression-too-deep`, `unknown-type`, `invalid-default`,
+    /// `unsupported-key`.
     pub code: &'static str,
     /// The file, as given (or the `origin` of [`crate::load_str`]).
     pub path: String,

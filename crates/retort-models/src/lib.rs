@@ -33,8 +33,10 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 mod canonical;
+mod depth;
 mod error;
 mod loader;
+mod refusals;
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -175,6 +177,19 @@ pub fn parse_create_index(sql: &str, dialect: Dialect) -> Result<(String, Index)
     let mut loader = Loader::new(dialect);
     loader.add_source("<sql>", sql.to_string());
     loader.finish_single_index()
+}
+
+/// Whether `sql` (an expression or statements) nests more deeply than
+/// retort reads safely: a chain of hundreds of operators or dozens of
+/// nested parentheses, whose parse tree would overflow the stack when it
+/// is printed or dropped. Code that parses catalog or revision text with
+/// sqlparser itself checks this first, as the loader does; text that does
+/// not tokenize is not too deep.
+pub fn nests_too_deeply(sql: &str, dialect: Dialect) -> bool {
+    let sql_dialect = canonical::sql_dialect(dialect);
+    sqlparser::tokenizer::Tokenizer::new(&*sql_dialect, sql)
+        .tokenize_with_location()
+        .is_ok_and(|tokens| depth::too_deep(&tokens).is_some())
 }
 
 /// Fills in the referred columns of foreign keys written without them

@@ -13,8 +13,9 @@
 //! catalog too, turns every plain unique index into a named
 //! [`UniqueConstraint`]: one canonical form for what MySQL cannot tell apart.
 //! `ON UPDATE CURRENT_TIMESTAMP` is accepted and ignored (the IR has no
-//! field for it); `ENGINE`, `CHARSET`, `COLLATE` table options are ignored,
-//! `COMMENT='…'` is the table comment.
+//! field for it); `ENGINE=InnoDB` (the default), `CHARSET` and `COLLATE`
+//! table options are ignored, `COMMENT='…'` is the table comment. Every
+//! other clause the IR cannot carry is refused by name (see `clauses`).
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -37,11 +38,20 @@ use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Location, Span, Token, TokenWithSpan, Tokenizer, Whitespace};
 
+mod clauses;
+
 use crate::canonical::{
     canonical_expr, canonical_mysql_table, column_type_and_serial, default_from_expr,
     generated_values_imply_not_null, sql_dialect, strip_nested, typed_default,
 };
+use crate::depth::{MAX_EXPRESSION_WEIGHT, NESTING_WEIGHT, PARSER_RECURSION_LIMIT, too_deep};
 use crate::error::{Diagnostic, Diagnostics, ModelError, Snippet};
+use crate::refusals::{is_known_type, mysql_needs_key_prefix, sqlite_default_problem};
+
+/// What SQLite takes as a default, for an `invalid-default` diagnostic.
+const SQLITE_DEFAULT_HELP: &str = "SQLite takes a literal, a signed number, CURRENT_TIMESTAMP, \
+     CURRENT_DATE, CURRENT_TIME, or a constant expression in parentheses such as \
+     (datetime('now'))";
 
 /// A position in one of the loaded files.
 #[derive(Debug, Clone, Copy)]
@@ -89,6 +99,10 @@ struct TableDraft {
     table: Table,
     site: Site,
     foreign_keys: Vec<ForeignKeyDraft>,
+    /// Where each of `table.columns` is named, in the same order.
+    column_sites: Vec<Site>,
+    /// Where the primary key is declared.
+    primary_key_site: Option<Site>,
 }
 
 struct ForeignKeyDraft {
@@ -146,6 +160,9 @@ pub(crate) struct Loader {
     unnamed_index_name: Option<UnnamedIndexName>,
     /// `-- retort:renamed_from` comments, in reading order.
     rename_hints: Vec<RenameHint>,
+    /// The keywords of the statement being read and where each is, to
+    /// point at a clause that has no position of its own.
+    statement_keywords: Vec<(Keyword, Location)>,
 }
 
 /// A `-- retort:renamed_from OLD` comment in a model file: on a table's
@@ -190,6 +207,7 @@ impl Loader {
             diagnostics: Vec::new(),
             unnamed_index_name: None,
             rename_hints: Vec::new(),
+            statement_keywords: Vec::new(),
         }
     }
 
@@ -351,13 +369,40 @@ impl Loader {
             span: first.span,
         };
         let words = leading_words(&tokens);
+        if let Some(deep) = too_deep(&tokens) {
+            let site = Site {
+                file,
+                span: Span::new(deep.at, deep.at),
+            };
+            self.report(
+                site,
+                "expression-too-deep",
+                format!(
+                    "this expression nests too deeply: retort reads expressions of up to \
+                     {MAX_EXPRESSION_WEIGHT} operators, or {} nested parentheses and calls",
+                    MAX_EXPRESSION_WEIGHT / NESTING_WEIGHT
+                ),
+                Some("simplify it, or compute the value in a function and call that".to_string()),
+            );
+            return;
+        }
+        self.statement_keywords.clear();
+        self.statement_keywords
+            .extend(tokens.iter().filter_map(|t| match &t.token {
+                Token::Word(w) if w.quote_style.is_none() && w.keyword != Keyword::NoKeyword => {
+                    Some((w.keyword, t.span.start))
+                }
+                _ => None,
+            }));
         let end = tokens.last().map_or(first.span.end, |t| t.span.end);
         if self.dialect.folds_unquoted_identifiers() {
             fold_unquoted(&mut tokens);
         }
         tokens.push(TokenWithSpan::new(Token::EOF, Span::new(end, end)));
         let dialect = sql_dialect(self.dialect);
-        let mut parser = Parser::new(&*dialect).with_tokens_with_locations(tokens);
+        let mut parser = Parser::new(&*dialect)
+            .with_recursion_limit(PARSER_RECURSION_LIMIT)
+            .with_tokens_with_locations(tokens);
         match parser.parse_statement() {
             Ok(statement) => {
                 let next = parser.peek_token();
@@ -468,6 +513,7 @@ impl Loader {
             );
             return;
         }
+        self.refuse_table_clauses(start, create, &name);
         if let Some(first) = self
             .table_ids
             .get(&self.table_id_key(schema.as_deref(), &name))
@@ -505,6 +551,11 @@ impl Loader {
         // MySQL only: every key that becomes an index, in declaration order.
         let mut keys: Vec<KeyDraft> = Vec::new();
         let keys_are_indexes = unique_keys_are_indexes(self.dialect);
+        let column_names: Vec<&str> = create
+            .columns
+            .iter()
+            .map(|c| c.name.value.as_str())
+            .collect();
 
         for def in &create.columns {
             let column_name = def.name.value.clone();
@@ -528,6 +579,12 @@ impl Loader {
             let mut column = Column::new(column_name.clone(), ty);
             column.autoincrement = serial;
             for option in &def.options {
+                self.refuse_column_option_clauses(
+                    site(def.name.span),
+                    &option.option,
+                    &name,
+                    &column_name,
+                );
                 match &option.option {
                     ColumnOption::CharacterSet(charset) if self.dialect == Dialect::Mysql => {
                         column.charset = Some(mysql_charset_name(&object_name_text(charset)));
@@ -553,6 +610,16 @@ impl Loader {
                     ColumnOption::Null => column.nullable = true,
                     ColumnOption::NotNull => column.nullable = false,
                     ColumnOption::Default(expr) => {
+                        if self.dialect == Dialect::Sqlite
+                            && let Some(problem) = sqlite_default_problem(expr, &column_names)
+                        {
+                            self.report(
+                                site(expr.span()),
+                                "invalid-default",
+                                format!("column `{name}.{column_name}`: DEFAULT {expr}: {problem}"),
+                                Some(SQLITE_DEFAULT_HELP.to_string()),
+                            );
+                        }
                         column.default = match default_from_expr(expr, self.dialect) {
                             retort_schema::DefaultValue::Null => None,
                             value => Some(value),
@@ -611,11 +678,8 @@ impl Loader {
                         ..
                     } => column.autoincrement = true,
                     ColumnOption::Comment(text) => column.comment = Some(text.clone()),
-                    // SQLite's collations and conflict clauses do not take
-                    // part in the comparison.
-                    ColumnOption::Collation(_)
-                    | ColumnOption::CharacterSet(_)
-                    | ColumnOption::OnConflict(_) => {}
+                    // SQLite's collations do not take part in the comparison.
+                    ColumnOption::Collation(_) | ColumnOption::CharacterSet(_) => {}
                     // MySQL's `ON UPDATE CURRENT_TIMESTAMP[(n)]`, the only
                     // value the server takes there.
                     ColumnOption::OnUpdate(expr) if self.dialect == Dialect::Mysql => {
@@ -660,6 +724,7 @@ impl Loader {
         }
 
         for constraint in &create.constraints {
+            self.refuse_constraint_clauses(site(constraint.span()), constraint, &name);
             match constraint {
                 TableConstraint::PrimaryKey(pk) => {
                     let columns = self.key_columns(file, &name, &pk.columns, &column_sites);
@@ -736,10 +801,22 @@ impl Loader {
         self.tables_by_name
             .entry(self.key(NameKind::Table, &table.name).into_owned())
             .or_insert(self.tables.len());
+        let mut column_sites: Vec<Site> = table
+            .columns
+            .iter()
+            .filter_map(|c| {
+                column_sites
+                    .get(&*self.key(NameKind::Column, &c.name))
+                    .map(|(_, site)| *site)
+            })
+            .collect();
+        column_sites.shrink_to_fit();
         self.tables.push(TableDraft {
             table,
             site: name_site,
             foreign_keys,
+            column_sites,
+            primary_key_site,
         });
     }
 
@@ -911,6 +988,7 @@ impl Loader {
             span: name.span(),
         };
         let (_, index_name) = split_name(name, self.dialect);
+        self.refuse_index_clauses(start, create, &index_name);
         let method = create
             .using
             .as_ref()
@@ -952,7 +1030,9 @@ impl Loader {
     ) {
         let mut parts = Vec::with_capacity(columns.len());
         let mut column_sites = Vec::with_capacity(columns.len());
+        let subject = format!("index `{name}`");
         for column in columns {
+            self.refuse_index_part_clauses(file, column, &subject);
             // MySQL: `name(255)` without parentheses of its own is a prefix
             // key part; an expression part is written `((…))`.
             let prefix = match (self.dialect, &column.column.expr) {
@@ -1054,18 +1134,33 @@ impl Loader {
     /// and spelled as they are declared.
     fn attach_index(&mut self, position: usize, mut draft: IndexDraft) {
         for (column, site) in &draft.column_sites {
-            match self.declared_column(position, column) {
-                Some(declared) if declared != *column => {
-                    for part in &mut draft.index.parts {
-                        if let IndexTarget::Column(name) = &mut part.target
-                            && name == column
-                        {
-                            name.clone_from(&declared);
-                        }
+            let Some(declared) = self.declared_column(position, column) else {
+                self.report_unknown_column(*site, &draft.table, column);
+                continue;
+            };
+            let prefixed = draft.index.parts.iter().any(|part| {
+                part.prefix.is_some()
+                    && matches!(&part.target, IndexTarget::Column(name) if name == column)
+            });
+            if self.dialect == Dialect::Mysql && !prefixed {
+                let ty = self.tables[position]
+                    .table
+                    .column(&declared)
+                    .map(|c| c.ty.clone());
+                if let Some(ty) = ty.filter(mysql_needs_key_prefix) {
+                    let what = format!("index `{}`", draft.index.name);
+                    let table = draft.table.clone();
+                    self.report_unprefixed_key(*site, &what, &table, column, &ty);
+                }
+            }
+            if declared != *column {
+                for part in &mut draft.index.parts {
+                    if let IndexTarget::Column(name) = &mut part.target
+                        && name == column
+                    {
+                        name.clone_from(&declared);
                     }
                 }
-                Some(_) => {}
-                None => self.report_unknown_column(*site, &draft.table, column),
             }
         }
         push_exact(&mut self.tables[position].table.indexes, draft.index);
@@ -1086,6 +1181,8 @@ impl Loader {
     /// Cross-statement checks and resolution; the schema, or every problem.
     pub(crate) fn finish(mut self) -> Result<Schema, ModelError> {
         self.resolve_enums();
+        self.check_column_types();
+        self.check_mysql_primary_keys();
         self.apply_comments();
         self.resolve_foreign_keys();
         self.attach_indexes();
@@ -1105,10 +1202,12 @@ impl Loader {
             enums: enums.into_iter().map(|(e, _)| e).collect(),
             ..Schema::default()
         };
-        // A table whose statement did not parse is declared all the same:
-        // "unknown table" follow-ups would only mislead.
+        // A table or type whose statement did not parse is declared all
+        // the same: "unknown table" or "unknown type" follow-ups would only
+        // mislead.
         if self.diagnostics.iter().any(|d| d.code == "parse-error") {
-            self.diagnostics.retain(|d| d.code != "unknown-table");
+            self.diagnostics
+                .retain(|d| d.code != "unknown-table" && d.code != "unknown-type");
         }
         self.into_result(schema.normalized())
     }
@@ -1206,6 +1305,83 @@ impl Loader {
                 resolve(&mut column.ty, &names);
             }
         }
+    }
+
+    /// Columns of a type the database does not know (neither built in nor
+    /// declared with `CREATE TYPE`): `upgrade` would fail on them.
+    fn check_column_types(&mut self) {
+        let mut unknown = Vec::new();
+        for draft in &self.tables {
+            for (column, site) in draft.table.columns.iter().zip(&draft.column_sites) {
+                if !is_known_type(&column.ty, self.dialect) {
+                    unknown.push((*site, draft.table.name.clone(), column.clone()));
+                }
+            }
+        }
+        for (site, table, column) in unknown {
+            let declare = if self.dialect.named_enums() {
+                " or declare it first: CREATE TYPE … AS ENUM (…)"
+            } else {
+                ""
+            };
+            self.report(
+                site,
+                "unknown-type",
+                format!(
+                    "column `{table}.{}` has type `{}`, which is neither built into {} nor declared \
+                     in the models",
+                    column.name, column.ty, self.dialect
+                ),
+                Some(format!("use a built-in type{declare}")),
+            );
+        }
+    }
+
+    /// MySQL refuses a primary key on a whole TEXT or BLOB column.
+    fn check_mysql_primary_keys(&mut self) {
+        if self.dialect != Dialect::Mysql {
+            return;
+        }
+        let mut problems = Vec::new();
+        for draft in &self.tables {
+            let Some(pk) = &draft.table.primary_key else {
+                continue;
+            };
+            for name in &pk.columns {
+                if let Some(column) = draft.table.column(name)
+                    && mysql_needs_key_prefix(&column.ty)
+                {
+                    let site = draft.primary_key_site.unwrap_or(draft.site);
+                    problems.push((site, draft.table.name.clone(), column.clone()));
+                }
+            }
+        }
+        for (site, table, column) in problems {
+            self.report_unprefixed_key(site, "the primary key", &table, &column.name, &column.ty);
+        }
+    }
+
+    fn report_unprefixed_key(
+        &mut self,
+        site: Site,
+        what: &str,
+        table: &str,
+        column: &str,
+        ty: &ColumnType,
+    ) {
+        self.report(
+            site,
+            "unsupported-key",
+            format!(
+                "{what} of table `{table}` covers `{column}`, a `{ty}` column, without a prefix \
+                 length: MySQL refuses it (error 1170), MariaDB makes it a hash or a prefix key \
+                 that reads back as another"
+            ),
+            Some(format!(
+                "use a VARCHAR column; an index can take a prefix length instead \
+                 (`INDEX ({column}(255))`), a primary key or unique constraint cannot in the models"
+            )),
+        );
     }
 
     fn apply_comments(&mut self) {

@@ -35,6 +35,10 @@ pub(crate) fn postgres_expression(text: &str) -> String {
 }
 
 fn parse(text: &str) -> Option<Expr> {
+    // `simplify` recurses over the tree as deep as the text nests.
+    if retort_models::nests_too_deeply(text, Dialect::Postgres) {
+        return None;
+    }
     let dialect = PostgreSqlDialect {};
     let mut parser = Parser::new(&dialect).try_with_sql(text).ok()?;
     let expr = parser.parse_expr().ok()?;
@@ -356,6 +360,15 @@ fn array_elements(expr: &Expr) -> Option<Vec<Expr>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Catalog text nested too deeply to parse safely is left to
+    /// `canonical_expression`, which keeps it as text: simplifying and
+    /// printing its tree overflowed the stack.
+    #[test]
+    fn deep_catalog_expressions_keep_their_text() {
+        let chain = vec!["1"; 7000].join(" + ");
+        assert_eq!(postgres_expression(&format!("({chain})")), chain);
+    }
 
     fn check(catalog: &str, model: &str) {
         assert_eq!(

@@ -6,8 +6,12 @@
 -- Left out: system schemas, partitions (their parent is the table the
 -- models declare), the version table in the default schema, and tables an
 -- extension owns (pg_depend deptype 'e': the extension creates and drops them).
+-- kind, persistence and inherits: what the IR cannot carry (a partitioned
+-- table, an unlogged one, a child of INHERITS), which is refused by name.
 SELECT c.oid::int8 AS table_oid, n.nspname::text AS schema_name, c.relname::text AS table_name,
-       d.description AS comment
+       d.description AS comment, c.relkind::text AS kind,
+       c.relpersistence::text AS persistence,
+       EXISTS (SELECT 1 FROM pg_inherits AS i WHERE i.inhrelid = c.oid) AS inherits
 FROM pg_class AS c
 JOIN pg_namespace AS n ON n.oid = c.relnamespace
 LEFT JOIN pg_description AS d

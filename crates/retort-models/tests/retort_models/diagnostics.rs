@@ -145,3 +145,107 @@ fn a_table_that_did_not_parse_is_not_reported_unknown_as_well() {
     );
     assert_eq!(codes(&err), [("parse-error", "2:28".to_string())]);
 }
+
+fn errors_in(ddl: &str, dialect: Dialect) -> ModelError {
+    match load_str(ddl, "schema.sql", dialect) {
+        Ok(schema) => panic!("expected diagnostics for {dialect}, got {schema:?}"),
+        Err(err) => err,
+    }
+}
+
+#[test]
+fn types_the_database_does_not_know_are_refused() {
+    let err = errors_in(
+        "CREATE TYPE mood AS ENUM ('ok', 'sad');\nCREATE TABLE todos (\n    id int PRIMARY KEY,\n    status todo_status NOT NULL,\n    tags todo_tag[],\n    mood mood,\n    addr inet,\n    span interval day to second,\n    name citext\n);\n",
+        Dialect::Postgres,
+    );
+    assert_eq!(
+        codes(&err),
+        [
+            ("unknown-type", "4:5".to_string()),
+            ("unknown-type", "5:5".to_string()),
+        ]
+    );
+    with_snapshots!({
+        insta::assert_snapshot!("unknown_type_postgres", err.to_string());
+    });
+    let err = errors_in(
+        "CREATE TABLE t (id int PRIMARY KEY, flags todo_status, n int unsigned, b longblob, y year, s set('a','b'));",
+        Dialect::Mysql,
+    );
+    assert_eq!(codes(&err), [("unknown-type", "1:37".to_string())]);
+    with_snapshots!({
+        insta::assert_snapshot!("unknown_type_mysql", err.to_string());
+    });
+    // A type whose CREATE TYPE did not parse is not reported unknown too.
+    let err = errors_in(
+        "CREATE TYPE mood AS ENUM ('ok',, 'sad');\nCREATE TABLE t (id int PRIMARY KEY, m mood);\n",
+        Dialect::Postgres,
+    );
+    assert_eq!(codes(&err), [("parse-error", "1:32".to_string())]);
+    // SQLite takes any type name, by its affinity rules.
+    let schema = load_str(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, status todo_status, data);",
+        "schema.sql",
+        Dialect::Sqlite,
+    )
+    .unwrap();
+    let t = schema.table("t").unwrap();
+    assert_eq!(
+        t.column("status").unwrap().ty,
+        retort_schema::ColumnType::Custom("todo_status".into())
+    );
+    assert_eq!(
+        t.column("data").unwrap().ty,
+        retort_schema::ColumnType::Blob
+    );
+}
+
+#[test]
+fn sqlite_defaults_it_cannot_evaluate_are_refused() {
+    let err = errors_in(
+        "CREATE TABLE t (\n    id INTEGER PRIMARY KEY,\n    a TEXT DEFAULT now(),\n    b TEXT DEFAULT (now()),\n    c INTEGER DEFAULT 1 + 1,\n    d INTEGER DEFAULT (id + 1),\n    e INTEGER DEFAULT ((SELECT 1)),\n    ok1 TEXT DEFAULT (datetime('now')),\n    ok2 TEXT DEFAULT CURRENT_TIMESTAMP,\n    ok3 INTEGER DEFAULT -1,\n    ok4 INTEGER DEFAULT (abs(-1) + random()),\n    ok5 TEXT DEFAULT 'x',\n    ok6 TEXT DEFAULT (CAST(1 AS TEXT) || lower('A'))\n);\n",
+        Dialect::Sqlite,
+    );
+    assert_eq!(
+        codes(&err),
+        [
+            ("invalid-default", "3:20".to_string()),
+            ("invalid-default", "4:21".to_string()),
+            ("invalid-default", "5:23".to_string()),
+            ("invalid-default", "6:24".to_string()),
+            ("invalid-default", "7:25".to_string()),
+        ]
+    );
+    with_snapshots!({
+        insta::assert_snapshot!("sqlite_invalid_defaults", err.to_string());
+    });
+    // Elsewhere now() is CURRENT_TIMESTAMP.
+    load_str(
+        "CREATE TABLE t (id int PRIMARY KEY, at timestamp DEFAULT now());",
+        "schema.sql",
+        Dialect::Postgres,
+    )
+    .unwrap();
+}
+
+#[test]
+fn mysql_keys_on_whole_text_and_blob_columns_are_refused() {
+    let err = errors_in(
+        "CREATE TABLE t (\n    body TEXT,\n    doc LONGBLOB,\n    name VARCHAR(50),\n    PRIMARY KEY (body),\n    UNIQUE KEY uq_doc (doc),\n    KEY ix_name (name)\n);\nCREATE INDEX ix_body ON t (name, body);\nCREATE TABLE u (data TEXT UNIQUE, j JSON PRIMARY KEY);\n",
+        Dialect::Mysql,
+    );
+    assert_eq!(
+        codes(&err),
+        [
+            ("unsupported-key", "5:18".to_string()),
+            ("unsupported-key", "6:24".to_string()),
+            ("unsupported-key", "9:34".to_string()),
+            ("unsupported-key", "10:17".to_string()),
+            ("unsupported-key", "10:35".to_string()),
+        ]
+    );
+    with_snapshots!({
+        insta::assert_snapshot!("mysql_unprefixed_keys", err.to_string());
+    });
+}

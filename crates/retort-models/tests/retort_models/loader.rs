@@ -87,7 +87,7 @@ fn composite_keys_named_constraints_and_self_reference() {
             CONSTRAINT fk_parent FOREIGN KEY (parent_org_id, parent_user_id)
                 REFERENCES memberships (org_id, user_id) ON DELETE SET NULL ON UPDATE RESTRICT,
             CONSTRAINT ck_ids CHECK (org_id > 0 AND user_id > 0)
-        ) WITHOUT ROWID, STRICT;
+        );
         ",
     );
     let table = schema.table("memberships").unwrap();

@@ -1,5 +1,6 @@
 //! Integration tests of the model loader: DDL in, IR (or diagnostics) out.
 
+mod clauses;
 mod diagnostics;
 mod loader;
 
