@@ -312,6 +312,42 @@ pub enum MigrateError {
         current: Vec<String>,
     },
 
+    /// The run was stopped by [`Interrupt::trigger`](crate::Interrupt::trigger)
+    /// (Ctrl-C); says what state the database is left in.
+    #[error("{0}")]
+    Interrupted(Box<crate::interrupt::Interrupted>),
+
+    /// An earlier run was killed while a statement ran (MySQL), and the
+    /// catalog cannot tell whether the server committed it.
+    #[error(
+        "revision {id} ({}) was stopped while statement {index} of {count} of its {} section (line {line}) ran: `{statement}`; \
+         MySQL may have committed it, and retort cannot tell from the catalog: {check}. Check by hand whether it took effect, then \
+         if it did, run `UPDATE `{progress_table}` SET statement_index = statement_index + 1, checksums = CONCAT(checksums, ' ', started), started = NULL WHERE revision = '{id}' AND direction = '{}'`; \
+         if it did not, run `UPDATE `{progress_table}` SET started = NULL WHERE revision = '{id}' AND direction = '{}'`; \
+         then run `retort {}` again",
+        path.display(), direction.section(), direction.section(), direction.section(), direction.command()
+    )]
+    UnverifiedStatement {
+        /// The revision.
+        id: String,
+        /// Its file.
+        path: PathBuf,
+        /// The section that was running.
+        direction: Direction,
+        /// The statement that was running (1-based).
+        index: usize,
+        /// Statements in the section.
+        count: usize,
+        /// Its line in the file.
+        line: usize,
+        /// The statement, truncated for display.
+        statement: String,
+        /// What to look at in the catalog.
+        check: String,
+        /// The progress table holding the record.
+        progress_table: String,
+    },
+
     /// A statement ran (MySQL) but recording that in the progress table failed.
     #[error(
         "statement {index} of {count} of revision {id} ran, but recording its progress failed, so the record \
@@ -331,7 +367,7 @@ pub enum MigrateError {
 }
 
 /// How to clear a progress record: stamp the database where it is.
-fn stamp_hint(current: &[String]) -> String {
+pub(crate) fn stamp_hint(current: &[String]) -> String {
     match current {
         [] => "`retort stamp base`".to_string(),
         [one] => format!("`retort stamp {one}`"),
@@ -418,7 +454,7 @@ impl std::fmt::Display for StatementError {
 }
 
 /// `statement 3` or `statements 3-5`.
-fn statement_range(first: usize, last: usize) -> String {
+pub(crate) fn statement_range(first: usize, last: usize) -> String {
     if first == last {
         format!("statement {first}")
     } else {
@@ -479,7 +515,7 @@ pub struct ForeignKeyError {
     pub earlier: Vec<String>,
 }
 
-fn earlier_note(earlier: &[String]) -> String {
+pub(crate) fn earlier_note(earlier: &[String]) -> String {
     if earlier.is_empty() {
         "no other revision was run".to_string()
     } else {

@@ -53,6 +53,7 @@
 
 mod error;
 mod graph;
+mod interrupt;
 pub mod mysql;
 pub mod postgres;
 mod revision;
@@ -65,14 +66,15 @@ pub use graph::{
     DowngradeTarget, RevisionGraph, UpgradeTarget, plan_downgrade, plan_upgrade,
     rows_after_downgrade, rows_after_upgrade,
 };
+pub use interrupt::{Canceller, Interrupt, Interrupted, SecondConnection, StatementFate};
 pub use revision::{
     REVISION_ID_LEN, Revision, SLUG_MAX_LEN, TODO_DIRECTIVE, is_revision_id, new_revision_id,
     now_timestamp, parse_revision, read_revision, render_revision, slug, write_revision,
 };
 pub use runner::{
-    Backend, DEFAULT_VERSION_TABLE, Event, LockMode, PartialRevision, RunOptions, VersionTable,
-    current, downgrade, offline_downgrade_sql, offline_upgrade_sql, partial_progress, stamp,
-    statement_checksum, upgrade,
+    Backend, DEFAULT_VERSION_TABLE, Effect, Event, LockMode, PartialRevision, RunOptions,
+    VersionTable, current, downgrade, offline_downgrade_sql, offline_upgrade_sql, partial_progress,
+    stamp, statement_checksum, upgrade,
 };
 pub use split::{Segment, Statement, split_segments, split_statements};
 pub use sqlite::sqlite_connect_options;
