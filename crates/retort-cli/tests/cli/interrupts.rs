@@ -208,7 +208,7 @@ const SLOW_SQLITE_INSERT: &str = "CREATE TABLE made_first (x INTEGER);\n\
     INSERT INTO made_first SELECT x FROM c;";
 
 /// Waits until the child holds SQLite's write lock (its journal exists).
-fn wait_for_journal(project: &TempProject, child: &mut Child) {
+fn wait_for_journal(project: &TempProject, child: &mut Child, run: Duration) {
     let journal = project.path().join("app.db-journal");
     let deadline = Instant::now() + Duration::from_secs(60);
     while !journal.exists() {
@@ -218,8 +218,7 @@ fn wait_for_journal(project: &TempProject, child: &mut Child) {
         assert!(Instant::now() < deadline, "no journal appeared");
         std::thread::sleep(Duration::from_millis(20));
     }
-    // Let the insert run a little.
-    std::thread::sleep(Duration::from_millis(300));
+    std::thread::sleep(run);
 }
 
 #[test]
@@ -240,7 +239,7 @@ fn ctrl_c_on_sqlite_interrupts_the_statement_and_rolls_back() {
     )
     .expect("write revision");
     let mut child = project.spawn_retort(&["upgrade"]);
-    wait_for_journal(&project, &mut child);
+    wait_for_journal(&project, &mut child, Duration::from_millis(300));
     let (result, took) = interrupt(child);
     assert_interrupted(&result, took);
     assert!(
@@ -288,7 +287,9 @@ fn after_kill_9_on_sqlite_read_only_commands_still_read() {
     )
     .expect("write revision");
     let mut child = project.spawn_retort(&["upgrade"]);
-    wait_for_journal(&project, &mut child);
+    // Long enough for the insert to spill pages into the database file,
+    // which makes the journal hot.
+    wait_for_journal(&project, &mut child, Duration::from_secs(2));
     child.kill().expect("kill -9");
     let _ = child.wait();
     assert!(
