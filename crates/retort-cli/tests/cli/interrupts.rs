@@ -410,3 +410,82 @@ fn kill_9_during_a_dropping_alter_on_mariadb_resumes_correctly() {
         Duration::from_millis(300),
     );
 }
+
+#[test]
+fn kill_9_during_an_in_place_alter_on_mariadb_stops_and_says_what_to_check() {
+    let Some(db) = TestDatabase::new(Server::Mysql) else {
+        return;
+    };
+    big_table(db.url());
+    let (project, _) = project_with_revision(
+        db.url(),
+        "ALTER TABLE big MODIFY COLUMN pad VARCHAR(200) NOT NULL, ALGORITHM=COPY;\n\
+         CREATE TABLE after_it (id INT);",
+    );
+    let mut child = project.spawn_retort(&["upgrade"]);
+    let running = "SELECT CAST(count(*) AS CHAR) FROM information_schema.processlist \
+                   WHERE db = DATABASE() AND info LIKE 'ALTER TABLE big MODIFY%'";
+    wait_for(db.url(), running, "1", &mut child);
+    child.kill().expect("kill -9");
+    let _ = child.wait();
+
+    // Waits for the lock the killed session holds until the server has
+    // finished the ALTER, then refuses to guess.
+    let stopped = project
+        .retort(&["upgrade"])
+        .expect_code(2, "resume after kill -9 during MODIFY");
+    assert!(
+        stopped
+            .stderr
+            .contains("statement 1 of 2 of its up section (line 7)"),
+        "{}",
+        stopped.stderr
+    );
+    assert!(
+        stopped.stderr.contains("cannot tell from the catalog"),
+        "{}",
+        stopped.stderr
+    );
+    assert_eq!(
+        db_rows(
+            db.url(),
+            "SELECT CAST(count(*) AS CHAR) FROM information_schema.tables \
+             WHERE table_schema = DATABASE() AND table_name = 'after_it'"
+        ),
+        vec![vec!["0".to_string()]],
+        "nothing after the unverified statement ran"
+    );
+    // The server finished the ALTER for the dead client: say so as the
+    // message tells, and the run resumes after it.
+    let length = db_rows(
+        db.url(),
+        "SELECT CAST(character_maximum_length AS CHAR) FROM information_schema.columns \
+         WHERE table_schema = DATABASE() AND table_name = 'big' AND column_name = 'pad'",
+    );
+    let took_effect = length == vec![vec!["200".to_string()]];
+    let message = stopped.stderr.replace('\n', " ");
+    let (from, to) = if took_effect {
+        ("if it did, run ", "; if it did not")
+    } else {
+        ("if it did not, run ", "; then run")
+    };
+    let start = message.find(from).expect("the fix for this case") + from.len();
+    let end = start + message[start..].find(to).expect("end of the fix");
+    db_exec(db.url(), &message[start..end]);
+    let resumed = project
+        .retort(&["upgrade"])
+        .success("upgrade after the record was fixed");
+    if took_effect {
+        assert!(resumed.stdout.contains("resuming"), "{}", resumed.stdout);
+    }
+    assert_eq!(
+        db_rows(
+            db.url(),
+            "SELECT CAST(character_maximum_length AS CHAR) FROM information_schema.columns \
+             WHERE table_schema = DATABASE() AND table_name = 'big' AND column_name = 'pad'",
+        ),
+        vec![vec!["200".to_string()]]
+    );
+    let current = project.retort(&["current"]).success("current").stdout;
+    assert!(current.contains("(head)"), "{current}");
+}
