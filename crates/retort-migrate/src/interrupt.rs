@@ -175,6 +175,9 @@ pub struct Interrupted {
     pub progress_recorded: bool,
     /// Whether the revision's open transaction was rolled back.
     pub rolled_back: bool,
+    /// Whether the run was still waiting for the runner lock (another
+    /// runner held it), so nothing ran.
+    pub waiting_for_lock: bool,
     /// Revisions this run completed before the interrupt (they stay).
     pub earlier: Vec<String>,
     /// The version-table rows the run leaves.
@@ -189,6 +192,13 @@ impl std::fmt::Display for Interrupted {
         } else {
             self.current.join(", ")
         };
+        if self.waiting_for_lock {
+            return write!(
+                f,
+                "interrupted while waiting for the runner lock (another retort is running on this database): \
+                 nothing was run; the database is at {current}; run `retort {command}` again once the other run has finished"
+            );
+        }
         let Some(id) = &self.revision else {
             return write!(
                 f,
@@ -280,6 +290,7 @@ mod tests {
             committed: 2,
             progress_recorded: true,
             rolled_back: true,
+            waiting_for_lock: false,
             earlier: vec![],
             current: vec!["bbbbbbbbbbbb".into()],
         }

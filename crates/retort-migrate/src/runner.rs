@@ -439,17 +439,68 @@ pub async fn partial_progress<B: Backend>(
 async fn with_session_lock<B: Backend, T>(
     conn: &mut B,
     opts: &RunOptions,
+    stop: Option<(&Stop, Direction)>,
     work: impl AsyncFnOnce(&mut B) -> Result<T, MigrateError>,
 ) -> Result<T, MigrateError> {
     if opts.lock != LockMode::Session && B::DIALECT.transactional_ddl() {
         return work(conn).await;
     }
-    conn.lock(&opts.version_table, LockMode::Session).await?;
+    match stop {
+        Some((stop, direction)) => lock_interruptibly(conn, opts, stop, direction).await?,
+        None => conn.lock(&opts.version_table, LockMode::Session).await?,
+    }
     let result = work(conn).await;
     let released = conn.unlock(&opts.version_table).await;
     let value = result?;
     released?;
     Ok(value)
+}
+
+/// Takes the session lock, racing the wait (another runner may hold the
+/// lock for long) against the interrupt: on a trigger the wait is cancelled
+/// on the server like a statement, and nothing has run.
+async fn lock_interruptibly<B: Backend>(
+    conn: &mut B,
+    opts: &RunOptions,
+    stop: &Stop,
+    direction: Direction,
+) -> Result<(), MigrateError> {
+    let (locked, during) = {
+        let locking = conn.lock(&opts.version_table, LockMode::Session);
+        tokio::pin!(locking);
+        let interrupted = async {
+            stop.interrupt.triggered().await;
+            let _ = stop.canceller.cancel().await;
+        };
+        tokio::pin!(interrupted);
+        tokio::select! {
+            biased;
+            locked = &mut locking => (locked, false),
+            () = &mut interrupted => (locking.await, true),
+        }
+    };
+    if !(during || stop.interrupt.is_triggered()) {
+        return locked;
+    }
+    conn.disarm_interrupt().await;
+    if locked.is_ok() {
+        let _ = conn.unlock(&opts.version_table).await;
+    }
+    Err(MigrateError::Interrupted(Box::new(Interrupted {
+        direction,
+        revision: None,
+        statement: None,
+        fate: None,
+        committed: 0,
+        progress_recorded: false,
+        rolled_back: false,
+        waiting_for_lock: true,
+        earlier: Vec::new(),
+        current: conn
+            .read_versions(&opts.version_table)
+            .await
+            .unwrap_or_default(),
+    })))
 }
 
 /// Applies revisions until the database is at `target`.
@@ -461,26 +512,31 @@ pub async fn upgrade<B: Backend>(
     on_event: &mut (dyn FnMut(Event) + Send),
 ) -> Result<(), MigrateError> {
     let stop = Stop::prepare(conn, opts).await?;
-    let result = with_session_lock(conn, opts, async |conn: &mut B| {
-        // Planned under the lock: a runner that waited sees what the
-        // previous one applied.
-        let rows = conn.read_versions(&opts.version_table).await?;
-        let plan = plan_upgrade(graph, &rows, target)?;
-        check_finished(&plan, Direction::Upgrade)?;
-        check_partial(conn, &plan, Direction::Upgrade, opts, &rows).await?;
-        let result = run(
-            conn,
-            graph,
-            &plan,
-            Direction::Upgrade,
-            opts,
-            &stop,
-            on_event,
-            rows,
-        )
-        .await;
-        settle_interrupt(conn, opts, result).await
-    })
+    let result = with_session_lock(
+        conn,
+        opts,
+        Some((&stop, Direction::Upgrade)),
+        async |conn: &mut B| {
+            // Planned under the lock: a runner that waited sees what the
+            // previous one applied.
+            let rows = conn.read_versions(&opts.version_table).await?;
+            let plan = plan_upgrade(graph, &rows, target)?;
+            check_finished(&plan, Direction::Upgrade)?;
+            check_partial(conn, &plan, Direction::Upgrade, opts, &rows).await?;
+            let result = run(
+                conn,
+                graph,
+                &plan,
+                Direction::Upgrade,
+                opts,
+                &stop,
+                on_event,
+                rows,
+            )
+            .await;
+            settle_interrupt(conn, opts, result).await
+        },
+    )
     .await;
     conn.disarm_interrupt().await;
     result
@@ -495,24 +551,29 @@ pub async fn downgrade<B: Backend>(
     on_event: &mut (dyn FnMut(Event) + Send),
 ) -> Result<(), MigrateError> {
     let stop = Stop::prepare(conn, opts).await?;
-    let result = with_session_lock(conn, opts, async |conn: &mut B| {
-        let rows = conn.read_versions(&opts.version_table).await?;
-        let plan = plan_downgrade(graph, &rows, target)?;
-        check_finished(&plan, Direction::Downgrade)?;
-        check_partial(conn, &plan, Direction::Downgrade, opts, &rows).await?;
-        let result = run(
-            conn,
-            graph,
-            &plan,
-            Direction::Downgrade,
-            opts,
-            &stop,
-            on_event,
-            rows,
-        )
-        .await;
-        settle_interrupt(conn, opts, result).await
-    })
+    let result = with_session_lock(
+        conn,
+        opts,
+        Some((&stop, Direction::Downgrade)),
+        async |conn: &mut B| {
+            let rows = conn.read_versions(&opts.version_table).await?;
+            let plan = plan_downgrade(graph, &rows, target)?;
+            check_finished(&plan, Direction::Downgrade)?;
+            check_partial(conn, &plan, Direction::Downgrade, opts, &rows).await?;
+            let result = run(
+                conn,
+                graph,
+                &plan,
+                Direction::Downgrade,
+                opts,
+                &stop,
+                on_event,
+                rows,
+            )
+            .await;
+            settle_interrupt(conn, opts, result).await
+        },
+    )
     .await;
     conn.disarm_interrupt().await;
     result
@@ -629,7 +690,7 @@ pub async fn stamp<B: Backend>(
         _ => vec![graph.resolve(spec)?.id.clone()],
     };
     let table = &opts.version_table;
-    with_session_lock(conn, opts, async |conn: &mut B| {
+    with_session_lock(conn, opts, None, async |conn: &mut B| {
         if !B::DIALECT.transactional_ddl() {
             // Before BEGIN: creating a table would commit the transaction.
             conn.create_version_table(table).await?;
@@ -772,6 +833,7 @@ async fn run<B: Backend>(
                 committed: 0,
                 progress_recorded: false,
                 rolled_back: false,
+                waiting_for_lock: false,
                 earlier: done,
                 current: rows.clone(),
             })));
@@ -886,6 +948,7 @@ impl Progress<'_> {
             committed: self.committed,
             progress_recorded: self.recorded,
             rolled_back: false,
+            waiting_for_lock: false,
             earlier: self.earlier.to_vec(),
             current: self
                 .rows

@@ -489,3 +489,29 @@ fn kill_9_during_an_in_place_alter_on_mariadb_stops_and_says_what_to_check() {
     let current = project.retort(&["current"]).success("current").stdout;
     assert!(current.contains("(head)"), "{current}");
 }
+
+#[test]
+fn ctrl_c_while_waiting_for_the_lock_on_postgres_stops_at_once() {
+    let Some(db) = TestDatabase::new(Server::Postgres) else {
+        return;
+    };
+    let (project, _) = project_with_revision(db.url(), "SELECT pg_sleep(30);");
+    let mut first = project.spawn_retort(&["upgrade"]);
+    let running = "SELECT count(*)::text FROM pg_stat_activity \
+                   WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep(30)%'";
+    wait_for(db.url(), running, "1", &mut first);
+    let mut second = project.spawn_retort(&["upgrade"]);
+    let waiting = "SELECT count(*)::text FROM pg_locks WHERE locktype = 'advisory' AND NOT granted";
+    wait_for(db.url(), waiting, "1", &mut second);
+    let (result, took) = interrupt(second);
+    assert_eq!(result.code, 130, "{}", result.stderr);
+    assert!(took < Duration::from_secs(15), "took {took:?}");
+    assert!(
+        result.stderr.contains("while waiting for the runner lock"),
+        "{}",
+        result.stderr
+    );
+    assert_eq!(db_rows(db.url(), waiting), vec![vec!["0".to_string()]]);
+    let (first, took) = interrupt(first);
+    assert_interrupted(&first, took);
+}
