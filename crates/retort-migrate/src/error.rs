@@ -319,34 +319,8 @@ pub enum MigrateError {
 
     /// An earlier run was killed while a statement ran (MySQL), and the
     /// catalog cannot tell whether the server committed it.
-    #[error(
-        "revision {id} ({}) was stopped while statement {index} of {count} of its {} section (line {line}) ran: `{statement}`; \
-         MySQL may have committed it, and retort cannot tell from the catalog: {check}. Check by hand whether it took effect; \
-         if it did, run UPDATE `{progress_table}` SET statement_index = statement_index + 1, checksums = CONCAT(checksums, ' ', started), started = NULL WHERE revision = '{id}' AND direction = '{}'; \
-         if it did not, run UPDATE `{progress_table}` SET started = NULL WHERE revision = '{id}' AND direction = '{}'; \
-         then run `retort {}` again",
-        path.display(), direction.section(), direction.section(), direction.section(), direction.command()
-    )]
-    UnverifiedStatement {
-        /// The revision.
-        id: String,
-        /// Its file.
-        path: PathBuf,
-        /// The section that was running.
-        direction: Direction,
-        /// The statement that was running (1-based).
-        index: usize,
-        /// Statements in the section.
-        count: usize,
-        /// Its line in the file.
-        line: usize,
-        /// The statement, truncated for display.
-        statement: String,
-        /// What to look at in the catalog.
-        check: String,
-        /// The progress table holding the record.
-        progress_table: String,
-    },
+    #[error(transparent)]
+    UnverifiedStatement(Box<UnverifiedStatement>),
 
     /// A statement ran (MySQL) but recording that in the progress table failed.
     #[error(
@@ -364,6 +338,37 @@ pub enum MigrateError {
         #[source]
         source: Box<MigrateError>,
     },
+}
+
+/// Details of [`MigrateError::UnverifiedStatement`] (boxed: it is large).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "revision {id} ({}) was stopped while statement {index} of {count} of its {} section (line {line}) ran: `{statement}`; \
+     MySQL may have committed it, and retort cannot tell from the catalog: {check}. Check by hand whether it took effect; \
+     if it did, run UPDATE `{progress_table}` SET statement_index = statement_index + 1, checksums = CONCAT(checksums, ' ', started), started = NULL WHERE revision = '{id}' AND direction = '{}'; \
+     if it did not, run UPDATE `{progress_table}` SET started = NULL WHERE revision = '{id}' AND direction = '{}'; \
+     then run `retort {}` again",
+    path.display(), direction.section(), direction.section(), direction.section(), direction.command()
+)]
+pub struct UnverifiedStatement {
+    /// The revision.
+    pub id: String,
+    /// Its file.
+    pub path: PathBuf,
+    /// The section that was running.
+    pub direction: Direction,
+    /// The statement that was running (1-based).
+    pub index: usize,
+    /// Statements in the section.
+    pub count: usize,
+    /// Its line in the file.
+    pub line: usize,
+    /// The statement, truncated for display.
+    pub statement: String,
+    /// What to look at in the catalog.
+    pub check: String,
+    /// The progress table holding the record.
+    pub progress_table: String,
 }
 
 /// How to clear a progress record: stamp the database where it is.

@@ -61,7 +61,9 @@ mod runner;
 mod split;
 pub mod sqlite;
 
-pub use error::{Direction, FkViolation, ForeignKeyError, MigrateError, StatementError};
+pub use error::{
+    Direction, FkViolation, ForeignKeyError, MigrateError, StatementError, UnverifiedStatement,
+};
 pub use graph::{
     DowngradeTarget, RevisionGraph, UpgradeTarget, plan_downgrade, plan_upgrade,
     rows_after_downgrade, rows_after_upgrade,

@@ -439,14 +439,14 @@ pub async fn partial_progress<B: Backend>(
 async fn with_session_lock<B: Backend, T>(
     conn: &mut B,
     opts: &RunOptions,
-    stop: Option<(&Stop, Direction)>,
+    stop: Option<(&Stop<'_>, Direction)>,
     work: impl AsyncFnOnce(&mut B) -> Result<T, MigrateError>,
 ) -> Result<T, MigrateError> {
     if opts.lock != LockMode::Session && B::DIALECT.transactional_ddl() {
         return work(conn).await;
     }
     match stop {
-        Some((stop, direction)) => lock_interruptibly(conn, opts, stop, direction).await?,
+        Some((stop, direction)) => lock_interruptibly(conn, stop, direction).await?,
         None => conn.lock(&opts.version_table, LockMode::Session).await?,
     }
     let result = work(conn).await;
@@ -461,10 +461,10 @@ async fn with_session_lock<B: Backend, T>(
 /// on the server like a statement, and nothing has run.
 async fn lock_interruptibly<B: Backend>(
     conn: &mut B,
-    opts: &RunOptions,
-    stop: &Stop,
+    stop: &Stop<'_>,
     direction: Direction,
 ) -> Result<(), MigrateError> {
+    let opts = stop.opts;
     let (locked, during) = {
         let locking = conn.lock(&opts.version_table, LockMode::Session);
         tokio::pin!(locking);
@@ -528,7 +528,6 @@ pub async fn upgrade<B: Backend>(
                 graph,
                 &plan,
                 Direction::Upgrade,
-                opts,
                 &stop,
                 on_event,
                 rows,
@@ -565,7 +564,6 @@ pub async fn downgrade<B: Backend>(
                 graph,
                 &plan,
                 Direction::Downgrade,
-                opts,
                 &stop,
                 on_event,
                 rows,
@@ -580,14 +578,19 @@ pub async fn downgrade<B: Backend>(
 }
 
 /// The interrupt of a run and how to cancel its running statement.
-struct Stop {
+struct Stop<'a> {
+    opts: &'a RunOptions,
     interrupt: Interrupt,
     canceller: Canceller,
 }
 
-impl Stop {
-    async fn prepare<B: Backend>(conn: &mut B, opts: &RunOptions) -> Result<Stop, MigrateError> {
+impl Stop<'_> {
+    async fn prepare<'a, B: Backend>(
+        conn: &mut B,
+        opts: &'a RunOptions,
+    ) -> Result<Stop<'a>, MigrateError> {
         Ok(Stop {
+            opts,
             interrupt: opts.interrupt.clone(),
             canceller: conn.prepare_interrupt(&opts.interrupt).await?,
         })
@@ -614,7 +617,7 @@ enum Ran {
 /// Runs one statement, racing it against the interrupt: on a trigger the
 /// statement is cancelled on the server and awaited, so the connection is
 /// idle again when this returns.
-async fn run_statement<B: Backend>(conn: &mut B, sql: &str, stop: &Stop) -> Ran {
+async fn run_statement<B: Backend>(conn: &mut B, sql: &str, stop: &Stop<'_>) -> Ran {
     let ran = {
         let running = conn.execute(sql);
         tokio::pin!(running);
@@ -813,8 +816,7 @@ async fn run<B: Backend>(
     graph: &RevisionGraph,
     plan: &[&Revision],
     direction: Direction,
-    opts: &RunOptions,
-    stop: &Stop,
+    stop: &Stop<'_>,
     on_event: &mut (dyn FnMut(Event) + Send),
     rows: Vec<String>,
 ) -> Result<(), MigrateError> {
@@ -846,10 +848,9 @@ async fn run<B: Backend>(
         });
         let id = rev.id.clone();
         let outcome = if B::DIALECT.transactional_ddl() {
-            run_revision(conn, graph, rev, direction, opts, stop, &done).await?
+            run_revision(conn, graph, rev, direction, stop, &done).await?
         } else {
-            run_revision_autocommit(conn, graph, rev, direction, opts, stop, &done, on_event)
-                .await?
+            run_revision_autocommit(conn, graph, rev, direction, stop, &done, on_event).await?
         };
         match outcome {
             Outcome::Skipped => on_event(match direction {
@@ -1025,10 +1026,10 @@ async fn run_revision<B: Backend>(
     graph: &RevisionGraph,
     rev: &Revision,
     direction: Direction,
-    opts: &RunOptions,
-    stop: &Stop,
+    stop: &Stop<'_>,
     earlier: &[String],
 ) -> Result<Outcome, MigrateError> {
+    let opts = stop.opts;
     let segs = segments(rev, direction);
     let mut progress = Progress {
         rev,
@@ -1048,8 +1049,7 @@ async fn run_revision<B: Backend>(
         if seg.transactional {
             let step = conn.begin_step(&opts.version_table, &rev.id).await?;
             let outcome =
-                transactional_segment(conn, graph, opts, stop, seg, k + 1, last, &mut progress)
-                    .await;
+                transactional_segment(conn, graph, stop, seg, k + 1, last, &mut progress).await;
             match outcome {
                 Ok(Outcome::Skipped) => {
                     conn.rollback_step(step).await?;
@@ -1117,17 +1117,16 @@ async fn run_revision<B: Backend>(
 /// catalog decides ([`Backend::statement_took_effect`]); where it cannot,
 /// the run stops with [`MigrateError::UnverifiedStatement`] instead of
 /// running the statement a second time.
-#[allow(clippy::too_many_arguments)]
 async fn run_revision_autocommit<B: Backend>(
     conn: &mut B,
     graph: &RevisionGraph,
     rev: &Revision,
     direction: Direction,
-    opts: &RunOptions,
-    stop: &Stop,
+    stop: &Stop<'_>,
     earlier: &[String],
     on_event: &mut (dyn FnMut(Event) + Send),
 ) -> Result<Outcome, MigrateError> {
+    let opts = stop.opts;
     let table = &opts.version_table;
     let statements: Vec<Statement> = segments(rev, direction)
         .into_iter()
@@ -1211,17 +1210,19 @@ async fn run_revision_autocommit<B: Backend>(
                 }
                 Effect::NotApplied => {}
                 Effect::Unknown(check) => {
-                    return Err(MigrateError::UnverifiedStatement {
-                        id: rev.id.clone(),
-                        path: rev.path.clone(),
-                        direction,
-                        index: applied + 1,
-                        count,
-                        line: stmt.line,
-                        statement: excerpt(&stmt.sql),
-                        check,
-                        progress_table: table.progress_name(),
-                    });
+                    return Err(MigrateError::UnverifiedStatement(Box::new(
+                        crate::error::UnverifiedStatement {
+                            id: rev.id.clone(),
+                            path: rev.path.clone(),
+                            direction,
+                            index: applied + 1,
+                            count,
+                            line: stmt.line,
+                            statement: excerpt(&stmt.sql),
+                            check,
+                            progress_table: table.progress_name(),
+                        },
+                    )));
                 }
             }
         }
@@ -1320,13 +1321,13 @@ async fn run_revision_autocommit<B: Backend>(
 async fn transactional_segment<B: Backend>(
     conn: &mut B,
     graph: &RevisionGraph,
-    opts: &RunOptions,
-    stop: &Stop,
+    stop: &Stop<'_>,
     seg: &Segment,
     number: usize,
     last: bool,
     progress: &mut Progress<'_>,
 ) -> Result<Outcome, MigrateError> {
+    let opts = stop.opts;
     let table = &opts.version_table;
     open_step(conn, opts).await?;
     // Re-read under the lock: another runner may have moved the table since

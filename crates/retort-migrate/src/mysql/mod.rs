@@ -6,13 +6,15 @@
 //! `-- retort:transaction` directives as no-ops (every statement is on its
 //! own anyway) and applies each statement as
 //!
-//! 1. `BEGIN`, the statement, an upsert into the progress table
-//!    ([`VersionTable::progress_name`], one row per partly applied revision
-//!    and direction: how many statements ran and a checksum of each), `COMMIT`.
-//!    A DDL statement commits by itself and the progress row follows in
-//!    autocommit; a DML statement and its progress row commit together, so
-//!    a crash can never leave DML applied but unrecorded;
-//! 2. after the last statement, in one InnoDB transaction, the version-table
+//! 1. an upsert into the progress table ([`VersionTable::progress_name`],
+//!    one row per partly applied revision and direction: how many
+//!    statements ran, a checksum of each, and `started`, the checksum of
+//!    the statement about to run), in autocommit;
+//! 2. `BEGIN`, the statement, the upsert recording it as run (`started`
+//!    cleared), `COMMIT`. A DDL statement commits by itself and the record
+//!    follows in autocommit; a DML statement and its record commit
+//!    together, so a crash can never leave DML applied but unrecorded;
+//! 3. after the last statement, in one InnoDB transaction, the version-table
 //!    update and the deletion of the progress row.
 //!
 //! A failing statement is rolled back by the server on its own (statement
@@ -21,8 +23,16 @@
 //! those statements are unchanged (per-statement checksums) and resumes at
 //! statement k; a changed one is refused ([`MigrateError::ProgressMismatch`]).
 //! `retort stamp` deletes every progress row (after undoing by hand).
-//! The one unrecorded window is a crash between a DDL statement's implicit
-//! commit and its progress row: the record is then one statement behind.
+//!
+//! A crash (kill -9) between a DDL statement's implicit commit and its
+//! record leaves `started` set: the server may have committed the
+//! statement for the dead client. The next run asks the catalog (see
+//! [`Backend::statement_took_effect`] and the `effect` module): a statement
+//! whose named objects are in the state it leaves counts as applied, one
+//! whose objects are as before runs again, and one the catalog cannot judge
+//! stops the run ([`MigrateError::UnverifiedStatement`]). An interrupt
+//! (see [`crate::Interrupt`]) cancels the running statement with
+//! `KILL QUERY` from a second connection.
 //!
 //! Concurrent runners are serialised by `GET_LOCK(name, 600)`, a session
 //! lock named [`lock_name`] (`retort:<database>.<version table>`, at most 64
