@@ -589,10 +589,19 @@ impl Stop<'_> {
         conn: &mut B,
         opts: &'a RunOptions,
     ) -> Result<Stop<'a>, MigrateError> {
+        // Behind a transaction-pooling proxy (the reason for
+        // `LockMode::Transaction`) the session's server process changes
+        // between transactions, so a pid read now could name another
+        // client's session: wait for the statement instead of cancelling.
+        let canceller = if opts.lock == LockMode::Transaction && B::DIALECT == Dialect::Postgres {
+            Canceller::Wait
+        } else {
+            conn.prepare_interrupt(&opts.interrupt).await?
+        };
         Ok(Stop {
             opts,
             interrupt: opts.interrupt.clone(),
-            canceller: conn.prepare_interrupt(&opts.interrupt).await?,
+            canceller,
         })
     }
 
