@@ -344,10 +344,10 @@ pub enum MigrateError {
 #[derive(Debug, thiserror::Error)]
 #[error(
     "revision {id} ({}) was stopped while statement {index} of {count} of its {} section (line {line}) ran: `{statement}`; \
-     MySQL may have committed it, and retort cannot tell from the catalog: {check}. Check by hand whether it took effect; \
+     MySQL may have committed it, and retort cannot tell from the catalog: {check}; check by hand whether it took effect, then \
      if it did, run UPDATE `{progress_table}` SET statement_index = statement_index + 1, checksums = CONCAT(checksums, ' ', started), started = NULL WHERE revision = '{id}' AND direction = '{}'; \
      if it did not, run UPDATE `{progress_table}` SET started = NULL WHERE revision = '{id}' AND direction = '{}'; \
-     then run `retort {}` again",
+     and run `retort {}` again",
     path.display(), direction.section(), direction.section(), direction.section(), direction.command()
 )]
 pub struct UnverifiedStatement {

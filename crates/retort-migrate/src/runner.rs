@@ -375,10 +375,13 @@ pub trait Backend: Send {
     /// Makes the session stoppable by a triggered `interrupt` and says how
     /// the runner cancels a running statement ([`Canceller`]): from a
     /// second connection, or by itself (SQLite's progress handler). The
-    /// default waits for the statement.
+    /// default waits for the statement. `lock` is the run's lock mode
+    /// (behind a transaction-pooling proxy a session id may name another
+    /// client's session).
     fn prepare_interrupt(
         &mut self,
         _interrupt: &Interrupt,
+        _lock: LockMode,
     ) -> impl Future<Output = Result<Canceller, MigrateError>> + Send {
         async { Ok(Canceller::Wait) }
     }
@@ -589,15 +592,7 @@ impl Stop<'_> {
         conn: &mut B,
         opts: &'a RunOptions,
     ) -> Result<Stop<'a>, MigrateError> {
-        // Behind a transaction-pooling proxy (the reason for
-        // `LockMode::Transaction`) the session's server process changes
-        // between transactions, so a pid read now could name another
-        // client's session: wait for the statement instead of cancelling.
-        let canceller = if opts.lock == LockMode::Transaction && B::DIALECT == Dialect::Postgres {
-            Canceller::Wait
-        } else {
-            conn.prepare_interrupt(&opts.interrupt).await?
-        };
+        let canceller = conn.prepare_interrupt(&opts.interrupt, opts.lock).await?;
         Ok(Stop {
             opts,
             interrupt: opts.interrupt.clone(),

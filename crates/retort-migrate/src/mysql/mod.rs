@@ -590,6 +590,7 @@ impl Backend for MySqlConnection {
     async fn prepare_interrupt(
         &mut self,
         interrupt: &Interrupt,
+        _lock: LockMode,
     ) -> Result<Canceller, MigrateError> {
         let Some(SecondConnection::Mysql(options)) = interrupt.second_connection() else {
             return Ok(Canceller::Wait);

@@ -243,10 +243,17 @@ impl Backend for PgConnection {
     async fn prepare_interrupt(
         &mut self,
         interrupt: &Interrupt,
+        lock: LockMode,
     ) -> Result<Canceller, MigrateError> {
         let Some(SecondConnection::Postgres(options)) = interrupt.second_connection() else {
             return Ok(Canceller::Wait);
         };
+        if lock == LockMode::Transaction {
+            // Behind a transaction-pooling proxy (the reason for this mode)
+            // the server process changes between transactions, so a pid
+            // read now could name another client's session.
+            return Ok(Canceller::Wait);
+        }
         let pid: i32 = sqlx::query_scalar(script::BACKEND_PID)
             .fetch_one(&mut *self)
             .await

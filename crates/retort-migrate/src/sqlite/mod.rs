@@ -253,6 +253,7 @@ impl Backend for SqliteConnection {
     async fn prepare_interrupt(
         &mut self,
         interrupt: &Interrupt,
+        _lock: LockMode,
     ) -> Result<Canceller, MigrateError> {
         // The statement runs on sqlx's worker thread; a progress handler
         // returning false makes SQLite abort it with SQLITE_INTERRUPT, and
