@@ -482,13 +482,12 @@ async fn lock_interruptibly<B: Backend>(
             () = &mut interrupted => (locking.await, true),
         }
     };
-    if !(during || stop.interrupt.is_triggered()) {
+    // Taken after all: the run stops before its first revision and
+    // releases it.
+    if !during || locked.is_ok() {
         return locked;
     }
     conn.disarm_interrupt().await;
-    if locked.is_ok() {
-        let _ = conn.unlock(&opts.version_table).await;
-    }
     Err(MigrateError::Interrupted(Box::new(Interrupted {
         direction,
         revision: None,

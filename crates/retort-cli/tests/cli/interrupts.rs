@@ -55,7 +55,12 @@ fn send(signal: &str, child: &Child) {
 
 /// SIGINT, then the child's result and how long it took to stop.
 fn interrupt(child: Child) -> (RunResult, Duration) {
-    send("INT", &child);
+    stop_with("INT", child)
+}
+
+/// `signal`, then the child's result and how long it took to stop.
+fn stop_with(signal: &str, child: Child) -> (RunResult, Duration) {
+    send(signal, &child);
     let sent = Instant::now();
     let result = RunResult::from_child(child);
     (result, sent.elapsed())
@@ -223,6 +228,15 @@ fn wait_for_journal(project: &TempProject, child: &mut Child, run: Duration) {
 
 #[test]
 fn ctrl_c_on_sqlite_interrupts_the_statement_and_rolls_back() {
+    stop_sqlite_statement_with("INT");
+}
+
+#[test]
+fn sigterm_on_sqlite_interrupts_the_statement_and_rolls_back() {
+    stop_sqlite_statement_with("TERM");
+}
+
+fn stop_sqlite_statement_with(signal: &str) {
     let project = TempProject::sqlite(binary(), "");
     project.sqlite_exec("CREATE TABLE keep (id INTEGER)");
     project
@@ -240,7 +254,7 @@ fn ctrl_c_on_sqlite_interrupts_the_statement_and_rolls_back() {
     .expect("write revision");
     let mut child = project.spawn_retort(&["upgrade"]);
     wait_for_journal(&project, &mut child, Duration::from_millis(300));
-    let (result, took) = interrupt(child);
+    let (result, took) = stop_with(signal, child);
     assert_interrupted(&result, took);
     assert!(
         result.stderr.contains("statement 2 of 2"),
