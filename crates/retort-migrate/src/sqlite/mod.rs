@@ -256,8 +256,10 @@ impl Backend for SqliteConnection {
         _lock: LockMode,
     ) -> Result<Canceller, MigrateError> {
         // The statement runs on sqlx's worker thread; a progress handler
-        // returning false makes SQLite abort it with SQLITE_INTERRUPT, and
-        // the open transaction stays for the runner to roll back.
+        // returning false makes SQLite abort it with SQLITE_INTERRUPT
+        // (<https://www.sqlite.org/c3ref/progress_handler.html>), which also
+        // rolls the transaction back. A connection has one progress
+        // handler: this replaces any the caller set, for the run.
         let triggered = interrupt.flag();
         self.lock_handle()
             .await
