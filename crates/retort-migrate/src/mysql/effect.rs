@@ -38,8 +38,9 @@ pub(crate) enum Fact {
 /// How a statement's effect can be judged.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Judgement {
-    /// DML: it commits together with its progress record, so an unrecorded
-    /// end means it was rolled back.
+    /// DML, which commits together with its progress record (so an
+    /// unrecorded end means it was rolled back), or `SET`, which only
+    /// changes the session: run it (again).
     Transactional,
     /// It took effect when every fact holds, and did not when none does.
     Facts(Vec<Fact>),
@@ -223,7 +224,8 @@ pub(crate) fn judge(sql: &str) -> Judgement {
         _ => return unknown("the statement is not recognised"),
     };
     match first.as_str() {
-        "INSERT" | "UPDATE" | "DELETE" | "REPLACE" | "SELECT" | "DO" | "WITH" => {
+        // `SET` changes session state only: running it again is harmless.
+        "INSERT" | "UPDATE" | "DELETE" | "REPLACE" | "SELECT" | "DO" | "WITH" | "SET" => {
             Judgement::Transactional
         }
         "CREATE" => {
