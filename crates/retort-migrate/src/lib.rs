@@ -8,6 +8,10 @@
 //!   of revisions; [`upgrade`] / [`downgrade`] / [`stamp`] run them through a
 //!   [`Backend`] (SQLite, PostgreSQL, MySQL/MariaDB), and [`offline_upgrade_sql`] prints the
 //!   same steps as a script in [`RunOptions::dialect`].
+//! - [`RunOptions::interrupt`] stops a run from outside (Ctrl-C): the
+//!   running statement is cancelled on the server, the transaction rolled
+//!   back, the lock released, and [`MigrateError::Interrupted`] says what
+//!   state the database is in ([`Interrupted`]).
 //! - Inside a section, `-- retort:transaction off` / `-- retort:transaction on`
 //!   lines split it into [`Segment`]s: "off" statements run one by one in
 //!   autocommit (e.g. `ALTER TYPE … ADD VALUE`, `CREATE INDEX CONCURRENTLY`),
