@@ -67,6 +67,7 @@ pub mod sqlite;
 
 pub use error::{
     Direction, FkViolation, ForeignKeyError, MigrateError, StatementError, UnverifiedStatement,
+    database_error_text,
 };
 pub use graph::{
     DowngradeTarget, RevisionGraph, UpgradeTarget, plan_downgrade, plan_upgrade,

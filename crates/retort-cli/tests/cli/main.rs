@@ -14,6 +14,7 @@ mod online;
 mod postgres;
 mod property;
 mod renames;
+mod secrets;
 
 use std::path::PathBuf;
 
