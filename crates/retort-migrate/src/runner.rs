@@ -482,6 +482,9 @@ async fn lock_interruptibly<B: Backend>(
             () = &mut interrupted => (locking.await, true),
         }
     };
+    // The wait may end with the cancellation's error before the cancelling
+    // future itself has finished: the trigger decides.
+    let during = during || stop.interrupt.is_triggered();
     // Taken after all: the run stops before its first revision and
     // releases it.
     if !during || locked.is_ok() {

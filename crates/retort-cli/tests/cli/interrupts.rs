@@ -119,7 +119,8 @@ fn ctrl_c_on_postgres_cancels_the_statement_rolls_back_and_frees_the_lock() {
     assert_eq!(
         db_rows(
             db.url(),
-            "SELECT count(*)::text FROM pg_locks WHERE locktype = 'advisory'"
+            "SELECT count(*)::text FROM pg_locks WHERE locktype = 'advisory' \
+                   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
         ),
         vec![vec!["0".to_string()]],
         "the advisory lock is released"
@@ -515,7 +516,8 @@ fn ctrl_c_while_waiting_for_the_lock_on_postgres_stops_at_once() {
                    WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep(30)%'";
     wait_for(db.url(), running, "1", &mut first);
     let mut second = project.spawn_retort(&["upgrade"]);
-    let waiting = "SELECT count(*)::text FROM pg_locks WHERE locktype = 'advisory' AND NOT granted";
+    let waiting = "SELECT count(*)::text FROM pg_locks WHERE locktype = 'advisory' \
+                   AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND NOT granted";
     wait_for(db.url(), waiting, "1", &mut second);
     let (result, took) = interrupt(second);
     assert_eq!(result.code, 130, "{}", result.stderr);
