@@ -5,8 +5,8 @@
 use anyhow::{Context, Result, anyhow, bail};
 use retort_diff::{DiffOptions, HazardCode, Plan};
 use retort_migrate::{
-    DowngradeTarget, Event, LockMode, Revision, RevisionGraph, RunOptions, UpgradeTarget,
-    VersionTable,
+    DowngradeTarget, Event, Interrupt, LockMode, Revision, RevisionGraph, RunOptions,
+    UpgradeTarget, VersionTable,
 };
 use retort_schema::{Dialect, Schema};
 use std::collections::BTreeSet;
@@ -992,12 +992,45 @@ async fn migrate(
         return Ok(Outcome::Success);
     }
     let url = settings.require_database()?;
+    // Installed before connecting: from here on Ctrl-C (SIGINT) and SIGTERM
+    // stop the run cleanly instead of killing the process mid-statement.
+    let mut signals = crate::signals::StopSignals::install()?;
+    let mut options = options;
+    options.interrupt = match Database::second_connection(url)? {
+        Some(second) => Interrupt::new().with_second_connection(second),
+        None => Interrupt::new(),
+    };
+    let interrupt = options.interrupt.clone();
     let mut db = Database::open(url, Access::ReadWrite).await?;
     let mut printer = EventPrinter { out, error: None };
-    let result = match &mut db {
-        Database::Sqlite(conn) => run_move(conn, &graph, &target, &options, &mut printer).await,
-        Database::Postgres(conn) => run_move(conn, &graph, &target, &options, &mut printer).await,
-        Database::Mysql(conn) => run_move(conn, &graph, &target, &options, &mut printer).await,
+    let result = {
+        let running = async {
+            match &mut db {
+                Database::Sqlite(conn) => {
+                    run_move(conn, &graph, &target, &options, &mut printer).await
+                }
+                Database::Postgres(conn) => {
+                    run_move(conn, &graph, &target, &options, &mut printer).await
+                }
+                Database::Mysql(conn) => {
+                    run_move(conn, &graph, &target, &options, &mut printer).await
+                }
+            }
+        };
+        tokio::pin!(running);
+        tokio::select! {
+            result = &mut running => result.map_err(anyhow::Error::from),
+            () = signals.next() => {
+                eprintln!(
+                    "interrupted: cancelling the running statement, rolling back and releasing the lock (press Ctrl-C again to stop without waiting)"
+                );
+                interrupt.trigger();
+                tokio::select! {
+                    result = &mut running => result.map_err(anyhow::Error::from),
+                    () = signals.next() => Err(anyhow::Error::new(crate::signals::StoppedWithoutWaiting)),
+                }
+            }
+        }
     };
     db.close().await;
     printer.finish()?;
@@ -1035,6 +1068,7 @@ fn run_options(settings: &Settings) -> Result<RunOptions> {
             .as_ref()
             .map_or(Dialect::Sqlite, |url| url.dialect()),
         lock: LockMode::from_name(&settings.lock)?,
+        ..RunOptions::default()
     })
 }
 
@@ -1110,6 +1144,23 @@ async fn current(settings: &Settings, out: &mut (dyn Write + Send)) -> Result<Ou
         writeln!(out, "(base): no revision applied")?;
     }
     for rev in &partial {
+        if rev.started.is_some() {
+            writeln!(
+                out,
+                "{} is partly applied: statement {} of {} of its {} section was running when retort stopped, and {}; run `retort {}`: it checks the catalog whether that statement took effect and resumes",
+                rev.id,
+                rev.applied + 1,
+                rev.count,
+                rev.direction.section(),
+                if rev.applied == 0 {
+                    "no statement before it is recorded".to_string()
+                } else {
+                    format!("statements 1-{} ran and were committed", rev.applied)
+                },
+                rev.direction.command(),
+            )?;
+            continue;
+        }
         writeln!(
             out,
             "{} is partly applied: statements 1-{} of {} of its {} section ran and were committed; run `retort {}` to resume at statement {}",

@@ -15,6 +15,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use crate::config::DatabaseUrl;
+use retort_migrate::SecondConnection;
 
 /// How long a SQLite connection waits for another process's lock, e.g.
 /// while a concurrent `retort upgrade` applies a revision.
@@ -42,6 +43,20 @@ impl Database {
             Dialect::Postgres => open_postgres(url).await.map(Database::Postgres),
             Dialect::Mysql => open_mysql(url).await.map(Database::Mysql),
         }
+    }
+
+    /// Where the runner opens a second connection to cancel its running
+    /// statement on an interrupt: the same server and credentials. SQLite
+    /// needs none (the runner's own connection stops the statement).
+    pub fn second_connection(url: &DatabaseUrl) -> Result<Option<SecondConnection>> {
+        Ok(match url.dialect() {
+            Dialect::Sqlite => None,
+            Dialect::Postgres => Some(SecondConnection::Postgres(
+                PgConnectOptions::from_str(url.expose())
+                    .with_context(|| format!("invalid PostgreSQL URL {url}"))?,
+            )),
+            Dialect::Mysql => Some(SecondConnection::Mysql(mysql_options(url)?)),
+        })
     }
 
     /// Whether `table` (in the connection's default schema) holds at least
@@ -152,12 +167,28 @@ async fn open_sqlite(url: &DatabaseUrl, access: Access) -> Result<SqliteConnecti
             // read-only commands neither fail nor create the file.
             SqliteConnectOptions::from_str("sqlite::memory:")?
         }
+        // A process that died inside a transaction leaves a hot journal,
+        // which only a read-write connection can roll back: read-only, every
+        // read fails with SQLITE_READONLY_ROLLBACK (776). Opening read-write
+        // (never creating) lets SQLite restore the last committed state on
+        // the first read; the command itself still writes nothing.
+        Access::ReadOnly if needs_recovery(&filename) => options,
         Access::ReadOnly => options.read_only(true),
     };
     options
         .connect()
         .await
         .with_context(|| format!("cannot open database {url}"))
+}
+
+/// Whether the SQLite file at `db` has a rollback journal or write-ahead
+/// log next to it that must be replayed or rolled back before reading.
+fn needs_recovery(db: &std::path::Path) -> bool {
+    ["-journal", "-wal"].iter().any(|suffix| {
+        let mut name = db.as_os_str().to_os_string();
+        name.push(suffix);
+        std::fs::metadata(name).is_ok_and(|m| m.len() > 0)
+    })
 }
 
 /// Connects to PostgreSQL. Read-only commands need no special mode: they

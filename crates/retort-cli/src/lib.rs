@@ -5,7 +5,8 @@
 //! resolve settings from flags, environment and retort.toml (config.rs)
 //! before any IO → open the database (db.rs) → call the library crates →
 //! print. Only this crate prints or exits; exit codes are 0 success, 1 drift
-//! found (`check`), 2 error.
+//! found (`check`), 2 error, 130 interrupted (Ctrl-C or SIGTERM during
+//! `upgrade`/`downgrade`).
 
 pub mod args;
 mod commands;
@@ -15,6 +16,7 @@ pub mod filter;
 mod lint;
 pub mod naming;
 mod renames;
+mod signals;
 mod stats;
 mod verify;
 
@@ -56,6 +58,11 @@ pub fn main_exit_code() -> ExitCode {
         Err(err) => {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
+            }
+            if signals::is_interrupt(&err) {
+                // The message says what state the database is in.
+                eprintln!("{err}");
+                return ExitCode::from(signals::EXIT_CODE);
             }
             eprint!("{}", format_error(&err));
             ExitCode::from(2)

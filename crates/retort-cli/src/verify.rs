@@ -90,6 +90,7 @@ pub(crate) async fn prove_on(
         version_table: VersionTable::new(&settings.version_table)?,
         dialect,
         lock: LockMode::Session,
+        ..RunOptions::default()
     };
     run_step(scratch, &graph, &run, true)
         .await

@@ -312,6 +312,16 @@ pub enum MigrateError {
         current: Vec<String>,
     },
 
+    /// The run was stopped by [`Interrupt::trigger`](crate::Interrupt::trigger)
+    /// (Ctrl-C); says what state the database is left in.
+    #[error("{0}")]
+    Interrupted(Box<crate::interrupt::Interrupted>),
+
+    /// An earlier run was killed while a statement ran (MySQL), and the
+    /// catalog cannot tell whether the server committed it.
+    #[error(transparent)]
+    UnverifiedStatement(Box<UnverifiedStatement>),
+
     /// A statement ran (MySQL) but recording that in the progress table failed.
     #[error(
         "statement {index} of {count} of revision {id} ran, but recording its progress failed, so the record \
@@ -330,8 +340,39 @@ pub enum MigrateError {
     },
 }
 
+/// Details of [`MigrateError::UnverifiedStatement`] (boxed: it is large).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "revision {id} ({}) was stopped while statement {index} of {count} of its {} section (line {line}) ran: `{statement}`; \
+     MySQL may have committed it, and retort cannot tell from the catalog: {check}; check by hand whether it took effect, then \
+     if it did, run UPDATE `{progress_table}` SET statement_index = statement_index + 1, checksums = CONCAT(checksums, ' ', started), started = NULL WHERE revision = '{id}' AND direction = '{}'; \
+     if it did not, run UPDATE `{progress_table}` SET started = NULL WHERE revision = '{id}' AND direction = '{}'; \
+     and run `retort {}` again",
+    path.display(), direction.section(), direction.section(), direction.section(), direction.command()
+)]
+pub struct UnverifiedStatement {
+    /// The revision.
+    pub id: String,
+    /// Its file.
+    pub path: PathBuf,
+    /// The section that was running.
+    pub direction: Direction,
+    /// The statement that was running (1-based).
+    pub index: usize,
+    /// Statements in the section.
+    pub count: usize,
+    /// Its line in the file.
+    pub line: usize,
+    /// The statement, truncated for display.
+    pub statement: String,
+    /// What to look at in the catalog.
+    pub check: String,
+    /// The progress table holding the record.
+    pub progress_table: String,
+}
+
 /// How to clear a progress record: stamp the database where it is.
-fn stamp_hint(current: &[String]) -> String {
+pub(crate) fn stamp_hint(current: &[String]) -> String {
     match current {
         [] => "`retort stamp base`".to_string(),
         [one] => format!("`retort stamp {one}`"),
@@ -421,7 +462,7 @@ impl std::fmt::Display for StatementError {
 }
 
 /// `statement 3` or `statements 3-5`.
-fn statement_range(first: usize, last: usize) -> String {
+pub(crate) fn statement_range(first: usize, last: usize) -> String {
     if first == last {
         format!("statement {first}")
     } else {
@@ -482,7 +523,7 @@ pub struct ForeignKeyError {
     pub earlier: Vec<String>,
 }
 
-fn earlier_note(earlier: &[String]) -> String {
+pub(crate) fn earlier_note(earlier: &[String]) -> String {
     if earlier.is_empty() {
         "no other revision was run".to_string()
     } else {

@@ -8,6 +8,10 @@
 //!   of revisions; [`upgrade`] / [`downgrade`] / [`stamp`] run them through a
 //!   [`Backend`] (SQLite, PostgreSQL, MySQL/MariaDB), and [`offline_upgrade_sql`] prints the
 //!   same steps as a script in [`RunOptions::dialect`].
+//! - [`RunOptions::interrupt`] stops a run from outside (Ctrl-C): the
+//!   running statement is cancelled on the server, the transaction rolled
+//!   back, the lock released, and [`MigrateError::Interrupted`] says what
+//!   state the database is in ([`Interrupted`]).
 //! - Inside a section, `-- retort:transaction off` / `-- retort:transaction on`
 //!   lines split it into [`Segment`]s: "off" statements run one by one in
 //!   autocommit (e.g. `ALTER TYPE … ADD VALUE`, `CREATE INDEX CONCURRENTLY`),
@@ -53,6 +57,7 @@
 
 mod error;
 mod graph;
+mod interrupt;
 pub mod mysql;
 pub mod postgres;
 mod revision;
@@ -61,20 +66,22 @@ mod split;
 pub mod sqlite;
 
 pub use error::{
-    Direction, FkViolation, ForeignKeyError, MigrateError, StatementError, database_error_text,
+    Direction, FkViolation, ForeignKeyError, MigrateError, StatementError, UnverifiedStatement,
+    database_error_text,
 };
 pub use graph::{
     DowngradeTarget, RevisionGraph, UpgradeTarget, plan_downgrade, plan_upgrade,
     rows_after_downgrade, rows_after_upgrade,
 };
+pub use interrupt::{Canceller, Interrupt, Interrupted, SecondConnection, StatementFate};
 pub use revision::{
     REVISION_ID_LEN, Revision, SLUG_MAX_LEN, TODO_DIRECTIVE, is_revision_id, new_revision_id,
     now_timestamp, parse_revision, read_revision, render_revision, slug, write_revision,
 };
 pub use runner::{
-    Backend, DEFAULT_VERSION_TABLE, Event, LockMode, PartialRevision, RunOptions, VersionTable,
-    current, downgrade, offline_downgrade_sql, offline_upgrade_sql, partial_progress, stamp,
-    statement_checksum, upgrade,
+    Backend, DEFAULT_VERSION_TABLE, Effect, Event, LockMode, PartialRevision, RunOptions,
+    VersionTable, current, downgrade, offline_downgrade_sql, offline_upgrade_sql, partial_progress,
+    stamp, statement_checksum, upgrade,
 };
 pub use split::{Segment, Statement, split_segments, split_statements};
 pub use sqlite::sqlite_connect_options;

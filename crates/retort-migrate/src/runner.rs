@@ -24,6 +24,7 @@ use crate::graph::{
     DowngradeTarget, RevisionGraph, UpgradeTarget, plan_downgrade, plan_upgrade,
     rows_after_downgrade, rows_after_upgrade,
 };
+use crate::interrupt::{Canceller, Interrupt, Interrupted, StatementFate};
 use crate::revision::Revision;
 use crate::split::Statement;
 use crate::split::{Segment, split_segments};
@@ -142,6 +143,8 @@ pub struct RunOptions {
     pub dialect: Dialect,
     /// How concurrent runners are kept apart (PostgreSQL).
     pub lock: LockMode,
+    /// Stops the run on request (Ctrl-C): see [`Interrupt`].
+    pub interrupt: Interrupt,
 }
 
 impl Default for RunOptions {
@@ -150,6 +153,7 @@ impl Default for RunOptions {
             version_table: VersionTable::default(),
             dialect: Dialect::Sqlite,
             lock: LockMode::Session,
+            interrupt: Interrupt::default(),
         }
     }
 }
@@ -235,6 +239,10 @@ pub struct PartialRevision {
     pub count: usize,
     /// [`statement_checksum`] of each applied statement, in order.
     pub checksums: Vec<String>,
+    /// The checksum of statement `applied + 1` when it was started but its
+    /// end was never recorded (the runner was killed while it ran): it may
+    /// or may not have taken effect, and the next run checks the catalog.
+    pub started: Option<String>,
 }
 
 /// The checksum recorded for an applied statement: FNV-1a 64 of its text
@@ -350,6 +358,40 @@ pub trait Backend: Send {
         async { Ok(()) }
     }
 
+    /// Whether `sql`, the statement an earlier run started and never
+    /// recorded the end of ([`PartialRevision::started`]), took effect,
+    /// judged from the catalog. Only called where DDL is not transactional.
+    fn statement_took_effect(
+        &mut self,
+        _sql: &str,
+    ) -> impl Future<Output = Result<Effect, MigrateError>> + Send {
+        async {
+            Ok(Effect::Unknown(
+                "this database cannot tell whether a statement took effect".to_string(),
+            ))
+        }
+    }
+
+    /// Makes the session stoppable by a triggered `interrupt` and says how
+    /// the runner cancels a running statement ([`Canceller`]): from a
+    /// second connection, or by itself (SQLite's progress handler). The
+    /// default waits for the statement. `lock` is the run's lock mode
+    /// (behind a transaction-pooling proxy a session id may name another
+    /// client's session).
+    fn prepare_interrupt(
+        &mut self,
+        _interrupt: &Interrupt,
+        _lock: LockMode,
+    ) -> impl Future<Output = Result<Canceller, MigrateError>> + Send {
+        async { Ok(Canceller::Wait) }
+    }
+
+    /// Undoes [`Backend::prepare_interrupt`], so that the rollback and the
+    /// lock release after an interrupt are not interrupted themselves.
+    fn disarm_interrupt(&mut self) -> impl Future<Output = ()> + Send {
+        async {}
+    }
+
     /// Deletes the record of one revision and direction, or every record
     /// (`None`, by `stamp`).
     fn clear_progress(
@@ -359,6 +401,19 @@ pub trait Backend: Send {
     ) -> impl Future<Output = Result<(), MigrateError>> + Send {
         async { Ok(()) }
     }
+}
+
+/// What the catalog says about a statement an earlier run started (see
+/// [`Backend::statement_took_effect`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// What the statement creates, drops or changes is in the state it leaves.
+    Applied,
+    /// It is in the state before the statement (or the statement is
+    /// transactional and so was rolled back with its unrecorded end).
+    NotApplied,
+    /// The catalog cannot tell; the text says what to check by hand.
+    Unknown(String),
 }
 
 /// The current version-table rows (sorted; empty = base). Never creates the
@@ -387,17 +442,70 @@ pub async fn partial_progress<B: Backend>(
 async fn with_session_lock<B: Backend, T>(
     conn: &mut B,
     opts: &RunOptions,
+    stop: Option<(&Stop<'_>, Direction)>,
     work: impl AsyncFnOnce(&mut B) -> Result<T, MigrateError>,
 ) -> Result<T, MigrateError> {
     if opts.lock != LockMode::Session && B::DIALECT.transactional_ddl() {
         return work(conn).await;
     }
-    conn.lock(&opts.version_table, LockMode::Session).await?;
+    match stop {
+        Some((stop, direction)) => lock_interruptibly(conn, stop, direction).await?,
+        None => conn.lock(&opts.version_table, LockMode::Session).await?,
+    }
     let result = work(conn).await;
     let released = conn.unlock(&opts.version_table).await;
     let value = result?;
     released?;
     Ok(value)
+}
+
+/// Takes the session lock, racing the wait (another runner may hold the
+/// lock for long) against the interrupt: on a trigger the wait is cancelled
+/// on the server like a statement, and nothing has run.
+async fn lock_interruptibly<B: Backend>(
+    conn: &mut B,
+    stop: &Stop<'_>,
+    direction: Direction,
+) -> Result<(), MigrateError> {
+    let opts = stop.opts;
+    let (locked, during) = {
+        let locking = conn.lock(&opts.version_table, LockMode::Session);
+        tokio::pin!(locking);
+        let interrupted = async {
+            stop.interrupt.triggered().await;
+            let _ = stop.canceller.cancel().await;
+        };
+        tokio::pin!(interrupted);
+        tokio::select! {
+            biased;
+            locked = &mut locking => (locked, false),
+            () = &mut interrupted => (locking.await, true),
+        }
+    };
+    // The wait may end with the cancellation's error before the cancelling
+    // future itself has finished: the trigger decides.
+    let during = during || stop.interrupt.is_triggered();
+    // Taken after all: the run stops before its first revision and
+    // releases it.
+    if !during || locked.is_ok() {
+        return locked;
+    }
+    conn.disarm_interrupt().await;
+    Err(MigrateError::Interrupted(Box::new(Interrupted {
+        direction,
+        revision: None,
+        statement: None,
+        fate: None,
+        committed: 0,
+        progress_recorded: false,
+        rolled_back: false,
+        waiting_for_lock: true,
+        earlier: Vec::new(),
+        current: conn
+            .read_versions(&opts.version_table)
+            .await
+            .unwrap_or_default(),
+    })))
 }
 
 /// Applies revisions until the database is at `target`.
@@ -408,16 +516,34 @@ pub async fn upgrade<B: Backend>(
     opts: &RunOptions,
     on_event: &mut (dyn FnMut(Event) + Send),
 ) -> Result<(), MigrateError> {
-    with_session_lock(conn, opts, async |conn: &mut B| {
-        // Planned under the lock: a runner that waited sees what the
-        // previous one applied.
-        let rows = conn.read_versions(&opts.version_table).await?;
-        let plan = plan_upgrade(graph, &rows, target)?;
-        check_finished(&plan, Direction::Upgrade)?;
-        check_partial(conn, &plan, Direction::Upgrade, opts, &rows).await?;
-        run(conn, graph, &plan, Direction::Upgrade, opts, on_event, rows).await
-    })
-    .await
+    let stop = Stop::prepare(conn, opts).await?;
+    let result = with_session_lock(
+        conn,
+        opts,
+        Some((&stop, Direction::Upgrade)),
+        async |conn: &mut B| {
+            // Planned under the lock: a runner that waited sees what the
+            // previous one applied.
+            let rows = conn.read_versions(&opts.version_table).await?;
+            let plan = plan_upgrade(graph, &rows, target)?;
+            check_finished(&plan, Direction::Upgrade)?;
+            check_partial(conn, &plan, Direction::Upgrade, opts, &rows).await?;
+            let result = run(
+                conn,
+                graph,
+                &plan,
+                Direction::Upgrade,
+                &stop,
+                on_event,
+                rows,
+            )
+            .await;
+            settle_interrupt(conn, opts, result).await
+        },
+    )
+    .await;
+    conn.disarm_interrupt().await;
+    result
 }
 
 /// Reverts revisions until the database is at `target`.
@@ -428,23 +554,125 @@ pub async fn downgrade<B: Backend>(
     opts: &RunOptions,
     on_event: &mut (dyn FnMut(Event) + Send),
 ) -> Result<(), MigrateError> {
-    with_session_lock(conn, opts, async |conn: &mut B| {
-        let rows = conn.read_versions(&opts.version_table).await?;
-        let plan = plan_downgrade(graph, &rows, target)?;
-        check_finished(&plan, Direction::Downgrade)?;
-        check_partial(conn, &plan, Direction::Downgrade, opts, &rows).await?;
-        run(
-            conn,
-            graph,
-            &plan,
-            Direction::Downgrade,
+    let stop = Stop::prepare(conn, opts).await?;
+    let result = with_session_lock(
+        conn,
+        opts,
+        Some((&stop, Direction::Downgrade)),
+        async |conn: &mut B| {
+            let rows = conn.read_versions(&opts.version_table).await?;
+            let plan = plan_downgrade(graph, &rows, target)?;
+            check_finished(&plan, Direction::Downgrade)?;
+            check_partial(conn, &plan, Direction::Downgrade, opts, &rows).await?;
+            let result = run(
+                conn,
+                graph,
+                &plan,
+                Direction::Downgrade,
+                &stop,
+                on_event,
+                rows,
+            )
+            .await;
+            settle_interrupt(conn, opts, result).await
+        },
+    )
+    .await;
+    conn.disarm_interrupt().await;
+    result
+}
+
+/// The interrupt of a run and how to cancel its running statement.
+struct Stop<'a> {
+    opts: &'a RunOptions,
+    interrupt: Interrupt,
+    canceller: Canceller,
+}
+
+impl Stop<'_> {
+    async fn prepare<'a, B: Backend>(
+        conn: &mut B,
+        opts: &'a RunOptions,
+    ) -> Result<Stop<'a>, MigrateError> {
+        let canceller = conn.prepare_interrupt(&opts.interrupt, opts.lock).await?;
+        Ok(Stop {
             opts,
-            on_event,
-            rows,
-        )
-        .await
-    })
-    .await
+            interrupt: opts.interrupt.clone(),
+            canceller,
+        })
+    }
+
+    /// Whether the run must stop before its next statement; disarms the
+    /// backend's own interrupt so the cleanup statements run.
+    async fn requested<B: Backend>(&self, conn: &mut B) -> bool {
+        if self.interrupt.is_triggered() {
+            conn.disarm_interrupt().await;
+            return true;
+        }
+        false
+    }
+}
+
+/// How one statement run under an interrupt ended.
+enum Ran {
+    Done,
+    Failed(sqlx::Error),
+    Interrupted(StatementFate),
+}
+
+/// Runs one statement, racing it against the interrupt: on a trigger the
+/// statement is cancelled on the server and awaited, so the connection is
+/// idle again when this returns.
+async fn run_statement<B: Backend>(conn: &mut B, sql: &str, stop: &Stop<'_>) -> Ran {
+    let ran = {
+        let running = conn.execute(sql);
+        tokio::pin!(running);
+        let interrupted = async {
+            stop.interrupt.triggered().await;
+            // Best effort: if it fails the statement just runs to its end.
+            let _ = stop.canceller.cancel().await;
+        };
+        tokio::pin!(interrupted);
+        let (result, during) = tokio::select! {
+            biased;
+            result = &mut running => (result, false),
+            () = &mut interrupted => (running.await, true),
+        };
+        match result {
+            Ok(()) if during || stop.interrupt.is_triggered() => {
+                Ran::Interrupted(StatementFate::Completed)
+            }
+            Ok(()) => Ran::Done,
+            // Whatever the error, a statement that failed left nothing.
+            Err(_) if during || stop.interrupt.is_triggered() => {
+                Ran::Interrupted(StatementFate::Cancelled)
+            }
+            Err(source) => Ran::Failed(source),
+        }
+    };
+    if matches!(ran, Ran::Interrupted(_)) {
+        conn.disarm_interrupt().await;
+    }
+    ran
+}
+
+/// Fills an interrupt's version-table rows from the database after the
+/// rollback, so the message says where the database really is.
+async fn settle_interrupt<B: Backend, T>(
+    conn: &mut B,
+    opts: &RunOptions,
+    result: Result<T, MigrateError>,
+) -> Result<T, MigrateError> {
+    match result {
+        Err(MigrateError::Interrupted(mut interrupted)) => {
+            conn.disarm_interrupt().await;
+            if let Ok(rows) = conn.read_versions(&opts.version_table).await {
+                interrupted.current = rows;
+            }
+            Err(MigrateError::Interrupted(interrupted))
+        }
+        other => other,
+    }
 }
 
 /// Sets the version table to `spec` without running any revision SQL.
@@ -471,7 +699,7 @@ pub async fn stamp<B: Backend>(
         _ => vec![graph.resolve(spec)?.id.clone()],
     };
     let table = &opts.version_table;
-    with_session_lock(conn, opts, async |conn: &mut B| {
+    with_session_lock(conn, opts, None, async |conn: &mut B| {
         if !B::DIALECT.transactional_ddl() {
             // Before BEGIN: creating a table would commit the transaction.
             conn.create_version_table(table).await?;
@@ -594,7 +822,7 @@ async fn run<B: Backend>(
     graph: &RevisionGraph,
     plan: &[&Revision],
     direction: Direction,
-    opts: &RunOptions,
+    stop: &Stop<'_>,
     on_event: &mut (dyn FnMut(Event) + Send),
     rows: Vec<String>,
 ) -> Result<(), MigrateError> {
@@ -604,6 +832,20 @@ async fn run<B: Backend>(
     }
     let mut done: Vec<String> = Vec::new();
     for rev in plan {
+        if stop.requested(conn).await {
+            return Err(MigrateError::Interrupted(Box::new(Interrupted {
+                direction,
+                revision: None,
+                statement: None,
+                fate: None,
+                committed: 0,
+                progress_recorded: false,
+                rolled_back: false,
+                waiting_for_lock: false,
+                earlier: done,
+                current: rows.clone(),
+            })));
+        }
         let started = Instant::now();
         let (id, message) = (rev.id.clone(), rev.message.clone());
         on_event(match direction {
@@ -612,9 +854,9 @@ async fn run<B: Backend>(
         });
         let id = rev.id.clone();
         let outcome = if B::DIALECT.transactional_ddl() {
-            run_revision(conn, graph, rev, direction, opts, &done).await?
+            run_revision(conn, graph, rev, direction, stop, &done).await?
         } else {
-            run_revision_autocommit(conn, graph, rev, direction, opts, &done, on_event).await?
+            run_revision_autocommit(conn, graph, rev, direction, stop, &done, on_event).await?
         };
         match outcome {
             Outcome::Skipped => on_event(match direction {
@@ -698,6 +940,31 @@ struct Progress<'a> {
 }
 
 impl Progress<'_> {
+    /// The interrupt at statement `index`; `committed` statements stay.
+    fn interrupted(
+        &self,
+        index: usize,
+        stmt: &Statement,
+        fate: Option<StatementFate>,
+    ) -> MigrateError {
+        MigrateError::Interrupted(Box::new(Interrupted {
+            direction: self.direction,
+            revision: Some(self.rev.id.clone()),
+            statement: Some((index, self.count, stmt.line)),
+            fate,
+            committed: self.committed,
+            progress_recorded: self.recorded,
+            rolled_back: false,
+            waiting_for_lock: false,
+            earlier: self.earlier.to_vec(),
+            current: self
+                .rows
+                .as_ref()
+                .map(|(old, _)| old.clone())
+                .unwrap_or_default(),
+        }))
+    }
+
     fn statement_error(
         &self,
         index: usize,
@@ -766,9 +1033,10 @@ async fn run_revision<B: Backend>(
     graph: &RevisionGraph,
     rev: &Revision,
     direction: Direction,
-    opts: &RunOptions,
+    stop: &Stop<'_>,
     earlier: &[String],
 ) -> Result<Outcome, MigrateError> {
+    let opts = stop.opts;
     let segs = segments(rev, direction);
     let mut progress = Progress {
         rev,
@@ -788,7 +1056,7 @@ async fn run_revision<B: Backend>(
         if seg.transactional {
             let step = conn.begin_step(&opts.version_table, &rev.id).await?;
             let outcome =
-                transactional_segment(conn, graph, opts, seg, k + 1, last, &mut progress).await;
+                transactional_segment(conn, graph, stop, seg, k + 1, last, &mut progress).await;
             match outcome {
                 Ok(Outcome::Skipped) => {
                     conn.rollback_step(step).await?;
@@ -799,8 +1067,14 @@ async fn run_revision<B: Backend>(
                     // The original error matters more than a failed
                     // rollback; a failed rollback means the connection is
                     // gone, and the server rolls back on close.
-                    let _ = conn.rollback_step(step).await;
-                    return Err(e);
+                    let rolled_back = conn.rollback_step(step).await.is_ok();
+                    return Err(match e {
+                        MigrateError::Interrupted(mut interrupted) => {
+                            interrupted.rolled_back = rolled_back;
+                            MigrateError::Interrupted(interrupted)
+                        }
+                        other => other,
+                    });
                 }
             }
             progress.committed += seg.statements.len();
@@ -814,8 +1088,20 @@ async fn run_revision<B: Backend>(
             }
             for stmt in &seg.statements {
                 progress.ran += 1;
-                if let Err(source) = conn.execute(&stmt.sql).await {
-                    return Err(progress.statement_error(progress.ran, k + 1, stmt, source));
+                if stop.requested(conn).await {
+                    return Err(progress.interrupted(progress.ran, stmt, None));
+                }
+                match run_statement(conn, &stmt.sql, stop).await {
+                    Ran::Done => {}
+                    Ran::Failed(source) => {
+                        return Err(progress.statement_error(progress.ran, k + 1, stmt, source));
+                    }
+                    Ran::Interrupted(fate) => {
+                        if fate == StatementFate::Completed {
+                            progress.committed += 1;
+                        }
+                        return Err(progress.interrupted(progress.ran, stmt, Some(fate)));
+                    }
                 }
                 progress.committed += 1;
             }
@@ -826,19 +1112,28 @@ async fn run_revision<B: Backend>(
 }
 
 /// One revision where DDL is not transactional (MySQL), statement by
-/// statement under the session lock: each statement and its progress record
-/// in one `begin_step`/`commit_step` (DDL commits by itself; DML commits
-/// with its record), then the version table and the deletion of the record
-/// in one transaction. Segments are ignored: every statement is on its own.
+/// statement under the session lock. Before each statement the progress
+/// record marks it started ([`PartialRevision::started`]); then the
+/// statement and its record in one `begin_step`/`commit_step` (DDL commits
+/// by itself; DML commits with its record). After the last statement, the
+/// version table and the deletion of the record in one transaction.
+/// Segments are ignored: every statement is on its own.
+///
+/// A record whose started statement has no recorded end means the runner
+/// died while it ran: a DDL statement may have committed on the server. The
+/// catalog decides ([`Backend::statement_took_effect`]); where it cannot,
+/// the run stops with [`MigrateError::UnverifiedStatement`] instead of
+/// running the statement a second time.
 async fn run_revision_autocommit<B: Backend>(
     conn: &mut B,
     graph: &RevisionGraph,
     rev: &Revision,
     direction: Direction,
-    opts: &RunOptions,
+    stop: &Stop<'_>,
     earlier: &[String],
     on_event: &mut (dyn FnMut(Event) + Send),
 ) -> Result<Outcome, MigrateError> {
+    let opts = stop.opts;
     let table = &opts.version_table;
     let statements: Vec<Statement> = segments(rev, direction)
         .into_iter()
@@ -862,6 +1157,18 @@ async fn run_revision_autocommit<B: Backend>(
         recorded: true,
         resumed_at: None,
     };
+    let record = |applied: usize, started: bool| PartialRevision {
+        id: rev.id.clone(),
+        direction,
+        applied,
+        count,
+        checksums: checksums[..applied].to_vec(),
+        started: if started {
+            checksums.get(applied).cloned()
+        } else {
+            None
+        },
+    };
     // Outside any transaction: creating a table commits implicitly.
     conn.create_version_table(table).await?;
     let rows = conn.read_versions(table).await?;
@@ -874,7 +1181,20 @@ async fn run_revision_autocommit<B: Backend>(
         .into_iter()
         .find(|p| p.id == rev.id && p.direction == direction);
     if let Some(p) = recorded {
-        let changed = (0..p.applied).find(|&i| p.checksums.get(i) != checksums.get(i));
+        let current = || {
+            progress
+                .rows
+                .as_ref()
+                .map(|(old, _)| old.clone())
+                .unwrap_or_default()
+        };
+        let started_changed = p
+            .started
+            .as_ref()
+            .is_some_and(|sum| checksums.get(p.applied) != Some(sum));
+        let changed = (0..p.applied)
+            .find(|&i| p.checksums.get(i) != checksums.get(i))
+            .or(started_changed.then_some(p.applied));
         if let Some(i) = changed {
             return Err(MigrateError::ProgressMismatch {
                 id: rev.id.clone(),
@@ -882,40 +1202,86 @@ async fn run_revision_autocommit<B: Backend>(
                 direction,
                 applied: p.applied,
                 changed: i + 1,
-                current: progress
-                    .rows
-                    .as_ref()
-                    .map(|(old, _)| old.clone())
-                    .unwrap_or_default(),
+                current: current(),
             });
         }
-        if p.applied > 0 {
+        let mut applied = p.applied;
+        if p.started.is_some()
+            && let Some(stmt) = statements.get(applied)
+        {
+            match conn.statement_took_effect(&stmt.sql).await? {
+                Effect::Applied => {
+                    conn.write_progress(table, &record(applied + 1, false))
+                        .await?;
+                    applied += 1;
+                }
+                Effect::NotApplied => {}
+                Effect::Unknown(check) => {
+                    return Err(MigrateError::UnverifiedStatement(Box::new(
+                        crate::error::UnverifiedStatement {
+                            id: rev.id.clone(),
+                            path: rev.path.clone(),
+                            direction,
+                            index: applied + 1,
+                            count,
+                            line: stmt.line,
+                            statement: excerpt(&stmt.sql),
+                            check,
+                            progress_table: table.progress_name(),
+                        },
+                    )));
+                }
+            }
+        }
+        if applied > 0 {
             on_event(Event::Resuming {
                 id: rev.id.clone(),
-                applied: p.applied,
+                applied,
                 count,
             });
-            progress.resumed_at = Some(p.applied + 1);
+            progress.resumed_at = Some(applied + 1);
         }
-        progress.committed = p.applied;
+        progress.committed = applied;
     }
     for (i, stmt) in statements.iter().enumerate().skip(progress.committed) {
         progress.ran = i + 1;
-        let step = conn.begin_step(table, &rev.id).await?;
-        if let Err(source) = conn.execute(&stmt.sql).await {
-            // Undoes a failed DML statement's partial effects, if any; a
-            // failed rollback means the connection is gone.
-            let _ = conn.rollback_step(step).await;
-            return Err(progress.statement_error(i + 1, 1, stmt, source));
+        if stop.requested(conn).await {
+            return Err(progress.interrupted(i + 1, stmt, None));
         }
-        let record = PartialRevision {
-            id: rev.id.clone(),
-            direction,
-            applied: i + 1,
-            count,
-            checksums: checksums[..=i].to_vec(),
+        // The intent first: if this process dies while a DDL statement
+        // runs, the server still commits it, and the next run must know
+        // to check instead of running it again.
+        conn.write_progress(table, &record(i, true)).await?;
+        let step = conn.begin_step(table, &rev.id).await?;
+        let fate = match run_statement(conn, &stmt.sql, stop).await {
+            Ran::Done => None,
+            Ran::Interrupted(StatementFate::Completed) => Some(StatementFate::Completed),
+            ran @ (Ran::Failed(_) | Ran::Interrupted(StatementFate::Cancelled)) => {
+                // The server rolled the statement back (statement
+                // atomicity); this also undoes a DML statement's partial
+                // effects. A failed rollback means the connection is gone.
+                let rolled_back = conn.rollback_step(step).await.is_ok();
+                // The statement left nothing: it is no longer started.
+                // If this fails the mark stays, and the next run asks the
+                // catalog, which finds the statement not applied.
+                let _ = if i == 0 {
+                    conn.clear_progress(table, Some((&rev.id, direction))).await
+                } else {
+                    conn.write_progress(table, &record(i, false)).await
+                };
+                return Err(match ran {
+                    Ran::Failed(source) => progress.statement_error(i + 1, 1, stmt, source),
+                    _ => match progress.interrupted(i + 1, stmt, Some(StatementFate::Cancelled)) {
+                        MigrateError::Interrupted(mut interrupted) => {
+                            interrupted.rolled_back = rolled_back;
+                            MigrateError::Interrupted(interrupted)
+                        }
+                        other => other,
+                    },
+                });
+            }
         };
-        let written = match conn.write_progress(table, &record).await {
+        let written = match conn.write_progress(table, &record(i + 1, false)).await {
             Ok(()) => conn.commit_step(step).await,
             Err(e) => {
                 let _ = conn.rollback_step(step).await;
@@ -931,6 +1297,9 @@ async fn run_revision_autocommit<B: Backend>(
             });
         }
         progress.committed = i + 1;
+        if fate.is_some() {
+            return Err(progress.interrupted(i + 1, stmt, fate));
+        }
     }
     let step = conn.begin_step(table, &rev.id).await?;
     let finished = async {
@@ -959,12 +1328,13 @@ async fn run_revision_autocommit<B: Backend>(
 async fn transactional_segment<B: Backend>(
     conn: &mut B,
     graph: &RevisionGraph,
-    opts: &RunOptions,
+    stop: &Stop<'_>,
     seg: &Segment,
     number: usize,
     last: bool,
     progress: &mut Progress<'_>,
 ) -> Result<Outcome, MigrateError> {
+    let opts = stop.opts;
     let table = &opts.version_table;
     open_step(conn, opts).await?;
     // Re-read under the lock: another runner may have moved the table since
@@ -975,8 +1345,18 @@ async fn transactional_segment<B: Backend>(
     }
     for stmt in &seg.statements {
         progress.ran += 1;
-        if let Err(source) = conn.execute(&stmt.sql).await {
-            return Err(progress.statement_error(progress.ran, number, stmt, source));
+        if stop.requested(conn).await {
+            return Err(progress.interrupted(progress.ran, stmt, None));
+        }
+        match run_statement(conn, &stmt.sql, stop).await {
+            Ran::Done => {}
+            Ran::Failed(source) => {
+                return Err(progress.statement_error(progress.ran, number, stmt, source));
+            }
+            // Rolled back with the whole transaction by the caller.
+            Ran::Interrupted(fate) => {
+                return Err(progress.interrupted(progress.ran, stmt, Some(fate)));
+            }
         }
     }
     let violations = conn.integrity_check().await?;
@@ -1096,6 +1476,7 @@ fn offline_mysql(
                 applied: i + 1,
                 count: statements.len(),
                 checksums: checksums[..=i].to_vec(),
+                started: None,
             };
             out.push_str(&format!("{};\n", script::write_progress(table, &record)));
         }

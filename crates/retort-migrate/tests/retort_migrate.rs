@@ -2306,3 +2306,106 @@ mod todos {
         );
     }
 }
+
+mod interrupts {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    const R1: &str = "111111111111";
+    const R2: &str = "222222222222";
+
+    async fn connect(path: &Path) -> SqliteConnection {
+        sqlite_connect_options(&format!("sqlite://{}", path.display()))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap()
+    }
+
+    /// R1 is quick; R2 inserts rows for many seconds.
+    fn slow_chain() -> (tempfile::TempDir, RevisionGraph) {
+        project(&[
+            rev(
+                R1,
+                &[],
+                "quick",
+                "CREATE TABLE a (id INTEGER);",
+                "DROP TABLE a;",
+            ),
+            rev(
+                R2,
+                &[R1],
+                "slow",
+                "CREATE TABLE b (x INTEGER);\n\
+                 WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 500000000) \
+                 INSERT INTO b SELECT x FROM c;",
+                "DROP TABLE b;",
+            ),
+        ])
+    }
+
+    #[tokio::test]
+    async fn a_trigger_during_a_sqlite_statement_stops_it_and_rolls_the_revision_back() {
+        let (dir, graph) = slow_chain();
+        let db = dir.path().join("app.db");
+        let mut conn = connect(&db).await;
+        let opts = RunOptions::default();
+        let interrupt = opts.interrupt.clone();
+        let trigger = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            interrupt.trigger();
+        });
+        let started = Instant::now();
+        let err = upgrade(&mut conn, &graph, &UpgradeTarget::Head, &opts, &mut |_| {})
+            .await
+            .unwrap_err();
+        trigger.await.unwrap();
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "not waited for"
+        );
+        let MigrateError::Interrupted(interrupted) = err else {
+            panic!("{err}");
+        };
+        assert_eq!(interrupted.revision.as_deref(), Some(R2));
+        assert_eq!(interrupted.statement.map(|(i, n, _)| (i, n)), Some((2, 2)));
+        assert_eq!(interrupted.fate, Some(StatementFate::Cancelled));
+        assert!(interrupted.rolled_back);
+        assert_eq!(interrupted.earlier, strings(&[R1]));
+        assert_eq!(interrupted.current, strings(&[R1]));
+        // Nothing of R2 is left, and the connection works normally again
+        // (the progress handler is gone).
+        let b: Option<String> =
+            sqlx::query_scalar("SELECT name FROM sqlite_master WHERE name = 'b'")
+                .fetch_optional(&mut conn)
+                .await
+                .unwrap();
+        assert_eq!(b, None);
+        assert_eq!(
+            current(&mut conn, &VersionTable::default()).await.unwrap(),
+            strings(&[R1])
+        );
+        sqlx::raw_sql("CREATE TABLE after_it (id INTEGER)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_trigger_before_the_run_stops_it_before_any_revision() {
+        let (dir, graph) = slow_chain();
+        let mut conn = connect(&dir.path().join("app.db")).await;
+        let opts = RunOptions::default();
+        opts.interrupt.trigger();
+        let err = upgrade(&mut conn, &graph, &UpgradeTarget::Head, &opts, &mut |_| {})
+            .await
+            .unwrap_err();
+        let MigrateError::Interrupted(interrupted) = err else {
+            panic!("{err}");
+        };
+        assert_eq!(interrupted.revision, None);
+        assert!(interrupted.earlier.is_empty());
+        let text = interrupted.to_string();
+        assert!(text.contains("interrupted between revisions"), "{text}");
+    }
+}

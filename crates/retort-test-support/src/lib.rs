@@ -38,6 +38,15 @@ impl RunResult {
         }
     }
 
+    /// Waits for a child started by [`TempProject::spawn_retort`]; a child
+    /// ended by a signal has code -1.
+    pub fn from_child(child: std::process::Child) -> Self {
+        match child.wait_with_output() {
+            Ok(output) => RunResult::from_output(output),
+            Err(err) => panic!("cannot wait for retort: {err}"),
+        }
+    }
+
     /// Panics with both streams unless the run exited with `code`.
     pub fn expect_code(self, code: i32, what: &str) -> Self {
         assert_eq!(
@@ -169,6 +178,25 @@ impl TempProject {
         }
         match command.output() {
             Ok(output) => RunResult::from_output(output),
+            Err(err) => panic!("cannot run {}: {err}", self.binary.display()),
+        }
+    }
+
+    /// Starts `retort ARGS` in the project folder without waiting for it,
+    /// its output piped (see [`RunResult::from_child`]); for tests that
+    /// signal or kill a running command.
+    pub fn spawn_retort(&self, args: &[&str]) -> std::process::Child {
+        let mut command = Command::new(&self.binary);
+        command
+            .args(args)
+            .current_dir(self.path())
+            .env_remove("DATABASE_URL")
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        match command.spawn() {
+            Ok(child) => child,
             Err(err) => panic!("cannot run {}: {err}", self.binary.display()),
         }
     }

@@ -8,6 +8,7 @@ mod fixtures;
 mod flows;
 mod hazards;
 mod help;
+mod interrupts;
 mod model_refusals;
 mod mysql;
 mod online;

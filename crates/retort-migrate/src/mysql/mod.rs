@@ -6,13 +6,15 @@
 //! `-- retort:transaction` directives as no-ops (every statement is on its
 //! own anyway) and applies each statement as
 //!
-//! 1. `BEGIN`, the statement, an upsert into the progress table
-//!    ([`VersionTable::progress_name`], one row per partly applied revision
-//!    and direction: how many statements ran and a checksum of each), `COMMIT`.
-//!    A DDL statement commits by itself and the progress row follows in
-//!    autocommit; a DML statement and its progress row commit together, so
-//!    a crash can never leave DML applied but unrecorded;
-//! 2. after the last statement, in one InnoDB transaction, the version-table
+//! 1. an upsert into the progress table ([`VersionTable::progress_name`],
+//!    one row per partly applied revision and direction: how many
+//!    statements ran, a checksum of each, and `started`, the checksum of
+//!    the statement about to run), in autocommit;
+//! 2. `BEGIN`, the statement, the upsert recording it as run (`started`
+//!    cleared), `COMMIT`. A DDL statement commits by itself and the record
+//!    follows in autocommit; a DML statement and its record commit
+//!    together, so a crash can never leave DML applied but unrecorded;
+//! 3. after the last statement, in one InnoDB transaction, the version-table
 //!    update and the deletion of the progress row.
 //!
 //! A failing statement is rolled back by the server on its own (statement
@@ -21,8 +23,16 @@
 //! those statements are unchanged (per-statement checksums) and resumes at
 //! statement k; a changed one is refused ([`MigrateError::ProgressMismatch`]).
 //! `retort stamp` deletes every progress row (after undoing by hand).
-//! The one unrecorded window is a crash between a DDL statement's implicit
-//! commit and its progress row: the record is then one statement behind.
+//!
+//! A crash (kill -9) between a DDL statement's implicit commit and its
+//! record leaves `started` set: the server may have committed the
+//! statement for the dead client. The next run asks the catalog (see
+//! [`Backend::statement_took_effect`] and the `effect` module): a statement
+//! whose named objects are in the state it leaves counts as applied, one
+//! whose objects are as before runs again, and one the catalog cannot judge
+//! stops the run ([`MigrateError::UnverifiedStatement`]). An interrupt
+//! (see [`crate::Interrupt`]) cancels the running statement with
+//! `KILL QUERY` from a second connection.
 //!
 //! Concurrent runners are serialised by `GET_LOCK(name, 600)`, a session
 //! lock named [`lock_name`] (`retort:<database>.<version table>`, at most 64
@@ -37,12 +47,16 @@
 
 use std::time::Duration;
 
-use sqlx::mysql::MySqlConnection;
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::mysql::{MySqlConnectOptions, MySqlConnection};
+use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Row};
 
 use crate::MigrateError;
 use crate::error::{Direction, FkViolation};
-use crate::runner::{Backend, LockMode, PartialRevision, VersionTable};
+use crate::interrupt::{Canceller, Interrupt, SecondConnection};
+use crate::runner::{Backend, Effect, LockMode, PartialRevision, VersionTable};
+
+mod effect;
+use effect::{Fact, Judgement};
 use retort_schema::Dialect;
 
 /// How long a runner waits in `GET_LOCK` for another one to finish before
@@ -75,6 +89,22 @@ pub mod script {
     pub const LOCK: &str = "SELECT GET_LOCK(?, ?)";
     /// Releases the user lock; `?` is the name.
     pub const UNLOCK: &str = "SELECT RELEASE_LOCK(?)";
+    /// This session's id, for `KILL QUERY` from another one.
+    pub const CONNECTION_ID: &str = "SELECT CONNECTION_ID()";
+    /// Whether a column exists; `?` table, `?` column.
+    pub const COLUMN_EXISTS: &str = "SELECT COUNT(*) FROM information_schema.columns \
+         WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ?";
+    /// Whether an index exists; `?` table, `?` index.
+    pub const INDEX_EXISTS: &str = "SELECT COUNT(*) FROM information_schema.statistics \
+         WHERE table_schema = DATABASE() AND table_name = ? AND index_name = ?";
+    /// Whether a constraint exists; `?` table, `?` constraint.
+    pub const CONSTRAINT_EXISTS: &str = "SELECT COUNT(*) FROM information_schema.table_constraints \
+         WHERE constraint_schema = DATABASE() AND table_name = ? AND constraint_name = ?";
+
+    /// Cancels the statement the session `id` runs (from another session).
+    pub fn kill_query(id: u64) -> String {
+        format!("KILL QUERY {id}")
+    }
 
     /// A backquoted identifier (names are validated plain identifiers).
     pub fn quote(name: &str) -> String {
@@ -126,7 +156,16 @@ pub mod script {
              statement_index INT NOT NULL, \
              statement_count INT NOT NULL, \
              checksums TEXT NOT NULL, \
+             started VARCHAR(16) NULL, \
              PRIMARY KEY (revision, direction))",
+            quote(&table.progress_name())
+        )
+    }
+
+    /// Adds the `started` column to a progress table made by an older retort.
+    pub fn add_started_column(table: &VersionTable) -> String {
+        format!(
+            "ALTER TABLE {} ADD COLUMN started VARCHAR(16) NULL",
             quote(&table.progress_name())
         )
     }
@@ -139,12 +178,39 @@ pub mod script {
         )
     }
 
-    /// Reads the progress table.
-    pub fn read_progress(table: &VersionTable) -> String {
+    /// Reads the progress table; `started` says whether it has the
+    /// `started` column (older retorts made it without).
+    pub fn read_progress(table: &VersionTable, started: bool) -> String {
         format!(
             "SELECT CAST(revision AS CHAR), CAST(direction AS CHAR), statement_index, \
-             statement_count, CAST(checksums AS CHAR) FROM {} ORDER BY revision, direction",
+             statement_count, CAST(checksums AS CHAR), {} FROM {} ORDER BY revision, direction",
+            if started {
+                "CAST(started AS CHAR)"
+            } else {
+                "CAST(NULL AS CHAR)"
+            },
             quote(&table.progress_name())
+        )
+    }
+
+    /// Records `progress` with its started mark (insert or replace its
+    /// row), as the online runner does before and after each statement.
+    pub fn record_progress(table: &VersionTable, progress: &PartialRevision) -> String {
+        format!(
+            "INSERT INTO {} (revision, direction, statement_index, statement_count, checksums, started) \
+             VALUES ({}, {}, {}, {}, {}, {}) ON DUPLICATE KEY UPDATE \
+             statement_index = VALUES(statement_index), statement_count = VALUES(statement_count), \
+             checksums = VALUES(checksums), started = VALUES(started)",
+            quote(&table.progress_name()),
+            literal(&progress.id),
+            literal(progress.direction.section()),
+            progress.applied,
+            progress.count,
+            literal(&progress.checksums.join(" ")),
+            progress
+                .started
+                .as_deref()
+                .map_or_else(|| "NULL".to_string(), literal)
         )
     }
 
@@ -263,6 +329,70 @@ pub async fn lock_with_timeout(
     }
 }
 
+async fn count(
+    conn: &mut MySqlConnection,
+    sql: &'static str,
+    a: &str,
+    b: &str,
+) -> Result<bool, MigrateError> {
+    let n: i64 = sqlx::query_scalar(sql)
+        .bind(a)
+        .bind(b)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_err(format!("looking up {b} of {a} in the catalog")))?;
+    Ok(n > 0)
+}
+
+async fn has_started_column(
+    conn: &mut MySqlConnection,
+    table: &VersionTable,
+) -> Result<bool, MigrateError> {
+    count(
+        conn,
+        script::COLUMN_EXISTS,
+        &table.progress_name(),
+        "started",
+    )
+    .await
+}
+
+/// Whether `fact` holds in the connection's database.
+async fn holds(conn: &mut MySqlConnection, fact: &Fact) -> Result<bool, MigrateError> {
+    Ok(match fact {
+        Fact::Table { table, exists } => table_exists(conn, table).await? == *exists,
+        Fact::Column {
+            table,
+            column,
+            exists,
+        } => count(conn, script::COLUMN_EXISTS, table, column).await? == *exists,
+        Fact::Index {
+            table,
+            index,
+            exists,
+        } => count(conn, script::INDEX_EXISTS, table, index).await? == *exists,
+        Fact::Constraint {
+            table,
+            constraint,
+            exists,
+        } => count(conn, script::CONSTRAINT_EXISTS, table, constraint).await? == *exists,
+    })
+}
+
+/// Cancels the statement the session `id` runs, from a new connection
+/// opened with `options` (closed again right after).
+pub(crate) async fn kill_query(options: &MySqlConnectOptions, id: u64) -> Result<(), MigrateError> {
+    let mut conn = options
+        .connect()
+        .await
+        .map_err(db_err("connecting to cancel the running statement"))?;
+    let killed = exec(&mut conn, &script::kill_query(id))
+        .await
+        .map_err(db_err("cancelling the running statement (KILL QUERY)"));
+    let _ = conn.close().await;
+    killed
+}
+
 impl Backend for MySqlConnection {
     type Step = ();
 
@@ -333,6 +463,14 @@ impl Backend for MySqlConnection {
                     .map_err(db_err(format!("creating the table {name}")))?;
             }
         }
+        if !has_started_column(self, table).await? {
+            exec(self, &script::add_started_column(table))
+                .await
+                .map_err(db_err(format!(
+                    "adding the started column to {}",
+                    table.progress_name()
+                )))?;
+        }
         Ok(())
     }
 
@@ -381,7 +519,8 @@ impl Backend for MySqlConnection {
             return Ok(Vec::new());
         }
         let action = format!("reading the progress table {name}");
-        let rows = sqlx::raw_sql(AssertSqlSafe(script::read_progress(table)))
+        let started = has_started_column(self, table).await?;
+        let rows = sqlx::raw_sql(AssertSqlSafe(script::read_progress(table, started)))
             .fetch_all(&mut *self)
             .await
             .map_err(db_err(action.clone()))?;
@@ -405,6 +544,7 @@ impl Backend for MySqlConnection {
                 applied: usize::try_from(applied).unwrap_or(0),
                 count: usize::try_from(count).unwrap_or(0),
                 checksums: checksums.split_whitespace().map(str::to_string).collect(),
+                started: row.try_get(5).map_err(get)?,
             });
         }
         Ok(out)
@@ -415,12 +555,54 @@ impl Backend for MySqlConnection {
         table: &VersionTable,
         progress: &PartialRevision,
     ) -> Result<(), MigrateError> {
-        exec(self, &script::write_progress(table, progress))
+        exec(self, &script::record_progress(table, progress))
             .await
             .map_err(db_err(format!(
                 "recording progress in {}",
                 table.progress_name()
             )))
+    }
+
+    async fn statement_took_effect(&mut self, sql: &str) -> Result<Effect, MigrateError> {
+        let facts = match effect::judge(sql) {
+            Judgement::Transactional => return Ok(Effect::NotApplied),
+            Judgement::Unknown(check) => return Ok(Effect::Unknown(check)),
+            Judgement::Facts(facts) => facts,
+        };
+        let mut held = 0;
+        for fact in &facts {
+            if holds(self, fact).await? {
+                held += 1;
+            }
+        }
+        Ok(if held == facts.len() {
+            Effect::Applied
+        } else if held == 0 {
+            Effect::NotApplied
+        } else {
+            Effect::Unknown(format!(
+                "{held} of the {} changes it makes are in place and the others are not",
+                facts.len()
+            ))
+        })
+    }
+
+    async fn prepare_interrupt(
+        &mut self,
+        interrupt: &Interrupt,
+        _lock: LockMode,
+    ) -> Result<Canceller, MigrateError> {
+        let Some(SecondConnection::Mysql(options)) = interrupt.second_connection() else {
+            return Ok(Canceller::Wait);
+        };
+        let id: u64 = sqlx::query_scalar(script::CONNECTION_ID)
+            .fetch_one(&mut *self)
+            .await
+            .map_err(db_err("reading the session's CONNECTION_ID()"))?;
+        Ok(Canceller::Mysql {
+            options: Box::new(options.clone()),
+            id,
+        })
     }
 
     async fn clear_progress(
@@ -455,6 +637,7 @@ mod tests {
             applied: 2,
             count: 5,
             checksums: vec!["00000000000000aa".into(), "00000000000000bb".into()],
+            started: None,
         };
         assert_eq!(
             script::write_progress(&table, &p),

@@ -19,11 +19,12 @@
 //! schema of the connection's `search_path`, like every unqualified table
 //! the revisions create.
 
-use sqlx::postgres::PgConnection;
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Row};
 
 use crate::MigrateError;
 use crate::error::FkViolation;
+use crate::interrupt::{Canceller, Interrupt, SecondConnection};
 use crate::runner::{Backend, LockMode, VersionTable};
 
 /// The SQL text the runner sends, shared by the online runner and `--sql`
@@ -47,6 +48,10 @@ pub mod script {
     pub const UNLOCK: &str = "SELECT pg_advisory_unlock($1)";
     /// Takes the transaction-scoped advisory lock (released at COMMIT/ROLLBACK).
     pub const XACT_LOCK: &str = "SELECT pg_advisory_xact_lock($1)";
+    /// The server process of this session, for cancelling its statement.
+    pub const BACKEND_PID: &str = "SELECT pg_backend_pid()";
+    /// Cancels the statement the session `$1` runs (from another session).
+    pub const CANCEL_BACKEND: &str = "SELECT pg_cancel_backend($1)";
 
     /// [`LOCK`] with the key inlined, for offline scripts.
     pub fn lock_literal(key: i64) -> String {
@@ -112,6 +117,27 @@ async fn exec(conn: &mut PgConnection, sql: &str) -> Result<(), sqlx::Error> {
 fn db_err(action: impl Into<String>) -> impl FnOnce(sqlx::Error) -> MigrateError {
     let action = action.into();
     move |source| MigrateError::Database { action, source }
+}
+
+/// Cancels the statement the session with server process `pid` runs, from
+/// a new connection opened with `options` (closed again right after).
+pub(crate) async fn cancel_backend(
+    options: &PgConnectOptions,
+    pid: i32,
+) -> Result<(), MigrateError> {
+    let mut conn = options
+        .connect()
+        .await
+        .map_err(db_err("connecting to cancel the running statement"))?;
+    let cancelled = sqlx::query(script::CANCEL_BACKEND)
+        .bind(pid)
+        .execute(&mut conn)
+        .await
+        .map_err(db_err(
+            "cancelling the running statement (pg_cancel_backend)",
+        ));
+    let _ = conn.close().await;
+    cancelled.map(drop)
 }
 
 impl Backend for PgConnection {
@@ -212,6 +238,30 @@ impl Backend for PgConnection {
             )))?;
         }
         Ok(())
+    }
+
+    async fn prepare_interrupt(
+        &mut self,
+        interrupt: &Interrupt,
+        lock: LockMode,
+    ) -> Result<Canceller, MigrateError> {
+        let Some(SecondConnection::Postgres(options)) = interrupt.second_connection() else {
+            return Ok(Canceller::Wait);
+        };
+        if lock == LockMode::Transaction {
+            // Behind a transaction-pooling proxy (the reason for this mode)
+            // the server process changes between transactions, so a pid
+            // read now could name another client's session.
+            return Ok(Canceller::Wait);
+        }
+        let pid: i32 = sqlx::query_scalar(script::BACKEND_PID)
+            .fetch_one(&mut *self)
+            .await
+            .map_err(db_err("reading the session's pg_backend_pid()"))?;
+        Ok(Canceller::Postgres {
+            options: Box::new(options.clone()),
+            pid,
+        })
     }
 
     async fn commit_step(&mut self, _step: ()) -> Result<(), MigrateError> {

@@ -27,7 +27,13 @@ use sqlx::{AssertSqlSafe, Row};
 
 use crate::MigrateError;
 use crate::error::FkViolation;
+use crate::interrupt::{Canceller, Interrupt};
 use crate::runner::{Backend, LockMode, VersionTable};
+
+/// How many virtual-machine steps SQLite runs between two looks at the
+/// interrupt: often enough to stop within milliseconds, rare enough to
+/// cost nothing.
+const INTERRUPT_CHECK_STEPS: i32 = 10_000;
 
 /// The busy timeout [`sqlite_connect_options`] sets: how long a runner waits
 /// for another one holding the write lock.
@@ -244,6 +250,31 @@ impl Backend for SqliteConnection {
         Ok(())
     }
 
+    async fn prepare_interrupt(
+        &mut self,
+        interrupt: &Interrupt,
+        _lock: LockMode,
+    ) -> Result<Canceller, MigrateError> {
+        // The statement runs on sqlx's worker thread; a progress handler
+        // returning false makes SQLite abort it with SQLITE_INTERRUPT
+        // (<https://www.sqlite.org/c3ref/progress_handler.html>), which also
+        // rolls the transaction back. A connection has one progress
+        // handler: this replaces any the caller set, for the run.
+        let triggered = interrupt.flag();
+        self.lock_handle()
+            .await
+            .map_err(db_err("setting the interrupt's progress handler"))?
+            .set_progress_handler(INTERRUPT_CHECK_STEPS, move || !triggered());
+        Ok(Canceller::Wait)
+    }
+
+    async fn disarm_interrupt(&mut self) {
+        // Only fails if the worker thread is gone, and the handler with it.
+        if let Ok(mut handle) = self.lock_handle().await {
+            handle.remove_progress_handler();
+        }
+    }
+
     async fn commit_step(&mut self, step: SqliteStep) -> Result<(), MigrateError> {
         if let Err(source) = exec(self, script::COMMIT).await {
             let _ = self.rollback_step(step).await;
@@ -257,9 +288,15 @@ impl Backend for SqliteConnection {
     }
 
     async fn rollback_step(&mut self, step: SqliteStep) -> Result<(), MigrateError> {
-        let result = exec(self, script::ROLLBACK)
-            .await
-            .map_err(db_err("rolling the revision back"));
+        let result = match exec(self, script::ROLLBACK).await {
+            // SQLite rolls the whole transaction back by itself when an
+            // interrupted statement or certain errors (SQLITE_FULL,
+            // SQLITE_IOERR…) end it: then nothing is left to roll back.
+            Err(sqlx::Error::Database(e)) if e.message().contains("no transaction is active") => {
+                Ok(())
+            }
+            other => other.map_err(db_err("rolling the revision back")),
+        };
         restore(self, &step).await;
         result
     }
