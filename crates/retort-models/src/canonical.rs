@@ -471,6 +471,23 @@ pub(crate) fn default_from_expr(expr: &Expr, dialect: Dialect) -> DefaultValue {
             if let Expr::Cast { .. } = inner {
                 return default_from_expr(inner, dialect);
             }
+            if let Expr::Array(array) = inner {
+                // A non-empty `ARRAY[…]` takes the column's type by
+                // assignment, and PostgreSQL prints `ARRAY[1, 2]::bigint[]`
+                // back as `ARRAY[(1)::bigint, (2)::bigint]`: the cast says
+                // nothing. An empty one has no type but its cast's, which
+                // must stay (`SET DEFAULT ARRAY[]` is refused), in one
+                // spelling for the model's `int[][]` and the catalog's
+                // `integer[]`.
+                if !array.elem.is_empty() {
+                    return default_from_expr(inner, dialect);
+                }
+                if dialect == Dialect::Postgres
+                    && let Some(ty) = postgres_cast_type(&data_type.to_string())
+                {
+                    return DefaultValue::Expression(format!("ARRAY[]::{ty}"));
+                }
+            }
         }
         Expr::Function(function) => {
             let name = function.name.to_string().to_ascii_uppercase();
@@ -497,6 +514,46 @@ pub(crate) fn default_from_expr(expr: &Expr, dialect: Dialect) -> DefaultValue {
         _ => {}
     }
     DefaultValue::Expression(canonical_expr(expr, dialect))
+}
+
+/// The one spelling of a cast's target type that both a model's text and
+/// `pg_get_expr` reduce to: `INT[][]` and `integer[]` are both `integer[]`
+/// (PostgreSQL arrays carry no dimensions in their type). `None` for types
+/// it does not know, which keep their text.
+fn postgres_cast_type(text: &str) -> Option<String> {
+    if text.contains('"') {
+        return None;
+    }
+    let ty = column_type(text, Dialect::Postgres);
+    let mut base = &ty;
+    let mut array = false;
+    while let ColumnType::Array(inner) = base {
+        base = inner;
+        array = true;
+    }
+    let name = match base {
+        ColumnType::SmallInt => "smallint".to_string(),
+        ColumnType::Integer => "integer".to_string(),
+        ColumnType::BigInt => "bigint".to_string(),
+        ColumnType::Real => "real".to_string(),
+        ColumnType::Double => "double precision".to_string(),
+        ColumnType::Decimal { .. }
+        | ColumnType::Char { .. }
+        | ColumnType::Varchar { .. }
+        | ColumnType::Custom(_) => base.to_string().replace("decimal", "numeric"),
+        ColumnType::Boolean => "boolean".to_string(),
+        ColumnType::Text => "text".to_string(),
+        ColumnType::Blob => "bytea".to_string(),
+        ColumnType::Date => "date".to_string(),
+        ColumnType::Time { .. }
+        | ColumnType::Timestamp { .. }
+        | ColumnType::Json
+        | ColumnType::Jsonb
+        | ColumnType::Uuid => base.to_string(),
+        ColumnType::Enum { name } => name.clone(),
+        ColumnType::InlineEnum { .. } | ColumnType::Array(_) => return None,
+    };
+    Some(if array { format!("{name}[]") } else { name })
 }
 
 /// A literal default: string, number (with sign), boolean or NULL.
@@ -1230,6 +1287,16 @@ mod tests {
             pg("nextval('users_id_seq'::regclass)"),
             DefaultValue::Expression("nextval('users_id_seq'::REGCLASS)".into())
         );
+        // An empty array keeps its cast, in one spelling; a non-empty one
+        // needs none.
+        let empty = DefaultValue::Expression("ARRAY[]::integer[]".into());
+        assert_eq!(pg("ARRAY[]::int[][]"), empty);
+        assert_eq!(pg("ARRAY[]::integer[]"), empty);
+        assert_eq!(
+            pg("ARRAY[]::varchar(3)[]"),
+            DefaultValue::Expression("ARRAY[]::varchar(3)[]".into())
+        );
+        assert_eq!(pg("ARRAY[1, 2]::bigint[]"), pg("ARRAY[1, 2]"));
         let typed = |d: &str, ty: ColumnType| typed_default(pg(d), &ty, Dialect::Postgres);
         assert_eq!(typed("'t'", T::Boolean), DefaultValue::Boolean(true));
         assert_eq!(typed("'off'", T::Boolean), DefaultValue::Boolean(false));

@@ -254,7 +254,7 @@ fn alter_column(table: &str, from: &Column, to: &Column, dialect: Dialect) -> Ve
     }
     if from.default != to.default {
         let action = match &to.default {
-            Some(default) => format!("SET DEFAULT {}", spelling::default_value(default, dialect)),
+            Some(default) => format!("SET DEFAULT {}", spelling::default_value(default)),
             None => "DROP DEFAULT".to_string(),
         };
         out.push(alter_table(

@@ -168,7 +168,7 @@ fn rebuild_enum_statements(name: &str, to_values: &[String], state: &Schema) -> 
                     table,
                     &format!(
                         "ALTER COLUMN {col} SET DEFAULT {}",
-                        spelling::default_value(default, PG)
+                        spelling::default_value(default)
                     ),
                 ));
             }
@@ -318,7 +318,7 @@ pub(crate) fn alter_column(table: &str, from: &Column, to: &Column, state: &Sche
             Some(default) if !enum_default_available(default, &to.ty, state) => {}
             Some(default) => out.push(alter(format!(
                 "SET DEFAULT {}",
-                spelling::default_value(default, PG)
+                spelling::default_value(default)
             ))),
             None if !default_dropped => out.push(alter("DROP DEFAULT".to_string())),
             None => {}

@@ -194,14 +194,15 @@ fn mysql_type(ty: &ColumnType) -> Option<String> {
     Some(text)
 }
 
-/// The text after `DEFAULT`. SQLite and MySQL accept an expression default
-/// only in parentheses (`DEFAULT (datetime('now'))`); PostgreSQL takes it
-/// bare.
-pub(crate) fn default_value(value: &DefaultValue, dialect: Dialect) -> String {
+/// The text after `DEFAULT`. An expression default is written in
+/// parentheses on every dialect: SQLite and MySQL accept one only that way
+/// (`DEFAULT (datetime('now'))`), and PostgreSQL's `DEFAULT` takes a
+/// restricted expression (`b_expr`) that refuses `now() AT TIME ZONE 'utc'`,
+/// `x COLLATE "C"`, `x IS NULL` and the like bare. Canonical expression
+/// text has its outer parentheses stripped, so they are put back here.
+pub(crate) fn default_value(value: &DefaultValue) -> String {
     match value {
-        DefaultValue::Expression(expression) if dialect != Dialect::Postgres => {
-            parenthesize(expression)
-        }
+        DefaultValue::Expression(expression) => parenthesize(expression),
         other => other.to_sql(),
     }
 }
@@ -222,13 +223,18 @@ fn encloses_all(text: &str) -> bool {
         return false;
     }
     let mut depth = 0usize;
-    let mut in_string = false;
+    // The quote that opened the string or quoted identifier we are in: a
+    // parenthesis inside `'('` or `"a)"` is no parenthesis. A doubled quote
+    // closes and reopens, which leaves the state right.
+    let mut quoted: Option<char> = None;
     let last = text.len() - 1;
     for (at, c) in text.char_indices() {
         match c {
-            '\'' => in_string = !in_string,
-            '(' if !in_string => depth += 1,
-            ')' if !in_string => {
+            '\'' | '"' | '`' if quoted.is_none() => quoted = Some(c),
+            c if quoted == Some(c) => quoted = None,
+            _ if quoted.is_some() => {}
+            '(' => depth += 1,
+            ')' => {
                 depth = depth.saturating_sub(1);
                 if depth == 0 {
                     return at == last;
@@ -321,21 +327,26 @@ mod tests {
     }
 
     #[test]
-    fn expression_defaults_are_parenthesized_once_on_sqlite() {
+    fn expression_defaults_are_parenthesized_once() {
         let expr = DefaultValue::Expression("datetime('now')".into());
-        assert_eq!(default_value(&expr, Dialect::Sqlite), "(datetime('now'))");
+        assert_eq!(default_value(&expr), "(datetime('now'))");
         let wrapped = DefaultValue::Expression("(datetime('now'))".into());
         assert_eq!(
-            default_value(&wrapped, Dialect::Sqlite),
+            default_value(&wrapped),
             "(datetime('now'))"
         );
         assert_eq!(parenthesize("(a) + (b)"), "((a) + (b))");
         assert_eq!(parenthesize("(')')"), "(')')");
         assert_eq!(
-            default_value(&DefaultValue::CurrentTimestamp, Dialect::Sqlite),
+            default_value(&DefaultValue::CurrentTimestamp),
             "CURRENT_TIMESTAMP"
         );
-        assert_eq!(default_value(&expr, Dialect::Postgres), "datetime('now')");
+        let at_zone = DefaultValue::Expression("now() AT TIME ZONE 'utc'".into());
+        assert_eq!(
+            default_value(&at_zone),
+            "(now() AT TIME ZONE 'utc')"
+        );
+        assert_eq!(parenthesize("(\"a)\") + (b)"), "((\"a)\") + (b))");
     }
 
     #[test]

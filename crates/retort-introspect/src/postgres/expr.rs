@@ -82,6 +82,8 @@ fn precedence(expr: &Expr) -> u8 {
         Expr::AnyOp { .. } | Expr::AllOp { .. } => 50,
         Expr::In { .. } | Expr::Between { .. } | Expr::Like { .. } | Expr::ILike { .. } => 60,
         Expr::UnaryOp { .. } => 100,
+        Expr::AtTimeZone { .. } => 110,
+        Expr::Collate { .. } => 120,
         Expr::Cast {
             kind: CastKind::DoubleColon,
             ..
@@ -165,6 +167,32 @@ fn simplify(expr: Expr, parent: u8, side: Side) -> Expr {
         }
         Expr::IsNull(inner) => Expr::IsNull(Box::new(simplify(*inner, 40, Side::Only))),
         Expr::IsNotNull(inner) => Expr::IsNotNull(Box::new(simplify(*inner, 40, Side::Only))),
+        Expr::IsTrue(inner) => Expr::IsTrue(Box::new(simplify(*inner, 40, Side::Only))),
+        Expr::IsFalse(inner) => Expr::IsFalse(Box::new(simplify(*inner, 40, Side::Only))),
+        Expr::IsNotTrue(inner) => Expr::IsNotTrue(Box::new(simplify(*inner, 40, Side::Only))),
+        Expr::IsNotFalse(inner) => Expr::IsNotFalse(Box::new(simplify(*inner, 40, Side::Only))),
+        Expr::IsDistinctFrom(left, right) => Expr::IsDistinctFrom(
+            Box::new(simplify(*left, 40, Side::Left)),
+            Box::new(simplify(*right, 40, Side::Right)),
+        ),
+        Expr::IsNotDistinctFrom(left, right) => Expr::IsNotDistinctFrom(
+            Box::new(simplify(*left, 40, Side::Left)),
+            Box::new(simplify(*right, 40, Side::Right)),
+        ),
+        // `now() AT TIME ZONE 'utc'` reads back as
+        // `(now() AT TIME ZONE 'utc'::text)`.
+        Expr::AtTimeZone {
+            timestamp,
+            time_zone,
+        } => Expr::AtTimeZone {
+            timestamp: Box::new(simplify(*timestamp, 110, Side::Left)),
+            time_zone: Box::new(simplify(*time_zone, 110, Side::Right)),
+        },
+        // `name COLLATE "C"` reads back as `((name)::text COLLATE "C")`.
+        Expr::Collate { expr: inner, collation } => Expr::Collate {
+            expr: Box::new(simplify(*inner, 120, Side::Left)),
+            collation,
+        },
         Expr::AnyOp {
             left,
             compare_op,
@@ -290,6 +318,8 @@ fn simplify_cast(
             }
             return bare.clone();
         }
+        // An empty `ARRAY[]` has no type but its cast's: that cast stays.
+        Expr::Array(array) if array.elem.is_empty() => {}
         Expr::Value(ValueWithSpan {
             value: Value::Number(..),
             ..
@@ -398,5 +428,9 @@ mod tests {
         check("(NOT active)", "NOT active");
         check("(created_at)::date", "created_at::date");
         check("(d > '2020-01-01'::date)", "d > '2020-01-01'");
+        check("(now() AT TIME ZONE 'utc'::text)", "now() AT TIME ZONE 'utc'");
+        check("((name)::text COLLATE \"C\")", "name COLLATE \"C\"");
+        check("(flag IS TRUE)", "flag IS TRUE");
+        check("(a IS DISTINCT FROM 'x'::text)", "a IS DISTINCT FROM 'x'");
     }
 }
