@@ -275,7 +275,8 @@ fn using_expression(column: &str, from: &ColumnType, to: &ColumnType, to_sql: &s
 
 /// `ALTER TABLE … ALTER COLUMN` statements taking `from` to `to`, in an
 /// order that works: identity dropped first; the default dropped before a
-/// `USING` conversion (the old default may not convert automatically);
+/// `USING` conversion (the old default may not convert automatically) or a
+/// conversion from an enum (the converted default would still use it);
 /// type; nullability; default; identity added (after `SET NOT NULL`,
 /// which it needs) with its sequence moved past the existing values;
 /// comment.
@@ -288,7 +289,12 @@ pub(crate) fn alter_column(table: &str, from: &Column, to: &Column, state: &Sche
     }
     let type_changes = from.ty != to.ty;
     let using = type_changes && !assignment_cast(&from.ty, &to.ty);
-    let default_dropped = using && from.default.is_some();
+    // A default kept through `TYPE` is converted with it: one on an enum
+    // column becomes `('a'::st)::text`, which still depends on the enum and
+    // keeps a later `DROP TYPE` from running. It goes, and is set again
+    // below.
+    let default_dropped = (using || (type_changes && element_enum(&from.ty).is_some()))
+        && from.default.is_some();
     if default_dropped {
         out.push(alter("DROP DEFAULT".to_string()));
     }
