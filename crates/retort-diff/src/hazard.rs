@@ -502,6 +502,7 @@ pub fn hazards_with_stats(op: &Op, options: &DiffOptions, stats: &TableStats) ->
         | Op::DropEnum { .. }
         | Op::CreateTable { .. }
         | Op::DropIndex { .. }
+        | Op::AlterTableComment { .. }
         // A rename keeps every row and value: no hazard on any dialect.
         | Op::RenameTable { .. }
         | Op::RenameColumn { .. } => {}

@@ -8,6 +8,16 @@ use retort_schema::{ColumnType, DefaultValue, Dialect};
 
 /// `name` as a quoted identifier: `"x"` (SQLite, PostgreSQL) or `` `x` ``
 /// (MySQL), with the quote character doubled inside.
+/// `value` as a string literal of `dialect`: quotes doubled, and on MySQL
+/// (where a backslash escapes the next character unless the server runs
+/// with `NO_BACKSLASH_ESCAPES`) backslashes doubled too.
+pub(crate) fn literal(value: &str, dialect: Dialect) -> String {
+    match dialect {
+        Dialect::Mysql => DefaultValue::String(value.replace('\\', "\\\\")).to_sql(),
+        Dialect::Sqlite | Dialect::Postgres => DefaultValue::String(value.to_string()).to_sql(),
+    }
+}
+
 pub(crate) fn quote(name: &str, dialect: Dialect) -> String {
     let q = match dialect {
         Dialect::Mysql => '`',
@@ -363,6 +373,13 @@ mod tests {
             "select a from x join users_archive, users",
             "users"
         ));
+    }
+
+    #[test]
+    fn literals_escape_what_their_dialect_reads_as_special() {
+        assert_eq!(literal("it's", Dialect::Postgres), "'it''s'");
+        assert_eq!(literal(r"a\b", Dialect::Mysql), r"'a\\b'");
+        assert_eq!(literal(r"a\b", Dialect::Postgres), r"'a\b'");
     }
 
     #[test]
