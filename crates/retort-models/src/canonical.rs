@@ -10,7 +10,7 @@ use retort_schema::{
     ColumnType, DefaultValue, Dialect, ForeignKeyAction, IndexTarget, Table, UniqueConstraint,
 };
 use sqlparser::ast::{
-    CastKind, Expr, FunctionArguments, Ident, UnaryOperator, Value, ValueWithSpan,
+    CastKind, Expr, FunctionArguments, Ident, InTarget, UnaryOperator, Value, ValueWithSpan,
 };
 use sqlparser::dialect::{Dialect as SqlDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
 use sqlparser::keywords::ALL_KEYWORDS;
@@ -206,6 +206,12 @@ pub fn typed_default(default: DefaultValue, ty: &ColumnType, dialect: Dialect) -
     }
     if !matches!(dialect, Dialect::Postgres) {
         return default;
+    }
+    if let DefaultValue::Expression(text) = &default
+        && let Some((literal, cast_type)) = literal_cast_parts(text)
+        && cast_type == *ty
+    {
+        return DefaultValue::String(literal);
     }
     let DefaultValue::String(text) = &default else {
         return default;
@@ -440,6 +446,17 @@ pub(crate) fn default_from_expr(expr: &Expr, dialect: Dialect) -> DefaultValue {
     if let Some(literal) = literal_default(expr, dialect) {
         return literal;
     }
+    // `DATE '2024-01-01'` is `'2024-01-01'::date`.
+    if let Expr::TypedString(typed) = expr
+        && let Value::SingleQuotedString(text) = &typed.value.value
+    {
+        if dialect == Dialect::Postgres
+            && let Some(cast) = meaningful_literal_cast(&typed.data_type.to_string(), text)
+        {
+            return cast;
+        }
+        return DefaultValue::String(text.clone());
+    }
     match expr {
         Expr::Cast {
             kind: CastKind::DoubleColon,
@@ -451,6 +468,12 @@ pub(crate) fn default_from_expr(expr: &Expr, dialect: Dialect) -> DefaultValue {
             // '-1'::integer. The cast adds nothing the column type does not
             // already say, so the literal alone is the default.
             let inner = strip_nested(inner);
+            if let (Some(DefaultValue::String(text)), true) =
+                (literal_default(inner, dialect), dialect == Dialect::Postgres)
+                && let Some(cast) = meaningful_literal_cast(&data_type.to_string(), &text)
+            {
+                return cast;
+            }
             if let Some(value) = literal_default(inner, dialect) {
                 let numeric = matches!(
                     column_type(&data_type.to_string(), dialect),
@@ -514,6 +537,49 @@ pub(crate) fn default_from_expr(expr: &Expr, dialect: Dialect) -> DefaultValue {
         _ => {}
     }
     DefaultValue::Expression(canonical_expr(expr, dialect))
+}
+
+/// A PostgreSQL string literal cast to a date, time, timestamp or interval
+/// type, kept as the expression `'…'::type`: the literal means something
+/// else read as another of these types (`'2020-01-01 00:00:00'::timestamp`
+/// on a `timestamptz` column is midnight in the session's zone when the row
+/// is written, not when the table was created). [`typed_default`] drops the
+/// cast where it is to the column's own type.
+fn meaningful_literal_cast(type_text: &str, text: &str) -> Option<DefaultValue> {
+    let ty = column_type(type_text, Dialect::Postgres);
+    let temporal = matches!(
+        ty,
+        ColumnType::Date | ColumnType::Time { .. } | ColumnType::Timestamp { .. }
+    ) || ty == ColumnType::Custom("interval".to_string());
+    if !temporal {
+        return None;
+    }
+    let spelled = postgres_cast_type(type_text)?;
+    Some(DefaultValue::Expression(format!(
+        "{}::{spelled}",
+        DefaultValue::String(text.to_string())
+    )))
+}
+
+/// The literal and type of `'…'::type` text, as [`meaningful_literal_cast`]
+/// writes it.
+fn literal_cast_parts(text: &str) -> Option<(String, ColumnType)> {
+    let Expr::Cast {
+        kind: CastKind::DoubleColon,
+        expr,
+        data_type,
+        ..
+    } = parse_expression(text, Dialect::Postgres)?
+    else {
+        return None;
+    };
+    match *expr {
+        Expr::Value(ValueWithSpan {
+            value: Value::SingleQuotedString(literal),
+            ..
+        }) => Some((literal, column_type(&data_type.to_string(), Dialect::Postgres))),
+        _ => None,
+    }
 }
 
 /// The one spelling of a cast's target type that both a model's text and
@@ -756,7 +822,52 @@ fn expand_between(expr: &Expr) -> Expr {
             expr: Box::new(expand_between(inner)),
         },
         Expr::Nested(inner) => Expr::Nested(Box::new(expand_between(inner))),
+        // PostgreSQL stores `x IN (a, b)` as `x = ANY (ARRAY[a, b])` and
+        // prints it back so; the introspector reads that as `x IN (a, b)`.
+        // A model's own `x = ANY (ARRAY[…])` / `x = SOME (…)` is the same
+        // check, and `x <> ALL (ARRAY[…])` is `x NOT IN (…)`.
+        Expr::AnyOp {
+            left,
+            compare_op: Op::Eq,
+            right,
+            ..
+        } if array_literal(right).is_some() => Expr::In {
+            expr: left.clone(),
+            target: InTarget::List(array_literal(right).unwrap_or_default()),
+            negated: false,
+            global: false,
+        },
+        Expr::AllOp {
+            left,
+            compare_op: Op::NotEq,
+            right,
+        } if array_literal(right).is_some() => Expr::In {
+            expr: left.clone(),
+            target: InTarget::List(array_literal(right).unwrap_or_default()),
+            negated: true,
+            global: false,
+        },
+        // SOME is ANY, which PostgreSQL prints.
+        Expr::AnyOp {
+            left,
+            compare_op,
+            right,
+            ..
+        } => Expr::AnyOp {
+            left: left.clone(),
+            compare_op: compare_op.clone(),
+            right: right.clone(),
+            is_some: false,
+        },
         other => other.clone(),
+    }
+}
+
+/// The elements of an `ARRAY[…]` literal, however parenthesised.
+fn array_literal(expr: &Expr) -> Option<Vec<Expr>> {
+    match strip_nested(expr) {
+        Expr::Array(array) => Some(array.elem.clone()),
+        _ => None,
     }
 }
 
@@ -1299,6 +1410,20 @@ mod tests {
         assert_eq!(pg("ARRAY[1, 2]::bigint[]"), pg("ARRAY[1, 2]"));
         let typed = |d: &str, ty: ColumnType| typed_default(pg(d), &ty, Dialect::Postgres);
         assert_eq!(typed("'t'", T::Boolean), DefaultValue::Boolean(true));
+        // A typed literal is the cast literal; a cast to the column's own
+        // type says nothing, to another temporal type it changes the value.
+        let day = DefaultValue::String("2024-01-01".into());
+        assert_eq!(typed("DATE '2024-01-01'", T::Date), day);
+        assert_eq!(typed("'2024-01-01'::date", T::Date), day);
+        let tz = T::Timestamp {
+            with_time_zone: true,
+        };
+        let local = DefaultValue::Expression("'2020-01-01 00:00:00'::timestamp".into());
+        assert_eq!(typed("'2020-01-01 00:00:00'::timestamp", tz.clone()), local);
+        assert_eq!(
+            typed("'2020-01-01 00:00:00'::timestamp without time zone", tz),
+            local
+        );
         assert_eq!(typed("'off'", T::Boolean), DefaultValue::Boolean(false));
         assert_eq!(typed("'5'", T::Integer), DefaultValue::Number("5".into()));
         assert_eq!(typed("'5'", T::Text), DefaultValue::String("5".into()));
@@ -1379,6 +1504,16 @@ mod mysql_catalog_spellings {
 #[cfg(test)]
 mod postgres_between {
     use super::*;
+
+    #[test]
+    fn any_of_an_array_reads_as_in() {
+        let pg = |t: &str| canonical_expression(t, Dialect::Postgres);
+        assert_eq!(pg("s = SOME (ARRAY['a', 'b'])"), pg("s IN ('a', 'b')"));
+        assert_eq!(pg("n = ANY (ARRAY[1, 2])"), pg("n IN (1, 2)"));
+        assert_eq!(pg("n <> ALL (ARRAY[1, 2])"), pg("n NOT IN (1, 2)"));
+        assert_eq!(pg("n > SOME (ARRAY[1, 2])"), pg("n > ANY (ARRAY[1, 2])"));
+        assert_eq!(pg("a > 0 AND n = ANY (ARRAY[1])"), pg("a > 0 AND n IN (1)"));
+    }
 
     #[test]
     fn between_reads_as_postgres_stores_it() {

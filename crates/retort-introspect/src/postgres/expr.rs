@@ -34,6 +34,33 @@ pub(crate) fn postgres_expression(text: &str) -> String {
     }
 }
 
+/// The canonical text of a column default as `pg_get_expr` prints it: like
+/// [`postgres_expression`], except that a string literal's own cast stays
+/// (`'2020-01-01 00:00:00'::timestamp without time zone` on a `timestamptz`
+/// column is not the bare literal); the loader's `typed_default` drops it
+/// where it is to the column's type.
+pub(crate) fn postgres_default(text: &str) -> String {
+    let literal_cast = parse(text).is_some_and(|expr| match strip_parens(&expr) {
+        Expr::Cast {
+            kind: CastKind::DoubleColon,
+            expr: inner,
+            ..
+        } => matches!(
+            strip_parens(inner),
+            Expr::Value(ValueWithSpan {
+                value: Value::SingleQuotedString(_),
+                ..
+            })
+        ),
+        _ => false,
+    });
+    if literal_cast {
+        canonical_expression(text, Dialect::Postgres)
+    } else {
+        postgres_expression(text)
+    }
+}
+
 fn parse(text: &str) -> Option<Expr> {
     let dialect = PostgreSqlDialect {};
     let mut parser = Parser::new(&dialect).try_with_sql(text).ok()?;
@@ -431,6 +458,13 @@ mod tests {
         check("(now() AT TIME ZONE 'utc'::text)", "now() AT TIME ZONE 'utc'");
         check("((name)::text COLLATE \"C\")", "name COLLATE \"C\"");
         check("(flag IS TRUE)", "flag IS TRUE");
+        check("(n = ANY (ARRAY[1, 2, 3]))", "n = ANY (ARRAY[1, 2, 3])");
+        check(
+            "(s = ANY (ARRAY['a'::text, 'b'::text]))",
+            "s = SOME (ARRAY['a', 'b'])",
+        );
+        check("(n <> ALL (ARRAY[1, 2]))", "n <> ALL (ARRAY[1, 2])");
+        check("(n > ANY (ARRAY[1, 2]))", "n > SOME (ARRAY[1, 2])");
         check("(a IS DISTINCT FROM 'x'::text)", "a IS DISTINCT FROM 'x'");
     }
 }
