@@ -273,6 +273,28 @@ fn using_expression(column: &str, from: &ColumnType, to: &ColumnType, to_sql: &s
     }
 }
 
+/// The statement giving the sequence behind generated column `table.column`
+/// the column's new type `ty`: an identity column's sequence follows its
+/// column, a `serial` column's (`serial` → `bigserial`) does not, and would
+/// stop at 2^31 - 1. The sequence's name is only known to the database,
+/// hence the `DO` block; for an identity column it changes nothing.
+fn sequence_type_statement(table: &str, column: &str, ty: &str) -> String {
+    let body = format!(
+        "BEGIN EXECUTE format({}, pg_get_serial_sequence({}, {})); END",
+        literal(&format!("ALTER SEQUENCE %s AS {ty}")),
+        literal(&quote(table, PG)),
+        literal(column),
+    );
+    // A dollar-quote tag that the body (which holds the names) cannot close.
+    let mut tag = "$retort$".to_string();
+    let mut n = 0;
+    while body.contains(&tag) {
+        n += 1;
+        tag = format!("$retort{n}$");
+    }
+    format!("DO {tag} {body} {tag}")
+}
+
 /// `ALTER TABLE … ALTER COLUMN` statements taking `from` to `to`, in an
 /// order that works: identity dropped first; the default dropped before a
 /// `USING` conversion (the old default may not convert automatically) or a
@@ -305,6 +327,9 @@ pub(crate) fn alter_column(table: &str, from: &Column, to: &Column, state: &Sche
             out.push(alter(format!("TYPE {ty} USING {expression}")));
         } else {
             out.push(alter(format!("TYPE {ty}")));
+        }
+        if from.autoincrement && to.autoincrement {
+            out.push(sequence_type_statement(table, &to.name, &ty));
         }
     }
     if from.nullable != to.nullable {
