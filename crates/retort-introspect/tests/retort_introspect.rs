@@ -85,6 +85,7 @@ fn expected() -> Schema {
             "created_at",
             ColumnType::Timestamp {
                 with_time_zone: false,
+                precision: None,
             },
         )
         .not_null()
@@ -130,6 +131,7 @@ fn expected() -> Schema {
             "deleted_at",
             ColumnType::Timestamp {
                 with_time_zone: false,
+                precision: None,
             },
         ),
     ];

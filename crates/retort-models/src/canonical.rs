@@ -292,12 +292,14 @@ fn mysql_datetime_literal(text: &str) -> Option<String> {
 }
 
 fn base_type(text: &str, dialect: Dialect) -> ColumnType {
-    // `timestamp(3) with time zone`: the precision is dropped as it is for
-    // `timestamptz(3)`, so both spellings read the same.
+    // `timestamp(3) with time zone`: the precision moves out of the way of
+    // the zone, so that it reads as `timestamptz(3)` does.
     let without_precision;
+    let mut fraction_digits = None;
     let text = match precision_before_zone(text) {
-        Some(stripped) => {
+        Some((stripped, digits)) => {
             without_precision = stripped;
+            fraction_digits = Some(digits);
             without_precision.as_str()
         }
         None => text,
@@ -307,6 +309,11 @@ fn base_type(text: &str, dialect: Dialect) -> ColumnType {
     let numbers = numbers.unwrap_or_default();
     let first = numbers.first().copied();
     let second = numbers.get(1).copied();
+    // Fractional-second digits of a time type; MySQL's default is 0 and its
+    // catalog leaves `(0)` out.
+    let precision = fraction_digits
+        .or(first)
+        .filter(|&p| !(dialect == Dialect::Mysql && p == 0));
     let custom = || ColumnType::Custom(text.to_string());
     if dialect == Dialect::Mysql
         && let Some(ty) = mysql_type_modifiers(name, first, second)
@@ -350,15 +357,19 @@ fn base_type(text: &str, dialect: Dialect) -> ColumnType {
         "date" => ColumnType::Date,
         "datetime" | "timestamp" | "timestamp without time zone" => ColumnType::Timestamp {
             with_time_zone: false,
+            precision,
         },
         "timestamptz" | "timestamp with time zone" => ColumnType::Timestamp {
             with_time_zone: true,
+            precision,
         },
         "time" | "time without time zone" => ColumnType::Time {
             with_time_zone: false,
+            precision,
         },
         "timetz" | "time with time zone" => ColumnType::Time {
             with_time_zone: true,
+            precision,
         },
         "json" => ColumnType::Json,
         "jsonb" => ColumnType::Jsonb,
@@ -406,15 +417,17 @@ fn split_type_args(text: &str) -> (&str, Vec<&str>) {
     }
 }
 
-/// `time[stamp](n) with[out] time zone` without its `(n)`, or `None`.
-fn precision_before_zone(text: &str) -> Option<String> {
+/// `time[stamp](n) with[out] time zone` without its `(n)`, and `n`; or
+/// `None`.
+fn precision_before_zone(text: &str) -> Option<(String, u32)> {
     let open = text.find('(')?;
     let close = open + text[open..].find(')')?;
     let name = &text[..open];
     let rest = text[close + 1..].trim_start();
     let is_time = matches!(name, "time" | "timestamp");
     let is_zone = matches!(rest, "with time zone" | "without time zone");
-    (is_time && is_zone).then(|| format!("{name} {rest}"))
+    let digits = text[open + 1..close].trim().parse().ok()?;
+    (is_time && is_zone).then(|| (format!("{name} {rest}"), digits))
 }
 
 // ---------------------------------------------------------------------------
@@ -1069,30 +1082,35 @@ mod tests {
                 "DATETIME",
                 T::Timestamp {
                     with_time_zone: false,
+                    precision: None,
                 },
             ),
             (
                 "TIMESTAMP",
                 T::Timestamp {
                     with_time_zone: false,
+                    precision: None,
                 },
             ),
             (
                 "TIMESTAMPTZ",
                 T::Timestamp {
                     with_time_zone: true,
+                    precision: None,
                 },
             ),
             (
                 "TIMESTAMP WITH TIME ZONE",
                 T::Timestamp {
                     with_time_zone: true,
+                    precision: None,
                 },
             ),
             (
                 "TIME",
                 T::Time {
                     with_time_zone: false,
+                    precision: None,
                 },
             ),
             ("JSON", T::Json),
@@ -1122,7 +1140,8 @@ mod tests {
             pg("timestamp without time zone"),
             (
                 T::Timestamp {
-                    with_time_zone: false
+                    with_time_zone: false,
+                    precision: None,
                 },
                 false
             )
@@ -1138,6 +1157,25 @@ mod tests {
             )
         );
         assert_eq!(pg("bytea"), (T::Blob, false));
+        // Fractional-second digits are part of the type, however spelled.
+        let ts3 = T::Timestamp {
+            with_time_zone: true,
+            precision: Some(3),
+        };
+        assert_eq!(pg("timestamptz(3)").0, ts3);
+        assert_eq!(pg("timestamp(3) with time zone").0, ts3);
+        assert_eq!(ts3.to_string().parse::<T>(), Ok(ts3));
+        assert_eq!(
+            pg("time(6)").0,
+            T::Time {
+                with_time_zone: false,
+                precision: Some(6)
+            }
+        );
+        assert_eq!(
+            column_type("datetime(0)", Dialect::Mysql),
+            column_type("datetime", Dialect::Mysql)
+        );
         assert_eq!(pg("int[]"), (T::Array(Box::new(T::Integer)), false));
         assert_eq!(pg("INTEGER []"), (T::Array(Box::new(T::Integer)), false));
         assert_eq!(
@@ -1268,6 +1306,7 @@ mod tests {
         );
         let ts = T::Timestamp {
             with_time_zone: false,
+            precision: None,
         };
         let at = |s: &str| DefaultValue::String(s.into());
         assert_eq!(typed("'2020-01-01'", ts.clone()), at("2020-01-01 00:00:00"));
@@ -1417,6 +1456,7 @@ mod tests {
         assert_eq!(typed("'2024-01-01'::date", T::Date), day);
         let tz = T::Timestamp {
             with_time_zone: true,
+            precision: None,
         };
         let local = DefaultValue::Expression("'2020-01-01 00:00:00'::timestamp".into());
         assert_eq!(typed("'2020-01-01 00:00:00'::timestamp", tz.clone()), local);

@@ -274,8 +274,10 @@ pub(crate) fn create_table_statement(table: &Table, dialect: Dialect) -> String 
     // PostgreSQL requires even when it is empty.
     let sql = match sql.strip_suffix(" )") {
         Some(head) if !by_hand.is_empty() => format!("{head}, {} )", by_hand.join(", ")),
-        Some(_) => sql,
-        None => format!("{sql} ({})", by_hand.join(", ")),
+        None if table.columns.is_empty() && dialect == Dialect::Postgres => {
+            format!("{sql} ({})", by_hand.join(", "))
+        }
+        _ => sql,
     };
     layout_create_table(&sql, dialect)
 }

@@ -433,6 +433,7 @@ mod tests {
                 T::Date,
                 T::Timestamp {
                     with_time_zone: true,
+                    precision: None,
                 },
             ),
         ] {

@@ -99,17 +99,20 @@ fn sqlite_type(ty: &ColumnType) -> Option<String> {
         ColumnType::Blob => "BLOB".to_string(),
         ColumnType::Date => "DATE".to_string(),
         ColumnType::Time {
-            with_time_zone: false,
-        } => "TIME".to_string(),
-        ColumnType::Time {
-            with_time_zone: true,
-        } => "TIMETZ".to_string(),
+            with_time_zone,
+            precision,
+        } => with_length(if *with_time_zone { "TIMETZ" } else { "TIME" }, *precision),
         ColumnType::Timestamp {
-            with_time_zone: false,
-        } => "TIMESTAMP".to_string(),
-        ColumnType::Timestamp {
-            with_time_zone: true,
-        } => "TIMESTAMPTZ".to_string(),
+            with_time_zone,
+            precision,
+        } => with_length(
+            if *with_time_zone {
+                "TIMESTAMPTZ"
+            } else {
+                "TIMESTAMP"
+            },
+            *precision,
+        ),
         ColumnType::Json => "JSON".to_string(),
         ColumnType::Jsonb => "JSONB".to_string(),
         ColumnType::Uuid => "UUID".to_string(),
@@ -136,17 +139,13 @@ fn postgres_type(ty: &ColumnType) -> Option<String> {
         ColumnType::Blob => "bytea".to_string(),
         ColumnType::Date => "date".to_string(),
         ColumnType::Time {
-            with_time_zone: false,
-        } => "time".to_string(),
-        ColumnType::Time {
-            with_time_zone: true,
-        } => "time with time zone".to_string(),
+            with_time_zone,
+            precision,
+        } => with_zone(with_length("time", *precision), *with_time_zone),
         ColumnType::Timestamp {
-            with_time_zone: false,
-        } => "timestamp".to_string(),
-        ColumnType::Timestamp {
-            with_time_zone: true,
-        } => "timestamp with time zone".to_string(),
+            with_time_zone,
+            precision,
+        } => with_zone(with_length("timestamp", *precision), *with_time_zone),
         ColumnType::Json => "json".to_string(),
         ColumnType::Jsonb => "jsonb".to_string(),
         ColumnType::Uuid => "uuid".to_string(),
@@ -156,6 +155,15 @@ fn postgres_type(ty: &ColumnType) -> Option<String> {
         ColumnType::InlineEnum { .. } => return None,
     };
     Some(text)
+}
+
+/// `name` followed by PostgreSQL's ` with time zone` where `zoned`.
+fn with_zone(name: String, zoned: bool) -> String {
+    if zoned {
+        format!("{name} with time zone")
+    } else {
+        name
+    }
 }
 
 fn mysql_type(ty: &ColumnType) -> Option<String> {
@@ -177,14 +185,17 @@ fn mysql_type(ty: &ColumnType) -> Option<String> {
         ColumnType::Date => "DATE".to_string(),
         ColumnType::Time {
             with_time_zone: false,
-        } => "TIME".to_string(),
+            precision,
+        } => with_length("TIME", *precision),
         ColumnType::Timestamp {
             with_time_zone: false,
-        } => "DATETIME".to_string(),
+            precision,
+        } => with_length("DATETIME", *precision),
         // MySQL's TIMESTAMP stores UTC and converts to the session time zone.
         ColumnType::Timestamp {
             with_time_zone: true,
-        } => "TIMESTAMP".to_string(),
+            precision,
+        } => with_length("TIMESTAMP", *precision),
         ColumnType::Json => "JSON".to_string(),
         // Only the keyword changes case, never the quoted values.
         ColumnType::InlineEnum { .. } => {
@@ -195,6 +206,7 @@ fn mysql_type(ty: &ColumnType) -> Option<String> {
         ColumnType::Varchar { length: None }
         | ColumnType::Time {
             with_time_zone: true,
+            ..
         }
         | ColumnType::Jsonb
         | ColumnType::Uuid
@@ -317,6 +329,7 @@ mod tests {
     fn postgres_and_mysql_spellings() {
         let tz = ColumnType::Timestamp {
             with_time_zone: true,
+            precision: None,
         };
         assert_eq!(
             column_type(&tz, Dialect::Postgres).as_deref(),
@@ -325,6 +338,14 @@ mod tests {
         assert_eq!(
             column_type(&"integer[]".parse().unwrap(), Dialect::Postgres).as_deref(),
             Some("integer[]")
+        );
+        assert_eq!(
+            column_type(&"timestamptz(3)".parse().unwrap(), Dialect::Postgres).as_deref(),
+            Some("timestamp(3) with time zone")
+        );
+        assert_eq!(
+            column_type(&"time(6)".parse().unwrap(), Dialect::Mysql).as_deref(),
+            Some("TIME(6)")
         );
         assert_eq!(
             column_type(&"enum('a','it''s')".parse().unwrap(), Dialect::Mysql).as_deref(),

@@ -123,9 +123,11 @@ fn narrowing_types_lose_data_and_widening_ones_do_not() {
         (
             Timestamp {
                 with_time_zone: false,
+                precision: None,
             },
             Timestamp {
                 with_time_zone: true,
+                precision: None,
             },
         ),
         (Json, Jsonb),
@@ -163,9 +165,11 @@ fn postgres_type_changes_that_rewrite_the_table_hold_a_long_lock() {
         (
             Timestamp {
                 with_time_zone: false,
+                precision: None,
             },
             Timestamp {
                 with_time_zone: true,
+                precision: None,
             },
         ),
         (numeric(Some(10), Some(2)), numeric(Some(12), Some(3))),
@@ -281,6 +285,7 @@ fn adding_a_not_null_column_without_default_fails_on_existing_rows() {
         "at",
         ColumnType::Timestamp {
             with_time_zone: false,
+            precision: None,
         },
     )
     .with_default(DefaultValue::CurrentTimestamp);
