@@ -207,12 +207,13 @@ pub fn typed_default(default: DefaultValue, ty: &ColumnType, dialect: Dialect) -
     if !matches!(dialect, Dialect::Postgres) {
         return default;
     }
-    if let DefaultValue::Expression(text) = &default
-        && let Some((literal, cast_type)) = literal_cast_parts(text)
-        && cast_type == *ty
-    {
-        return DefaultValue::String(literal);
-    }
+    let default = match &default {
+        DefaultValue::Expression(text) => match literal_cast_parts(text) {
+            Some((literal, cast_type)) if cast_type == *ty => DefaultValue::String(literal),
+            _ => default,
+        },
+        _ => default,
+    };
     let DefaultValue::String(text) = &default else {
         return default;
     };
@@ -229,6 +230,12 @@ pub fn typed_default(default: DefaultValue, ty: &ColumnType, dialect: Dialect) -
         | ColumnType::Real
         | ColumnType::Double
         | ColumnType::Decimal { .. } => DefaultValue::number(text).unwrap_or(default),
+        ColumnType::Custom(name) if name == "interval" => {
+            match crate::interval::postgres_interval_text(text) {
+                Some(printed) => DefaultValue::String(printed),
+                None => default,
+            }
+        }
         _ => default,
     }
 }
@@ -459,6 +466,26 @@ pub(crate) fn default_from_expr(expr: &Expr, dialect: Dialect) -> DefaultValue {
     if let Some(literal) = literal_default(expr, dialect) {
         return literal;
     }
+    // `INTERVAL '1 day'`, `INTERVAL '1' DAY` are the interval literal
+    // `'1 day'`; [`typed_default`] puts it in the catalog's form.
+    if let Expr::Interval(interval) = expr
+        && dialect == Dialect::Postgres
+        && interval.leading_precision.is_none()
+        && interval.fractional_seconds_precision.is_none()
+        && let Expr::Value(ValueWithSpan {
+            value: Value::SingleQuotedString(text),
+            ..
+        }) = strip_nested(&interval.value)
+    {
+        let plain = match (&interval.leading_field, &interval.last_field) {
+            (None, None) => Some(text.clone()),
+            (Some(unit), None) => crate::interval::qualified_interval_text(text, &unit.to_string()),
+            _ => None,
+        };
+        if let Some(plain) = plain {
+            return DefaultValue::String(plain);
+        }
+    }
     // `DATE '2024-01-01'` is `'2024-01-01'::date`.
     if let Expr::TypedString(typed) = expr
         && let Value::SingleQuotedString(text) = &typed.value.value
@@ -481,9 +508,10 @@ pub(crate) fn default_from_expr(expr: &Expr, dialect: Dialect) -> DefaultValue {
             // '-1'::integer. The cast adds nothing the column type does not
             // already say, so the literal alone is the default.
             let inner = strip_nested(inner);
-            if let (Some(DefaultValue::String(text)), true) =
-                (literal_default(inner, dialect), dialect == Dialect::Postgres)
-                && let Some(cast) = meaningful_literal_cast(&data_type.to_string(), &text)
+            if let (Some(DefaultValue::String(text)), true) = (
+                literal_default(inner, dialect),
+                dialect == Dialect::Postgres,
+            ) && let Some(cast) = meaningful_literal_cast(&data_type.to_string(), &text)
             {
                 return cast;
             }
@@ -590,7 +618,10 @@ fn literal_cast_parts(text: &str) -> Option<(String, ColumnType)> {
         Expr::Value(ValueWithSpan {
             value: Value::SingleQuotedString(literal),
             ..
-        }) => Some((literal, column_type(&data_type.to_string(), Dialect::Postgres))),
+        }) => Some((
+            literal,
+            column_type(&data_type.to_string(), Dialect::Postgres),
+        )),
         _ => None,
     }
 }
@@ -1463,6 +1494,16 @@ mod tests {
         assert_eq!(
             typed("'2020-01-01 00:00:00'::timestamp without time zone", tz),
             local
+        );
+        // Interval literals read in the catalog's form.
+        let interval = || T::Custom("interval".into());
+        let one_day = DefaultValue::String("1 day".into());
+        assert_eq!(typed("INTERVAL '1' DAY", interval()), one_day);
+        assert_eq!(typed("INTERVAL '1 day'", interval()), one_day);
+        assert_eq!(typed("'1 day'::interval", interval()), one_day);
+        assert_eq!(
+            typed("'25 hours'", interval()),
+            DefaultValue::String("25:00:00".into())
         );
         assert_eq!(typed("'off'", T::Boolean), DefaultValue::Boolean(false));
         assert_eq!(typed("'5'", T::Integer), DefaultValue::Number("5".into()));

@@ -34,6 +34,7 @@
 
 mod canonical;
 mod error;
+mod interval;
 mod loader;
 
 use std::io::BufRead;

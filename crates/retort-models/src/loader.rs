@@ -459,7 +459,10 @@ impl Loader {
             self.report(
                 name_site,
                 "empty-table",
-                format!("table `{name}` has no columns, which {} refuses", self.dialect),
+                format!(
+                    "table `{name}` has no columns, which {} refuses",
+                    self.dialect
+                ),
                 Some("declare at least one column".to_string()),
             );
             return;

@@ -866,7 +866,12 @@ fn op_details(op: &Op) -> Option<String> {
             let text = |comment: &Option<String>| {
                 comment.as_deref().map_or_else(
                     || "no comment".to_string(),
-                    |c| format!("comment {}", retort_schema::DefaultValue::String(c.to_string())),
+                    |c| {
+                        format!(
+                            "comment {}",
+                            retort_schema::DefaultValue::String(c.to_string())
+                        )
+                    },
                 )
             };
             format!("{} → {}", text(from), text(to))

@@ -315,8 +315,8 @@ pub(crate) fn alter_column(table: &str, from: &Column, to: &Column, state: &Sche
     // column becomes `('a'::st)::text`, which still depends on the enum and
     // keeps a later `DROP TYPE` from running. It goes, and is set again
     // below.
-    let default_dropped = (using || (type_changes && element_enum(&from.ty).is_some()))
-        && from.default.is_some();
+    let default_dropped =
+        (using || (type_changes && element_enum(&from.ty).is_some())) && from.default.is_some();
     if default_dropped {
         out.push(alter("DROP DEFAULT".to_string()));
     }

@@ -362,10 +362,7 @@ mod tests {
         let expr = DefaultValue::Expression("datetime('now')".into());
         assert_eq!(default_value(&expr), "(datetime('now'))");
         let wrapped = DefaultValue::Expression("(datetime('now'))".into());
-        assert_eq!(
-            default_value(&wrapped),
-            "(datetime('now'))"
-        );
+        assert_eq!(default_value(&wrapped), "(datetime('now'))");
         assert_eq!(parenthesize("(a) + (b)"), "((a) + (b))");
         assert_eq!(parenthesize("(')')"), "(')')");
         assert_eq!(
@@ -373,10 +370,7 @@ mod tests {
             "CURRENT_TIMESTAMP"
         );
         let at_zone = DefaultValue::Expression("now() AT TIME ZONE 'utc'".into());
-        assert_eq!(
-            default_value(&at_zone),
-            "(now() AT TIME ZONE 'utc')"
-        );
+        assert_eq!(default_value(&at_zone), "(now() AT TIME ZONE 'utc')");
         assert_eq!(parenthesize("(\"a)\") + (b)"), "((\"a)\") + (b))");
     }
 

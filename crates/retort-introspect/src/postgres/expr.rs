@@ -216,7 +216,10 @@ fn simplify(expr: Expr, parent: u8, side: Side) -> Expr {
             time_zone: Box::new(simplify(*time_zone, 110, Side::Right)),
         },
         // `name COLLATE "C"` reads back as `((name)::text COLLATE "C")`.
-        Expr::Collate { expr: inner, collation } => Expr::Collate {
+        Expr::Collate {
+            expr: inner,
+            collation,
+        } => Expr::Collate {
             expr: Box::new(simplify(*inner, 120, Side::Left)),
             collation,
         },
@@ -455,7 +458,10 @@ mod tests {
         check("(NOT active)", "NOT active");
         check("(created_at)::date", "created_at::date");
         check("(d > '2020-01-01'::date)", "d > '2020-01-01'");
-        check("(now() AT TIME ZONE 'utc'::text)", "now() AT TIME ZONE 'utc'");
+        check(
+            "(now() AT TIME ZONE 'utc'::text)",
+            "now() AT TIME ZONE 'utc'",
+        );
         check("((name)::text COLLATE \"C\")", "name COLLATE \"C\"");
         check("(flag IS TRUE)", "flag IS TRUE");
         check("(n = ANY (ARRAY[1, 2, 3]))", "n = ANY (ARRAY[1, 2, 3])");

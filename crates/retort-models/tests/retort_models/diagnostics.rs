@@ -153,7 +153,11 @@ fn a_table_of_no_columns_is_refused_where_the_database_refuses_it() {
             Ok(schema) => panic!("{dialect}: expected a diagnostic, got {schema:?}"),
             Err(err) => err,
         };
-        assert_eq!(codes(&err), [("empty-table", "1:14".to_string())], "{dialect}");
+        assert_eq!(
+            codes(&err),
+            [("empty-table", "1:14".to_string())],
+            "{dialect}"
+        );
     }
     let schema = load_str("CREATE TABLE t ();\n", "schema.sql", Dialect::Postgres)
         .expect("PostgreSQL allows a table of no columns");
