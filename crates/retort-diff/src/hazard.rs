@@ -301,7 +301,7 @@ pub fn hazards_with_stats(op: &Op, options: &DiffOptions, stats: &TableStats) ->
         }
         Op::AlterColumn { table, from, to } => {
             let subject = format!("{table}.{}", to.name);
-            if narrows(&from.ty, &to.ty) {
+            if narrows(&from.ty, &to.ty, dialect) {
                 found.push(Hazard::new(
                     HazardCode::DataLoss,
                     format!(
@@ -657,8 +657,17 @@ fn text_bound(ty: &ColumnType) -> Option<u32> {
     }
 }
 
+/// The fractional-second digits a time type without `(n)` keeps: 6 on
+/// PostgreSQL (and SQLite, which keeps the text), 0 on MySQL.
+fn default_fraction_digits(dialect: Dialect) -> u32 {
+    match dialect {
+        Dialect::Mysql => 0,
+        Dialect::Postgres | Dialect::Sqlite => 6,
+    }
+}
+
 /// Whether changing a column from `from` to `to` may lose or reject values.
-pub(crate) fn narrows(from: &ColumnType, to: &ColumnType) -> bool {
+pub(crate) fn narrows(from: &ColumnType, to: &ColumnType, dialect: Dialect) -> bool {
     if from == to {
         return false;
     }
@@ -679,13 +688,21 @@ pub(crate) fn narrows(from: &ColumnType, to: &ColumnType) -> bool {
                 scale: s2,
             },
         ) => bound_shrinks(*p1, *p2) || s2.unwrap_or(0) < s1.unwrap_or(0),
-        (ColumnType::Array(a), ColumnType::Array(b)) => narrows(a, b),
+        (ColumnType::Array(a), ColumnType::Array(b)) => narrows(a, b, dialect),
         (ColumnType::InlineEnum { values: a }, ColumnType::InlineEnum { values: b }) => {
             !a.iter().all(|v| b.contains(v))
         }
         // A different named enum, or a named enum turned inline: values
         // are matched by text at best.
         (ColumnType::Enum { .. } | ColumnType::InlineEnum { .. }, _) => true,
+        // Fewer fractional-second digits round the values.
+        (
+            ColumnType::Time { precision: p1, .. } | ColumnType::Timestamp { precision: p1, .. },
+            ColumnType::Time { precision: p2, .. } | ColumnType::Timestamp { precision: p2, .. },
+        ) => {
+            let digits = |p: &Option<u32>| p.unwrap_or(default_fraction_digits(dialect));
+            digits(p2) < digits(p1)
+        }
         (ColumnType::Json | ColumnType::Jsonb, _)
         | (ColumnType::Time { .. }, _)
         | (ColumnType::Timestamp { .. }, _) => false,

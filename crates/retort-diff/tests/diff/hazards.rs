@@ -149,6 +149,21 @@ fn narrowing_types_lose_data_and_widening_ones_do_not() {
 }
 
 #[test]
+fn fewer_fractional_second_digits_round_values() {
+    let ts = |precision| ColumnType::Timestamp {
+        with_time_zone: false,
+        precision,
+    };
+    let loses = |from, to, dialect| codes(&alter(from, to), dialect).contains(&"data_loss");
+    // No `(n)` is 6 digits on PostgreSQL, 0 on MySQL.
+    assert!(loses(ts(None), ts(Some(3)), Dialect::Postgres));
+    assert!(loses(ts(Some(6)), ts(Some(3)), Dialect::Postgres));
+    assert!(!loses(ts(Some(3)), ts(None), Dialect::Postgres));
+    assert!(!loses(ts(None), ts(Some(3)), Dialect::Mysql));
+    assert!(loses(ts(Some(3)), ts(None), Dialect::Mysql));
+}
+
+#[test]
 fn postgres_type_changes_that_rewrite_the_table_hold_a_long_lock() {
     use ColumnType::*;
     let numeric = |p: Option<u32>, s: Option<u32>| Decimal {
