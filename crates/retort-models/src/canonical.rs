@@ -10,7 +10,8 @@ use retort_schema::{
     ColumnType, DefaultValue, Dialect, ForeignKeyAction, IndexTarget, Table, UniqueConstraint,
 };
 use sqlparser::ast::{
-    CastKind, Expr, FunctionArguments, Ident, InTarget, UnaryOperator, Value, ValueWithSpan,
+    CastKind, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, InTarget,
+    UnaryOperator, Value, ValueWithSpan,
 };
 use sqlparser::dialect::{Dialect as SqlDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
 use sqlparser::keywords::ALL_KEYWORDS;
@@ -809,7 +810,7 @@ pub fn canonical_expression(sql: &str, dialect: Dialect) -> String {
 pub(crate) fn canonical_expr(expr: &Expr, dialect: Dialect) -> String {
     let expanded;
     let expr = if dialect == Dialect::Postgres {
-        expanded = expand_between(strip_nested(expr));
+        expanded = drop_redundant_parens(expand_between(strip_nested(expr)), 0, Side::Only);
         &expanded
     } else {
         expr
@@ -912,6 +913,221 @@ fn array_literal(expr: &Expr) -> Option<Vec<Expr>> {
     match strip_nested(expr) {
         Expr::Array(array) => Some(array.elem.clone()),
         _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Parentheses
+
+/// Where a child sits in its parent: parentheses around the right operand of
+/// a left-associative operator of the same precedence matter (`a - (b - c)`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Left,
+    Right,
+    Only,
+}
+
+/// PostgreSQL's operator precedence as sqlparser parses it (higher binds
+/// tighter); the values of `sqlparser::dialect::postgresql`.
+pub fn postgres_precedence(expr: &Expr) -> u8 {
+    use sqlparser::ast::BinaryOperator as Op;
+    match expr {
+        Expr::BinaryOp { op, .. } => match op {
+            Op::Or => 10,
+            Op::And => 20,
+            Op::Eq | Op::NotEq | Op::Lt | Op::LtEq | Op::Gt | Op::GtEq => 50,
+            Op::Plus | Op::Minus => 80,
+            Op::Multiply | Op::Divide | Op::Modulo => 90,
+            _ => 70,
+        },
+        Expr::UnaryOp {
+            op: UnaryOperator::Not,
+            ..
+        } => 30,
+        Expr::IsNull(_)
+        | Expr::IsNotNull(_)
+        | Expr::IsTrue(_)
+        | Expr::IsFalse(_)
+        | Expr::IsNotTrue(_)
+        | Expr::IsNotFalse(_)
+        | Expr::IsDistinctFrom(..)
+        | Expr::IsNotDistinctFrom(..) => 40,
+        Expr::AnyOp { .. } | Expr::AllOp { .. } => 50,
+        Expr::In { .. } | Expr::Between { .. } | Expr::Like { .. } | Expr::ILike { .. } => 60,
+        Expr::UnaryOp { .. } => 100,
+        Expr::AtTimeZone { .. } => 110,
+        Expr::Collate { .. } => 120,
+        Expr::Cast {
+            kind: CastKind::DoubleColon,
+            ..
+        } => 140,
+        _ => u8::MAX,
+    }
+}
+
+/// Whether an operator of precedence `parent` may drop parentheses around a
+/// left operand of its own precedence: the left-associative arithmetic,
+/// concatenation and boolean operators, not comparisons (`(a = b) = c`).
+pub fn left_associative(parent: u8) -> bool {
+    parent != 50 && parent != 40 && parent != 60
+}
+
+/// Whether parentheses around `child`, an operand of an operator of
+/// precedence `parent` on `side`, change nothing.
+pub fn parens_redundant(child: &Expr, parent: u8, side: Side) -> bool {
+    let child = postgres_precedence(child);
+    child > parent || (child == parent && side == Side::Left && left_associative(parent))
+}
+
+/// `expr` without the parentheses PostgreSQL's precedence makes redundant,
+/// as its deparser leaves them out of nothing and the introspector strips
+/// them: `CHECK ((a + b) > 0)` reads back as `((a + b) > 0)` and both
+/// become `a + b > 0`. Only ever removes parentheses whose operand binds
+/// tighter than the operator around it, so the meaning stays.
+fn drop_redundant_parens(expr: Expr, parent: u8, side: Side) -> Expr {
+    let recurse =
+        |e: Box<Expr>, parent: u8, side: Side| Box::new(drop_redundant_parens(*e, parent, side));
+    match expr {
+        Expr::Nested(inner) => {
+            let inner = drop_redundant_parens(*inner, parent, side);
+            if parens_redundant(&inner, parent, side) {
+                inner
+            } else {
+                Expr::Nested(Box::new(inner))
+            }
+        }
+        Expr::BinaryOp { left, op, right } => {
+            let own = postgres_precedence(&Expr::BinaryOp {
+                left: Box::new(Expr::value(Value::Null)),
+                op: op.clone(),
+                right: Box::new(Expr::value(Value::Null)),
+            });
+            Expr::BinaryOp {
+                left: recurse(left, own, Side::Left),
+                op,
+                right: recurse(right, own, Side::Right),
+            }
+        }
+        Expr::UnaryOp { op, expr: inner } => {
+            let own = if op == UnaryOperator::Not { 30 } else { 100 };
+            Expr::UnaryOp {
+                op,
+                expr: recurse(inner, own, Side::Only),
+            }
+        }
+        Expr::IsNull(inner) => Expr::IsNull(recurse(inner, 40, Side::Only)),
+        Expr::IsNotNull(inner) => Expr::IsNotNull(recurse(inner, 40, Side::Only)),
+        Expr::IsTrue(inner) => Expr::IsTrue(recurse(inner, 40, Side::Only)),
+        Expr::IsFalse(inner) => Expr::IsFalse(recurse(inner, 40, Side::Only)),
+        Expr::IsNotTrue(inner) => Expr::IsNotTrue(recurse(inner, 40, Side::Only)),
+        Expr::IsNotFalse(inner) => Expr::IsNotFalse(recurse(inner, 40, Side::Only)),
+        Expr::IsDistinctFrom(left, right) => Expr::IsDistinctFrom(
+            recurse(left, 40, Side::Left),
+            recurse(right, 40, Side::Right),
+        ),
+        Expr::IsNotDistinctFrom(left, right) => Expr::IsNotDistinctFrom(
+            recurse(left, 40, Side::Left),
+            recurse(right, 40, Side::Right),
+        ),
+        Expr::In {
+            expr: inner,
+            target: InTarget::List(list),
+            negated,
+            global,
+        } => Expr::In {
+            expr: recurse(inner, 60, Side::Left),
+            target: InTarget::List(
+                list.into_iter()
+                    .map(|e| drop_redundant_parens(e, 0, Side::Only))
+                    .collect(),
+            ),
+            negated,
+            global,
+        },
+        Expr::Like {
+            negated,
+            any,
+            expr: inner,
+            pattern,
+            escape_char,
+        } => Expr::Like {
+            negated,
+            any,
+            expr: recurse(inner, 60, Side::Left),
+            pattern: recurse(pattern, 60, Side::Right),
+            escape_char,
+        },
+        Expr::ILike {
+            negated,
+            any,
+            expr: inner,
+            pattern,
+            escape_char,
+        } => Expr::ILike {
+            negated,
+            any,
+            expr: recurse(inner, 60, Side::Left),
+            pattern: recurse(pattern, 60, Side::Right),
+            escape_char,
+        },
+        Expr::AnyOp {
+            left,
+            compare_op,
+            right,
+            is_some,
+        } => Expr::AnyOp {
+            left: recurse(left, 60, Side::Left),
+            compare_op,
+            right,
+            is_some,
+        },
+        Expr::AllOp {
+            left,
+            compare_op,
+            right,
+        } => Expr::AllOp {
+            left: recurse(left, 60, Side::Left),
+            compare_op,
+            right,
+        },
+        Expr::AtTimeZone {
+            timestamp,
+            time_zone,
+        } => Expr::AtTimeZone {
+            timestamp: recurse(timestamp, 110, Side::Left),
+            time_zone: recurse(time_zone, 110, Side::Right),
+        },
+        Expr::Collate {
+            expr: inner,
+            collation,
+        } => Expr::Collate {
+            expr: recurse(inner, 120, Side::Left),
+            collation,
+        },
+        Expr::Cast {
+            kind: CastKind::DoubleColon,
+            expr: inner,
+            data_type,
+            format,
+        } => Expr::Cast {
+            kind: CastKind::DoubleColon,
+            expr: recurse(inner, 140, Side::Only),
+            data_type,
+            format,
+        },
+        Expr::Function(mut function) => {
+            if let FunctionArguments::List(list) = &mut function.args {
+                for arg in &mut list.args {
+                    if let FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) = arg {
+                        let taken = std::mem::replace(e, Expr::value(Value::Null));
+                        *e = drop_redundant_parens(taken, 0, Side::Only);
+                    }
+                }
+            }
+            Expr::Function(function)
+        }
+        other => other,
     }
 }
 

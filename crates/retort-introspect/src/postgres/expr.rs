@@ -13,7 +13,9 @@
 //! a change of such a cast alone is not seen. Known gap: PostgreSQL expands
 //! `x BETWEEN a AND b` into `x >= a AND x <= b`, which is not folded back.
 
-use retort_models::canonical_expression;
+use retort_models::{
+    Side, canonical_expression, left_associative, postgres_precedence as precedence,
+};
 use retort_schema::Dialect;
 use sqlparser::ast::{
     BinaryOperator, CastKind, DataType, Expr, FunctionArg, FunctionArgExpr, FunctionArguments,
@@ -66,64 +68,6 @@ fn parse(text: &str) -> Option<Expr> {
     let mut parser = Parser::new(&dialect).try_with_sql(text).ok()?;
     let expr = parser.parse_expr().ok()?;
     (parser.peek_token_ref().token == Token::EOF).then_some(expr)
-}
-
-/// Where a child sits in its parent: parentheses around the right operand of
-/// a left-associative operator of the same precedence matter (`a - (b - c)`).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Side {
-    Left,
-    Right,
-    Only,
-}
-
-/// PostgreSQL's operator precedence as sqlparser parses it (higher binds
-/// tighter); the values of `sqlparser::dialect::postgresql`.
-fn precedence(expr: &Expr) -> u8 {
-    match expr {
-        Expr::BinaryOp { op, .. } => match op {
-            BinaryOperator::Or => 10,
-            BinaryOperator::And => 20,
-            BinaryOperator::Eq
-            | BinaryOperator::NotEq
-            | BinaryOperator::Lt
-            | BinaryOperator::LtEq
-            | BinaryOperator::Gt
-            | BinaryOperator::GtEq => 50,
-            BinaryOperator::Plus | BinaryOperator::Minus => 80,
-            BinaryOperator::Multiply | BinaryOperator::Divide | BinaryOperator::Modulo => 90,
-            _ => 70,
-        },
-        Expr::UnaryOp {
-            op: UnaryOperator::Not,
-            ..
-        } => 30,
-        Expr::IsNull(_)
-        | Expr::IsNotNull(_)
-        | Expr::IsTrue(_)
-        | Expr::IsFalse(_)
-        | Expr::IsNotTrue(_)
-        | Expr::IsNotFalse(_)
-        | Expr::IsDistinctFrom(..)
-        | Expr::IsNotDistinctFrom(..) => 40,
-        Expr::AnyOp { .. } | Expr::AllOp { .. } => 50,
-        Expr::In { .. } | Expr::Between { .. } | Expr::Like { .. } | Expr::ILike { .. } => 60,
-        Expr::UnaryOp { .. } => 100,
-        Expr::AtTimeZone { .. } => 110,
-        Expr::Collate { .. } => 120,
-        Expr::Cast {
-            kind: CastKind::DoubleColon,
-            ..
-        } => 140,
-        _ => u8::MAX,
-    }
-}
-
-/// Whether `op` may drop parentheses around a left operand of its own
-/// precedence: the left-associative arithmetic, concatenation and boolean
-/// operators, not comparisons (`(a = b) = c`).
-fn left_associative(parent: u8) -> bool {
-    parent != 50 && parent != 40 && parent != 60
 }
 
 fn simplify(expr: Expr, parent: u8, side: Side) -> Expr {
@@ -464,6 +408,9 @@ mod tests {
         );
         check("((name)::text COLLATE \"C\")", "name COLLATE \"C\"");
         check("(flag IS TRUE)", "flag IS TRUE");
+        check("((a > 0) IS TRUE)", "(a > 0) IS TRUE");
+        check("((a + b) > 0)", "(a + b) > 0");
+        check("(((a * b) + c) > 0)", "((a * b) + c) > 0");
         check("(n = ANY (ARRAY[1, 2, 3]))", "n = ANY (ARRAY[1, 2, 3])");
         check(
             "(s = ANY (ARRAY['a'::text, 'b'::text]))",
