@@ -1105,6 +1105,29 @@ fn drop_redundant_parens(expr: Expr, parent: u8, side: Side) -> Expr {
             expr: recurse(inner, 120, Side::Left),
             collation,
         },
+        // A number cast to a number type is the number, as the introspector
+        // reads PostgreSQL's `'-5'::integer` for a model's `(-5)::int`.
+        Expr::Cast {
+            kind: CastKind::DoubleColon,
+            expr: inner,
+            data_type,
+            ..
+        } if is_number_literal(&inner)
+            && matches!(
+                column_type(&data_type.to_string(), Dialect::Postgres),
+                ColumnType::SmallInt
+                    | ColumnType::Integer
+                    | ColumnType::BigInt
+                    | ColumnType::Decimal { .. }
+            ) =>
+        {
+            let number = strip_nested(&inner).clone();
+            if parens_redundant(&number, parent, side) {
+                number
+            } else {
+                Expr::Nested(Box::new(number))
+            }
+        }
         Expr::Cast {
             kind: CastKind::DoubleColon,
             expr: inner,
@@ -1128,6 +1151,27 @@ fn drop_redundant_parens(expr: Expr, parent: u8, side: Side) -> Expr {
             Expr::Function(function)
         }
         other => other,
+    }
+}
+
+/// Whether `expr` is a number, possibly signed and parenthesised.
+fn is_number_literal(expr: &Expr) -> bool {
+    match strip_nested(expr) {
+        Expr::Value(ValueWithSpan {
+            value: Value::Number(..),
+            ..
+        }) => true,
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus | UnaryOperator::Plus,
+            expr,
+        } => matches!(
+            strip_nested(expr),
+            Expr::Value(ValueWithSpan {
+                value: Value::Number(..),
+                ..
+            })
+        ),
+        _ => false,
     }
 }
 
@@ -1801,6 +1845,15 @@ mod mysql_catalog_spellings {
 #[cfg(test)]
 mod postgres_between {
     use super::*;
+
+    #[test]
+    fn numbers_cast_to_numbers_read_as_the_number() {
+        let pg = |t: &str| canonical_expression(t, Dialect::Postgres);
+        assert_eq!(pg("x > (-5)::int"), pg("x > -5"));
+        assert_eq!(pg("x > 5::bigint"), pg("x > 5"));
+        assert_eq!(pg("x > (-1.5)::numeric(4,1)"), pg("x > -1.5"));
+        assert_eq!(pg("x = 5::text"), "x = 5::TEXT");
+    }
 
     #[test]
     fn any_of_an_array_reads_as_in() {
