@@ -166,6 +166,14 @@ fn compare_table(from: &Table, to: &Table, options: &DiffOptions, ops: &mut Vec<
         }
     }
 
+    if options.dialect.comments() && from.comment != to.comment {
+        ops.push(Op::AlterTableComment {
+            table: table(),
+            from: from.comment.clone(),
+            to: to.comment.clone(),
+        });
+    }
+
     if !same_primary_key(from.primary_key.as_ref(), to.primary_key.as_ref()) {
         if let Some(old) = &from.primary_key {
             ops.push(Op::DropConstraint {

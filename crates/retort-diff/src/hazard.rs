@@ -301,7 +301,7 @@ pub fn hazards_with_stats(op: &Op, options: &DiffOptions, stats: &TableStats) ->
         }
         Op::AlterColumn { table, from, to } => {
             let subject = format!("{table}.{}", to.name);
-            if narrows(&from.ty, &to.ty) {
+            if narrows(&from.ty, &to.ty, dialect) {
                 found.push(Hazard::new(
                     HazardCode::DataLoss,
                     format!(
@@ -502,6 +502,7 @@ pub fn hazards_with_stats(op: &Op, options: &DiffOptions, stats: &TableStats) ->
         | Op::DropEnum { .. }
         | Op::CreateTable { .. }
         | Op::DropIndex { .. }
+        | Op::AlterTableComment { .. }
         // A rename keeps every row and value: no hazard on any dialect.
         | Op::RenameTable { .. }
         | Op::RenameColumn { .. } => {}
@@ -628,31 +629,7 @@ fn family(ty: &ColumnType) -> Family {
         ColumnType::Uuid => Family::Uuid,
         ColumnType::Enum { .. } | ColumnType::InlineEnum { .. } => Family::Enum,
         ColumnType::Array(_) => Family::Array,
-        ColumnType::Custom(name) => match fractional_seconds(name) {
-            Some((Family::Time, _)) => Family::Time,
-            Some(_) => Family::Timestamp,
-            None => Family::Other,
-        },
-    }
-}
-
-/// MySQL's fractional-second types (`datetime(3)`, `timestamp(6)`,
-/// `time(2)`, custom types in the IR): their family and digits.
-fn fractional_seconds(name: &str) -> Option<(Family, u32)> {
-    let (base, rest) = name.split_once('(')?;
-    let digits: u32 = rest.strip_suffix(')')?.parse().ok()?;
-    match base {
-        "datetime" | "timestamp" => Some((Family::Timestamp, digits)),
-        "time" => Some((Family::Time, digits)),
-        _ => None,
-    }
-}
-
-/// The fractional-second digits a time or timestamp type keeps.
-fn fraction_digits(ty: &ColumnType) -> u32 {
-    match ty {
-        ColumnType::Custom(name) => fractional_seconds(name).map_or(0, |(_, digits)| digits),
-        _ => 0,
+        ColumnType::Custom(_) => Family::Other,
     }
 }
 
@@ -680,8 +657,17 @@ fn text_bound(ty: &ColumnType) -> Option<u32> {
     }
 }
 
+/// The fractional-second digits a time type without `(n)` keeps: 6 on
+/// PostgreSQL (and SQLite, which keeps the text), 0 on MySQL.
+fn default_fraction_digits(dialect: Dialect) -> u32 {
+    match dialect {
+        Dialect::Mysql => 0,
+        Dialect::Postgres | Dialect::Sqlite => 6,
+    }
+}
+
 /// Whether changing a column from `from` to `to` may lose or reject values.
-pub(crate) fn narrows(from: &ColumnType, to: &ColumnType) -> bool {
+pub(crate) fn narrows(from: &ColumnType, to: &ColumnType, dialect: Dialect) -> bool {
     if from == to {
         return false;
     }
@@ -702,18 +688,24 @@ pub(crate) fn narrows(from: &ColumnType, to: &ColumnType) -> bool {
                 scale: s2,
             },
         ) => bound_shrinks(*p1, *p2) || s2.unwrap_or(0) < s1.unwrap_or(0),
-        (ColumnType::Array(a), ColumnType::Array(b)) => narrows(a, b),
+        (ColumnType::Array(a), ColumnType::Array(b)) => narrows(a, b, dialect),
         (ColumnType::InlineEnum { values: a }, ColumnType::InlineEnum { values: b }) => {
             !a.iter().all(|v| b.contains(v))
         }
         // A different named enum, or a named enum turned inline: values
         // are matched by text at best.
         (ColumnType::Enum { .. } | ColumnType::InlineEnum { .. }, _) => true,
-        (ColumnType::Json | ColumnType::Jsonb, _) => false,
         // Fewer fractional-second digits round the values.
-        _ if matches!(family(from), Family::Time | Family::Timestamp) => {
-            fraction_digits(to) < fraction_digits(from)
+        (
+            ColumnType::Time { precision: p1, .. } | ColumnType::Timestamp { precision: p1, .. },
+            ColumnType::Time { precision: p2, .. } | ColumnType::Timestamp { precision: p2, .. },
+        ) => {
+            let digits = |p: &Option<u32>| p.unwrap_or(default_fraction_digits(dialect));
+            digits(p2) < digits(p1)
         }
+        (ColumnType::Json | ColumnType::Jsonb, _)
+        | (ColumnType::Time { .. }, _)
+        | (ColumnType::Timestamp { .. }, _) => false,
         _ if family(from) == Family::Integer => integer_width(to) < integer_width(from),
         _ if family(from) == Family::Text => bound_shrinks(text_bound(from), text_bound(to)),
         _ => true,
@@ -725,16 +717,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fewer_fractional_second_digits_narrow() {
-        let custom = |name: &str| ColumnType::Custom(name.into());
-        let datetime = ColumnType::Timestamp {
+    fn fewer_fractional_second_digits_narrow_on_mysql() {
+        let datetime = |precision| ColumnType::Timestamp {
             with_time_zone: false,
+            precision,
         };
-        assert!(!narrows(&datetime, &custom("datetime(3)")));
-        assert!(narrows(&custom("datetime(3)"), &datetime));
-        assert!(narrows(&custom("timestamp(6)"), &custom("timestamp(3)")));
-        assert!(!narrows(&custom("time(2)"), &custom("time(4)")));
-        assert!(narrows(&custom("time(2)"), &datetime));
-        assert!(narrows(&custom("year"), &custom("datetime(3)")));
+        let timestamp = |precision| ColumnType::Timestamp {
+            with_time_zone: true,
+            precision,
+        };
+        let time = |precision| ColumnType::Time {
+            with_time_zone: false,
+            precision,
+        };
+        let narrows = |from: &ColumnType, to: &ColumnType| narrows(from, to, Dialect::Mysql);
+        assert!(!narrows(&datetime(None), &datetime(Some(3))));
+        assert!(narrows(&datetime(Some(3)), &datetime(None)));
+        assert!(narrows(&timestamp(Some(6)), &timestamp(Some(3))));
+        assert!(!narrows(&time(Some(2)), &time(Some(4))));
+        assert!(narrows(&time(Some(2)), &datetime(None)));
+        assert!(narrows(
+            &ColumnType::Custom("year".into()),
+            &datetime(Some(3))
+        ));
     }
 }

@@ -91,6 +91,15 @@ pub enum Op {
         table: String,
         constraint: Constraint,
     },
+    /// A change of a table's comment (`None`: no comment), on the dialects
+    /// that keep comments.
+    AlterTableComment {
+        table: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<String>,
+    },
     /// `ALTER TABLE from RENAME TO to`: keeps the rows. The database carries
     /// the table's indexes, constraints and the foreign keys that refer to
     /// it along (their names stay as they were).
@@ -173,6 +182,7 @@ impl Op {
             Op::DropConstraint { .. } => "drop_constraint",
             Op::RenameTable { .. } => "rename_table",
             Op::RenameColumn { .. } => "rename_column",
+            Op::AlterTableComment { .. } => "alter_table_comment",
         }
     }
 
@@ -193,6 +203,7 @@ impl Op {
             | Op::CreateForeignKey { table, .. }
             | Op::CreateCheckConstraint { table, .. }
             | Op::DropConstraint { table, .. }
+            | Op::AlterTableComment { table, .. }
             | Op::RenameColumn { table, .. } => Some(table),
         }
     }
@@ -247,6 +258,11 @@ impl Op {
                 Constraint::Check(constraint) => Op::CreateCheckConstraint { table, constraint },
             },
             Op::RenameTable { from, to } => Op::RenameTable { from: to, to: from },
+            Op::AlterTableComment { table, from, to } => Op::AlterTableComment {
+                table,
+                from: to,
+                to: from,
+            },
             Op::RenameColumn { table, from, to } => Op::RenameColumn {
                 table,
                 from: to,
@@ -349,6 +365,9 @@ impl Op {
                     Constraint::ForeignKey(c) => remove_first(&mut target.foreign_keys, c),
                     Constraint::Check(c) => remove_first(&mut target.checks, c),
                 }
+            }
+            Op::AlterTableComment { table, to, .. } => {
+                table_mut(schema, op, table)?.comment.clone_from(to);
             }
             Op::RenameTable { from, to } => {
                 if schema.table(to).is_some() {

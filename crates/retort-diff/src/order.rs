@@ -137,6 +137,7 @@ fn sort_key(op: &Op) -> SortKey {
         Op::CreateTable { .. } => (6, 0, String::new()),
         Op::AddColumn { column, .. } => (7, 0, column.name.clone()),
         Op::AlterColumn { to, .. } => (8, 0, to.name.clone()),
+        Op::AlterTableComment { .. } => (8, 1, String::new()),
         Op::CreatePrimaryKey { constraint, .. } => (9, 0, constraint.columns.join(",")),
         Op::CreateUniqueConstraint { constraint, .. } => (
             9,

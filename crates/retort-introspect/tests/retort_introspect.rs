@@ -85,6 +85,7 @@ fn expected() -> Schema {
             "created_at",
             ColumnType::Timestamp {
                 with_time_zone: false,
+                precision: None,
             },
         )
         .not_null()
@@ -131,6 +132,7 @@ fn expected() -> Schema {
             "deleted_at",
             ColumnType::Timestamp {
                 with_time_zone: false,
+                precision: None,
             },
         ),
     ];

@@ -10,7 +10,8 @@ use retort_schema::{
     ColumnType, DefaultValue, Dialect, ForeignKeyAction, IndexTarget, Table, UniqueConstraint,
 };
 use sqlparser::ast::{
-    CastKind, Expr, FunctionArguments, Ident, UnaryOperator, Value, ValueWithSpan,
+    CastKind, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, InTarget,
+    UnaryOperator, Value, ValueWithSpan,
 };
 use sqlparser::dialect::{Dialect as SqlDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
 use sqlparser::keywords::ALL_KEYWORDS;
@@ -219,6 +220,13 @@ pub fn typed_default(default: DefaultValue, ty: &ColumnType, dialect: Dialect) -
     if !matches!(dialect, Dialect::Postgres) {
         return default;
     }
+    let default = match &default {
+        DefaultValue::Expression(text) => match literal_cast_parts(text) {
+            Some((literal, cast_type)) if cast_type == *ty => DefaultValue::String(literal),
+            _ => default,
+        },
+        _ => default,
+    };
     let DefaultValue::String(text) = &default else {
         return default;
     };
@@ -235,6 +243,12 @@ pub fn typed_default(default: DefaultValue, ty: &ColumnType, dialect: Dialect) -
         | ColumnType::Real
         | ColumnType::Double
         | ColumnType::Decimal { .. } => DefaultValue::number(text).unwrap_or(default),
+        ColumnType::Custom(name) if name == "interval" => {
+            match crate::interval::postgres_interval_text(text) {
+                Some(printed) => DefaultValue::String(printed),
+                None => default,
+            }
+        }
         _ => default,
     }
 }
@@ -303,12 +317,14 @@ fn mysql_datetime_literal(text: &str) -> Option<String> {
 }
 
 fn base_type(text: &str, dialect: Dialect) -> ColumnType {
-    // `timestamp(3) with time zone`: the precision is dropped as it is for
-    // `timestamptz(3)`, so both spellings read the same.
+    // `timestamp(3) with time zone`: the precision moves out of the way of
+    // the zone, so that it reads as `timestamptz(3)` does.
     let without_precision;
+    let mut fraction_digits = None;
     let text = match precision_before_zone(text) {
-        Some(stripped) => {
+        Some((stripped, digits)) => {
             without_precision = stripped;
+            fraction_digits = Some(digits);
             without_precision.as_str()
         }
         None => text,
@@ -318,6 +334,11 @@ fn base_type(text: &str, dialect: Dialect) -> ColumnType {
     let numbers = numbers.unwrap_or_default();
     let first = numbers.first().copied();
     let second = numbers.get(1).copied();
+    // Fractional-second digits of a time type; MySQL's default is 0 and its
+    // catalog leaves `(0)` out.
+    let precision = fraction_digits
+        .or(first)
+        .filter(|&p| !(dialect == Dialect::Mysql && p == 0));
     let custom = || ColumnType::Custom(text.to_string());
     if dialect == Dialect::Mysql
         && let Some(ty) = mysql_type_modifiers(name, first, second)
@@ -361,15 +382,19 @@ fn base_type(text: &str, dialect: Dialect) -> ColumnType {
         "date" => ColumnType::Date,
         "datetime" | "timestamp" | "timestamp without time zone" => ColumnType::Timestamp {
             with_time_zone: false,
+            precision,
         },
         "timestamptz" | "timestamp with time zone" => ColumnType::Timestamp {
             with_time_zone: true,
+            precision,
         },
         "time" | "time without time zone" => ColumnType::Time {
             with_time_zone: false,
+            precision,
         },
         "timetz" | "time with time zone" => ColumnType::Time {
             with_time_zone: true,
+            precision,
         },
         "json" => ColumnType::Json,
         "jsonb" => ColumnType::Jsonb,
@@ -399,13 +424,11 @@ fn mysql_type_modifiers(name: &str, first: Option<u32>, second: Option<u32>) -> 
         // TIMESTAMP stores UTC and converts from and to the session's time
         // zone (and its range ends in 2038); DATETIME stores what it is
         // given. They are PostgreSQL's `timestamptz` and `timestamp`.
-        // Fractional seconds (`datetime(3)`) are a type of their own, in
-        // the catalog's spelling; `(0)` is the plain type.
-        "datetime" | "timestamp" | "time" if first.is_some_and(|p| p > 0) => Some(
-            ColumnType::Custom(format!("{name}({})", first.unwrap_or_default())),
-        ),
+        // Fractional seconds (`datetime(3)`) are the type's precision;
+        // `(0)` is the plain type, as the catalog leaves it out.
         "timestamp" => Some(ColumnType::Timestamp {
             with_time_zone: true,
+            precision: first.filter(|&p| p > 0),
         }),
         _ => None,
     }
@@ -428,15 +451,17 @@ fn split_type_args(text: &str) -> (&str, Vec<&str>) {
     }
 }
 
-/// `time[stamp](n) with[out] time zone` without its `(n)`, or `None`.
-fn precision_before_zone(text: &str) -> Option<String> {
+/// `time[stamp](n) with[out] time zone` without its `(n)`, and `n`; or
+/// `None`.
+fn precision_before_zone(text: &str) -> Option<(String, u32)> {
     let open = text.find('(')?;
     let close = open + text[open..].find(')')?;
     let name = &text[..open];
     let rest = text[close + 1..].trim_start();
     let is_time = matches!(name, "time" | "timestamp");
     let is_zone = matches!(rest, "with time zone" | "without time zone");
-    (is_time && is_zone).then(|| format!("{name} {rest}"))
+    let digits = text[open + 1..close].trim().parse().ok()?;
+    (is_time && is_zone).then(|| (format!("{name} {rest}"), digits))
 }
 
 // ---------------------------------------------------------------------------
@@ -468,6 +493,37 @@ pub(crate) fn default_from_expr(expr: &Expr, dialect: Dialect) -> DefaultValue {
     if let Some(literal) = literal_default(expr, dialect) {
         return literal;
     }
+    // `INTERVAL '1 day'`, `INTERVAL '1' DAY` are the interval literal
+    // `'1 day'`; [`typed_default`] puts it in the catalog's form.
+    if let Expr::Interval(interval) = expr
+        && dialect == Dialect::Postgres
+        && interval.leading_precision.is_none()
+        && interval.fractional_seconds_precision.is_none()
+        && let Expr::Value(ValueWithSpan {
+            value: Value::SingleQuotedString(text),
+            ..
+        }) = strip_nested(&interval.value)
+    {
+        let plain = match (&interval.leading_field, &interval.last_field) {
+            (None, None) => Some(text.clone()),
+            (Some(unit), None) => crate::interval::qualified_interval_text(text, &unit.to_string()),
+            _ => None,
+        };
+        if let Some(plain) = plain {
+            return DefaultValue::String(plain);
+        }
+    }
+    // `DATE '2024-01-01'` is `'2024-01-01'::date`.
+    if let Expr::TypedString(typed) = expr
+        && let Value::SingleQuotedString(text) = &typed.value.value
+    {
+        if dialect == Dialect::Postgres
+            && let Some(cast) = meaningful_literal_cast(&typed.data_type.to_string(), text)
+        {
+            return cast;
+        }
+        return DefaultValue::String(text.clone());
+    }
     match expr {
         Expr::Cast {
             kind: CastKind::DoubleColon,
@@ -479,6 +535,13 @@ pub(crate) fn default_from_expr(expr: &Expr, dialect: Dialect) -> DefaultValue {
             // '-1'::integer. The cast adds nothing the column type does not
             // already say, so the literal alone is the default.
             let inner = strip_nested(inner);
+            if let (Some(DefaultValue::String(text)), true) = (
+                literal_default(inner, dialect),
+                dialect == Dialect::Postgres,
+            ) && let Some(cast) = meaningful_literal_cast(&data_type.to_string(), &text)
+            {
+                return cast;
+            }
             if let Some(value) = literal_default(inner, dialect) {
                 let numeric = matches!(
                     column_type(&data_type.to_string(), dialect),
@@ -498,6 +561,23 @@ pub(crate) fn default_from_expr(expr: &Expr, dialect: Dialect) -> DefaultValue {
             }
             if let Expr::Cast { .. } = inner {
                 return default_from_expr(inner, dialect);
+            }
+            if let Expr::Array(array) = inner {
+                // A non-empty `ARRAY[…]` takes the column's type by
+                // assignment, and PostgreSQL prints `ARRAY[1, 2]::bigint[]`
+                // back as `ARRAY[(1)::bigint, (2)::bigint]`: the cast says
+                // nothing. An empty one has no type but its cast's, which
+                // must stay (`SET DEFAULT ARRAY[]` is refused), in one
+                // spelling for the model's `int[][]` and the catalog's
+                // `integer[]`.
+                if !array.elem.is_empty() {
+                    return default_from_expr(inner, dialect);
+                }
+                if dialect == Dialect::Postgres
+                    && let Some(ty) = postgres_cast_type(&data_type.to_string())
+                {
+                    return DefaultValue::Expression(format!("ARRAY[]::{ty}"));
+                }
             }
         }
         Expr::Function(function) => {
@@ -525,6 +605,92 @@ pub(crate) fn default_from_expr(expr: &Expr, dialect: Dialect) -> DefaultValue {
         _ => {}
     }
     DefaultValue::Expression(canonical_expr(expr, dialect))
+}
+
+/// A PostgreSQL string literal cast to a date, time, timestamp or interval
+/// type, kept as the expression `'…'::type`: the literal means something
+/// else read as another of these types (`'2020-01-01 00:00:00'::timestamp`
+/// on a `timestamptz` column is midnight in the session's zone when the row
+/// is written, not when the table was created). [`typed_default`] drops the
+/// cast where it is to the column's own type.
+fn meaningful_literal_cast(type_text: &str, text: &str) -> Option<DefaultValue> {
+    let ty = column_type(type_text, Dialect::Postgres);
+    let temporal = matches!(
+        ty,
+        ColumnType::Date | ColumnType::Time { .. } | ColumnType::Timestamp { .. }
+    ) || ty == ColumnType::Custom("interval".to_string());
+    if !temporal {
+        return None;
+    }
+    let spelled = postgres_cast_type(type_text)?;
+    Some(DefaultValue::Expression(format!(
+        "{}::{spelled}",
+        DefaultValue::String(text.to_string())
+    )))
+}
+
+/// The literal and type of `'…'::type` text, as [`meaningful_literal_cast`]
+/// writes it.
+fn literal_cast_parts(text: &str) -> Option<(String, ColumnType)> {
+    let Expr::Cast {
+        kind: CastKind::DoubleColon,
+        expr,
+        data_type,
+        ..
+    } = parse_expression(text, Dialect::Postgres)?
+    else {
+        return None;
+    };
+    match *expr {
+        Expr::Value(ValueWithSpan {
+            value: Value::SingleQuotedString(literal),
+            ..
+        }) => Some((
+            literal,
+            column_type(&data_type.to_string(), Dialect::Postgres),
+        )),
+        _ => None,
+    }
+}
+
+/// The one spelling of a cast's target type that both a model's text and
+/// `pg_get_expr` reduce to: `INT[][]` and `integer[]` are both `integer[]`
+/// (PostgreSQL arrays carry no dimensions in their type). `None` for types
+/// it does not know, which keep their text.
+fn postgres_cast_type(text: &str) -> Option<String> {
+    if text.contains('"') {
+        return None;
+    }
+    let ty = column_type(text, Dialect::Postgres);
+    let mut base = &ty;
+    let mut array = false;
+    while let ColumnType::Array(inner) = base {
+        base = inner;
+        array = true;
+    }
+    let name = match base {
+        ColumnType::SmallInt => "smallint".to_string(),
+        ColumnType::Integer => "integer".to_string(),
+        ColumnType::BigInt => "bigint".to_string(),
+        ColumnType::Real => "real".to_string(),
+        ColumnType::Double => "double precision".to_string(),
+        ColumnType::Decimal { .. }
+        | ColumnType::Char { .. }
+        | ColumnType::Varchar { .. }
+        | ColumnType::Custom(_) => base.to_string().replace("decimal", "numeric"),
+        ColumnType::Boolean => "boolean".to_string(),
+        ColumnType::Text => "text".to_string(),
+        ColumnType::Blob => "bytea".to_string(),
+        ColumnType::Date => "date".to_string(),
+        ColumnType::Time { .. }
+        | ColumnType::Timestamp { .. }
+        | ColumnType::Json
+        | ColumnType::Jsonb
+        | ColumnType::Uuid => base.to_string(),
+        ColumnType::Enum { name } => name.clone(),
+        ColumnType::InlineEnum { .. } | ColumnType::Array(_) => return None,
+    };
+    Some(if array { format!("{name}[]") } else { name })
 }
 
 /// A literal default: string, number (with sign), boolean or NULL.
@@ -675,7 +841,7 @@ pub fn canonical_expression(sql: &str, dialect: Dialect) -> String {
 pub(crate) fn canonical_expr(expr: &Expr, dialect: Dialect) -> String {
     let expanded;
     let expr = if dialect == Dialect::Postgres {
-        expanded = expand_between(strip_nested(expr));
+        expanded = drop_redundant_parens(expand_between(strip_nested(expr)), 0, Side::Only);
         &expanded
     } else {
         expr
@@ -732,7 +898,311 @@ fn expand_between(expr: &Expr) -> Expr {
             expr: Box::new(expand_between(inner)),
         },
         Expr::Nested(inner) => Expr::Nested(Box::new(expand_between(inner))),
+        // PostgreSQL stores `x IN (a, b)` as `x = ANY (ARRAY[a, b])` and
+        // prints it back so; the introspector reads that as `x IN (a, b)`.
+        // A model's own `x = ANY (ARRAY[…])` / `x = SOME (…)` is the same
+        // check, and `x <> ALL (ARRAY[…])` is `x NOT IN (…)`.
+        Expr::AnyOp {
+            left,
+            compare_op: Op::Eq,
+            right,
+            ..
+        } if array_literal(right).is_some() => Expr::In {
+            expr: left.clone(),
+            target: InTarget::List(array_literal(right).unwrap_or_default()),
+            negated: false,
+            global: false,
+        },
+        Expr::AllOp {
+            left,
+            compare_op: Op::NotEq,
+            right,
+        } if array_literal(right).is_some() => Expr::In {
+            expr: left.clone(),
+            target: InTarget::List(array_literal(right).unwrap_or_default()),
+            negated: true,
+            global: false,
+        },
+        // SOME is ANY, which PostgreSQL prints.
+        Expr::AnyOp {
+            left,
+            compare_op,
+            right,
+            ..
+        } => Expr::AnyOp {
+            left: left.clone(),
+            compare_op: compare_op.clone(),
+            right: right.clone(),
+            is_some: false,
+        },
         other => other.clone(),
+    }
+}
+
+/// The elements of an `ARRAY[…]` literal, however parenthesised.
+fn array_literal(expr: &Expr) -> Option<Vec<Expr>> {
+    match strip_nested(expr) {
+        Expr::Array(array) => Some(array.elem.clone()),
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Parentheses
+
+/// Where a child sits in its parent: parentheses around the right operand of
+/// a left-associative operator of the same precedence matter (`a - (b - c)`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Left,
+    Right,
+    Only,
+}
+
+/// PostgreSQL's operator precedence as sqlparser parses it (higher binds
+/// tighter); the values of `sqlparser::dialect::postgresql`.
+pub fn postgres_precedence(expr: &Expr) -> u8 {
+    use sqlparser::ast::BinaryOperator as Op;
+    match expr {
+        Expr::BinaryOp { op, .. } => match op {
+            Op::Or => 10,
+            Op::And => 20,
+            Op::Eq | Op::NotEq | Op::Lt | Op::LtEq | Op::Gt | Op::GtEq => 50,
+            Op::Plus | Op::Minus => 80,
+            Op::Multiply | Op::Divide | Op::Modulo => 90,
+            _ => 70,
+        },
+        Expr::UnaryOp {
+            op: UnaryOperator::Not,
+            ..
+        } => 30,
+        Expr::IsNull(_)
+        | Expr::IsNotNull(_)
+        | Expr::IsTrue(_)
+        | Expr::IsFalse(_)
+        | Expr::IsNotTrue(_)
+        | Expr::IsNotFalse(_)
+        | Expr::IsDistinctFrom(..)
+        | Expr::IsNotDistinctFrom(..) => 40,
+        Expr::AnyOp { .. } | Expr::AllOp { .. } => 50,
+        Expr::In { .. } | Expr::Between { .. } | Expr::Like { .. } | Expr::ILike { .. } => 60,
+        Expr::UnaryOp { .. } => 100,
+        Expr::AtTimeZone { .. } => 110,
+        Expr::Collate { .. } => 120,
+        Expr::Cast {
+            kind: CastKind::DoubleColon,
+            ..
+        } => 140,
+        _ => u8::MAX,
+    }
+}
+
+/// Whether an operator of precedence `parent` may drop parentheses around a
+/// left operand of its own precedence: the left-associative arithmetic,
+/// concatenation and boolean operators, not comparisons (`(a = b) = c`).
+pub fn left_associative(parent: u8) -> bool {
+    parent != 50 && parent != 40 && parent != 60
+}
+
+/// Whether parentheses around `child`, an operand of an operator of
+/// precedence `parent` on `side`, change nothing.
+pub fn parens_redundant(child: &Expr, parent: u8, side: Side) -> bool {
+    let child = postgres_precedence(child);
+    child > parent || (child == parent && side == Side::Left && left_associative(parent))
+}
+
+/// `expr` without the parentheses PostgreSQL's precedence makes redundant,
+/// as its deparser leaves them out of nothing and the introspector strips
+/// them: `CHECK ((a + b) > 0)` reads back as `((a + b) > 0)` and both
+/// become `a + b > 0`. Only ever removes parentheses whose operand binds
+/// tighter than the operator around it, so the meaning stays.
+fn drop_redundant_parens(expr: Expr, parent: u8, side: Side) -> Expr {
+    let recurse =
+        |e: Box<Expr>, parent: u8, side: Side| Box::new(drop_redundant_parens(*e, parent, side));
+    match expr {
+        Expr::Nested(inner) => {
+            let inner = drop_redundant_parens(*inner, parent, side);
+            if parens_redundant(&inner, parent, side) {
+                inner
+            } else {
+                Expr::Nested(Box::new(inner))
+            }
+        }
+        Expr::BinaryOp { left, op, right } => {
+            let own = postgres_precedence(&Expr::BinaryOp {
+                left: Box::new(Expr::value(Value::Null)),
+                op: op.clone(),
+                right: Box::new(Expr::value(Value::Null)),
+            });
+            Expr::BinaryOp {
+                left: recurse(left, own, Side::Left),
+                op,
+                right: recurse(right, own, Side::Right),
+            }
+        }
+        Expr::UnaryOp { op, expr: inner } => {
+            let own = if op == UnaryOperator::Not { 30 } else { 100 };
+            Expr::UnaryOp {
+                op,
+                expr: recurse(inner, own, Side::Only),
+            }
+        }
+        Expr::IsNull(inner) => Expr::IsNull(recurse(inner, 40, Side::Only)),
+        Expr::IsNotNull(inner) => Expr::IsNotNull(recurse(inner, 40, Side::Only)),
+        Expr::IsTrue(inner) => Expr::IsTrue(recurse(inner, 40, Side::Only)),
+        Expr::IsFalse(inner) => Expr::IsFalse(recurse(inner, 40, Side::Only)),
+        Expr::IsNotTrue(inner) => Expr::IsNotTrue(recurse(inner, 40, Side::Only)),
+        Expr::IsNotFalse(inner) => Expr::IsNotFalse(recurse(inner, 40, Side::Only)),
+        Expr::IsDistinctFrom(left, right) => Expr::IsDistinctFrom(
+            recurse(left, 40, Side::Left),
+            recurse(right, 40, Side::Right),
+        ),
+        Expr::IsNotDistinctFrom(left, right) => Expr::IsNotDistinctFrom(
+            recurse(left, 40, Side::Left),
+            recurse(right, 40, Side::Right),
+        ),
+        Expr::In {
+            expr: inner,
+            target: InTarget::List(list),
+            negated,
+            global,
+        } => Expr::In {
+            expr: recurse(inner, 60, Side::Left),
+            target: InTarget::List(
+                list.into_iter()
+                    .map(|e| drop_redundant_parens(e, 0, Side::Only))
+                    .collect(),
+            ),
+            negated,
+            global,
+        },
+        Expr::Like {
+            negated,
+            any,
+            expr: inner,
+            pattern,
+            escape_char,
+        } => Expr::Like {
+            negated,
+            any,
+            expr: recurse(inner, 60, Side::Left),
+            pattern: recurse(pattern, 60, Side::Right),
+            escape_char,
+        },
+        Expr::ILike {
+            negated,
+            any,
+            expr: inner,
+            pattern,
+            escape_char,
+        } => Expr::ILike {
+            negated,
+            any,
+            expr: recurse(inner, 60, Side::Left),
+            pattern: recurse(pattern, 60, Side::Right),
+            escape_char,
+        },
+        Expr::AnyOp {
+            left,
+            compare_op,
+            right,
+            is_some,
+        } => Expr::AnyOp {
+            left: recurse(left, 60, Side::Left),
+            compare_op,
+            right,
+            is_some,
+        },
+        Expr::AllOp {
+            left,
+            compare_op,
+            right,
+        } => Expr::AllOp {
+            left: recurse(left, 60, Side::Left),
+            compare_op,
+            right,
+        },
+        Expr::AtTimeZone {
+            timestamp,
+            time_zone,
+        } => Expr::AtTimeZone {
+            timestamp: recurse(timestamp, 110, Side::Left),
+            time_zone: recurse(time_zone, 110, Side::Right),
+        },
+        Expr::Collate {
+            expr: inner,
+            collation,
+        } => Expr::Collate {
+            expr: recurse(inner, 120, Side::Left),
+            collation,
+        },
+        // A number cast to a number type is the number, as the introspector
+        // reads PostgreSQL's `'-5'::integer` for a model's `(-5)::int`.
+        Expr::Cast {
+            kind: CastKind::DoubleColon,
+            expr: inner,
+            data_type,
+            ..
+        } if is_number_literal(&inner)
+            && matches!(
+                column_type(&data_type.to_string(), Dialect::Postgres),
+                ColumnType::SmallInt
+                    | ColumnType::Integer
+                    | ColumnType::BigInt
+                    | ColumnType::Decimal { .. }
+            ) =>
+        {
+            let number = strip_nested(&inner).clone();
+            if parens_redundant(&number, parent, side) {
+                number
+            } else {
+                Expr::Nested(Box::new(number))
+            }
+        }
+        Expr::Cast {
+            kind: CastKind::DoubleColon,
+            expr: inner,
+            data_type,
+            format,
+        } => Expr::Cast {
+            kind: CastKind::DoubleColon,
+            expr: recurse(inner, 140, Side::Only),
+            data_type,
+            format,
+        },
+        Expr::Function(mut function) => {
+            if let FunctionArguments::List(list) = &mut function.args {
+                for arg in &mut list.args {
+                    if let FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) = arg {
+                        let taken = std::mem::replace(e, Expr::value(Value::Null));
+                        *e = drop_redundant_parens(taken, 0, Side::Only);
+                    }
+                }
+            }
+            Expr::Function(function)
+        }
+        other => other,
+    }
+}
+
+/// Whether `expr` is a number, possibly signed and parenthesised.
+fn is_number_literal(expr: &Expr) -> bool {
+    match strip_nested(expr) {
+        Expr::Value(ValueWithSpan {
+            value: Value::Number(..),
+            ..
+        }) => true,
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus | UnaryOperator::Plus,
+            expr,
+        } => matches!(
+            strip_nested(expr),
+            Expr::Value(ValueWithSpan {
+                value: Value::Number(..),
+                ..
+            })
+        ),
+        _ => false,
     }
 }
 
@@ -965,30 +1435,35 @@ mod tests {
                 "DATETIME",
                 T::Timestamp {
                     with_time_zone: false,
+                    precision: None,
                 },
             ),
             (
                 "TIMESTAMP",
                 T::Timestamp {
                     with_time_zone: false,
+                    precision: None,
                 },
             ),
             (
                 "TIMESTAMPTZ",
                 T::Timestamp {
                     with_time_zone: true,
+                    precision: None,
                 },
             ),
             (
                 "TIMESTAMP WITH TIME ZONE",
                 T::Timestamp {
                     with_time_zone: true,
+                    precision: None,
                 },
             ),
             (
                 "TIME",
                 T::Time {
                     with_time_zone: false,
+                    precision: None,
                 },
             ),
             ("JSON", T::Json),
@@ -1018,7 +1493,8 @@ mod tests {
             pg("timestamp without time zone"),
             (
                 T::Timestamp {
-                    with_time_zone: false
+                    with_time_zone: false,
+                    precision: None,
                 },
                 false
             )
@@ -1034,6 +1510,25 @@ mod tests {
             )
         );
         assert_eq!(pg("bytea"), (T::Blob, false));
+        // Fractional-second digits are part of the type, however spelled.
+        let ts3 = T::Timestamp {
+            with_time_zone: true,
+            precision: Some(3),
+        };
+        assert_eq!(pg("timestamptz(3)").0, ts3);
+        assert_eq!(pg("timestamp(3) with time zone").0, ts3);
+        assert_eq!(ts3.to_string().parse::<T>(), Ok(ts3));
+        assert_eq!(
+            pg("time(6)").0,
+            T::Time {
+                with_time_zone: false,
+                precision: Some(6)
+            }
+        );
+        assert_eq!(
+            column_type("datetime(0)", Dialect::Mysql),
+            column_type("datetime", Dialect::Mysql)
+        );
         assert_eq!(pg("int[]"), (T::Array(Box::new(T::Integer)), false));
         assert_eq!(pg("INTEGER []"), (T::Array(Box::new(T::Integer)), false));
         assert_eq!(
@@ -1164,6 +1659,7 @@ mod tests {
         );
         let ts = T::Timestamp {
             with_time_zone: false,
+            precision: None,
         };
         let at = |s: &str| DefaultValue::String(s.into());
         assert_eq!(typed("'2020-01-01'", ts.clone()), at("2020-01-01 00:00:00"));
@@ -1295,8 +1791,43 @@ mod tests {
             pg("nextval('users_id_seq'::regclass)"),
             DefaultValue::Expression("nextval('users_id_seq'::REGCLASS)".into())
         );
+        // An empty array keeps its cast, in one spelling; a non-empty one
+        // needs none.
+        let empty = DefaultValue::Expression("ARRAY[]::integer[]".into());
+        assert_eq!(pg("ARRAY[]::int[][]"), empty);
+        assert_eq!(pg("ARRAY[]::integer[]"), empty);
+        assert_eq!(
+            pg("ARRAY[]::varchar(3)[]"),
+            DefaultValue::Expression("ARRAY[]::varchar(3)[]".into())
+        );
+        assert_eq!(pg("ARRAY[1, 2]::bigint[]"), pg("ARRAY[1, 2]"));
         let typed = |d: &str, ty: ColumnType| typed_default(pg(d), &ty, Dialect::Postgres);
         assert_eq!(typed("'t'", T::Boolean), DefaultValue::Boolean(true));
+        // A typed literal is the cast literal; a cast to the column's own
+        // type says nothing, to another temporal type it changes the value.
+        let day = DefaultValue::String("2024-01-01".into());
+        assert_eq!(typed("DATE '2024-01-01'", T::Date), day);
+        assert_eq!(typed("'2024-01-01'::date", T::Date), day);
+        let tz = T::Timestamp {
+            with_time_zone: true,
+            precision: None,
+        };
+        let local = DefaultValue::Expression("'2020-01-01 00:00:00'::timestamp".into());
+        assert_eq!(typed("'2020-01-01 00:00:00'::timestamp", tz.clone()), local);
+        assert_eq!(
+            typed("'2020-01-01 00:00:00'::timestamp without time zone", tz),
+            local
+        );
+        // Interval literals read in the catalog's form.
+        let interval = || T::Custom("interval".into());
+        let one_day = DefaultValue::String("1 day".into());
+        assert_eq!(typed("INTERVAL '1' DAY", interval()), one_day);
+        assert_eq!(typed("INTERVAL '1 day'", interval()), one_day);
+        assert_eq!(typed("'1 day'::interval", interval()), one_day);
+        assert_eq!(
+            typed("'25 hours'", interval()),
+            DefaultValue::String("25:00:00".into())
+        );
         assert_eq!(typed("'off'", T::Boolean), DefaultValue::Boolean(false));
         assert_eq!(typed("'5'", T::Integer), DefaultValue::Number("5".into()));
         assert_eq!(typed("'5'", T::Text), DefaultValue::String("5".into()));
@@ -1396,6 +1927,25 @@ mod mysql_catalog_spellings {
 #[cfg(test)]
 mod postgres_between {
     use super::*;
+
+    #[test]
+    fn numbers_cast_to_numbers_read_as_the_number() {
+        let pg = |t: &str| canonical_expression(t, Dialect::Postgres);
+        assert_eq!(pg("x > (-5)::int"), pg("x > -5"));
+        assert_eq!(pg("x > 5::bigint"), pg("x > 5"));
+        assert_eq!(pg("x > (-1.5)::numeric(4,1)"), pg("x > -1.5"));
+        assert_eq!(pg("x = 5::text"), "x = 5::TEXT");
+    }
+
+    #[test]
+    fn any_of_an_array_reads_as_in() {
+        let pg = |t: &str| canonical_expression(t, Dialect::Postgres);
+        assert_eq!(pg("s = SOME (ARRAY['a', 'b'])"), pg("s IN ('a', 'b')"));
+        assert_eq!(pg("n = ANY (ARRAY[1, 2])"), pg("n IN (1, 2)"));
+        assert_eq!(pg("n <> ALL (ARRAY[1, 2])"), pg("n NOT IN (1, 2)"));
+        assert_eq!(pg("n > SOME (ARRAY[1, 2])"), pg("n > ANY (ARRAY[1, 2])"));
+        assert_eq!(pg("a > 0 AND n = ANY (ARRAY[1])"), pg("a > 0 AND n IN (1)"));
+    }
 
     #[test]
     fn between_reads_as_postgres_stores_it() {

@@ -35,6 +35,7 @@
 mod canonical;
 mod depth;
 mod error;
+mod interval;
 mod loader;
 mod refusals;
 
@@ -44,8 +45,8 @@ use std::path::{Path, PathBuf};
 use retort_schema::{Dialect, Index, Schema, Table};
 
 pub use canonical::{
-    canonical_expression, canonical_mysql_table, column_default, column_type, default_value,
-    typed_default,
+    Side, canonical_expression, canonical_mysql_table, column_default, column_type, default_value,
+    left_associative, postgres_precedence, typed_default,
 };
 pub use error::{Diagnostic, Diagnostics, ModelError};
 

@@ -531,6 +531,19 @@ impl Loader {
             );
             return;
         }
+        // PostgreSQL allows a table of no columns; SQLite and MySQL do not.
+        if create.columns.is_empty() && self.dialect != Dialect::Postgres {
+            self.report(
+                name_site,
+                "empty-table",
+                format!(
+                    "table `{name}` has no columns, which {} refuses",
+                    self.dialect
+                ),
+                Some("declare at least one column".to_string()),
+            );
+            return;
+        }
         let table_line = create.name.span().start.line;
         self.note_hint(file, table_line, &name, None);
         let table_collation = table_charset_and_collation(create);

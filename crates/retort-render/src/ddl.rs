@@ -84,7 +84,7 @@ pub(crate) fn column_def(column: &Column, dialect: Dialect) -> sq::ColumnDef {
     if let Some(default) = &column.default {
         // A custom keyword is written verbatim: sea-query would wrap a
         // custom expression in parentheses, which is wrong for literals.
-        let text = spelling::default_value(default, dialect);
+        let text = spelling::default_value(default);
         def.default(sq::Expr::custom_keyword(iden(&text)));
     }
     if let (Some(value), Dialect::Mysql) = (&column.on_update, dialect) {
@@ -113,7 +113,7 @@ pub(crate) fn column_def(column: &Column, dialect: Dialect) -> sq::ColumnDef {
 /// MySQL's TIMESTAMP, with or without fractional seconds.
 fn is_mysql_timestamp(ty: &ColumnType) -> bool {
     match ty {
-        ColumnType::Timestamp { with_time_zone } => *with_time_zone,
+        ColumnType::Timestamp { with_time_zone, .. } => *with_time_zone,
         ColumnType::Custom(name) => name.starts_with("timestamp("),
         _ => false,
     }
@@ -298,13 +298,15 @@ pub(crate) fn create_table_statement(table: &Table, dialect: Dialect) -> String 
         };
     }
     let sql = stmt.build_for(dialect);
-    let sql = if by_hand.is_empty() {
-        sql
-    } else {
-        match sql.strip_suffix(" )") {
-            Some(head) => format!("{head}, {} )", by_hand.join(", ")),
-            None => sql,
+    // sea-query writes a table of no columns (legal on PostgreSQL; the
+    // loader refuses one elsewhere) as `CREATE TABLE "t"`, without the list
+    // PostgreSQL requires even when it is empty.
+    let sql = match sql.strip_suffix(" )") {
+        Some(head) if !by_hand.is_empty() => format!("{head}, {} )", by_hand.join(", ")),
+        None if table.columns.is_empty() && dialect == Dialect::Postgres => {
+            format!("{sql} ({})", by_hand.join(", "))
         }
+        _ => sql,
     };
     layout_create_table(&sql, dialect)
 }
@@ -356,6 +358,9 @@ pub(crate) fn layout_create_table(sql: &str, dialect: Dialect) -> String {
     let (Some(open), Some(close)) = (open, close) else {
         return sql.to_string();
     };
+    if sql[open + 1..close].trim().is_empty() {
+        return sql.to_string();
+    }
     let mut items = Vec::new();
     let mut start = open + 1;
     for split in splits.into_iter().chain(std::iter::once(close)) {
@@ -535,6 +540,24 @@ mod tests {
     }
     use super::layout_create_table;
     use retort_schema::Dialect;
+
+    #[test]
+    fn a_table_of_no_columns_keeps_its_empty_list() {
+        use super::create_table_statement;
+        use retort_schema::{CheckConstraint, Table};
+        let empty = Table::new("t");
+        assert_eq!(
+            create_table_statement(&empty, Dialect::Postgres),
+            "CREATE TABLE \"t\" ()"
+        );
+        let mut checked = Table::new("t");
+        checked.checks.push(CheckConstraint {
+            name: None,
+            expression: "true".into(),
+        });
+        let sql = create_table_statement(&checked, Dialect::Postgres);
+        assert!(sql.contains("CHECK (true)"), "{sql}");
+    }
 
     #[test]
     fn create_table_is_laid_out_one_clause_per_line() {

@@ -66,6 +66,24 @@ pub(crate) fn statements(
             }
             ddl::create_table_with_indexes(table, dialect)
         }
+        Op::AlterTableComment { table, to, .. } => match dialect {
+            Dialect::Postgres => vec![format!(
+                "COMMENT ON TABLE {} IS {}",
+                quote(table, dialect),
+                to.as_deref()
+                    .map_or_else(|| "NULL".to_string(), |c| spelling::literal(c, dialect))
+            )],
+            // MySQL keeps "no comment" as the empty one.
+            Dialect::Mysql => vec![alter_table(
+                table,
+                dialect,
+                &format!(
+                    "COMMENT = {}",
+                    spelling::literal(to.as_deref().unwrap_or_default(), dialect)
+                ),
+            )],
+            Dialect::Sqlite => return Err(unsupported(op, dialect, "table comments")),
+        },
         // The same spelling on all three: PostgreSQL, SQLite and MySQL all
         // accept `ALTER TABLE … RENAME TO …`.
         Op::RenameTable { from, to } => {
@@ -254,7 +272,7 @@ fn alter_column(table: &str, from: &Column, to: &Column, dialect: Dialect) -> Ve
     }
     if from.default != to.default {
         let action = match &to.default {
-            Some(default) => format!("SET DEFAULT {}", spelling::default_value(default, dialect)),
+            Some(default) => format!("SET DEFAULT {}", spelling::default_value(default)),
             None => "DROP DEFAULT".to_string(),
         };
         out.push(alter_table(

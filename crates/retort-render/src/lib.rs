@@ -754,6 +754,7 @@ pub fn summary(ops: &[PlannedOp]) -> Vec<String> {
                 | Op::DropIndex { .. }
                 | Op::DropConstraint { .. } => '-',
                 Op::AlterColumn { .. }
+                | Op::AlterTableComment { .. }
                 | Op::AlterEnum { .. }
                 | Op::RenameTable { .. }
                 | Op::RenameColumn { .. } => '~',
@@ -797,6 +798,7 @@ fn op_subject(op: &Op) -> String {
         Op::DropConstraint { table, constraint } => qualified(table, constraint.name()),
         Op::RenameTable { from, .. } => from.clone(),
         Op::RenameColumn { table, from, .. } => format!("{table}.{from}"),
+        Op::AlterTableComment { table, .. } => table.clone(),
     }
 }
 
@@ -956,6 +958,20 @@ fn op_details(op: &Op) -> Option<String> {
         }
         Op::DropConstraint { constraint, .. } => direct::describe_constraint(constraint),
         Op::RenameTable { to, .. } | Op::RenameColumn { to, .. } => format!("→ {to}"),
+        Op::AlterTableComment { from, to, .. } => {
+            let text = |comment: &Option<String>| {
+                comment.as_deref().map_or_else(
+                    || "no comment".to_string(),
+                    |c| {
+                        format!(
+                            "comment {}",
+                            retort_schema::DefaultValue::String(c.to_string())
+                        )
+                    },
+                )
+            };
+            format!("{} → {}", text(from), text(to))
+        }
         Op::DropEnum { .. }
         | Op::DropTable { .. }
         | Op::DropColumn { .. }

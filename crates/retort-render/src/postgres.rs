@@ -168,7 +168,7 @@ fn rebuild_enum_statements(name: &str, to_values: &[String], state: &Schema) -> 
                     table,
                     &format!(
                         "ALTER COLUMN {col} SET DEFAULT {}",
-                        spelling::default_value(default, PG)
+                        spelling::default_value(default)
                     ),
                 ));
             }
@@ -273,9 +273,32 @@ fn using_expression(column: &str, from: &ColumnType, to: &ColumnType, to_sql: &s
     }
 }
 
+/// The statement giving the sequence behind generated column `table.column`
+/// the column's new type `ty`: an identity column's sequence follows its
+/// column, a `serial` column's (`serial` → `bigserial`) does not, and would
+/// stop at 2^31 - 1. The sequence's name is only known to the database,
+/// hence the `DO` block; for an identity column it changes nothing.
+fn sequence_type_statement(table: &str, column: &str, ty: &str) -> String {
+    let body = format!(
+        "BEGIN EXECUTE format({}, pg_get_serial_sequence({}, {})); END",
+        literal(&format!("ALTER SEQUENCE %s AS {ty}")),
+        literal(&quote(table, PG)),
+        literal(column),
+    );
+    // A dollar-quote tag that the body (which holds the names) cannot close.
+    let mut tag = "$retort$".to_string();
+    let mut n = 0;
+    while body.contains(&tag) {
+        n += 1;
+        tag = format!("$retort{n}$");
+    }
+    format!("DO {tag} {body} {tag}")
+}
+
 /// `ALTER TABLE … ALTER COLUMN` statements taking `from` to `to`, in an
 /// order that works: identity dropped first; the default dropped before a
-/// `USING` conversion (the old default may not convert automatically);
+/// `USING` conversion (the old default may not convert automatically) or a
+/// conversion from an enum (the converted default would still use it);
 /// type; nullability; default; identity added (after `SET NOT NULL`,
 /// which it needs) with its sequence moved past the existing values;
 /// comment.
@@ -288,7 +311,12 @@ pub(crate) fn alter_column(table: &str, from: &Column, to: &Column, state: &Sche
     }
     let type_changes = from.ty != to.ty;
     let using = type_changes && !assignment_cast(&from.ty, &to.ty);
-    let default_dropped = using && from.default.is_some();
+    // A default kept through `TYPE` is converted with it: one on an enum
+    // column becomes `('a'::st)::text`, which still depends on the enum and
+    // keeps a later `DROP TYPE` from running. It goes, and is set again
+    // below.
+    let default_dropped =
+        (using || (type_changes && element_enum(&from.ty).is_some())) && from.default.is_some();
     if default_dropped {
         out.push(alter("DROP DEFAULT".to_string()));
     }
@@ -299,6 +327,9 @@ pub(crate) fn alter_column(table: &str, from: &Column, to: &Column, state: &Sche
             out.push(alter(format!("TYPE {ty} USING {expression}")));
         } else {
             out.push(alter(format!("TYPE {ty}")));
+        }
+        if from.autoincrement && to.autoincrement {
+            out.push(sequence_type_statement(table, &to.name, &ty));
         }
     }
     if from.nullable != to.nullable {
@@ -318,7 +349,7 @@ pub(crate) fn alter_column(table: &str, from: &Column, to: &Column, state: &Sche
             Some(default) if !enum_default_available(default, &to.ty, state) => {}
             Some(default) => out.push(alter(format!(
                 "SET DEFAULT {}",
-                spelling::default_value(default, PG)
+                spelling::default_value(default)
             ))),
             None if !default_dropped => out.push(alter("DROP DEFAULT".to_string())),
             None => {}
@@ -402,6 +433,7 @@ mod tests {
                 T::Date,
                 T::Timestamp {
                     with_time_zone: true,
+                    precision: None,
                 },
             ),
         ] {

@@ -8,6 +8,16 @@ use retort_schema::{ColumnType, DefaultValue, Dialect};
 
 /// `name` as a quoted identifier: `"x"` (SQLite, PostgreSQL) or `` `x` ``
 /// (MySQL), with the quote character doubled inside.
+/// `value` as a string literal of `dialect`: quotes doubled, and on MySQL
+/// (where a backslash escapes the next character unless the server runs
+/// with `NO_BACKSLASH_ESCAPES`) backslashes doubled too.
+pub(crate) fn literal(value: &str, dialect: Dialect) -> String {
+    match dialect {
+        Dialect::Mysql => DefaultValue::String(value.replace('\\', "\\\\")).to_sql(),
+        Dialect::Sqlite | Dialect::Postgres => DefaultValue::String(value.to_string()).to_sql(),
+    }
+}
+
 pub(crate) fn quote(name: &str, dialect: Dialect) -> String {
     let q = match dialect {
         Dialect::Mysql => '`',
@@ -89,17 +99,20 @@ fn sqlite_type(ty: &ColumnType) -> Option<String> {
         ColumnType::Blob => "BLOB".to_string(),
         ColumnType::Date => "DATE".to_string(),
         ColumnType::Time {
-            with_time_zone: false,
-        } => "TIME".to_string(),
-        ColumnType::Time {
-            with_time_zone: true,
-        } => "TIMETZ".to_string(),
+            with_time_zone,
+            precision,
+        } => with_length(if *with_time_zone { "TIMETZ" } else { "TIME" }, *precision),
         ColumnType::Timestamp {
-            with_time_zone: false,
-        } => "TIMESTAMP".to_string(),
-        ColumnType::Timestamp {
-            with_time_zone: true,
-        } => "TIMESTAMPTZ".to_string(),
+            with_time_zone,
+            precision,
+        } => with_length(
+            if *with_time_zone {
+                "TIMESTAMPTZ"
+            } else {
+                "TIMESTAMP"
+            },
+            *precision,
+        ),
         ColumnType::Json => "JSON".to_string(),
         ColumnType::Jsonb => "JSONB".to_string(),
         ColumnType::Uuid => "UUID".to_string(),
@@ -126,17 +139,13 @@ fn postgres_type(ty: &ColumnType) -> Option<String> {
         ColumnType::Blob => "bytea".to_string(),
         ColumnType::Date => "date".to_string(),
         ColumnType::Time {
-            with_time_zone: false,
-        } => "time".to_string(),
-        ColumnType::Time {
-            with_time_zone: true,
-        } => "time with time zone".to_string(),
+            with_time_zone,
+            precision,
+        } => with_zone(with_length("time", *precision), *with_time_zone),
         ColumnType::Timestamp {
-            with_time_zone: false,
-        } => "timestamp".to_string(),
-        ColumnType::Timestamp {
-            with_time_zone: true,
-        } => "timestamp with time zone".to_string(),
+            with_time_zone,
+            precision,
+        } => with_zone(with_length("timestamp", *precision), *with_time_zone),
         ColumnType::Json => "json".to_string(),
         ColumnType::Jsonb => "jsonb".to_string(),
         ColumnType::Uuid => "uuid".to_string(),
@@ -146,6 +155,15 @@ fn postgres_type(ty: &ColumnType) -> Option<String> {
         ColumnType::InlineEnum { .. } => return None,
     };
     Some(text)
+}
+
+/// `name` followed by PostgreSQL's ` with time zone` where `zoned`.
+fn with_zone(name: String, zoned: bool) -> String {
+    if zoned {
+        format!("{name} with time zone")
+    } else {
+        name
+    }
 }
 
 fn mysql_type(ty: &ColumnType) -> Option<String> {
@@ -167,14 +185,17 @@ fn mysql_type(ty: &ColumnType) -> Option<String> {
         ColumnType::Date => "DATE".to_string(),
         ColumnType::Time {
             with_time_zone: false,
-        } => "TIME".to_string(),
+            precision,
+        } => with_length("TIME", *precision),
         ColumnType::Timestamp {
             with_time_zone: false,
-        } => "DATETIME".to_string(),
+            precision,
+        } => with_length("DATETIME", *precision),
         // MySQL's TIMESTAMP stores UTC and converts to the session time zone.
         ColumnType::Timestamp {
             with_time_zone: true,
-        } => "TIMESTAMP".to_string(),
+            precision,
+        } => with_length("TIMESTAMP", *precision),
         ColumnType::Json => "JSON".to_string(),
         // Only the keyword changes case, never the quoted values.
         ColumnType::InlineEnum { .. } => {
@@ -185,6 +206,7 @@ fn mysql_type(ty: &ColumnType) -> Option<String> {
         ColumnType::Varchar { length: None }
         | ColumnType::Time {
             with_time_zone: true,
+            ..
         }
         | ColumnType::Jsonb
         | ColumnType::Uuid
@@ -194,14 +216,15 @@ fn mysql_type(ty: &ColumnType) -> Option<String> {
     Some(text)
 }
 
-/// The text after `DEFAULT`. SQLite and MySQL accept an expression default
-/// only in parentheses (`DEFAULT (datetime('now'))`); PostgreSQL takes it
-/// bare.
-pub(crate) fn default_value(value: &DefaultValue, dialect: Dialect) -> String {
+/// The text after `DEFAULT`. An expression default is written in
+/// parentheses on every dialect: SQLite and MySQL accept one only that way
+/// (`DEFAULT (datetime('now'))`), and PostgreSQL's `DEFAULT` takes a
+/// restricted expression (`b_expr`) that refuses `now() AT TIME ZONE 'utc'`,
+/// `x COLLATE "C"`, `x IS NULL` and the like bare. Canonical expression
+/// text has its outer parentheses stripped, so they are put back here.
+pub(crate) fn default_value(value: &DefaultValue) -> String {
     match value {
-        DefaultValue::Expression(expression) if dialect != Dialect::Postgres => {
-            parenthesize(expression)
-        }
+        DefaultValue::Expression(expression) => parenthesize(expression),
         other => other.to_sql(),
     }
 }
@@ -222,13 +245,18 @@ fn encloses_all(text: &str) -> bool {
         return false;
     }
     let mut depth = 0usize;
-    let mut in_string = false;
+    // The quote that opened the string or quoted identifier we are in: a
+    // parenthesis inside `'('` or `"a)"` is no parenthesis. A doubled quote
+    // closes and reopens, which leaves the state right.
+    let mut quoted: Option<char> = None;
     let last = text.len() - 1;
     for (at, c) in text.char_indices() {
         match c {
-            '\'' => in_string = !in_string,
-            '(' if !in_string => depth += 1,
-            ')' if !in_string => {
+            '\'' | '"' | '`' if quoted.is_none() => quoted = Some(c),
+            c if quoted == Some(c) => quoted = None,
+            _ if quoted.is_some() => {}
+            '(' => depth += 1,
+            ')' => {
                 depth = depth.saturating_sub(1);
                 if depth == 0 {
                     return at == last;
@@ -301,6 +329,7 @@ mod tests {
     fn postgres_and_mysql_spellings() {
         let tz = ColumnType::Timestamp {
             with_time_zone: true,
+            precision: None,
         };
         assert_eq!(
             column_type(&tz, Dialect::Postgres).as_deref(),
@@ -309,6 +338,14 @@ mod tests {
         assert_eq!(
             column_type(&"integer[]".parse().unwrap(), Dialect::Postgres).as_deref(),
             Some("integer[]")
+        );
+        assert_eq!(
+            column_type(&"timestamptz(3)".parse().unwrap(), Dialect::Postgres).as_deref(),
+            Some("timestamp(3) with time zone")
+        );
+        assert_eq!(
+            column_type(&"time(6)".parse().unwrap(), Dialect::Mysql).as_deref(),
+            Some("TIME(6)")
         );
         assert_eq!(
             column_type(&"enum('a','it''s')".parse().unwrap(), Dialect::Mysql).as_deref(),
@@ -321,21 +358,20 @@ mod tests {
     }
 
     #[test]
-    fn expression_defaults_are_parenthesized_once_on_sqlite() {
+    fn expression_defaults_are_parenthesized_once() {
         let expr = DefaultValue::Expression("datetime('now')".into());
-        assert_eq!(default_value(&expr, Dialect::Sqlite), "(datetime('now'))");
+        assert_eq!(default_value(&expr), "(datetime('now'))");
         let wrapped = DefaultValue::Expression("(datetime('now'))".into());
-        assert_eq!(
-            default_value(&wrapped, Dialect::Sqlite),
-            "(datetime('now'))"
-        );
+        assert_eq!(default_value(&wrapped), "(datetime('now'))");
         assert_eq!(parenthesize("(a) + (b)"), "((a) + (b))");
         assert_eq!(parenthesize("(')')"), "(')')");
         assert_eq!(
-            default_value(&DefaultValue::CurrentTimestamp, Dialect::Sqlite),
+            default_value(&DefaultValue::CurrentTimestamp),
             "CURRENT_TIMESTAMP"
         );
-        assert_eq!(default_value(&expr, Dialect::Postgres), "datetime('now')");
+        let at_zone = DefaultValue::Expression("now() AT TIME ZONE 'utc'".into());
+        assert_eq!(default_value(&at_zone), "(now() AT TIME ZONE 'utc')");
+        assert_eq!(parenthesize("(\"a)\") + (b)"), "((\"a)\") + (b))");
     }
 
     #[test]
@@ -352,6 +388,13 @@ mod tests {
             "select a from x join users_archive, users",
             "users"
         ));
+    }
+
+    #[test]
+    fn literals_escape_what_their_dialect_reads_as_special() {
+        assert_eq!(literal("it's", Dialect::Postgres), "'it''s'");
+        assert_eq!(literal(r"a\b", Dialect::Mysql), r"'a\\b'");
+        assert_eq!(literal(r"a\b", Dialect::Postgres), r"'a\b'");
     }
 
     #[test]

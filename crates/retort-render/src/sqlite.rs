@@ -73,6 +73,7 @@ pub(crate) fn needs_rebuild(op: &Op, state: &Schema, dialect: Dialect) -> bool {
         | Op::DropTable { .. }
         | Op::CreateIndex { .. }
         | Op::DropIndex { .. }
+        | Op::AlterTableComment { .. }
         | Op::RenameTable { .. }
         | Op::RenameColumn { .. } => false,
     }

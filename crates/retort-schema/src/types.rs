@@ -35,11 +35,15 @@ pub enum ColumnType {
     /// Binary data (`BLOB`, `bytea`, `LONGBLOB`).
     Blob,
     Date,
+    /// `precision`: the digits kept after the second's point where the
+    /// type says (`time(3)`); `None` is the dialect's default.
     Time {
         with_time_zone: bool,
+        precision: Option<u32>,
     },
     Timestamp {
         with_time_zone: bool,
+        precision: Option<u32>,
     },
     Json,
     Jsonb,
@@ -82,14 +86,26 @@ impl fmt::Display for ColumnType {
             ColumnType::Text => f.write_str("text"),
             ColumnType::Blob => f.write_str("blob"),
             ColumnType::Date => f.write_str("date"),
-            ColumnType::Time { with_time_zone } => {
-                f.write_str(if *with_time_zone { "timetz" } else { "time" })
-            }
-            ColumnType::Timestamp { with_time_zone } => f.write_str(if *with_time_zone {
-                "timestamptz"
-            } else {
-                "timestamp"
-            }),
+            ColumnType::Time {
+                with_time_zone,
+                precision,
+            } => write_with_length(
+                f,
+                if *with_time_zone { "timetz" } else { "time" },
+                *precision,
+            ),
+            ColumnType::Timestamp {
+                with_time_zone,
+                precision,
+            } => write_with_length(
+                f,
+                if *with_time_zone {
+                    "timestamptz"
+                } else {
+                    "timestamp"
+                },
+                *precision,
+            ),
             ColumnType::Json => f.write_str("json"),
             ColumnType::Jsonb => f.write_str("jsonb"),
             ColumnType::Uuid => f.write_str("uuid"),
@@ -178,17 +194,13 @@ impl FromStr for ColumnType {
             ("text", Some([])) => ColumnType::Text,
             ("blob", Some([])) => ColumnType::Blob,
             ("date", Some([])) => ColumnType::Date,
-            ("time", Some([])) => ColumnType::Time {
-                with_time_zone: false,
+            ("time" | "timetz", Some(args @ ([] | [_]))) => ColumnType::Time {
+                with_time_zone: name == "timetz",
+                precision: args.first().copied(),
             },
-            ("timetz", Some([])) => ColumnType::Time {
-                with_time_zone: true,
-            },
-            ("timestamp", Some([])) => ColumnType::Timestamp {
-                with_time_zone: false,
-            },
-            ("timestamptz", Some([])) => ColumnType::Timestamp {
-                with_time_zone: true,
+            ("timestamp" | "timestamptz", Some(args @ ([] | [_]))) => ColumnType::Timestamp {
+                with_time_zone: name == "timestamptz",
+                precision: args.first().copied(),
             },
             ("json", Some([])) => ColumnType::Json,
             ("jsonb", Some([])) => ColumnType::Jsonb,

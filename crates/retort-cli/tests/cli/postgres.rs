@@ -340,3 +340,29 @@ fn autogen_verify_reports_a_model_postgres_refuses_as_the_users_error() {
         "no revision is written"
     );
 }
+
+/// `serial` → `bigserial` widens the sequence as well as the column: a
+/// `serial` column's sequence is `AS integer` and would stop at 2^31 - 1
+/// with the column already `bigint`. The downgrade narrows it back.
+#[test]
+fn serial_to_bigserial_widens_the_sequence_too() {
+    let Some(db) = TestDatabase::new(Server::Postgres) else {
+        return;
+    };
+    let sequence_type = || {
+        db_rows(
+            db.url(),
+            "SELECT data_type::text FROM pg_sequences WHERE sequencename = 't_id_seq'",
+        )
+    };
+    let project = TempProject::with_url(binary(), "CREATE TABLE t (id serial);\n", db.url());
+    retort_test_support::db_exec(db.url(), "CREATE TABLE t (id serial);");
+    project.write("schema.sql", "CREATE TABLE t (id bigserial);\n");
+    project.autogen_and_upgrade("widen id");
+    project.retort(&["check"]).success("check after upgrade");
+    assert_eq!(sequence_type(), [["bigint"]]);
+    project
+        .retort(&["downgrade", "-1", "--accept-data-loss"])
+        .success("downgrade");
+    assert_eq!(sequence_type(), [["integer"]]);
+}

@@ -123,9 +123,11 @@ fn narrowing_types_lose_data_and_widening_ones_do_not() {
         (
             Timestamp {
                 with_time_zone: false,
+                precision: None,
             },
             Timestamp {
                 with_time_zone: true,
+                precision: None,
             },
         ),
         (Json, Jsonb),
@@ -147,6 +149,21 @@ fn narrowing_types_lose_data_and_widening_ones_do_not() {
 }
 
 #[test]
+fn fewer_fractional_second_digits_round_values() {
+    let ts = |precision| ColumnType::Timestamp {
+        with_time_zone: false,
+        precision,
+    };
+    let loses = |from, to, dialect| codes(&alter(from, to), dialect).contains(&"data_loss");
+    // No `(n)` is 6 digits on PostgreSQL, 0 on MySQL.
+    assert!(loses(ts(None), ts(Some(3)), Dialect::Postgres));
+    assert!(loses(ts(Some(6)), ts(Some(3)), Dialect::Postgres));
+    assert!(!loses(ts(Some(3)), ts(None), Dialect::Postgres));
+    assert!(!loses(ts(None), ts(Some(3)), Dialect::Mysql));
+    assert!(loses(ts(Some(3)), ts(None), Dialect::Mysql));
+}
+
+#[test]
 fn postgres_type_changes_that_rewrite_the_table_hold_a_long_lock() {
     use ColumnType::*;
     let numeric = |p: Option<u32>, s: Option<u32>| Decimal {
@@ -163,9 +180,11 @@ fn postgres_type_changes_that_rewrite_the_table_hold_a_long_lock() {
         (
             Timestamp {
                 with_time_zone: false,
+                precision: None,
             },
             Timestamp {
                 with_time_zone: true,
+                precision: None,
             },
         ),
         (numeric(Some(10), Some(2)), numeric(Some(12), Some(3))),
@@ -281,6 +300,7 @@ fn adding_a_not_null_column_without_default_fails_on_existing_rows() {
         "at",
         ColumnType::Timestamp {
             with_time_zone: false,
+            precision: None,
         },
     )
     .with_default(DefaultValue::CurrentTimestamp);

@@ -7,10 +7,10 @@
 //! canonicalisers after [`super::expr`] has taken out what PostgreSQL's
 //! deparser adds (implicit casts, parentheses, `= ANY (ARRAY[…])`).
 
-use super::expr::postgres_expression;
+use super::expr::{postgres_default, postgres_expression};
 use super::{ColumnRow, ConstraintRow, EnumRow, IndexRow, SequenceRow, TableRow, TypeRef};
 use crate::IntrospectError;
-use retort_models::{column_default, column_type};
+use retort_models::{column_default, column_type, typed_default};
 use retort_schema::push_exact;
 use retort_schema::{
     CheckConstraint, Column, ColumnType, ConstraintKind, Deferral, Dialect, EnumType, ForeignKey,
@@ -215,7 +215,8 @@ fn column_from_row(row: &ColumnRow, owned_sequence: Option<&str>, default_schema
         if owned_sequence.is_some_and(|sequence| is_nextval_of(text, sequence)) {
             column.autoincrement = true;
         } else {
-            column.default = column_default(&postgres_expression(text), DIALECT);
+            column.default = column_default(&postgres_default(text), DIALECT)
+                .map(|default| typed_default(default, &column.ty, DIALECT));
         }
     }
     column

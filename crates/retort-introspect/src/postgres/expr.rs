@@ -13,7 +13,9 @@
 //! a change of such a cast alone is not seen. Known gap: PostgreSQL expands
 //! `x BETWEEN a AND b` into `x >= a AND x <= b`, which is not folded back.
 
-use retort_models::canonical_expression;
+use retort_models::{
+    Side, canonical_expression, left_associative, postgres_precedence as precedence,
+};
 use retort_schema::Dialect;
 use sqlparser::ast::{
     BinaryOperator, CastKind, DataType, Expr, FunctionArg, FunctionArgExpr, FunctionArguments,
@@ -34,6 +36,33 @@ pub(crate) fn postgres_expression(text: &str) -> String {
     }
 }
 
+/// The canonical text of a column default as `pg_get_expr` prints it: like
+/// [`postgres_expression`], except that a string literal's own cast stays
+/// (`'2020-01-01 00:00:00'::timestamp without time zone` on a `timestamptz`
+/// column is not the bare literal); the loader's `typed_default` drops it
+/// where it is to the column's type.
+pub(crate) fn postgres_default(text: &str) -> String {
+    let literal_cast = parse(text).is_some_and(|expr| match strip_parens(&expr) {
+        Expr::Cast {
+            kind: CastKind::DoubleColon,
+            expr: inner,
+            ..
+        } => matches!(
+            strip_parens(inner),
+            Expr::Value(ValueWithSpan {
+                value: Value::SingleQuotedString(_),
+                ..
+            })
+        ),
+        _ => false,
+    });
+    if literal_cast {
+        canonical_expression(text, Dialect::Postgres)
+    } else {
+        postgres_expression(text)
+    }
+}
+
 fn parse(text: &str) -> Option<Expr> {
     // `simplify` recurses over the tree as deep as the text nests.
     if retort_models::nests_too_deeply(text, Dialect::Postgres) {
@@ -43,62 +72,6 @@ fn parse(text: &str) -> Option<Expr> {
     let mut parser = Parser::new(&dialect).try_with_sql(text).ok()?;
     let expr = parser.parse_expr().ok()?;
     (parser.peek_token_ref().token == Token::EOF).then_some(expr)
-}
-
-/// Where a child sits in its parent: parentheses around the right operand of
-/// a left-associative operator of the same precedence matter (`a - (b - c)`).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Side {
-    Left,
-    Right,
-    Only,
-}
-
-/// PostgreSQL's operator precedence as sqlparser parses it (higher binds
-/// tighter); the values of `sqlparser::dialect::postgresql`.
-fn precedence(expr: &Expr) -> u8 {
-    match expr {
-        Expr::BinaryOp { op, .. } => match op {
-            BinaryOperator::Or => 10,
-            BinaryOperator::And => 20,
-            BinaryOperator::Eq
-            | BinaryOperator::NotEq
-            | BinaryOperator::Lt
-            | BinaryOperator::LtEq
-            | BinaryOperator::Gt
-            | BinaryOperator::GtEq => 50,
-            BinaryOperator::Plus | BinaryOperator::Minus => 80,
-            BinaryOperator::Multiply | BinaryOperator::Divide | BinaryOperator::Modulo => 90,
-            _ => 70,
-        },
-        Expr::UnaryOp {
-            op: UnaryOperator::Not,
-            ..
-        } => 30,
-        Expr::IsNull(_)
-        | Expr::IsNotNull(_)
-        | Expr::IsTrue(_)
-        | Expr::IsFalse(_)
-        | Expr::IsNotTrue(_)
-        | Expr::IsNotFalse(_)
-        | Expr::IsDistinctFrom(..)
-        | Expr::IsNotDistinctFrom(..) => 40,
-        Expr::AnyOp { .. } | Expr::AllOp { .. } => 50,
-        Expr::In { .. } | Expr::Between { .. } | Expr::Like { .. } | Expr::ILike { .. } => 60,
-        Expr::UnaryOp { .. } => 100,
-        Expr::Cast {
-            kind: CastKind::DoubleColon,
-            ..
-        } => 140,
-        _ => u8::MAX,
-    }
-}
-
-/// Whether `op` may drop parentheses around a left operand of its own
-/// precedence: the left-associative arithmetic, concatenation and boolean
-/// operators, not comparisons (`(a = b) = c`).
-fn left_associative(parent: u8) -> bool {
-    parent != 50 && parent != 40 && parent != 60
 }
 
 fn simplify(expr: Expr, parent: u8, side: Side) -> Expr {
@@ -169,6 +142,35 @@ fn simplify(expr: Expr, parent: u8, side: Side) -> Expr {
         }
         Expr::IsNull(inner) => Expr::IsNull(Box::new(simplify(*inner, 40, Side::Only))),
         Expr::IsNotNull(inner) => Expr::IsNotNull(Box::new(simplify(*inner, 40, Side::Only))),
+        Expr::IsTrue(inner) => Expr::IsTrue(Box::new(simplify(*inner, 40, Side::Only))),
+        Expr::IsFalse(inner) => Expr::IsFalse(Box::new(simplify(*inner, 40, Side::Only))),
+        Expr::IsNotTrue(inner) => Expr::IsNotTrue(Box::new(simplify(*inner, 40, Side::Only))),
+        Expr::IsNotFalse(inner) => Expr::IsNotFalse(Box::new(simplify(*inner, 40, Side::Only))),
+        Expr::IsDistinctFrom(left, right) => Expr::IsDistinctFrom(
+            Box::new(simplify(*left, 40, Side::Left)),
+            Box::new(simplify(*right, 40, Side::Right)),
+        ),
+        Expr::IsNotDistinctFrom(left, right) => Expr::IsNotDistinctFrom(
+            Box::new(simplify(*left, 40, Side::Left)),
+            Box::new(simplify(*right, 40, Side::Right)),
+        ),
+        // `now() AT TIME ZONE 'utc'` reads back as
+        // `(now() AT TIME ZONE 'utc'::text)`.
+        Expr::AtTimeZone {
+            timestamp,
+            time_zone,
+        } => Expr::AtTimeZone {
+            timestamp: Box::new(simplify(*timestamp, 110, Side::Left)),
+            time_zone: Box::new(simplify(*time_zone, 110, Side::Right)),
+        },
+        // `name COLLATE "C"` reads back as `((name)::text COLLATE "C")`.
+        Expr::Collate {
+            expr: inner,
+            collation,
+        } => Expr::Collate {
+            expr: Box::new(simplify(*inner, 120, Side::Left)),
+            collation,
+        },
         Expr::AnyOp {
             left,
             compare_op,
@@ -294,6 +296,8 @@ fn simplify_cast(
             }
             return bare.clone();
         }
+        // An empty `ARRAY[]` has no type but its cast's: that cast stays.
+        Expr::Array(array) if array.elem.is_empty() => {}
         Expr::Value(ValueWithSpan {
             value: Value::Number(..),
             ..
@@ -411,5 +415,22 @@ mod tests {
         check("(NOT active)", "NOT active");
         check("(created_at)::date", "created_at::date");
         check("(d > '2020-01-01'::date)", "d > '2020-01-01'");
+        check(
+            "(now() AT TIME ZONE 'utc'::text)",
+            "now() AT TIME ZONE 'utc'",
+        );
+        check("((name)::text COLLATE \"C\")", "name COLLATE \"C\"");
+        check("(flag IS TRUE)", "flag IS TRUE");
+        check("((a > 0) IS TRUE)", "(a > 0) IS TRUE");
+        check("((a + b) > 0)", "(a + b) > 0");
+        check("(((a * b) + c) > 0)", "((a * b) + c) > 0");
+        check("(n = ANY (ARRAY[1, 2, 3]))", "n = ANY (ARRAY[1, 2, 3])");
+        check(
+            "(s = ANY (ARRAY['a'::text, 'b'::text]))",
+            "s = SOME (ARRAY['a', 'b'])",
+        );
+        check("(n <> ALL (ARRAY[1, 2]))", "n <> ALL (ARRAY[1, 2])");
+        check("(n > ANY (ARRAY[1, 2]))", "n > SOME (ARRAY[1, 2])");
+        check("(a IS DISTINCT FROM 'x'::text)", "a IS DISTINCT FROM 'x'");
     }
 }

@@ -249,3 +249,21 @@ fn mysql_keys_on_whole_text_and_blob_columns_are_refused() {
         insta::assert_snapshot!("mysql_unprefixed_keys", err.to_string());
     });
 }
+
+#[test]
+fn a_table_of_no_columns_is_refused_where_the_database_refuses_it() {
+    for dialect in [Dialect::Sqlite, Dialect::Mysql] {
+        let err = match load_str("CREATE TABLE t ();\n", "schema.sql", dialect) {
+            Ok(schema) => panic!("{dialect}: expected a diagnostic, got {schema:?}"),
+            Err(err) => err,
+        };
+        assert_eq!(
+            codes(&err),
+            [("empty-table", "1:14".to_string())],
+            "{dialect}"
+        );
+    }
+    let schema = load_str("CREATE TABLE t ();\n", "schema.sql", Dialect::Postgres)
+        .expect("PostgreSQL allows a table of no columns");
+    assert!(schema.table("t").is_some_and(|t| t.columns.is_empty()));
+}

@@ -542,7 +542,8 @@ fn mysql_table_options_comments_on_update_and_unsigned() {
     assert_eq!(
         updated.ty,
         ColumnType::Timestamp {
-            with_time_zone: true
+            with_time_zone: true,
+            precision: None
         }
     );
     assert!(!updated.nullable);
@@ -775,16 +776,24 @@ fn mysql_types_keep_timestamp_precision_and_set_value_case() {
     assert_eq!(
         ty("a"),
         ColumnType::Timestamp {
-            with_time_zone: false
+            with_time_zone: false,
+            precision: None
         }
     );
     assert_eq!(
         ty("b"),
         ColumnType::Timestamp {
-            with_time_zone: true
+            with_time_zone: true,
+            precision: None
         }
     );
-    assert_eq!(ty("c"), ColumnType::Custom("datetime(3)".into()));
+    assert_eq!(
+        ty("c"),
+        ColumnType::Timestamp {
+            with_time_zone: false,
+            precision: Some(3)
+        }
+    );
     assert_eq!(ty("d"), ty("b"));
     assert_eq!(ty("e"), ColumnType::Custom("set('Mon','Tue')".into()));
     assert_eq!(

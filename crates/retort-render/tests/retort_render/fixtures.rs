@@ -147,6 +147,7 @@ pub fn created_at() -> Column {
         "created_at",
         ColumnType::Timestamp {
             with_time_zone: false,
+            precision: None,
         },
     )
     .not_null()
