@@ -58,7 +58,7 @@ impl VersionTable {
 
     /// The name as a quoted SQL identifier.
     pub fn quoted(&self) -> String {
-        format!("\"{}\"", self.0)
+        Dialect::Postgres.quote_identifier(&self.0)
     }
 
     /// The table recording partly applied revisions where DDL is not
@@ -559,12 +559,12 @@ async fn open_step<B: Backend>(conn: &mut B, opts: &RunOptions) -> Result<(), Mi
 }
 
 /// A section's segments with line numbers made absolute in the file.
-fn segments(rev: &Revision, direction: Direction) -> Vec<Segment> {
+fn segments(rev: &Revision, direction: Direction, dialect: Dialect) -> Vec<Segment> {
     let (sql, first_line) = match direction {
         Direction::Upgrade => (&rev.up, rev.up_line),
         Direction::Downgrade => (&rev.down, rev.down_line),
     };
-    let mut segments = split_segments(sql);
+    let mut segments = split_segments(sql, dialect);
     for stmt in segments.iter_mut().flat_map(|s| s.statements.iter_mut()) {
         stmt.line += first_line.saturating_sub(1);
     }
@@ -768,7 +768,7 @@ async fn run_revision<B: Backend>(
     opts: &RunOptions,
     earlier: &[String],
 ) -> Result<Outcome, MigrateError> {
-    let segs = segments(rev, direction);
+    let segs = segments(rev, direction, B::DIALECT);
     let mut progress = Progress {
         rev,
         direction,
@@ -839,7 +839,7 @@ async fn run_revision_autocommit<B: Backend>(
     on_event: &mut (dyn FnMut(Event) + Send),
 ) -> Result<Outcome, MigrateError> {
     let table = &opts.version_table;
-    let statements: Vec<Statement> = segments(rev, direction)
+    let statements: Vec<Statement> = segments(rev, direction, B::DIALECT)
         .into_iter()
         .flat_map(|s| s.statements)
         .collect();
@@ -1078,7 +1078,7 @@ fn offline_mysql(
             state(&new_rows),
             rev.message
         ));
-        let statements: Vec<Statement> = segments(rev, direction)
+        let statements: Vec<Statement> = segments(rev, direction, Dialect::Mysql)
             .into_iter()
             .flat_map(|s| s.statements)
             .collect();
@@ -1246,7 +1246,7 @@ fn offline(
             state(&new_rows),
             rev.message
         ));
-        let segs = segments(rev, direction);
+        let segs = segments(rev, direction, opts.dialect);
         for (k, seg) in segs.iter().enumerate() {
             if !seg.transactional {
                 out.push_str("-- retort:transaction off (each statement on its own, outside a transaction)\n");

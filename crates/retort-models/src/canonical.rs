@@ -12,7 +12,9 @@ use retort_schema::{
 use sqlparser::ast::{
     CastKind, Expr, FunctionArguments, Ident, UnaryOperator, Value, ValueWithSpan,
 };
-use sqlparser::dialect::{Dialect as SqlDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
+use sqlparser::dialect::{
+    Dialect as SqlDialect, GenericDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect,
+};
 use sqlparser::keywords::ALL_KEYWORDS;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, Tokenizer};
@@ -76,6 +78,11 @@ pub fn column_type(sql_type: &str, dialect: Dialect) -> ColumnType {
 /// The canonical type and whether the spelling implies a generated value
 /// (PostgreSQL `serial`, `bigserial`, `smallserial`).
 pub(crate) fn column_type_and_serial(sql_type: &str, dialect: Dialect) -> (ColumnType, bool) {
+    // A quoted user type keeps its exact spelling: lower-casing the text
+    // would change the name, and a dot inside the quotes is not a schema.
+    if let Some(name) = quoted_type_name(sql_type, dialect) {
+        return (ColumnType::Custom(name), false);
+    }
     let text = collapse_type_text(sql_type);
     if text.is_empty() {
         return (ColumnType::Blob, false);
@@ -143,6 +150,89 @@ fn mysql_integer_with_attributes(text: &str, dialect: Dialect) -> Option<ColumnT
 
 /// Lowercases, collapses runs of whitespace and removes spaces around
 /// parentheses and commas: `VARCHAR ( 255 )` → `varchar(255)`.
+/// The parts of a dotted name (`"a""b".c`): each part's value and whether it
+/// was quoted, or `None` where `text` is not exactly such a name.
+pub(crate) fn name_parts(text: &str, dialect: Dialect) -> Option<Vec<(String, bool)>> {
+    let quote = match dialect {
+        Dialect::Mysql => '`',
+        Dialect::Sqlite | Dialect::Postgres => '"',
+    };
+    let mut parts = Vec::new();
+    let mut chars = text.trim().chars().peekable();
+    loop {
+        let mut value = String::new();
+        if chars.peek() == Some(&quote) {
+            chars.next();
+            loop {
+                match chars.next()? {
+                    c if c == quote => {
+                        if chars.peek() == Some(&quote) {
+                            chars.next();
+                            value.push(quote);
+                        } else {
+                            break;
+                        }
+                    }
+                    c => value.push(c),
+                }
+            }
+            parts.push((value, true));
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c.is_alphanumeric() || c == '_' || c == '$' {
+                    value.push(c);
+                    chars.next();
+                } else {
+                    break;
+                }
+            }
+            if value.is_empty() {
+                return None;
+            }
+            parts.push((value, false));
+        }
+        match chars.next() {
+            None => return Some(parts),
+            Some('.') => {}
+            Some(_) => return None,
+        }
+    }
+}
+
+/// A user type name with at least one quoted part, in the one spelling the
+/// loader and the introspectors share: unquoted parts folded to lower case,
+/// a part quoted only where it needs it (`"Mood"`, `"a""b"`, `mood`).
+fn quoted_type_name(text: &str, dialect: Dialect) -> Option<String> {
+    let parts = name_parts(text, dialect)?;
+    if !parts.iter().any(|(_, quoted)| *quoted) {
+        return None;
+    }
+    let parts: Vec<String> = parts
+        .into_iter()
+        .map(|(value, quoted)| {
+            let value = if quoted { value } else { value.to_lowercase() };
+            type_name_part(&value, dialect)
+        })
+        .collect();
+    Some(parts.join("."))
+}
+
+/// One part of a user type name as [`quoted_type_name`] spells it.
+pub fn type_name_part(value: &str, dialect: Dialect) -> String {
+    let plain = value
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$');
+    if plain {
+        value.to_string()
+    } else {
+        dialect.quote_identifier(value)
+    }
+}
+
 fn collapse_type_text(text: &str) -> String {
     let lower = text.trim().to_lowercase();
     let collapsed = lower.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -743,14 +833,26 @@ fn polish_tokens(sql: &str, dialect: Dialect) -> Option<String> {
 }
 
 fn polish_tokens_with(sql: &str, dialect: Dialect, unquote_keywords: bool) -> Option<String> {
-    let sql_dialect = sql_dialect(dialect);
+    // sqlparser prints a string literal in standard SQL (only `'` doubled),
+    // but MySQL reads a backslash in a literal as an escape: there the
+    // printed text is tokenized as standard SQL and each literal written
+    // again by the dialect's quoting, so `'a\\b'` keeps its backslash.
+    let backslash_escapes = dialect == Dialect::Mysql;
+    let sql_dialect: Box<dyn SqlDialect> = if backslash_escapes {
+        Box::new(GenericDialect {})
+    } else {
+        sql_dialect(dialect)
+    };
     let tokens = Tokenizer::new(&*sql_dialect, sql)
-        .with_unescape(false)
+        .with_unescape(backslash_escapes)
         .tokenize()
         .ok()?;
     let mut out = String::with_capacity(sql.len());
     for (i, token) in tokens.iter().enumerate() {
         match token {
+            Token::SingleQuotedString(value) if backslash_escapes => {
+                out.push_str(&dialect.quote_string(value));
+            }
             Token::Word(word) if word.quote_style.is_some() => {
                 let unreserved = unquote_keywords
                     && is_simple_identifier(&word.value, dialect)

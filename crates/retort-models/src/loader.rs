@@ -16,7 +16,7 @@
 //! field for it); `ENGINE`, `CHARSET`, `COLLATE` table options are ignored,
 //! `COMMENT='…'` is the table comment.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use miette::NamedSource;
@@ -37,7 +37,7 @@ use sqlparser::tokenizer::{Location, Span, Token, TokenWithSpan, Tokenizer, Whit
 
 use crate::canonical::{
     canonical_expr, canonical_mysql_table, column_type_and_serial, default_from_expr,
-    generated_values_imply_not_null, sql_dialect, strip_nested, typed_default,
+    generated_values_imply_not_null, name_parts, sql_dialect, strip_nested, typed_default,
 };
 use crate::error::{Diagnostic, Diagnostics, ModelError, Snippet};
 
@@ -1046,25 +1046,31 @@ impl Loader {
             .iter()
             .map(|(e, _)| (e.name.to_lowercase(), e.name.clone()))
             .collect();
-        fn resolve(ty: &mut ColumnType, names: &BTreeMap<String, String>) {
+        let exact: BTreeSet<String> = self.enums.iter().map(|(e, _)| e.name.clone()).collect();
+        let dialect = self.dialect;
+        let resolve_one = |custom: &str| -> Option<String> {
+            // The last part of the (possibly schema-qualified) name, read
+            // quote-aware: `"a.b"` is one name, `"a""b"` is `a"b`.
+            let (bare, quoted) = name_parts(custom, dialect)?.pop()?;
+            if exact.contains(&bare) {
+                return Some(bare);
+            }
+            (!quoted).then(|| names.get(&bare.to_lowercase()).cloned())?
+        };
+        fn resolve(ty: &mut ColumnType, resolve_one: &dyn Fn(&str) -> Option<String>) {
             match ty {
                 ColumnType::Custom(custom) => {
-                    let bare = custom
-                        .rsplit('.')
-                        .next()
-                        .unwrap_or(custom)
-                        .trim_matches('"');
-                    if let Some(name) = names.get(bare) {
-                        *ty = ColumnType::Enum { name: name.clone() };
+                    if let Some(name) = resolve_one(custom) {
+                        *ty = ColumnType::Enum { name };
                     }
                 }
-                ColumnType::Array(inner) => resolve(inner, names),
+                ColumnType::Array(inner) => resolve(inner, resolve_one),
                 _ => {}
             }
         }
         for draft in &mut self.tables {
             for column in &mut draft.table.columns {
-                resolve(&mut column.ty, &names);
+                resolve(&mut column.ty, &resolve_one);
             }
         }
     }

@@ -434,7 +434,7 @@ pub(crate) fn comment_statements(table: &Table, dialect: Dialect) -> Vec<String>
         out.push(format!(
             "COMMENT ON TABLE {} IS {}",
             quote(&table.name, dialect),
-            retort_schema::DefaultValue::String(comment.clone()).to_sql()
+            spelling::literal(comment, dialect)
         ));
     }
     for column in &table.columns {
@@ -458,7 +458,7 @@ pub(crate) fn column_comment_statement(
     dialect: Dialect,
 ) -> String {
     let value = match comment {
-        Some(text) => retort_schema::DefaultValue::String(text.to_string()).to_sql(),
+        Some(text) => spelling::literal(text, dialect),
         None => "NULL".to_string(),
     };
     format!(

@@ -38,7 +38,7 @@ pub(crate) fn statements(
             let values: Vec<String> = enum_type
                 .values
                 .iter()
-                .map(|v| retort_schema::DefaultValue::String(v.clone()).to_sql())
+                .map(|v| spelling::literal(v, dialect))
                 .collect();
             vec![format!(
                 "CREATE TYPE {} AS ENUM ({})",

@@ -487,7 +487,7 @@ fn with_lock_timeout(steps: Vec<Step>, timeout: &str) -> Vec<Step> {
                 hazards: Vec::new(),
                 statements: vec![format!(
                     "SET LOCAL lock_timeout = {}",
-                    retort_schema::DefaultValue::String(timeout.to_string()).to_sql()
+                    spelling::literal(timeout, Dialect::Postgres)
                 )],
                 comment: Some(
                     "give up on a lock wait rather than block the table's traffic behind it"

@@ -33,7 +33,7 @@ fn alter_table(table: &str, action: &str) -> String {
 }
 
 fn literal(value: &str) -> String {
-    DefaultValue::String(value.to_string()).to_sql()
+    spelling::literal(value, PG)
 }
 
 /// The step for `planned` if it is an [`Op::AlterEnum`], rendered against

@@ -6,23 +6,14 @@
 
 use retort_schema::{ColumnType, DefaultValue, Dialect};
 
-/// `name` as a quoted identifier: `"x"` (SQLite, PostgreSQL) or `` `x` ``
-/// (MySQL), with the quote character doubled inside.
+/// `name` as a quoted identifier ([`Dialect::quote_identifier`]).
 pub(crate) fn quote(name: &str, dialect: Dialect) -> String {
-    let q = match dialect {
-        Dialect::Mysql => '`',
-        Dialect::Sqlite | Dialect::Postgres => '"',
-    };
-    let mut out = String::with_capacity(name.len() + 2);
-    out.push(q);
-    for c in name.chars() {
-        if c == q {
-            out.push(q);
-        }
-        out.push(c);
-    }
-    out.push(q);
-    out
+    dialect.quote_identifier(name)
+}
+
+/// `text` as a string literal ([`Dialect::quote_string`]).
+pub(crate) fn literal(text: &str, dialect: Dialect) -> String {
+    dialect.quote_string(text)
 }
 
 /// `name` escaped for a builder that adds the quote characters itself but
@@ -177,9 +168,9 @@ fn mysql_type(ty: &ColumnType) -> Option<String> {
         } => "TIMESTAMP".to_string(),
         ColumnType::Json => "JSON".to_string(),
         // Only the keyword changes case, never the quoted values.
-        ColumnType::InlineEnum { .. } => {
-            let text = ty.to_string();
-            format!("ENUM{}", text.strip_prefix("enum").unwrap_or(&text))
+        ColumnType::InlineEnum { values } => {
+            let values: Vec<String> = values.iter().map(|v| literal(v, Dialect::Mysql)).collect();
+            format!("ENUM({})", values.join(","))
         }
         ColumnType::Custom(name) => name.clone(),
         ColumnType::Varchar { length: None }
@@ -202,6 +193,7 @@ pub(crate) fn default_value(value: &DefaultValue, dialect: Dialect) -> String {
         DefaultValue::Expression(expression) if dialect != Dialect::Postgres => {
             parenthesize(expression)
         }
+        DefaultValue::String(text) => literal(text, dialect),
         other => other.to_sql(),
     }
 }

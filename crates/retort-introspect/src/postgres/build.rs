@@ -10,7 +10,7 @@
 use super::expr::postgres_expression;
 use super::{ColumnRow, ConstraintRow, EnumRow, IndexRow, SequenceRow, TableRow, TypeRef};
 use crate::IntrospectError;
-use retort_models::{column_default, column_type};
+use retort_models::{column_default, column_type, type_name_part};
 use retort_schema::push_exact;
 use retort_schema::{
     CheckConstraint, Column, ColumnType, ConstraintKind, Deferral, Dialect, EnumType, ForeignKey,
@@ -267,10 +267,13 @@ pub(crate) fn scalar_type(ty: &TypeRef, typmod: i32, default_schema: &str) -> Co
         };
     }
     if ty.schema != "pg_catalog" {
+        // Spelled as the loader spells a user type: quoted where the name
+        // needs it, so `"My.Domain"` reads back as one name.
+        let name = type_name_part(&ty.name, DIALECT);
         let name = if ty.schema == default_schema || ty.schema == "public" {
-            ty.name.clone()
+            name
         } else {
-            format!("{}.{}", ty.schema, ty.name)
+            format!("{}.{name}", type_name_part(&ty.schema, DIALECT))
         };
         return column_type(&name, DIALECT);
     }

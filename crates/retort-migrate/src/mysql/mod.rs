@@ -58,6 +58,7 @@ const LOCK_NAME_MAX: usize = 64;
 pub mod script {
     use crate::error::Direction;
     use crate::runner::{PartialRevision, VersionTable};
+    use retort_schema::Dialect;
 
     /// Opens a statement's transaction.
     pub const BEGIN: &str = "BEGIN";
@@ -76,14 +77,14 @@ pub mod script {
     /// Releases the user lock; `?` is the name.
     pub const UNLOCK: &str = "SELECT RELEASE_LOCK(?)";
 
-    /// A backquoted identifier (names are validated plain identifiers).
+    /// A backquoted identifier ([`Dialect::quote_identifier`]).
     pub fn quote(name: &str) -> String {
-        format!("`{name}`")
+        Dialect::Mysql.quote_identifier(name)
     }
 
-    /// A string literal, escaped for every `sql_mode` (backslash included).
+    /// A string literal ([`Dialect::quote_string`]).
     pub fn literal(text: &str) -> String {
-        format!("'{}'", text.replace('\\', "\\\\").replace('\'', "''"))
+        Dialect::Mysql.quote_string(text)
     }
 
     /// The lock name [`super::lock_name`] computes, as an SQL expression for
