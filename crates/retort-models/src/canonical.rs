@@ -152,7 +152,7 @@ fn mysql_integer_with_attributes(text: &str, dialect: Dialect) -> Option<ColumnT
 /// parentheses and commas: `VARCHAR ( 255 )` → `varchar(255)`.
 /// The parts of a dotted name (`"a""b".c`): each part's value and whether it
 /// was quoted, or `None` where `text` is not exactly such a name.
-pub(crate) fn name_parts(text: &str, dialect: Dialect) -> Option<Vec<(String, bool)>> {
+pub fn name_parts(text: &str, dialect: Dialect) -> Option<Vec<(String, bool)>> {
     let quote = match dialect {
         Dialect::Mysql => '`',
         Dialect::Sqlite | Dialect::Postgres => '"',
@@ -730,6 +730,9 @@ pub fn canonical_expression(sql: &str, dialect: Dialect) -> String {
 
 /// The canonical text of a parsed expression, see [`canonical_expression`].
 pub(crate) fn canonical_expr(expr: &Expr, dialect: Dialect) -> String {
+    let mut encoded = expr.clone();
+    encode_literals(&mut encoded);
+    let expr = &encoded;
     let expanded;
     let expr = if dialect == Dialect::Postgres {
         expanded = expand_between(strip_nested(expr));
@@ -738,7 +741,135 @@ pub(crate) fn canonical_expr(expr: &Expr, dialect: Dialect) -> String {
         expr
     };
     let printed = strip_nested(expr).to_string();
-    polish_tokens(&printed, dialect).unwrap_or(printed)
+    let polished = polish_tokens(&printed, dialect).unwrap_or(printed);
+    decode_literals(&polished, dialect)
+}
+
+/// Stand-ins for `'` and `\` inside string literals while sqlparser prints
+/// an expression: its printer leaves a `''` or `\'` already in a value as it
+/// is (taking it for an escape), so the value `a''b` would print as
+/// `'a''b'` (the value `a'b`) and `v\'` as the unterminated `'v\''`.
+/// Private-use characters, which model text does not hold, print verbatim.
+const QUOTE_MARK: char = '\u{F8F0}';
+const BACKSLASH_MARK: char = '\u{F8F1}';
+
+/// `expr` with the quotes and backslashes of its string literals replaced
+/// by [`QUOTE_MARK`] and [`BACKSLASH_MARK`], wherever an expression in a
+/// default, check or index can hold a literal.
+fn encode_literals(expr: &mut Expr) {
+    use sqlparser::ast::{FunctionArg, FunctionArgExpr, FunctionArguments, InTarget, Value};
+    match expr {
+        Expr::Value(v) => {
+            if let Value::SingleQuotedString(text) | Value::NationalStringLiteral(text) =
+                &mut v.value
+            {
+                *text = text
+                    .replace('\'', &QUOTE_MARK.to_string())
+                    .replace('\\', &BACKSLASH_MARK.to_string());
+            }
+        }
+        Expr::BinaryOp { left, right, .. }
+        | Expr::AnyOp { left, right, .. }
+        | Expr::AllOp { left, right, .. }
+        | Expr::IsDistinctFrom(left, right)
+        | Expr::IsNotDistinctFrom(left, right) => {
+            encode_literals(left);
+            encode_literals(right);
+        }
+        Expr::UnaryOp { expr, .. }
+        | Expr::Nested(expr)
+        | Expr::Cast { expr, .. }
+        | Expr::Collate { expr, .. }
+        | Expr::IsNull(expr)
+        | Expr::IsNotNull(expr)
+        | Expr::IsTrue(expr)
+        | Expr::IsNotTrue(expr)
+        | Expr::IsFalse(expr)
+        | Expr::IsNotFalse(expr) => encode_literals(expr),
+        Expr::AtTimeZone {
+            timestamp,
+            time_zone,
+        } => {
+            encode_literals(timestamp);
+            encode_literals(time_zone);
+        }
+        Expr::Between {
+            expr, low, high, ..
+        } => {
+            encode_literals(expr);
+            encode_literals(low);
+            encode_literals(high);
+        }
+        Expr::Like {
+            expr,
+            pattern,
+            escape_char,
+            ..
+        }
+        | Expr::ILike {
+            expr,
+            pattern,
+            escape_char,
+            ..
+        } => {
+            encode_literals(expr);
+            encode_literals(pattern);
+            if let Some(escape) = escape_char {
+                encode_literals(escape);
+            }
+        }
+        Expr::In { expr, target, .. } => {
+            encode_literals(expr);
+            if let InTarget::List(list) = target {
+                list.iter_mut().for_each(encode_literals);
+            }
+        }
+        Expr::Tuple(list) => list.iter_mut().for_each(encode_literals),
+        Expr::Case {
+            operand,
+            conditions,
+            else_result,
+            ..
+        } => {
+            if let Some(operand) = operand {
+                encode_literals(operand);
+            }
+            for when in conditions {
+                encode_literals(&mut when.condition);
+                encode_literals(&mut when.result);
+            }
+            if let Some(result) = else_result {
+                encode_literals(result);
+            }
+        }
+        Expr::Function(function) => {
+            if let FunctionArguments::List(list) = &mut function.args {
+                for arg in &mut list.args {
+                    let (FunctionArg::Named { arg, .. }
+                    | FunctionArg::ExprNamed { arg, .. }
+                    | FunctionArg::Unnamed(arg)) = arg;
+                    if let FunctionArgExpr::Expr(e) = arg {
+                        encode_literals(e);
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Printed text with the stand-ins of [`encode_literals`] written back in
+/// the dialect's literal syntax ([`Dialect::quote_string`]).
+fn decode_literals(text: &str, dialect: Dialect) -> String {
+    if !text.contains([QUOTE_MARK, BACKSLASH_MARK]) {
+        return text.to_string();
+    }
+    let backslash = match dialect {
+        Dialect::Mysql => "\\\\",
+        Dialect::Sqlite | Dialect::Postgres => "\\",
+    };
+    text.replace(QUOTE_MARK, "''")
+        .replace(BACKSLASH_MARK, backslash)
 }
 
 /// `expr` with every `x BETWEEN a AND b` written as PostgreSQL stores it,
@@ -1432,5 +1563,35 @@ mod postgres_between {
         );
         // SQLite keeps the text as written, BETWEEN included.
         assert!(canonical_expression("p BETWEEN 1 AND 5", Dialect::Sqlite).contains("BETWEEN"));
+    }
+}
+#[cfg(test)]
+mod literal_tests {
+    use super::*;
+
+    /// sqlparser's printer keeps a `''` or `\'` inside a value as it is;
+    /// the canonical text must still be the literal of the same value.
+    #[test]
+    fn string_literals_keep_their_quotes_and_backslashes() {
+        for dialect in [Dialect::Sqlite, Dialect::Postgres] {
+            assert_eq!(
+                canonical_expression(r"c <> 'v\'''", dialect),
+                r"c <> 'v\'''"
+            );
+            assert_eq!(
+                canonical_expression(r"x IN ('a''''b', concat('\', 'it''s'))", dialect),
+                r"x IN ('a''''b', concat('\', 'it''s'))"
+            );
+        }
+        // MySQL reads a backslash as an escape: `'a\\b'` is `a\b`, and the
+        // canonical text must say so again (not `'a\b'`: `a` + backspace).
+        assert_eq!(
+            canonical_expression(r"c <> 'x\'); \\ DROP'", Dialect::Mysql),
+            r"c <> 'x''); \\ DROP'"
+        );
+        assert_eq!(
+            canonical_expression(r"concat('a\\b', '\'')", Dialect::Mysql),
+            r"concat('a\\b', '''')"
+        );
     }
 }

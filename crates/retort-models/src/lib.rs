@@ -43,7 +43,7 @@ use retort_schema::{Dialect, Index, Schema, Table};
 
 pub use canonical::{
     canonical_expression, canonical_mysql_table, column_default, column_type, default_value,
-    type_name_part, typed_default,
+    name_parts, type_name_part, typed_default,
 };
 pub use error::{Diagnostic, Diagnostics, ModelError};
 

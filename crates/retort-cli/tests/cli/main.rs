@@ -12,6 +12,7 @@ mod mysql;
 mod online;
 mod postgres;
 mod property;
+mod property_names;
 mod renames;
 
 use std::path::PathBuf;
