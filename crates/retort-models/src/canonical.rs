@@ -728,6 +728,14 @@ pub fn canonical_expression(sql: &str, dialect: Dialect) -> String {
     }
 }
 
+/// [`canonical_expr`] for a caller holding a parsed expression (the
+/// PostgreSQL introspector, after simplifying the catalog's text): printing
+/// it and parsing the text again would go through sqlparser's printer,
+/// which does not escape every string literal faithfully.
+pub fn canonical_expression_of(expr: &Expr, dialect: Dialect) -> String {
+    canonical_expr(expr, dialect)
+}
+
 /// The canonical text of a parsed expression, see [`canonical_expression`].
 pub(crate) fn canonical_expr(expr: &Expr, dialect: Dialect) -> String {
     let mut encoded = expr.clone();

@@ -13,7 +13,7 @@
 //! a change of such a cast alone is not seen. Known gap: PostgreSQL expands
 //! `x BETWEEN a AND b` into `x >= a AND x <= b`, which is not folded back.
 
-use retort_models::canonical_expression;
+use retort_models::{canonical_expression, canonical_expression_of};
 use retort_schema::Dialect;
 use sqlparser::ast::{
     BinaryOperator, CastKind, DataType, Expr, FunctionArg, FunctionArgExpr, FunctionArguments,
@@ -28,7 +28,7 @@ pub(crate) fn postgres_expression(text: &str) -> String {
     match parse(text) {
         Some(expr) => {
             let simplified = simplify(expr, 0, Side::Only);
-            canonical_expression(&simplified.to_string(), Dialect::Postgres)
+            canonical_expression_of(&simplified, Dialect::Postgres)
         }
         None => canonical_expression(text, Dialect::Postgres),
     }
@@ -398,5 +398,9 @@ mod tests {
         check("(NOT active)", "NOT active");
         check("(created_at)::date", "created_at::date");
         check("(d > '2020-01-01'::date)", "d > '2020-01-01'");
+        // A backslash before a quote is an ordinary character here, and a
+        // doubled quote in a value stays doubled.
+        check(r"((c)::text <> 'v\'''::text)", r"c <> 'v\'''");
+        check("((c)::text <> 'a''''b'::text)", "c <> 'a''''b'");
     }
 }
