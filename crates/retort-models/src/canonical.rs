@@ -760,6 +760,8 @@ pub(crate) fn canonical_expr(expr: &Expr, dialect: Dialect) -> String {
 /// Private-use characters, which model text does not hold, print verbatim.
 const QUOTE_MARK: char = '\u{F8F0}';
 const BACKSLASH_MARK: char = '\u{F8F1}';
+const DOUBLE_QUOTE_MARK: char = '\u{F8F2}';
+const BACKTICK_MARK: char = '\u{F8F3}';
 
 /// `expr` with the quotes and backslashes of its string literals replaced
 /// by [`QUOTE_MARK`] and [`BACKSLASH_MARK`], wherever an expression in a
@@ -776,6 +778,8 @@ fn encode_literals(expr: &mut Expr) {
                     .replace('\\', &BACKSLASH_MARK.to_string());
             }
         }
+        Expr::Identifier(ident) => encode_ident(ident),
+        Expr::CompoundIdentifier(parts) => parts.iter_mut().for_each(encode_ident),
         Expr::BinaryOp { left, right, .. }
         | Expr::AnyOp { left, right, .. }
         | Expr::AllOp { left, right, .. }
@@ -866,10 +870,21 @@ fn encode_literals(expr: &mut Expr) {
     }
 }
 
+/// A quoted identifier's quote characters as [`DOUBLE_QUOTE_MARK`] or
+/// [`BACKTICK_MARK`]: the printer leaves a doubled quote in a name as it is,
+/// so the column ``a`` `` `` (`a```) would print as one that ends early.
+fn encode_ident(ident: &mut sqlparser::ast::Ident) {
+    match ident.quote_style {
+        Some('"') => ident.value = ident.value.replace('"', &DOUBLE_QUOTE_MARK.to_string()),
+        Some('`') => ident.value = ident.value.replace('`', &BACKTICK_MARK.to_string()),
+        _ => {}
+    }
+}
+
 /// Printed text with the stand-ins of [`encode_literals`] written back in
 /// the dialect's literal syntax ([`Dialect::quote_string`]).
 fn decode_literals(text: &str, dialect: Dialect) -> String {
-    if !text.contains([QUOTE_MARK, BACKSLASH_MARK]) {
+    if !text.contains([QUOTE_MARK, BACKSLASH_MARK, DOUBLE_QUOTE_MARK, BACKTICK_MARK]) {
         return text.to_string();
     }
     let backslash = match dialect {
@@ -878,6 +893,8 @@ fn decode_literals(text: &str, dialect: Dialect) -> String {
     };
     text.replace(QUOTE_MARK, "''")
         .replace(BACKSLASH_MARK, backslash)
+        .replace(DOUBLE_QUOTE_MARK, "\"\"")
+        .replace(BACKTICK_MARK, "``")
 }
 
 /// `expr` with every `x BETWEEN a AND b` written as PostgreSQL stores it,
@@ -1596,6 +1613,15 @@ mod literal_tests {
         assert_eq!(
             canonical_expression(r"c <> 'x\'); \\ DROP'", Dialect::Mysql),
             r"c <> 'x''); \\ DROP'"
+        );
+        // A quote doubled inside a quoted name stays doubled.
+        assert_eq!(
+            canonical_expression("`c00````` >= 0", Dialect::Mysql),
+            "`c00````` >= 0"
+        );
+        assert_eq!(
+            canonical_expression("\"a\"\"\"\"b\" >= 0", Dialect::Postgres),
+            "\"a\"\"\"\"b\" >= 0"
         );
         assert_eq!(
             canonical_expression(r"concat('a\\b', '\'')", Dialect::Mysql),
