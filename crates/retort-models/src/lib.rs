@@ -42,8 +42,8 @@ use std::path::{Path, PathBuf};
 use retort_schema::{Dialect, Index, Schema, Table};
 
 pub use canonical::{
-    canonical_expression, canonical_expression_of, canonical_mysql_table, column_default, column_type, default_value,
-    name_parts, type_name_part, typed_default,
+    canonical_expression, canonical_expression_of, canonical_mysql_table, column_default,
+    column_type, default_value, name_parts, type_name_part, typed_default,
 };
 pub use error::{Diagnostic, Diagnostics, ModelError};
 

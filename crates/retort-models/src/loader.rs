@@ -25,11 +25,11 @@ use retort_schema::{
     Index, IndexPart, IndexTarget, PrimaryKey, Schema, Table, UniqueConstraint, push_exact,
 };
 use sqlparser::ast::{
-    ColumnOption, CommentDef, CommentObject, ConstraintCharacteristics, CreateIndex, CreateTable,
-    CreateTableOptions, DeferrableInitial, Expr, ForeignKeyConstraint, GeneratedAs, Ident,
-    IndexColumn, NullsDistinctOption, ObjectName, OrderByExpr, OrderByOptions, OrderBySort,
-    ReferentialAction, Spanned, SqlOption, Statement, TableConstraint,
-    UserDefinedTypeRepresentation,
+    ArrayElemTypeDef, ColumnOption, CommentDef, CommentObject, ConstraintCharacteristics,
+    CreateIndex, CreateTable, CreateTableOptions, DataType, DeferrableInitial, Expr,
+    ForeignKeyConstraint, GeneratedAs, Ident, IndexColumn, NullsDistinctOption, ObjectName,
+    OrderByExpr, OrderByOptions, OrderBySort, ReferentialAction, Spanned, SqlOption, Statement,
+    TableConstraint, UserDefinedTypeRepresentation,
 };
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
@@ -486,7 +486,8 @@ impl Loader {
             if def.name.span.start.line != table_line {
                 self.note_hint(file, def.name.span.start.line, &name, Some(&column_name));
             }
-            let (ty, serial) = column_type_and_serial(&def.data_type.to_string(), self.dialect);
+            let (ty, serial) =
+                column_type_and_serial(&type_text(&def.data_type, self.dialect), self.dialect);
             let mut column = Column::new(column_name.clone(), ty);
             column.autoincrement = serial;
             for option in &def.options {
@@ -1645,6 +1646,31 @@ fn split_name(name: &ObjectName, dialect: Dialect) -> (Option<String>, String) {
         }
         [table] => (None, table.value.clone()),
         [] => (None, name.to_string()),
+    }
+}
+
+/// A column's type as text for [`column_type_and_serial`]. A user type's
+/// name is spelled by the dialect's quoting rather than sqlparser's printer,
+/// which leaves a doubled quote in a name as it is (`"ty"""""`, the type
+/// `ty""`, would print as `"ty"""`, the type `ty"`).
+fn type_text(data_type: &DataType, dialect: Dialect) -> String {
+    match data_type {
+        DataType::Custom(name, modifiers) if modifiers.is_empty() => name
+            .0
+            .iter()
+            .map(|part| match part.as_ident() {
+                Some(ident) if ident.quote_style.is_some() => {
+                    dialect.quote_identifier(&ident.value)
+                }
+                Some(ident) => ident.value.clone(),
+                None => part.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("."),
+        DataType::Array(ArrayElemTypeDef::SquareBracket(inner, None)) => {
+            format!("{}[]", type_text(inner, dialect))
+        }
+        other => other.to_string(),
     }
 }
 

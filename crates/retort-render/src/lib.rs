@@ -909,7 +909,10 @@ mod comment_line_tests {
         // quoted name may span lines: that is inside the identifier).
         assert!(lines[0].starts_with("-- hazard: "), "{sql}");
         assert!(lines[0].ends_with("x and all its rows"), "{sql}");
-        assert_eq!(lines[1], "-- rebuild t\\nDROP TABLE users; --\\r\\nx", "{sql}");
+        assert_eq!(
+            lines[1], "-- rebuild t\\nDROP TABLE users; --\\r\\nx",
+            "{sql}"
+        );
         assert!(lines[2].starts_with("DROP TABLE \"t"), "{sql}");
     }
 }
