@@ -177,15 +177,12 @@ async fn open_mysql(url: &DatabaseUrl) -> Result<MySqlConnection> {
         .with_context(|| format!("cannot connect to database {url}"))?;
     // Rendered string literals escape a backslash as `\\`, which
     // NO_BACKSLASH_ESCAPES (a server or account default) would read as two.
-    sqlx::raw_sql(CLEAR_NO_BACKSLASH_ESCAPES)
+    sqlx::raw_sql(retort_migrate::mysql::script::CLEAR_NO_BACKSLASH_ESCAPES)
         .execute(&mut conn)
         .await
         .with_context(|| format!("cannot set the session sql_mode on {url}"))?;
     Ok(conn)
 }
-
-/// Keeps the session's `sql_mode` but for `NO_BACKSLASH_ESCAPES`.
-const CLEAR_NO_BACKSLASH_ESCAPES: &str = "SET SESSION sql_mode = TRIM(BOTH ',' FROM REPLACE(CONCAT(',', @@SESSION.sql_mode, ','), ',NO_BACKSLASH_ESCAPES,', ','))";
 
 fn mysql_options(url: &DatabaseUrl) -> Result<MySqlConnectOptions> {
     // sqlx knows the scheme as `mysql`; MariaDB speaks the same protocol.

@@ -1056,6 +1056,10 @@ fn offline_mysql(
         table.progress_name(),
     ));
     out.push_str(&format!(
+        "-- string literals escape backslashes: NO_BACKSLASH_ESCAPES must be off\n{};\n\n",
+        script::CLEAR_NO_BACKSLASH_ESCAPES
+    ));
+    out.push_str(&format!(
         "-- must return 1; 0 means another retort held the lock for {} s\n{};\n\n",
         mysql::LOCK_TIMEOUT.as_secs(),
         script::lock_literal(table, mysql::LOCK_TIMEOUT.as_secs())

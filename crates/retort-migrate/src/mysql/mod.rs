@@ -77,6 +77,12 @@ pub mod script {
     /// Releases the user lock; `?` is the name.
     pub const UNLOCK: &str = "SELECT RELEASE_LOCK(?)";
 
+    /// Keeps the session's `sql_mode` but for `NO_BACKSLASH_ESCAPES`: the
+    /// rendered string literals write a backslash as `\\` (and sea-query a
+    /// quote as `\'`), which that mode would read otherwise. Every retort
+    /// connection and offline script runs it first.
+    pub const CLEAR_NO_BACKSLASH_ESCAPES: &str = "SET SESSION sql_mode = TRIM(BOTH ',' FROM REPLACE(CONCAT(',', @@SESSION.sql_mode, ','), ',NO_BACKSLASH_ESCAPES,', ','))";
+
     /// A backquoted identifier ([`Dialect::quote_identifier`]).
     pub fn quote(name: &str) -> String {
         Dialect::Mysql.quote_identifier(name)
