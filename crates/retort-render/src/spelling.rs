@@ -240,6 +240,17 @@ pub(crate) fn mentions(sql: &str, name: &str) -> bool {
     if needle.is_empty() {
         return false;
     }
+    // Quoted, the name is spelled with its quote doubled (`"a""b"`), which
+    // the bare search below would miss; SQLite also reads `` `a` `` and
+    // `[a]` as identifiers.
+    let quoted = [
+        Dialect::Sqlite.quote_identifier(&needle),
+        Dialect::Mysql.quote_identifier(&needle),
+        format!("[{needle}]"),
+    ];
+    if quoted.iter().any(|q| haystack.contains(q.as_str())) {
+        return true;
+    }
     let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
     let mut from = 0;
     while let Some(found) = haystack[from..].find(&needle) {
@@ -344,6 +355,12 @@ mod tests {
             "select a from x join users_archive, users",
             "users"
         ));
+        assert!(mentions(
+            "CREATE VIEW v AS SELECT * FROM \"Or\"\"ders; --\"",
+            "or\"ders; --"
+        ));
+        assert!(mentions("SELECT * FROM [a b]", "a b"));
+        assert!(!mentions("SELECT * FROM \"a\"\"bc\"", "a\"b"));
     }
 
     #[test]
