@@ -8,8 +8,10 @@
 //! written as a model file by this test's own quoting (not the renderer's),
 //! then: `autogen` → `upgrade` → the catalog holds exactly the declared
 //! tables and columns and every declared index, constraint and enum name →
-//! `check` clean → `downgrade base` → the catalog holds no table, index or
-//! enum type of the schema.
+//! `check` clean; the same names with other default, comment and check
+//! texts → `autogen` → `upgrade` → the catalog again → `check` clean →
+//! `downgrade -1` → clean against the first models; `downgrade base` → the
+//! catalog holds no table, index or enum type of the schema.
 //!
 //! Names stay valid per dialect: never a NUL, at most ~30 bytes (within
 //! PostgreSQL's 63 and MySQL's 64 with a derived `_fkey` suffix), and no
@@ -230,7 +232,11 @@ struct Declared {
     enum_type: Option<(String, Vec<String>)>,
 }
 
-fn declare(spec: &CaseSpec, dialect: Dialect) -> Declared {
+/// The schema of `spec` as a model file. `altered`: the same names with
+/// other default, column-comment and check texts, which the second step
+/// of a case migrates to (ALTER, MODIFY, COMMENT ON and SQLite rebuilds).
+fn declare(spec: &CaseSpec, dialect: Dialect, altered: bool) -> Declared {
+    let tag = |plain: &'static str, other: &'static str| if altered { other } else { plain };
     let q = |name: &str| ident(name, dialect);
     let lit = |text: &str| sql_string(text, dialect);
     let mut out = Declared::default();
@@ -282,17 +288,23 @@ fn declare(spec: &CaseSpec, dialect: Dialect) -> Declared {
             if column.text
                 && let Some(codes) = &column.default
             {
-                item.push_str(&format!(" DEFAULT {}", lit(&make_text(codes, "d"))));
+                item.push_str(&format!(
+                    " DEFAULT {}",
+                    lit(&make_text(codes, tag("d", "D")))
+                ));
             }
             if let (Some(codes), Dialect::Mysql) = (&column.comment, dialect) {
-                item.push_str(&format!(" COMMENT {}", lit(&make_text(codes, "m"))));
+                item.push_str(&format!(
+                    " COMMENT {}",
+                    lit(&make_text(codes, tag("m", "M")))
+                ));
             }
             if let (Some(codes), Dialect::Postgres) = (&column.comment, dialect) {
                 after_tables.push_str(&format!(
                     "COMMENT ON COLUMN {}.{} IS {};\n",
                     q(&table_name),
                     q(&name),
-                    lit(&make_text(codes, "m"))
+                    lit(&make_text(codes, tag("m", "M")))
                 ));
             }
             out.columns.insert((table_name.clone(), name.clone()));
@@ -330,7 +342,7 @@ fn declare(spec: &CaseSpec, dialect: Dialect) -> Declared {
             let name = make_name(name, &format!("k{t}"), dialect, None);
             let (column, text) = column_at(*slot);
             let expression = if *text {
-                format!("{} <> {}", q(column), lit(&make_text(codes, "v")))
+                format!("{} <> {}", q(column), lit(&make_text(codes, tag("v", "V"))))
             } else {
                 format!("{} >= 0", q(column))
             };
@@ -591,7 +603,7 @@ fn run(dialect: Dialect) {
     match result {
         Ok(()) => {}
         Err(TestError::Fail(reason, spec)) => {
-            let models = declare(&spec, dialect).sql;
+            let models = declare(&spec, dialect, false).sql;
             panic!(
                 "{dialect} hostile names failed (minimal case after shrinking)\n\
                  --- schema.sql\n{models}--- failure\n{reason}"
@@ -602,7 +614,7 @@ fn run(dialect: Dialect) {
 }
 
 fn round_trip(target: &Target, dialect: Dialect, spec: &CaseSpec) -> Result<(), TestCaseError> {
-    let declared = declare(spec, dialect);
+    let declared = declare(spec, dialect, false);
     let project = target.project(&declared.sql);
     let url = url_of(target, &project);
 
@@ -610,6 +622,19 @@ fn round_trip(target: &Target, dialect: Dialect, spec: &CaseSpec) -> Result<(), 
     step(&project, &["upgrade", "head"])?;
     compare(&declared, &catalog(&url, dialect), &project)?;
     step(&project, &["check"])?;
+
+    // The same objects with other texts: altered in place, or rebuilt.
+    let altered = declare(spec, dialect, true);
+    project.write("schema.sql", &altered.sql);
+    let generated = step(&project, &["autogen", "-m", "altered"])?;
+    if !generated.contains("No changes detected") {
+        step(&project, &["upgrade", "head"])?;
+        compare(&altered, &catalog(&url, dialect), &project)?;
+        step(&project, &["check"])?;
+        project.write("schema.sql", &declared.sql);
+        step(&project, &["downgrade", "-1", "--accept-data-loss"])?;
+        expect_clean(&project, "after the downgrade of the altered texts")?;
+    }
 
     step(&project, &["downgrade", "base", "--accept-data-loss"])?;
     let empty = Declared::default();
