@@ -95,7 +95,7 @@ pub(crate) fn column_type_and_serial(sql_type: &str, dialect: Dialect) -> (Colum
         let (inner, _) = column_type_and_serial(inner, dialect);
         return (ColumnType::Array(Box::new(inner)), false);
     }
-    if let Some(values) = inline_enum_values(sql_type) {
+    if let Some(values) = inline_enum_values(sql_type, dialect) {
         return (ColumnType::InlineEnum { values }, false);
     }
     if has_serial_types(dialect) {
@@ -252,8 +252,10 @@ fn collapse_type_text(text: &str) -> String {
 }
 
 /// The values of `ENUM('a', 'b')` (any case and spacing), read from the
-/// original text so that the values keep their case.
-fn inline_enum_values(text: &str) -> Option<Vec<String>> {
+/// original text so that the values keep their case. On MySQL a backslash
+/// in a value is an escape, as the catalog's `COLUMN_TYPE` and the
+/// loader's spelling (`'a\\b'`) both write it.
+fn inline_enum_values(text: &str, dialect: Dialect) -> Option<Vec<String>> {
     let trimmed = text.trim();
     let head = trimmed.get(..4)?;
     if !head.eq_ignore_ascii_case("enum") {
@@ -263,10 +265,63 @@ fn inline_enum_values(text: &str) -> Option<Vec<String>> {
         .trim_start()
         .strip_prefix('(')?
         .strip_suffix(')')?;
+    if dialect == Dialect::Mysql {
+        return mysql_string_list(list);
+    }
     let canonical: ColumnType = format!("enum({list})").parse().ok()?;
     match canonical {
         ColumnType::InlineEnum { values } => Some(values),
         _ => None,
+    }
+}
+
+/// `'a\\b', 'it''s'` read as MySQL string literals: `''` and the backslash
+/// escapes (<https://dev.mysql.com/doc/refman/8.0/en/string-literals.html>;
+/// `\%` and `\_` keep their backslash).
+fn mysql_string_list(list: &str) -> Option<Vec<String>> {
+    let mut values = Vec::new();
+    let mut chars = list.trim().chars().peekable();
+    loop {
+        if chars.next()? != '\'' {
+            return None;
+        }
+        let mut value = String::new();
+        loop {
+            match chars.next()? {
+                '\'' if chars.peek() == Some(&'\'') => {
+                    chars.next();
+                    value.push('\'');
+                }
+                '\'' => break,
+                '\\' => match chars.next()? {
+                    '0' => value.push('\0'),
+                    'b' => value.push('\u{8}'),
+                    'n' => value.push('\n'),
+                    'r' => value.push('\r'),
+                    't' => value.push('\t'),
+                    'Z' => value.push('\u{1a}'),
+                    c @ ('%' | '_') => {
+                        value.push('\\');
+                        value.push(c);
+                    }
+                    c => value.push(c),
+                },
+                c => value.push(c),
+            }
+        }
+        values.push(value);
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        match chars.next() {
+            None => return Some(values),
+            Some(',') => {
+                while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                    chars.next();
+                }
+            }
+            Some(_) => return None,
+        }
     }
 }
 
@@ -1593,6 +1648,18 @@ mod postgres_between {
 #[cfg(test)]
 mod literal_tests {
     use super::*;
+
+    /// MySQL's catalog writes an inline enum's values escaped
+    /// (`enum('a\\b','it''s')`); they read back as the values themselves.
+    #[test]
+    fn mysql_inline_enum_values_unescape() {
+        assert_eq!(
+            column_type(r"enum('a\\b','it''s','q\'x', '\%')", Dialect::Mysql),
+            ColumnType::InlineEnum {
+                values: vec![r"a\b".into(), "it's".into(), "q'x".into(), r"\%".into()]
+            }
+        );
+    }
 
     /// sqlparser's printer keeps a `''` or `\'` inside a value as it is;
     /// the canonical text must still be the literal of the same value.

@@ -26,7 +26,7 @@ use retort_schema::{
 };
 use sqlparser::ast::{
     ArrayElemTypeDef, ColumnOption, CommentDef, CommentObject, ConstraintCharacteristics,
-    CreateIndex, CreateTable, CreateTableOptions, DataType, DeferrableInitial, Expr,
+    CreateIndex, CreateTable, CreateTableOptions, DataType, DeferrableInitial, EnumMember, Expr,
     ForeignKeyConstraint, GeneratedAs, Ident, IndexColumn, NullsDistinctOption, ObjectName,
     OrderByExpr, OrderByOptions, OrderBySort, ReferentialAction, Spanned, SqlOption, Statement,
     TableConstraint, UserDefinedTypeRepresentation,
@@ -1667,6 +1667,21 @@ fn type_text(data_type: &DataType, dialect: Dialect) -> String {
             })
             .collect::<Vec<_>>()
             .join("."),
+        // The values by the dialect's literal quoting, which the catalog's
+        // spelling of the type (MySQL's `COLUMN_TYPE`) also uses.
+        DataType::Enum(members, None) => {
+            let values: Option<Vec<String>> = members
+                .iter()
+                .map(|m| match m {
+                    EnumMember::Name(value) => Some(dialect.quote_string(value)),
+                    EnumMember::NamedValue(..) => None,
+                })
+                .collect();
+            match values {
+                Some(values) => format!("ENUM({})", values.join(", ")),
+                None => data_type.to_string(),
+            }
+        }
         DataType::Array(ArrayElemTypeDef::SquareBracket(inner, None)) => {
             format!("{}[]", type_text(inner, dialect))
         }
