@@ -153,7 +153,7 @@ fn is_json_check(check: &CheckRow) -> bool {
     check.level.eq_ignore_ascii_case("column")
         && canonical_expression(&check.clause, DIALECT)
             == canonical_expression(
-                &format!("json_valid(`{}`)", check.name.replace('`', "``")),
+                &format!("json_valid({})", DIALECT.quote_identifier(&check.name)),
                 DIALECT,
             )
 }
@@ -304,7 +304,7 @@ fn prefix_part(column: &str, length: i64) -> String {
     let name = if plain {
         column.to_string()
     } else {
-        format!("`{}`", column.replace('`', "``"))
+        DIALECT.quote_identifier(column)
     };
     canonical_expression(&format!("{name}({length})"), DIALECT)
 }
