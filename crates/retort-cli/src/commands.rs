@@ -302,6 +302,10 @@ async fn compute_drift(
     // Filtered copies for the comparison only: the renderer starts from the
     // whole live schema, so a SQLite rebuild keeps excluded objects.
     let filter = &settings.filter;
+    // Spelled alike first (SQLite's `Users` is the database's `users`), so
+    // the filter excludes an object on both sides or on neither, and the
+    // renderer's starting point spells references as the ops do.
+    let (live, models) = reconciled(live, models, dialect);
     let (live_compared, models_compared) = (filter.apply(&live), filter.apply(&models));
     let hints = retort_models::rename_hints(settings.require_models()?, dialect)?;
     let mut renames = crate::renames::confirmed(
@@ -370,6 +374,21 @@ async fn compute_drift(
         plan,
         render_options,
     })
+}
+
+/// `live` and `models` spelled alike ([`retort_diff::reconcile`]), each
+/// moved through unchanged where nothing needed respelling.
+fn reconciled(live: Schema, models: Schema, dialect: Dialect) -> (Schema, Schema) {
+    let (live_spelled, models_spelled) = retort_diff::reconcile(&live, &models, dialect);
+    let owned = |schema: std::borrow::Cow<'_, Schema>| match schema {
+        std::borrow::Cow::Owned(schema) => Some(schema),
+        std::borrow::Cow::Borrowed(_) => None,
+    };
+    let (live_spelled, models_spelled) = (owned(live_spelled), owned(models_spelled));
+    (
+        live_spelled.unwrap_or(live),
+        models_spelled.unwrap_or(models),
+    )
 }
 
 /// How to render, from `--online` and `[autogen]`: online implies a

@@ -168,20 +168,32 @@ impl Settings {
 pub struct DatabaseUrl {
     url: String,
     dialect: Dialect,
+    /// The URL as messages show it: for a server, re-serialized by the
+    /// `url` crate with every secret replaced by `***`.
+    shown: String,
 }
 
+/// What a redacted secret reads as.
+const REDACTED: &str = "***";
+
 impl DatabaseUrl {
-    /// Checks the scheme; the error shows the URL redacted.
+    /// Checks the scheme and, for a server, that the URL parses exactly as
+    /// the driver will read it. No error shows the text given: one that
+    /// does not parse cannot be redacted reliably.
     pub fn parse(url: &str) -> Result<Self> {
-        let dialect = Dialect::from_url(url).ok_or_else(|| {
-            anyhow!(
-                "unsupported database URL `{}`: expected sqlite://, postgres:// or mysql://",
-                redact(url)
-            )
-        })?;
+        let Some(dialect) = Dialect::from_url(url) else {
+            return Err(unsupported_url(url));
+        };
+        let shown = match dialect {
+            // A file path: there is no secret to hide, and the text stays
+            // byte for byte what the user wrote.
+            Dialect::Sqlite => url.to_string(),
+            Dialect::Postgres | Dialect::Mysql => server_url_shown(url, dialect)?,
+        };
         Ok(DatabaseUrl {
             url: url.to_string(),
             dialect,
+            shown,
         })
     }
 
@@ -197,44 +209,139 @@ impl DatabaseUrl {
 
 impl fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&redact(&self.url))
+        f.write_str(&self.shown)
     }
 }
 
 impl fmt::Debug for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "DatabaseUrl({})", redact(&self.url))
+        write!(f, "DatabaseUrl({})", self.shown)
     }
 }
 
-/// `url` with the password of its user-info part and any `password=` query
-/// parameter replaced by `***`.
-pub fn redact(url: &str) -> String {
-    let mut out = url.to_string();
-    if let Some(scheme_end) = out.find("://") {
-        let rest_start = scheme_end + 3;
-        let authority_end = out[rest_start..]
-            .find(['/', '?'])
-            .map_or(out.len(), |i| rest_start + i);
-        if let Some(at) = out[rest_start..authority_end].rfind('@') {
-            let userinfo = &out[rest_start..rest_start + at];
-            if let Some(colon) = userinfo.find(':') {
-                let start = rest_start + colon + 1;
-                out.replace_range(start..rest_start + at, "***");
-            }
-        }
+/// The error for a URL whose scheme retort does not know. Only the scheme
+/// is named: the rest may hold a password.
+fn unsupported_url(url: &str) -> anyhow::Error {
+    const EXPECTED: &str = "expected sqlite:PATH, postgres://… or mysql://…";
+    if url.trim().is_empty() {
+        return anyhow!("the database URL is empty: {EXPECTED}");
     }
-    if let Some(query_start) = out.find('?') {
-        let (head, query) = out.split_at(query_start + 1);
-        let redacted: Vec<String> = query
-            .split('&')
-            .map(|pair| match pair.split_once('=') {
-                Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
-                _ => pair.to_string(),
+    match url.split_once(':') {
+        Some((scheme, _))
+            if !scheme.is_empty()
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) =>
+        {
+            anyhow!("unsupported database URL scheme `{scheme}`: {EXPECTED}")
+        }
+        _ if !url.contains(['@', ':']) => {
+            anyhow!("`{url}` is not a database URL: {EXPECTED} (a SQLite file is sqlite:{url})")
+        }
+        _ => anyhow!(
+            "the database URL has no scheme: {EXPECTED} (the URL is not shown, since it may hold a password)"
+        ),
+    }
+}
+
+/// The next step for a server URL the parser refused.
+const ENCODE_HINT: &str = "percent-encode `/`, `?`, `#`, `@` and `:` in the user name and password (`/` as %2F, `?` as %3F, `#` as %23, `@` as %40, `:` as %3A); the URL is not shown, since it may hold a password";
+
+/// `url` (PostgreSQL or MySQL) as messages show it: the password and every
+/// query parameter whose name contains `pass` replaced by `***`, the
+/// fragment dropped. Refuses what the driver would read differently from
+/// what the user meant, since such a URL cannot be redacted reliably.
+fn server_url_shown(url: &str, dialect: Dialect) -> Result<String> {
+    let (scheme, rest) = url.split_once(':').unwrap_or((url, ""));
+    let Some(after_slashes) = rest.strip_prefix("//") else {
+        bail!(
+            "the {dialect} database URL must start with `{scheme}://`, as in {scheme}://user:password@host/database (the URL is not shown, since it may hold a password)"
+        );
+    };
+    let parsed = url::Url::parse(url)
+        .map_err(|err| anyhow!("invalid {dialect} database URL ({err}): {ENCODE_HINT}"))?;
+    // An unencoded `/`, `?` or `#` in the password ends the host part early;
+    // the rest of the password then lands in the path, query or fragment,
+    // where no redaction can find it. An `@` there is the sign of it.
+    let authority_end = after_slashes
+        .find(['/', '?', '#'])
+        .unwrap_or(after_slashes.len());
+    if after_slashes[authority_end..].contains('@') {
+        bail!(
+            "invalid {dialect} database URL: an `@` follows the host part, so the user name or password holds an unencoded `/`, `?` or `#`: {ENCODE_HINT}"
+        );
+    }
+    Ok(redacted(parsed))
+}
+
+/// `url` with its password, every query parameter whose name contains
+/// `pass` (any case: `password`, `sslpassword`) and its fragment hidden.
+fn redacted(mut url: url::Url) -> String {
+    if url.password().is_some() {
+        // Fails only for a URL without a host, which has no password.
+        let _ = url.set_password(Some(REDACTED));
+    }
+    let secret = |name: &str| name.to_ascii_lowercase().contains("pass");
+    if url.query_pairs().any(|(name, _)| secret(&name)) {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(name, value)| {
+                let value = if secret(&name) {
+                    REDACTED.to_string()
+                } else {
+                    value.into_owned()
+                };
+                (name.into_owned(), value)
             })
             .collect();
-        out = format!("{head}{}", redacted.join("&"));
+        url.query_pairs_mut().clear().extend_pairs(pairs);
     }
+    url.set_fragment(None);
+    url.to_string()
+}
+
+/// A retort.toml error as `path:line:column: message`. toml's own text
+/// quotes the source line, which may be `url = "…"` with a password, and
+/// serde names a mistyped string's value; neither is shown.
+fn toml_error(path: &Path, text: &str, err: &toml::de::Error) -> String {
+    let message = hide_string_values(err.message().trim_end());
+    match err.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("{}:{line}:{column}: {message}", path.display())
+        }
+        None => format!("{}: {message}", path.display()),
+    }
+}
+
+/// `message` with every `string "…"` (serde's name for an unexpected
+/// string value) reduced to `a string`.
+fn hide_string_values(message: &str) -> String {
+    const OPEN: &str = "string \"";
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(start) = rest.find(OPEN) {
+        out.push_str(&rest[..start]);
+        out.push_str("a string");
+        let value = &rest[start + OPEN.len()..];
+        // The value is Debug-formatted: a `"` inside it is escaped.
+        let mut end = value.len();
+        let mut escaped = false;
+        for (i, c) in value.char_indices() {
+            match c {
+                '\\' if !escaped => escaped = true,
+                '"' if !escaped => {
+                    end = i + 1;
+                    break;
+                }
+                _ => escaped = false,
+            }
+        }
+        rest = &value[end..];
+    }
+    out.push_str(rest);
     out
 }
 
@@ -306,7 +413,7 @@ pub fn resolve(
         let text = std::fs::read_to_string(&config_path)
             .with_context(|| format!("cannot read {}", config_path.display()))?;
         let file: ConfigFile = toml::from_str(&text)
-            .map_err(|e| anyhow!("{}: {}", config_path.display(), e.to_string().trim_end()))?;
+            .map_err(|e| anyhow!("{}", toml_error(&config_path, &text, &e)))?;
         (file, Some(config_path))
     } else if explicit {
         bail!(
@@ -464,8 +571,17 @@ fn resolve_filter(
         schemas.first().cloned(),
         section.exclude_tables.as_deref().unwrap_or_default(),
         section.exclude_objects.as_deref().unwrap_or_default(),
+        url.is_some_and(|url| names_ignore_case(url.dialect())),
     )?;
     Ok((schemas, filter))
+}
+
+/// Whether `dialect` compares every kind of name ignoring case (SQLite),
+/// so that filter globs must too. MySQL's table names depend on a server
+/// setting the configuration cannot see; the filter runs on models spelled
+/// as the database spells them, which covers the objects both have.
+fn names_ignore_case(dialect: Dialect) -> bool {
+    retort_schema::NameRules::new(dialect).ignores_every_case()
 }
 
 /// Parses the `[naming]` templates; an error names the key and the
@@ -540,18 +656,150 @@ dir = "migrations"
 mod tests {
     use super::*;
 
+    /// The message for `url`, which must not hold `secret`.
+    fn refused(url: &str, secret: &str) -> String {
+        let err = DatabaseUrl::parse(url).unwrap_err().to_string();
+        assert!(!err.contains(secret), "{url}: {err}");
+        err
+    }
+
     #[test]
-    fn redact_hides_passwords_in_userinfo_and_query() {
+    fn userinfo_passwords_are_redacted() {
+        let url = DatabaseUrl::parse("postgres://app:s3cret@db:5432/app").unwrap();
+        assert_eq!(url.to_string(), "postgres://app:***@db:5432/app");
+        assert_eq!(url.expose(), "postgres://app:s3cret@db:5432/app");
         assert_eq!(
-            redact("postgres://app:s3cret@db:5432/app"),
-            "postgres://app:***@db:5432/app"
+            format!("{url:?}"),
+            "DatabaseUrl(postgres://app:***@db:5432/app)"
         );
         assert_eq!(
-            redact("mysql://root@localhost/test?password=hunter2&ssl=true"),
+            DatabaseUrl::parse("postgres://u:p%40ss@h/db")
+                .unwrap()
+                .to_string(),
+            "postgres://u:***@h/db"
+        );
+        // An unencoded `@` in the password: the last one ends it.
+        assert_eq!(
+            DatabaseUrl::parse("mysql://root:a@b@h/db")
+                .unwrap()
+                .to_string(),
+            "mysql://root:***@h/db"
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgres://u:a:b@h/db")
+                .unwrap()
+                .to_string(),
+            "postgres://u:***@h/db"
+        );
+    }
+
+    #[test]
+    fn query_parameters_naming_a_password_are_redacted() {
+        assert_eq!(
+            DatabaseUrl::parse("mysql://root@localhost/test?password=hunter2&ssl=true")
+                .unwrap()
+                .to_string(),
             "mysql://root@localhost/test?password=***&ssl=true"
         );
-        assert_eq!(redact("sqlite://app.db"), "sqlite://app.db");
-        assert_eq!(redact("postgres://u:p%40ss@h/db"), "postgres://u:***@h/db");
+        assert_eq!(
+            DatabaseUrl::parse("postgres://app@h/db?sslmode=require&sslpassword=Secret3")
+                .unwrap()
+                .to_string(),
+            "postgres://app@h/db?sslmode=require&sslpassword=***"
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgres://h/db?SSLPassWord=x&PASS=y#frag-secret")
+                .unwrap()
+                .to_string(),
+            "postgres://h/db?SSLPassWord=***&PASS=***"
+        );
+        // Percent-encoded names are read as the driver reads them.
+        assert_eq!(
+            DatabaseUrl::parse("postgres://h/db?ssl%70assword=Secret")
+                .unwrap()
+                .to_string(),
+            "postgres://h/db?sslpassword=***"
+        );
+    }
+
+    #[test]
+    fn a_url_without_slashes_is_refused_unshown() {
+        let err = refused("postgres:Secret4@host/db", "Secret4");
+        assert!(err.contains("must start with `postgres://`"), "{err}");
+        refused("mysql:root:Secret4@host/db", "Secret4");
+    }
+
+    #[test]
+    fn an_unencoded_slash_question_mark_or_hash_in_the_password_is_refused_unshown() {
+        for url in [
+            "postgres://app:ab/Secret1@host/db",
+            "postgres://app:ab?Secret1@host/db",
+            "postgres://app:ab#Secret1@host/db",
+            // The part before the `/` reads as a port: the URL parses, and
+            // the rest of the password would be the database name.
+            "postgres://app:12/Secret1@host/db",
+            "postgres://app:12?x=Secret1@host/db",
+            "mysql://app:12#Secret1@host/db",
+        ] {
+            let err = refused(url, "Secret1");
+            assert!(err.contains("percent-encode"), "{url}: {err}");
+        }
+    }
+
+    #[test]
+    fn unsupported_schemes_name_only_the_scheme() {
+        let err = refused("oracle://u:Secret@h/db", "Secret");
+        assert!(
+            err.contains("unsupported database URL scheme `oracle`"),
+            "{err}"
+        );
+        refused("u:Secret@h/db", "Secret");
+        refused("//u:Secret@h/db", "Secret");
+        let err = refused("app.db", "Secret");
+        assert!(err.contains("sqlite:app.db"), "{err}");
+        let err = refused("", "Secret");
+        assert!(err.contains("the database URL is empty"), "{err}");
+    }
+
+    #[test]
+    fn sqlite_urls_are_kept_as_written() {
+        for text in [
+            "sqlite:foo.db",
+            "sqlite://app.db",
+            "sqlite:///abs/path with space.db",
+            "sqlite::memory:",
+            "sqlite:data/app.db?mode=rwc",
+        ] {
+            let url = DatabaseUrl::parse(text).unwrap();
+            assert_eq!(url.dialect(), Dialect::Sqlite);
+            assert_eq!(url.expose(), text);
+            assert_eq!(url.to_string(), text);
+        }
+    }
+
+    #[test]
+    fn toml_errors_show_line_and_column_but_not_the_line() {
+        let text = "[database]\nurl = \"postgres://app:Secret7@h/db\" oops\n";
+        let err = toml::from_str::<ConfigFile>(text).unwrap_err();
+        let shown = toml_error(Path::new("retort.toml"), text, &err);
+        assert!(shown.starts_with("retort.toml:2:"), "{shown}");
+        assert!(!shown.contains("Secret7"), "{shown}");
+        // A string where a table belongs: serde would name the value.
+        let text = "database = \"postgres://app:Secret8@h/db\"\n";
+        let err = toml::from_str::<ConfigFile>(text).unwrap_err();
+        let shown = toml_error(Path::new("retort.toml"), text, &err);
+        assert!(shown.starts_with("retort.toml:1:"), "{shown}");
+        assert!(!shown.contains("Secret8"), "{shown}");
+        assert!(shown.contains("invalid type: a string"), "{shown}");
+    }
+
+    #[test]
+    fn hide_string_values_keeps_the_rest() {
+        assert_eq!(
+            hide_string_values(r#"invalid type: string "a\"b", expected struct X"#),
+            "invalid type: a string, expected struct X"
+        );
+        assert_eq!(hide_string_values("unknown field `x`"), "unknown field `x`");
     }
 
     #[test]

@@ -15,9 +15,15 @@
 //! - `exclude_objects`: `table.object` globs, matched against the names of
 //!   a table's indexes, its primary key and its named unique, foreign-key
 //!   and check constraints (`users.ix_legacy`, `*.fk_audit_*`).
+//!
+//! Globs ignore case where the dialect compares every name ignoring case
+//! (SQLite: `tmp_*` excludes `TMP_1`, which is the same name as `tmp_1`
+//! there). The CLI spells the models as the database spells the objects
+//! both have ([`retort_diff::reconcile`]) before filtering, so that an
+//! object is excluded on both sides or on neither whatever the dialect.
 
 use anyhow::{Context, Result, bail};
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use retort_schema::{Schema, Table};
 use std::borrow::Cow;
 
@@ -34,13 +40,15 @@ pub struct SchemaFilter {
 impl SchemaFilter {
     /// Builds the filter; a bad glob or an object pattern without a table
     /// part is an error naming the retort.toml key. `config` prefixes the
-    /// messages (the file's name).
+    /// messages (the file's name). `ignore_case`: the globs match names
+    /// whatever their case (for a dialect that compares every name so).
     pub fn new(
         config: &str,
         include_schemas: Vec<String>,
         default_schema: Option<String>,
         exclude_tables: &[String],
         exclude_objects: &[String],
+        ignore_case: bool,
     ) -> Result<SchemaFilter> {
         for pattern in exclude_objects {
             let Some((table, object)) = pattern.split_once('.') else {
@@ -57,8 +65,8 @@ impl SchemaFilter {
         Ok(SchemaFilter {
             include_schemas,
             default_schema,
-            exclude_tables: glob_set(config, "exclude_tables", exclude_tables)?,
-            exclude_objects: glob_set(config, "exclude_objects", exclude_objects)?,
+            exclude_tables: glob_set(config, "exclude_tables", exclude_tables, ignore_case)?,
+            exclude_objects: glob_set(config, "exclude_objects", exclude_objects, ignore_case)?,
         })
     }
 
@@ -110,15 +118,23 @@ impl SchemaFilter {
     }
 }
 
-fn glob_set(config: &str, key: &str, patterns: &[String]) -> Result<Option<GlobSet>> {
+fn glob_set(
+    config: &str,
+    key: &str,
+    patterns: &[String],
+    ignore_case: bool,
+) -> Result<Option<GlobSet>> {
     if patterns.is_empty() {
         return Ok(None);
     }
     let mut builder = GlobSetBuilder::new();
     for pattern in patterns {
-        let glob = Glob::new(pattern).with_context(|| {
-            format!("{config}: [autogen] {key}: `{pattern}` is not a valid glob")
-        })?;
+        let glob = GlobBuilder::new(pattern)
+            .case_insensitive(ignore_case)
+            .build()
+            .with_context(|| {
+                format!("{config}: [autogen] {key}: `{pattern}` is not a valid glob")
+            })?;
         builder.add(glob);
     }
     let set = builder
@@ -228,6 +244,7 @@ mod tests {
             None,
             &strings(tables),
             &strings(objects),
+            false,
         )
         .unwrap()
     }
@@ -308,6 +325,7 @@ mod tests {
             Some("public".into()),
             &[],
             &[],
+            false,
         )
         .unwrap();
         let mut audit = table("log");
@@ -331,6 +349,7 @@ mod tests {
             Some("public".into()),
             &strings(&["app.tmp_*"]),
             &[],
+            false,
         )
         .unwrap();
         let mut tmp = table("tmp_x");
@@ -346,8 +365,15 @@ mod tests {
 
     #[test]
     fn bad_patterns_are_errors_naming_the_key() {
-        let err = SchemaFilter::new("retort.toml", Vec::new(), None, &strings(&["tmp_[a"]), &[])
-            .unwrap_err();
+        let err = SchemaFilter::new(
+            "retort.toml",
+            Vec::new(),
+            None,
+            &strings(&["tmp_[a"]),
+            &[],
+            false,
+        )
+        .unwrap_err();
         let text = format!("{err:#}");
         assert!(text.contains("[autogen] exclude_tables"), "{text}");
         assert!(text.contains("`tmp_[a`"), "{text}");
@@ -357,6 +383,7 @@ mod tests {
             None,
             &[],
             &strings(&["ix_legacy"]),
+            false,
         )
         .unwrap_err();
         assert!(
@@ -369,11 +396,50 @@ mod tests {
             None,
             &[],
             &strings(&["users.{a"]),
+            false,
         )
         .unwrap_err();
         assert!(
             format!("{err:#}").contains("[autogen] exclude_objects"),
             "{err:#}"
         );
+    }
+
+    #[test]
+    fn names_that_are_one_object_are_excluded_on_both_sides_or_neither() {
+        // SQLite: the globs ignore case, as SQLite's names do.
+        let sqlite = SchemaFilter::new(
+            "retort.toml",
+            Vec::new(),
+            None,
+            &strings(&["tmp_*"]),
+            &strings(&["users.ix_legacy"]),
+            true,
+        )
+        .unwrap();
+        let mut models = users_with_legacy_objects();
+        models.name = "Users".into();
+        models.indexes[0].name = "IX_Legacy".into();
+        let models = schema(vec![table("TMP_1"), models]);
+        let kept = sqlite.apply(&models);
+        assert_eq!(kept.tables.len(), 1);
+        assert!(kept.tables[0].indexes.is_empty());
+
+        // MySQL's globs match as written (table names may be case-sensitive
+        // there), so the models are first spelled as the database spells
+        // the objects both have: the index is excluded on both sides.
+        let mysql = filter(&[], &["users.ix_legacy"]);
+        let live = schema(vec![users_with_legacy_objects()]);
+        let mut models = users_with_legacy_objects();
+        models.indexes[0].name = "IX_Legacy".into();
+        models.indexes[0].parts = vec![IndexPart::column("ID")];
+        let models = schema(vec![models]);
+        let (live, models) = retort_diff::reconcile(&live, &models, Dialect::Mysql);
+        let options = DiffOptions {
+            dialect: Dialect::Mysql,
+        };
+        let (live, models) = (mysql.apply(&live), mysql.apply(&models));
+        assert!(diff(&live, &models, &options).is_empty());
+        assert!(models.tables[0].indexes.is_empty());
     }
 }

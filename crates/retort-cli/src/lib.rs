@@ -84,15 +84,47 @@ pub fn format_error(err: &anyhow::Error) -> String {
         };
         return format!("{header}{}\n", model_error.render_fancy().trim_end());
     }
-    let mut text = format!("error: {err}\n");
-    let mut previous = err.to_string();
-    for cause in err.chain().skip(1) {
-        let message = cause.to_string();
-        // Some errors repeat their source's text; print each message once.
-        if !previous.contains(&message) {
+    let mut text = String::new();
+    let mut previous = String::new();
+    // The statement a database error refers to, once the chain named it.
+    let mut sql: Option<&str> = None;
+    let mut chain = err.chain();
+    while let Some(cause) = chain.next() {
+        let described = cause
+            .downcast_ref::<sqlx::Error>()
+            .and_then(|db| retort_migrate::database_error_text(db, sql));
+        let message = match described {
+            Some(described) => {
+                // Its source is the driver's own text of the same error.
+                chain.next();
+                described
+            }
+            None => cause.to_string(),
+        };
+        if let Some(statement) = failed_statement(cause) {
+            sql = Some(statement);
+        }
+        if text.is_empty() {
+            text = format!("error: {message}\n");
+        } else if !previous.contains(&message) {
+            // Some errors repeat their source's text; print each once.
             text.push_str(&format!("  caused by: {message}\n"));
         }
         previous = message;
     }
     text
+}
+
+/// The statement `err` says failed, for the database error under it.
+fn failed_statement<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a str> {
+    if let Some(statement) = err.downcast_ref::<retort_migrate::StatementError>() {
+        return Some(&statement.sql);
+    }
+    if let Some(rejected) = err.downcast_ref::<crate::verify::RejectedStatement>() {
+        return Some(&rejected.sql);
+    }
+    match err.downcast_ref::<retort_migrate::MigrateError>() {
+        Some(retort_migrate::MigrateError::Statement(statement)) => Some(&statement.sql),
+        _ => None,
+    }
 }

@@ -363,7 +363,13 @@ pub fn unname_mysql_unique_keys(models: &mut Schema, convention: &NamingConventi
             let Some(first) = c.columns.first() else {
                 continue;
             };
-            let invented = c.name.as_deref().is_some_and(|name| {
+            // MySQL names the key after the column, and compares both
+            // kinds of name ignoring case.
+            let (name, first) = (
+                c.name.as_deref().map(str::to_lowercase),
+                first.to_lowercase(),
+            );
+            let invented = name.as_deref().is_some_and(|name| {
                 name == first
                     || name.strip_prefix(first.as_str()).is_some_and(|rest| {
                         rest.strip_prefix('_')
@@ -392,7 +398,7 @@ pub fn check_collisions(
     for table in &models.tables {
         let mut named = table.clone();
         convention.name_table(&mut named, dialect);
-        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+        let mut seen: BTreeMap<String, (String, usize)> = BTreeMap::new();
         let names = named
             .primary_key
             .iter()
@@ -405,10 +411,15 @@ pub fn check_collisions(
             )
             .chain(named.foreign_keys.iter().filter_map(|c| c.name.clone()))
             .chain(named.checks.iter().filter_map(|c| c.name.clone()));
+        // By identity: `fk_Users_id` and `fk_users_id` are one name on
+        // SQLite and MySQL.
         for name in names {
-            *seen.entry(name).or_default() += 1;
+            let key = dialect
+                .identifier_key(retort_schema::NameKind::Constraint, &name)
+                .into_owned();
+            seen.entry(key).or_insert((name, 0)).1 += 1;
         }
-        if let Some((name, _)) = seen.into_iter().find(|(_, n)| *n > 1) {
+        if let Some((_, (name, _))) = seen.into_iter().find(|(_, (_, n))| *n > 1) {
             bail!(
                 "[naming]: two constraints of table {} would both be named `{name}`: add a placeholder that tells them apart ({{columns}}, {{referred_table}}, {{constraint_hash}}) or name one of them in the model",
                 table.name
@@ -666,6 +677,35 @@ mod tests {
         assert!(err.to_string().contains("fk_users_id"), "{err}");
         assert!(err.to_string().contains("table users"), "{err}");
         check_collisions(&schema(vec![users(None)]), &convention(), Dialect::Postgres).unwrap();
+    }
+
+    #[test]
+    fn names_differing_only_in_case_collide_where_the_dialect_ignores_case() {
+        let conv = NamingConvention {
+            foreign_key: Some(
+                Template::parse(NamedKind::ForeignKey, "fk_{table}_{columns}").unwrap(),
+            ),
+            ..NamingConvention::default()
+        };
+        let mut t = users(None);
+        for (name, referred) in [(Some("FK_Users_Id"), "a"), (None, "b")] {
+            t.foreign_keys.push(ForeignKey {
+                name: name.map(str::to_string),
+                columns: vec!["id".into()],
+                referred_schema: None,
+                referred_table: referred.into(),
+                referred_columns: vec!["id".into()],
+                on_delete: Default::default(),
+                on_update: Default::default(),
+                deferrable: retort_schema::Deferral::NotDeferrable,
+            });
+        }
+        let models = schema(vec![t]);
+        check_collisions(&models, &conv, Dialect::Postgres).unwrap();
+        for dialect in [Dialect::Sqlite, Dialect::Mysql] {
+            let err = check_collisions(&models, &conv, dialect).unwrap_err();
+            assert!(err.to_string().contains("table users"), "{dialect}: {err}");
+        }
     }
 
     #[test]

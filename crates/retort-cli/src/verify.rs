@@ -84,7 +84,7 @@ pub(crate) async fn prove_on(
     )?;
 
     let up = runnable(up);
-    let revision = Revision::new(Vec::new(), "retort verify", &up, down);
+    let revision = Revision::new(Vec::new(), "draft", &up, down);
     let graph = RevisionGraph::from_revisions(vec![revision])?;
     let run = RunOptions {
         version_table: VersionTable::new(&settings.version_table)?,
@@ -93,7 +93,7 @@ pub(crate) async fn prove_on(
     };
     run_step(scratch, &graph, &run, true)
         .await
-        .map_err(|err| anyhow!("retort bug: the draft's up failed on a scratch copy of the live schema; the revision was not written: {err}"))?;
+        .map_err(|err| step_error(err, dialect, "up", "on a scratch copy of the live schema"))?;
     let upgraded = introspect(scratch, settings).await?;
     residue(
         &upgraded,
@@ -106,7 +106,7 @@ pub(crate) async fn prove_on(
 
     run_step(scratch, &graph, &run, false)
         .await
-        .map_err(|err| anyhow!("retort bug: the draft's down failed on the scratch database; the revision was not written: {err}"))?;
+        .map_err(|err| step_error(err, dialect, "down", "on the scratch database after its up"))?;
     let downgraded = introspect(scratch, settings).await?;
     residue(
         &downgraded,
@@ -116,6 +116,63 @@ pub(crate) async fn prove_on(
         "live database",
         "scratch database after the down",
     )
+}
+
+/// A statement of the draft the database refused, with the database's
+/// error as its source (printed as [`crate::format_error`] prints database
+/// errors, its position pointing into `sql`).
+#[derive(Debug)]
+pub(crate) struct RejectedStatement {
+    message: String,
+    /// The statement as sent.
+    pub(crate) sql: String,
+    source: sqlx::Error,
+}
+
+impl std::fmt::Display for RejectedStatement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for RejectedStatement {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// Why the draft's `section` failed `where_`. A statement the database
+/// refused is the models' doing (they declare something the server does not
+/// accept), so the error names the statement and the database's reason and
+/// says to fix the models; only a residue after a step that ran is a
+/// retort bug (see [`residue`]).
+fn step_error(
+    err: retort_migrate::MigrateError,
+    dialect: Dialect,
+    section: &str,
+    where_: &str,
+) -> anyhow::Error {
+    match err {
+        retort_migrate::MigrateError::Statement(failed) => {
+            let failed = *failed;
+            let message = format!(
+                "the database refused statement {} of {} of the draft's {section} {where_}; the revision was not written:\n    {}\n\
+                 the statement comes from the models: fix what {dialect} names below in the model files and run autogen again \
+                 (if they are valid {dialect} SQL, please report the statement to retort)",
+                failed.index,
+                failed.count,
+                failed.sql.replace('\n', "\n    "),
+            );
+            anyhow::Error::new(RejectedStatement {
+                message,
+                sql: failed.sql,
+                source: failed.source,
+            })
+        }
+        other => anyhow::Error::new(other).context(format!(
+            "the draft's {section} failed {where_}; the revision was not written"
+        )),
+    }
 }
 
 /// The statements that build the scratch copy of `live`.
@@ -328,7 +385,7 @@ impl ScratchGuard {
     async fn drop_now(mut self) {
         if self.armed {
             if let Err(err) = drop_database(&self.url, &self.name).await {
-                eprintln!("warning: {err:#}");
+                warn(&err);
             }
             self.armed = false;
         }
@@ -351,10 +408,17 @@ impl Drop for ScratchGuard {
         .join();
         match dropped {
             Ok(Ok(())) => {}
-            Ok(Err(err)) => eprintln!("warning: {err:#}"),
+            Ok(Err(err)) => warn(&err),
             Err(_) => eprintln!("warning: could not drop scratch database {}", self.name),
         }
     }
+}
+
+/// Prints `err` as a warning, its causes as [`crate::format_error`] prints
+/// them (a database error without the server's source line).
+fn warn(err: &anyhow::Error) {
+    let text = crate::format_error(err);
+    eprint!("warning: {}", text.strip_prefix("error: ").unwrap_or(&text));
 }
 
 async fn drop_database(url: &DatabaseUrl, name: &str) -> Result<()> {
@@ -482,14 +546,35 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_failing_up_is_a_retort_bug() {
+    async fn a_statement_the_database_refuses_is_the_models_error_with_its_reason() {
         let err = prove_sqlite("ALTER TABLE nope ADD COLUMN x INTEGER;", DROP)
             .await
-            .unwrap_err()
-            .to_string();
+            .unwrap_err();
+        let shown = crate::format_error(&err);
         assert!(
-            err.starts_with("retort bug: the draft's up failed"),
-            "{err}"
+            shown.starts_with(
+                "error: the database refused statement 1 of 1 of the draft's up on a scratch copy of the live schema; the revision was not written:\n    ALTER TABLE nope ADD COLUMN x INTEGER;\n"
+            ) && shown.contains("fix what sqlite names below in the model files")
+                && shown.contains("caused by: (code: 1) no such table: nope"),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains("retort bug:") && !shown.contains("retort verify"),
+            "{shown}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refused_down_names_its_statement() {
+        let err = prove_sqlite(ADD, "ALTER TABLE nope DROP COLUMN age;")
+            .await
+            .unwrap_err();
+        let shown = crate::format_error(&err);
+        assert!(
+            shown.starts_with(
+                "error: the database refused statement 1 of 1 of the draft's down on the scratch database after its up"
+            ) && shown.contains("no such table: nope"),
+            "{shown}"
         );
     }
 

@@ -45,6 +45,7 @@
 mod compare;
 mod hazard;
 mod hazard_docs;
+mod identity;
 mod ops;
 mod order;
 mod rename;
@@ -54,6 +55,7 @@ pub use hazard::{
     hazards_with_stats, thousands,
 };
 pub use hazard_docs::{HazardDoc, hazard_doc, hazards_markdown};
+pub use identity::reconcile;
 pub use ops::{ApplyError, Constraint, Op, apply_all, invert};
 pub use rename::{Rename, RenameCandidate, RenameError};
 
@@ -105,12 +107,19 @@ impl Plan {
 /// `apply_all(from, &diff(from, to, o).ops())` equals `to` up to column
 /// order and the equivalences the comparison allows (unnamed vs named
 /// constraints of the same definition, `TRUE` vs `1` on a boolean column,
-/// comments where the dialect has none).
+/// comments where the dialect has none, the spelling of names the dialect
+/// compares equal: `Users` in the models is the database's `users` on
+/// SQLite, and the ops spell it `users`).
 ///
 /// The plan lists pairs that look like renames in
 /// [`Plan::rename_candidates`] and drops and adds them;
 /// [`diff_with_renames`] turns confirmed ones into rename ops.
 pub fn diff(from: &Schema, to: &Schema, options: &DiffOptions) -> Plan {
+    let (from, to) = identity::reconcile(from, to, options.dialect);
+    diff_reconciled(&from, &to, options)
+}
+
+fn diff_reconciled(from: &Schema, to: &Schema, options: &DiffOptions) -> Plan {
     let ops = compare::compare(from, to, options);
     let mut plan = plan(order::order(ops, options), options);
     plan.rename_candidates = rename::candidates(from, to, options);
@@ -128,12 +137,14 @@ pub fn diff_with_renames(
     options: &DiffOptions,
     renames: &[Rename],
 ) -> Result<Plan, RenameError> {
-    let rename_ops = rename::rename_ops(from, to, renames)?;
+    let (from, to) = identity::reconcile(from, to, options.dialect);
+    let renames = identity::respell_renames(renames, &from, &to, options.dialect);
+    let rename_ops = rename::rename_ops(&from, &to, &renames)?;
     if rename_ops.is_empty() {
-        return Ok(diff(from, to, options));
+        return Ok(diff_reconciled(&from, &to, options));
     }
-    let renamed = apply_all(from, &rename_ops).map_err(RenameError::Apply)?;
-    let rest = diff(&renamed, to, options);
+    let renamed = apply_all(&from, &rename_ops).map_err(RenameError::Apply)?;
+    let rest = diff(&renamed, &to, options);
     let mut ops = plan(rename_ops, options).ops;
     ops.extend(rest.ops);
     Ok(Plan {

@@ -242,6 +242,7 @@ fn expected() -> Schema {
             table: "todos".into(),
             sql: TOUCH_TRIGGER.into(),
         }],
+        table_names_ignore_case: false,
     }
     .normalized()
 }

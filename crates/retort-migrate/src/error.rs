@@ -358,6 +358,9 @@ pub struct StatementError {
     pub line: usize,
     /// The statement text, truncated for display.
     pub statement: String,
+    /// The whole statement as sent: the database's error positions count
+    /// characters into it.
+    pub sql: String,
     /// 1-based segment (see `-- retort:transaction`) holding the statement.
     pub segment: usize,
     /// How many segments the section has (1 without directives).
@@ -519,5 +522,108 @@ fn committed_note(committed: usize, segments_committed: usize, segments: usize) 
             "{statements} ({} of {segments}) {verb} committed and {tail}",
             range("segment", s)
         ),
+    }
+}
+
+/// A database's refusal as users read it, or `None` where `err` is not one.
+///
+/// PostgreSQL: the SQLSTATE, message, detail, hint and context, and the
+/// error's position as line and column of `sql` (the statement as sent)
+/// with that line and a caret; never the server's own source file, line
+/// and routine, which sqlx appends (`at line 948`) and which read as a
+/// line of the user's file. MySQL: the error number, SQLSTATE and message.
+/// Other databases: their own message. Lines after the first are indented
+/// for a `caused by:` line.
+pub fn database_error_text(err: &sqlx::Error, sql: Option<&str>) -> Option<String> {
+    let db_err = err.as_database_error()?;
+    if let Some(pg) = db_err.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+        return Some(postgres_error_text(pg, sql));
+    }
+    if let Some(my) = db_err.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+        return Some(match my.code() {
+            Some(state) => format!(
+                "MySQL error {} (SQLSTATE {state}): {}",
+                my.number(),
+                my.message()
+            ),
+            None => format!("MySQL error {}: {}", my.number(), my.message()),
+        });
+    }
+    Some(db_err.to_string())
+}
+
+fn postgres_error_text(err: &sqlx::postgres::PgDatabaseError, sql: Option<&str>) -> String {
+    use sqlx::postgres::PgErrorPosition;
+    let mut text = format!("PostgreSQL error {}: {}", err.code(), err.message());
+    for (label, value) in [
+        ("detail", err.detail()),
+        ("hint", err.hint()),
+        ("context", err.r#where()),
+    ] {
+        if let Some(value) = value {
+            text.push_str(&format!(
+                "\n    {label}: {}",
+                value.replace('\n', "\n      ")
+            ));
+        }
+    }
+    let position = match err.position() {
+        Some(PgErrorPosition::Original(at)) => sql.map(|sql| (at, sql, "the statement")),
+        Some(PgErrorPosition::Internal { position, query }) => {
+            Some((position, query, "the server's internal query"))
+        }
+        None => None,
+    };
+    if let Some((at, sql, what)) = position
+        && let Some(pointer) = caret(sql, at)
+    {
+        text.push_str(&format!("\n    position: {what}, {pointer}"));
+    }
+    text
+}
+
+/// `line L, column C:` and that line of `sql` with a caret under the
+/// 1-based character `position`; `None` where `sql` is shorter.
+fn caret(sql: &str, position: usize) -> Option<String> {
+    let offset = sql
+        .char_indices()
+        .nth(position.checked_sub(1)?)
+        .map(|(i, _)| i)?;
+    let before = &sql[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = sql[line_start..offset].chars().count() + 1;
+    let line_text = sql[line_start..].lines().next().unwrap_or_default();
+    // Tabs keep their width above the caret.
+    let pad: String = sql[line_start..offset]
+        .chars()
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    Some(format!(
+        "line {line}, column {column}:\n      {line_text}\n      {pad}^"
+    ))
+}
+
+#[cfg(test)]
+mod database_error_tests {
+    use super::caret;
+
+    #[test]
+    fn caret_points_at_line_and_column() {
+        assert_eq!(
+            caret("CREATE TABL x (id int);", 8).unwrap(),
+            "line 1, column 8:\n      CREATE TABL x (id int);\n             ^"
+        );
+        assert_eq!(
+            caret("CREATE TABLE t (\n    a nope\n);", 24).unwrap(),
+            "line 2, column 7:\n          a nope\n            ^"
+        );
+        // Characters, not bytes.
+        assert_eq!(
+            caret("SELECT 'é', x", 13).unwrap(),
+            "line 1, column 13:\n      SELECT 'é', x\n                  ^"
+        );
+        assert_eq!(caret("SELECT 1", 0), None);
+        assert_eq!(caret("SELECT 1", 20), None);
     }
 }

@@ -60,7 +60,9 @@ mod runner;
 mod split;
 pub mod sqlite;
 
-pub use error::{Direction, FkViolation, ForeignKeyError, MigrateError, StatementError};
+pub use error::{
+    Direction, FkViolation, ForeignKeyError, MigrateError, StatementError, database_error_text,
+};
 pub use graph::{
     DowngradeTarget, RevisionGraph, UpgradeTarget, plan_downgrade, plan_upgrade,
     rows_after_downgrade, rows_after_upgrade,

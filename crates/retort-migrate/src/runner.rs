@@ -714,6 +714,7 @@ impl Progress<'_> {
             count: self.count,
             line: stmt.line,
             statement: excerpt(&stmt.sql),
+            sql: stmt.sql.clone(),
             segment,
             segments: self.segments,
             committed: self.committed,

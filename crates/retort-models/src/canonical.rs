@@ -50,14 +50,6 @@ fn double_quotes_may_be_strings(dialect: Dialect) -> bool {
     !matches!(dialect, Dialect::Postgres)
 }
 
-/// Whether the database folds unquoted identifiers to lower case and
-/// compares them case-sensitively (PostgreSQL: `"Email"` is not `Email`).
-/// There a quoted identifier may only lose its quotes when it is already
-/// lower case; SQLite and MySQL compare column names case-insensitively.
-fn folds_unquoted_identifiers(dialect: Dialect) -> bool {
-    matches!(dialect, Dialect::Postgres)
-}
-
 // ---------------------------------------------------------------------------
 // Column types
 
@@ -1071,7 +1063,7 @@ fn polish_tokens_with(sql: &str, dialect: Dialect, unquote_keywords: bool) -> Op
                         .contains(&word.value.to_ascii_uppercase().as_str());
                 let plain = unreserved || is_plain_identifier(&word.value, dialect);
                 if plain {
-                    out.push_str(&word.value);
+                    out.push_str(&column_identity(&word.value, dialect));
                 } else {
                     out.push_str(&token.to_string());
                 }
@@ -1080,10 +1072,31 @@ fn polish_tokens_with(sql: &str, dialect: Dialect, unquote_keywords: bool) -> Op
                 let name = word.value.to_lowercase();
                 out.push_str(function_synonym(&name, dialect).unwrap_or(&name));
             }
+            // sqlparser prints keywords in upper case; any other word is a
+            // name the expression was written with.
+            Token::Word(word) if !is_printed_keyword(&word.value) => {
+                out.push_str(&column_identity(&word.value, dialect));
+            }
             other => out.push_str(&other.to_string()),
         }
     }
     Some(out)
+}
+
+/// A column name in an expression as its identity: where the dialect
+/// compares column names ignoring case (SQLite, MySQL), `CHECK (Age > 0)`
+/// and a catalog's `CHECK (age > 0)` are one constraint, so both read
+/// `age > 0`. PostgreSQL's names were folded while the model was read.
+fn column_identity(name: &str, dialect: Dialect) -> String {
+    dialect
+        .identifier_key(retort_schema::NameKind::Column, name)
+        .into_owned()
+}
+
+/// Whether `word` is a keyword as sqlparser prints one (upper case), as
+/// opposed to a name that happens to be a keyword (`status`).
+fn is_printed_keyword(word: &str) -> bool {
+    !word.bytes().any(|b| b.is_ascii_lowercase()) && ALL_KEYWORDS.binary_search(&word).is_ok()
 }
 
 /// The spelling a catalog gives back for a function a model may spell
@@ -1115,7 +1128,7 @@ fn is_simple_identifier(name: &str, dialect: Dialect) -> bool {
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
     let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
     let case_ok =
-        !folds_unquoted_identifiers(dialect) || !name.chars().any(|c| c.is_ascii_uppercase());
+        !dialect.folds_unquoted_identifiers() || !name.chars().any(|c| c.is_ascii_uppercase());
     starts_well && rest_ok && case_ok
 }
 
@@ -1594,9 +1607,28 @@ mod tests {
         let e = |t: &str| canonical_expression(t, Dialect::Postgres);
         assert_eq!(e("\"email\" <> ''"), "email <> ''");
         assert_eq!(e("\"Email\" <> ''"), "\"Email\" <> ''");
+        // SQLite compares column names ignoring case: the quotes go, and
+        // the name reads as its identity.
         assert_eq!(
             canonical_expression("\"Email\" <> ''", Dialect::Sqlite),
-            "Email <> ''"
+            "email <> ''"
+        );
+    }
+
+    #[test]
+    fn column_names_in_expressions_read_as_their_identity_where_case_is_ignored() {
+        for dialect in [Dialect::Sqlite, Dialect::Mysql] {
+            let e = |t: &str| canonical_expression(t, dialect);
+            assert_eq!(e("Age > 0 AND Name <> 'Bob'"), "age > 0 AND name <> 'Bob'");
+            assert_eq!(e("`Age` > 0"), e("age > 0"), "{dialect}");
+            assert_eq!(e("LOWER(Email)"), "lower(email)", "{dialect}");
+            assert_eq!(e("Status IN ('A')"), "status IN ('A')", "{dialect}");
+        }
+        // PostgreSQL: an unquoted name was folded as the model was read; a
+        // quoted one is case-sensitive and keeps its case.
+        assert_eq!(
+            canonical_expression("\"Age\" > 0", Dialect::Postgres),
+            "\"Age\" > 0"
         );
     }
 }

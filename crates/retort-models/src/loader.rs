@@ -16,13 +16,15 @@
 //! field for it); `ENGINE`, `CHARSET`, `COLLATE` table options are ignored,
 //! `COMMENT='…'` is the table comment.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use miette::NamedSource;
 use retort_schema::{
     CheckConstraint, Column, ColumnType, Deferral, Dialect, EnumType, ForeignKey, ForeignKeyAction,
-    Index, IndexPart, IndexTarget, PrimaryKey, Schema, Table, UniqueConstraint, push_exact,
+    Index, IndexPart, IndexTarget, NameKind, PrimaryKey, Schema, Table, UniqueConstraint,
+    push_exact,
 };
 use sqlparser::ast::{
     ArrayElemTypeDef, ColumnOption, CommentDef, CommentObject, ConstraintCharacteristics,
@@ -119,15 +121,17 @@ pub(crate) struct Loader {
     tables: Vec<TableDraft>,
     /// Where each (schema, name) is in `tables`: a lookup per statement
     /// and per reference, instead of a scan (quadratic at 5,000 tables).
+    /// Names are keyed by their identity ([`Loader::key`]), so that
+    /// `REFERENCES Users` finds `users` where the dialect says they are one.
     table_ids: BTreeMap<(Option<String>, String), usize>,
-    /// The first table of each name, whatever its schema (indexes and
-    /// comments name their table without one).
+    /// The first table of each name (its identity), whatever its schema
+    /// (indexes and comments name their table without one).
     tables_by_name: BTreeMap<String, usize>,
     /// Indexes waiting for `finish`: those whose table was not declared
     /// (yet) by the file that declares them.
     indexes: Vec<IndexDraft>,
     /// The first declaration of each index name (with its table's name
-    /// where the dialect scopes index names to a table).
+    /// where the dialect scopes index names to a table), by identity.
     index_names: BTreeMap<(Option<String>, String), Site>,
     /// The first table of the file being read. An index on a table from
     /// here on is attached at once, since undoing the file (a tokenizer
@@ -189,6 +193,21 @@ impl Loader {
         }
     }
 
+    /// The identity of a `kind` name: two names with one key are one
+    /// object (SQLite: `Users` is `users`). PostgreSQL's folding of
+    /// unquoted names happens earlier, on the tokens ([`fold_unquoted`]).
+    fn key<'a>(&self, kind: NameKind, name: &'a str) -> Cow<'a, str> {
+        self.dialect.identifier_key(kind, name)
+    }
+
+    /// The key of a table in `table_ids`.
+    fn table_id_key(&self, schema: Option<&str>, name: &str) -> (Option<String>, String) {
+        (
+            schema.map(str::to_string),
+            self.key(NameKind::Table, name).into_owned(),
+        )
+    }
+
     /// The rename hints read so far.
     pub(crate) fn rename_hints(&self) -> &[RenameHint] {
         &self.rename_hints
@@ -207,9 +226,18 @@ impl Loader {
             .map_or(text.len(), |next| next - 1);
         let line_text = &text[start..end];
         let after = &line_text[line_text.find(RENAMED_FROM)? + RENAMED_FROM.len()..];
-        let word = after.split_whitespace().next()?;
-        let name = word.trim_matches(|c| c == '"' || c == '`' || c == '\'' || c == ',');
-        (!name.is_empty()).then(|| name.to_string())
+        let word = after.split_whitespace().next()?.trim_end_matches(',');
+        let quoted = word.starts_with(['"', '`', '\'']);
+        let name = word.trim_matches(|c| c == '"' || c == '`' || c == '\'');
+        if name.is_empty() {
+            return None;
+        }
+        // The old name is read as the statement's names are.
+        Some(if self.dialect.folds_unquoted_identifiers() && !quoted {
+            name.to_ascii_lowercase()
+        } else {
+            name.to_string()
+        })
     }
 
     fn note_hint(&mut self, file: usize, line: u64, table: &str, column: Option<&str>) {
@@ -324,6 +352,9 @@ impl Loader {
         };
         let words = leading_words(&tokens);
         let end = tokens.last().map_or(first.span.end, |t| t.span.end);
+        if self.dialect.folds_unquoted_identifiers() {
+            fold_unquoted(&mut tokens);
+        }
         tokens.push(TokenWithSpan::new(Token::EOF, Span::new(end, end)));
         let dialect = sql_dialect(self.dialect);
         let mut parser = Parser::new(&*dialect).with_tokens_with_locations(tokens);
@@ -439,7 +470,7 @@ impl Loader {
         }
         if let Some(first) = self
             .table_ids
-            .get(&(schema.clone(), name.clone()))
+            .get(&self.table_id_key(schema.as_deref(), &name))
             .map(|&id| &self.tables[id])
         {
             let help = format!(
@@ -463,7 +494,8 @@ impl Loader {
         // held until the end, and pushes would leave room to spare.
         table.columns.reserve_exact(create.columns.len());
         let mut foreign_keys = Vec::new();
-        let mut column_sites: BTreeMap<String, Site> = BTreeMap::new();
+        // Each column's declared name and site, by its identity.
+        let mut column_sites: BTreeMap<String, (String, Site)> = BTreeMap::new();
         let mut primary_key_site: Option<Site> = None;
         // MySQL only: every key that becomes an index, in declaration order.
         let mut keys: Vec<KeyDraft> = Vec::new();
@@ -471,7 +503,8 @@ impl Loader {
 
         for def in &create.columns {
             let column_name = def.name.value.clone();
-            if let Some(first) = column_sites.get(&column_name).copied() {
+            let column_key = self.key(NameKind::Column, &column_name).into_owned();
+            if let Some((_, first)) = column_sites.get(&column_key).cloned() {
                 let help = format!("it is first declared at {}", self.location_text(first));
                 self.report(
                     site(def.name.span),
@@ -481,7 +514,7 @@ impl Loader {
                 );
                 continue;
             }
-            column_sites.insert(column_name.clone(), site(def.name.span));
+            column_sites.insert(column_key, (column_name.clone(), site(def.name.span)));
             // A hint on the table's line belongs to the table.
             if def.name.span.start.line != table_line {
                 self.note_hint(file, def.name.span.start.line, &name, Some(&column_name));
@@ -650,11 +683,11 @@ impl Loader {
         table.checks.shrink_to_fit();
         foreign_keys.shrink_to_fit();
         self.table_ids.insert(
-            (table.schema.clone(), table.name.clone()),
+            self.table_id_key(table.schema.as_deref(), &table.name),
             self.tables.len(),
         );
         self.tables_by_name
-            .entry(table.name.clone())
+            .entry(self.key(NameKind::Table, &table.name).into_owned())
             .or_insert(self.tables.len());
         self.tables.push(TableDraft {
             table,
@@ -732,7 +765,7 @@ impl Loader {
         file: usize,
         table: &str,
         parts: &[IndexColumn],
-        columns: &BTreeMap<String, Site>,
+        columns: &BTreeMap<String, (String, Site)>,
     ) -> Vec<String> {
         let mut idents = Vec::new();
         for part in parts {
@@ -752,26 +785,33 @@ impl Loader {
         self.check_columns(file, table, &idents, columns)
     }
 
+    /// The names of `idents` as their columns are declared (`(Name)` is
+    /// `name` where the dialect says so), reporting unknown ones.
     fn check_columns(
         &mut self,
         file: usize,
         table: &str,
         idents: &[Ident],
-        columns: &BTreeMap<String, Site>,
+        columns: &BTreeMap<String, (String, Site)>,
     ) -> Vec<String> {
+        let mut names = Vec::with_capacity(idents.len());
         for ident in idents {
-            if !columns.contains_key(&ident.value) {
-                self.report_unknown_column(
-                    Site {
-                        file,
-                        span: ident.span,
-                    },
-                    table,
-                    &ident.value,
-                );
+            match columns.get(self.key(NameKind::Column, &ident.value).as_ref()) {
+                Some((declared, _)) => names.push(declared.clone()),
+                None => {
+                    self.report_unknown_column(
+                        Site {
+                            file,
+                            span: ident.span,
+                        },
+                        table,
+                        &ident.value,
+                    );
+                    names.push(ident.value.clone());
+                }
             }
         }
-        idents.iter().map(|i| i.value.clone()).collect()
+        names
     }
 
     fn report_unknown_column(&mut self, site: Site, table: &str, column: &str) {
@@ -911,8 +951,11 @@ impl Loader {
         let scope = self
             .dialect
             .table_scoped_index_names()
-            .then(|| draft.table.clone());
-        let key = (scope, draft.index.name.clone());
+            .then(|| self.key(NameKind::Table, &draft.table).into_owned());
+        let key = (
+            scope,
+            self.key(NameKind::Index, &draft.index.name).into_owned(),
+        );
         if let Some(first) = self.index_names.get(&key).copied() {
             let help = format!(
                 "it is first declared at {}; rename one of them",
@@ -927,7 +970,8 @@ impl Loader {
             return;
         }
         self.index_names.insert(key, draft.name_site);
-        match self.tables_by_name.get(draft.table.as_str()).copied() {
+        let table = self.key(NameKind::Table, &draft.table);
+        match self.tables_by_name.get(table.as_ref()).copied() {
             Some(position) if position >= self.file_first_table => {
                 self.attach_index(position, draft);
             }
@@ -935,14 +979,37 @@ impl Loader {
         }
     }
 
-    /// Adds `draft`'s index to the table at `position`, its columns checked.
-    fn attach_index(&mut self, position: usize, draft: IndexDraft) {
+    /// Adds `draft`'s index to the table at `position`, its columns checked
+    /// and spelled as they are declared.
+    fn attach_index(&mut self, position: usize, mut draft: IndexDraft) {
         for (column, site) in &draft.column_sites {
-            if self.tables[position].table.column(column).is_none() {
-                self.report_unknown_column(*site, &draft.table, column);
+            match self.declared_column(position, column) {
+                Some(declared) if declared != *column => {
+                    for part in &mut draft.index.parts {
+                        if let IndexTarget::Column(name) = &mut part.target
+                            && name == column
+                        {
+                            name.clone_from(&declared);
+                        }
+                    }
+                }
+                Some(_) => {}
+                None => self.report_unknown_column(*site, &draft.table, column),
             }
         }
         push_exact(&mut self.tables[position].table.indexes, draft.index);
+    }
+
+    /// The declared name of the column `name` of the table at `position`,
+    /// looked up by identity.
+    fn declared_column(&self, position: usize, name: &str) -> Option<String> {
+        let key = self.key(NameKind::Column, name);
+        self.tables[position]
+            .table
+            .columns
+            .iter()
+            .find(|c| self.key(NameKind::Column, &c.name) == key)
+            .map(|c| c.name.clone())
     }
 
     /// Cross-statement checks and resolution; the schema, or every problem.
@@ -1081,14 +1148,19 @@ impl Loader {
             return;
         }
         for comment in std::mem::take(&mut self.comments) {
-            let Some(position) = self.tables_by_name.get(comment.table.as_str()).copied() else {
+            let table = self.key(NameKind::Table, &comment.table);
+            let Some(position) = self.tables_by_name.get(table.as_ref()).copied() else {
                 self.report_unknown_table(comment.site, &comment.table, "a comment");
                 continue;
             };
+            let declared = comment
+                .column
+                .as_deref()
+                .and_then(|c| self.declared_column(position, c));
             let draft = &mut self.tables[position];
             match &comment.column {
                 None => draft.table.comment = comment.text,
-                Some(column_name) => match draft.table.column_mut(column_name) {
+                Some(column_name) => match declared.and_then(|c| draft.table.column_mut(&c)) {
                     Some(column) => column.comment = comment.text,
                     None => {
                         let table = comment.table.clone();
@@ -1138,7 +1210,7 @@ impl Loader {
                 };
                 let Some(target) = self
                     .table_ids
-                    .get(&(key.referred_schema.clone(), key.referred_table.clone()))
+                    .get(&self.table_id_key(key.referred_schema.as_deref(), &key.referred_table))
                     .map(|&id| &self.tables[id])
                 else {
                     problems.push(Problem::UnknownTable(
@@ -1165,16 +1237,26 @@ impl Loader {
                         }
                     }
                 } else {
-                    for (column, site) in key.referred_columns.iter().zip(&column_sites) {
-                        if target.table.column(column).is_none() {
-                            problems.push(Problem::UnknownColumn(
+                    for (column, site) in key.referred_columns.iter_mut().zip(&column_sites) {
+                        let wanted = self.key(NameKind::Column, column);
+                        match target
+                            .table
+                            .columns
+                            .iter()
+                            .find(|c| self.key(NameKind::Column, &c.name) == wanted)
+                        {
+                            Some(declared) => column.clone_from(&declared.name),
+                            None => problems.push(Problem::UnknownColumn(
                                 *site,
                                 key.referred_table.clone(),
                                 column.clone(),
-                            ));
+                            )),
                         }
                     }
                 }
+                // Spelled as the table is declared: `REFERENCES Users` to
+                // SQLite's `users` is a key to `users`.
+                key.referred_table.clone_from(&target.table.name);
                 if key.referred_columns.len() != key.columns.len() {
                     problems.push(Problem::Other(
                         table_site,
@@ -1205,7 +1287,8 @@ impl Loader {
     /// Attaches the indexes that waited for every table to be declared.
     fn attach_indexes(&mut self) {
         for draft in std::mem::take(&mut self.indexes) {
-            let Some(position) = self.tables_by_name.get(draft.table.as_str()).copied() else {
+            let table = self.key(NameKind::Table, &draft.table);
+            let Some(position) = self.tables_by_name.get(table.as_ref()).copied() else {
                 let what = format!("index `{}`", draft.index.name);
                 self.report_unknown_table(draft.table_site, &draft.table, &what);
                 continue;
@@ -1600,6 +1683,25 @@ fn leading_words(tokens: &[TokenWithSpan]) -> String {
 
 /// sqlparser's message without its prefix and location suffix, and the
 /// location ("… at Line: 3, Column: 14").
+/// Lower-cases every unquoted word, as PostgreSQL's lexer does before
+/// anything else reads the statement: `CREATE TABLE Users (Id int)` creates
+/// `users (id)`, `REFERENCES Users` refers to it, and `"Users"` is another
+/// table
+/// (<https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-IDENTIFIERS>).
+/// ASCII letters only, as the server does in a multibyte encoding such as
+/// UTF8. Keywords are matched by their `keyword` field, so folding them
+/// changes nothing else.
+fn fold_unquoted(tokens: &mut [TokenWithSpan]) {
+    for token in tokens {
+        if let Token::Word(word) = &mut token.token
+            && word.quote_style.is_none()
+            && word.value.bytes().any(|b| b.is_ascii_uppercase())
+        {
+            word.value.make_ascii_lowercase();
+        }
+    }
+}
+
 fn split_parser_error(err: &ParserError) -> (String, Option<Location>) {
     let text = match err {
         ParserError::TokenizerError(s) | ParserError::ParserError(s) => s.clone(),

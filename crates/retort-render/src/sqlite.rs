@@ -112,14 +112,18 @@ pub(crate) fn rebuild_statements(before: &Table, after: &Schema, table: &Table) 
     let triggers: Vec<&Trigger> = after
         .triggers
         .iter()
-        .filter(|t| t.table == *name || mentions(&t.sql, name))
+        .filter(|t| t.table.eq_ignore_ascii_case(name) || mentions(&t.sql, name))
         .collect();
 
     let mut statements = Vec::new();
     for view in views.iter().rev() {
         statements.push(format!("DROP VIEW {}", quote(&view.name, dialect)));
     }
-    for trigger in triggers.iter().filter(|t| t.table != *name) {
+    // SQLite compares names ignoring ASCII case: `ON Users` is on `users`.
+    for trigger in triggers
+        .iter()
+        .filter(|t| !t.table.eq_ignore_ascii_case(name))
+    {
         statements.push(format!("DROP TRIGGER {}", quote(&trigger.name, dialect)));
     }
 

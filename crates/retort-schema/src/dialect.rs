@@ -4,7 +4,9 @@
 //! `dialect == Sqlite` scattered around, so that a new capability or dialect
 //! is one place to change.
 
+use crate::{NameKind, NameRules};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -113,6 +115,23 @@ impl Dialect {
     /// target it.)
     pub fn rename_column(self) -> bool {
         true
+    }
+
+    /// Unquoted identifiers are folded to lower case as the statement is
+    /// read, so `CREATE TABLE Users` creates `users` and `"Users"` is
+    /// another table (PostgreSQL). SQLite and MySQL keep the declared
+    /// spelling and compare names by [`Dialect::identifier_key`] instead.
+    pub fn folds_unquoted_identifiers(self) -> bool {
+        matches!(self, Dialect::Postgres)
+    }
+
+    /// The identity of a `kind` name with the server's default settings:
+    /// two names are the same object when their keys are equal (SQLite:
+    /// `Users` and `users`; PostgreSQL, whose folding happened while
+    /// reading: only equal names). See [`NameRules`] for a database whose
+    /// settings are known.
+    pub fn identifier_key(self, kind: NameKind, name: &str) -> Cow<'_, str> {
+        NameRules::new(self).key(kind, name)
     }
 
     /// Index names are scoped to the table (MySQL: `DROP INDEX i ON t`)

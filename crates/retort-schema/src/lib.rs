@@ -24,10 +24,12 @@
 //! sea-query.
 
 mod dialect;
+mod identity;
 mod naming;
 mod types;
 
 pub use dialect::{Dialect, UnknownDialect};
+pub use identity::{NameKind, NameRules};
 pub use naming::{ConstraintKind, implied_constraint_name};
 pub use types::{ColumnType, DefaultValue, ParseTypeError};
 
@@ -59,6 +61,12 @@ pub struct Schema {
     /// Triggers, kept as their defining statement, for the same reason.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub triggers: Vec<Trigger>,
+    /// MySQL only: the server compares table names ignoring case
+    /// (`lower_case_table_names` is 1 or 2), as the introspector reads it.
+    /// False for models, which do not know the server, and for the other
+    /// dialects, whose rules do not depend on a setting ([`NameRules`]).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub table_names_ignore_case: bool,
 }
 
 impl Schema {

@@ -14,6 +14,7 @@ mod postgres;
 mod property;
 mod property_names;
 mod renames;
+mod secrets;
 
 use std::path::PathBuf;
 

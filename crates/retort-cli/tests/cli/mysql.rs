@@ -150,3 +150,48 @@ fn a_revision_failing_half_way_reports_what_was_applied_and_resumes_once_fixed()
 fn init_project_for_mysql_is_clean_after_its_first_upgrade() {
     crate::assert_init_project_is_clean(Server::Mysql, "mysql");
 }
+
+#[test]
+fn a_mysql_error_shows_its_number_sqlstate_and_message() {
+    let Some(db) = TestDatabase::new(Server::Mysql) else {
+        return;
+    };
+    let project = TempProject::with_url(
+        binary(),
+        "CREATE TABLE t (id INTEGER PRIMARY KEY);\n",
+        db.url(),
+    );
+    project.autogen_and_upgrade("create t");
+    let id = crate::generated_id(
+        &project
+            .retort(&["revision", "-m", "broken"])
+            .success("revision")
+            .stdout,
+    );
+    let file = project
+        .revision_files()
+        .into_iter()
+        .find(|f| {
+            f.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(&id))
+        })
+        .expect("the new revision");
+    let text = std::fs::read_to_string(&file).expect("read");
+    std::fs::write(
+        &file,
+        text.replace(
+            "-- retort:up\n",
+            "-- retort:up\nALTER TABLE t ADD COLUMN id INTEGER;\n",
+        ),
+    )
+    .expect("write");
+    let failed = project
+        .retort(&["upgrade"])
+        .expect_code(2, "duplicate column")
+        .stderr;
+    assert!(
+        failed.contains("caused by: MySQL error 1060 (SQLSTATE 42S21): Duplicate column name 'id'"),
+        "{failed}"
+    );
+    assert!(!failed.contains("error returned from database"), "{failed}");
+}

@@ -208,3 +208,135 @@ fn tables_outside_the_default_schema_are_refused_not_misplaced() {
 fn init_project_for_postgres_is_clean_after_its_first_upgrade() {
     crate::assert_init_project_is_clean(Server::Postgres, "postgres");
 }
+
+/// A revision `broken` whose up section is `up`; returns its id.
+fn write_broken_revision(project: &TempProject, up: &str) -> String {
+    let id = crate::generated_id(
+        &project
+            .retort(&["revision", "-m", "broken"])
+            .success("revision")
+            .stdout,
+    );
+    let file = project.revision_files().remove(0);
+    let text = std::fs::read_to_string(&file).expect("read");
+    std::fs::write(
+        &file,
+        text.replace("-- retort:up\n", &format!("-- retort:up\n{up}\n")),
+    )
+    .expect("write");
+    id
+}
+
+#[test]
+fn a_postgres_error_shows_sqlstate_detail_and_position_not_the_servers_source_line() {
+    let Some(db) = TestDatabase::new(Server::Postgres) else {
+        return;
+    };
+    let project = TempProject::with_url(binary(), TODO_MODELS, db.url());
+    write_broken_revision(
+        &project,
+        "CREATE TABLE pairs (a INTEGER PRIMARY KEY);\nINSERT INTO pairs VALUES (1);\nINSERT INTO pairs\n    VALUES (1);",
+    );
+    let failed = project
+        .retort(&["upgrade"])
+        .expect_code(2, "unique violation")
+        .stderr;
+    assert!(
+        failed.contains(
+            "PostgreSQL error 23505: duplicate key value violates unique constraint \"pairs_pkey\""
+        ) && failed.contains("detail: Key (a)=(1) already exists.")
+            && failed.contains("statement 3 of 3"),
+        "{failed}"
+    );
+    assert!(!failed.contains("at line"), "{failed}");
+
+    // A syntax error on the statement's second line: line, column, caret.
+    let project = TempProject::with_url(binary(), TODO_MODELS, db.url());
+    write_broken_revision(
+        &project,
+        "CREATE TABLE t (\n    a INTEGER,\n    b INTEGR NOT NULL\n);",
+    );
+    let failed = project
+        .retort(&["upgrade"])
+        .expect_code(2, "unknown type")
+        .stderr;
+    assert!(
+        failed.contains("PostgreSQL error 42704: type \"integr\" does not exist")
+            && failed.contains(
+                "position: the statement, line 3, column 7:\n          b INTEGR NOT NULL\n            ^"
+            ),
+        "{failed}"
+    );
+    assert!(!failed.contains("at line"), "{failed}");
+
+    // A hint.
+    let project = TempProject::with_url(binary(), TODO_MODELS, db.url());
+    write_broken_revision(&project, "SELECT lower(1);");
+    let failed = project
+        .retort(&["upgrade"])
+        .expect_code(2, "no such function")
+        .stderr;
+    assert!(
+        failed.contains("PostgreSQL error 42883: function lower(integer) does not exist")
+            && failed.contains("hint: No function matches the given name and argument types.")
+            && failed.contains("position: the statement, line 1, column 8:"),
+        "{failed}"
+    );
+    assert!(!failed.contains("at line"), "{failed}");
+
+    // A connection error: no statement, and no server source line either.
+    let unknown = db
+        .url()
+        .rsplit_once('/')
+        .map(|(server, _)| format!("{server}/retort_no_such_db"))
+        .expect("url");
+    let failed = project
+        .retort(&["-d", &unknown, "current"])
+        .expect_code(2, "unknown database")
+        .stderr;
+    assert!(
+        failed.contains("PostgreSQL error 3D000: database \"retort_no_such_db\" does not exist"),
+        "{failed}"
+    );
+    assert!(!failed.contains("at line"), "{failed}");
+}
+
+#[test]
+fn autogen_verify_reports_a_model_postgres_refuses_as_the_users_error() {
+    let Some(db) = TestDatabase::new(Server::Postgres) else {
+        return;
+    };
+    let models = "CREATE TABLE t (\n    id INTEGER PRIMARY KEY,\n    a INTEGER CHECK (no_such_fn(a) > 0)\n);\n";
+    let project = TempProject::with_url(binary(), models, db.url());
+    let failed = project
+        .retort(&["autogen", "--verify", "-m", "create t"])
+        .expect_code(2, "a check calling an unknown function")
+        .stderr;
+    assert!(
+        failed.starts_with(
+            "error: the database refused statement 1 of 1 of the draft's up on a scratch copy of the live schema; the revision was not written:\n    CREATE TABLE \"t\" ("
+        ) && failed.contains("fix what postgres names below in the model files and run autogen again")
+            && failed.contains("caused by: PostgreSQL error 42883: function no_such_fn(integer) does not exist")
+            && failed.contains("hint: No function matches the given name and argument types.")
+            && failed.contains("position: the statement, line "),
+        "{failed}"
+    );
+    // The caret sits under the call.
+    let caret = failed
+        .lines()
+        .position(|l| l.trim() == "^")
+        .expect("a caret line");
+    let lines: Vec<&str> = failed.lines().collect();
+    let column = lines[caret].find('^').expect("caret");
+    assert!(
+        lines[caret - 1][column..].starts_with("no_such_fn"),
+        "{failed}"
+    );
+    for noise in ["retort bug:", "retort verify", "at line"] {
+        assert!(!failed.contains(noise), "{noise}: {failed}");
+    }
+    assert!(
+        project.revision_files().is_empty(),
+        "no revision is written"
+    );
+}

@@ -208,6 +208,7 @@ async fn read_catalog(
                     row.try_get::<String, _>("version")?,
                     row.try_get::<i64, _>("has_checks")? > 0,
                     row.try_get::<i64, _>("has_index_expressions")? > 0,
+                    row.try_get::<i64, _>("lower_case_table_names")? != 0,
                 ))
             },
             |facts| {
@@ -216,7 +217,9 @@ async fn read_catalog(
             },
         )
         .await?;
-    let Some((database, version, has_checks, has_index_expressions)) = server_row else {
+    let Some((database, version, has_checks, has_index_expressions, table_names_ignore_case)) =
+        server_row
+    else {
         return Err(IntrospectError::Catalog {
             table: String::new(),
             message: "the server returned no row for DATABASE() and VERSION()".to_string(),
@@ -339,7 +342,9 @@ async fn read_catalog(
         )
         .await?;
 
-    builder.finish(&database, &indexes, &foreign_keys)
+    let mut schema = builder.finish(&database, &indexes, &foreign_keys)?;
+    schema.table_names_ignore_case = table_names_ignore_case;
+    Ok(schema)
 }
 
 fn table_row(row: &MySqlRow) -> Result<TableRow, sqlx::Error> {

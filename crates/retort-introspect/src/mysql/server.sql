@@ -2,7 +2,9 @@
 -- VERSION() tells MariaDB (whose COLUMN_DEFAULT is an expression text since
 -- 10.2.7) from MySQL (unquoted literals); CHECK_CONSTRAINTS exists on
 -- MariaDB 10.2+ and MySQL 8.0.16+; STATISTICS.EXPRESSION (functional key
--- parts) on MySQL 8.0.13+ only.
+-- parts) on MySQL 8.0.13+ only. lower_case_table_names says how the server
+-- compares table names (0: as written; 1 and 2: ignoring case):
+-- https://dev.mysql.com/doc/refman/8.0/en/identifier-case-sensitivity.html
 SELECT CAST(DATABASE() AS CHAR) AS database_name,
        CAST(VERSION() AS CHAR) AS version,
        CAST((SELECT COUNT(*) FROM information_schema.TABLES
@@ -11,4 +13,5 @@ SELECT CAST(DATABASE() AS CHAR) AS database_name,
        CAST((SELECT COUNT(*) FROM information_schema.COLUMNS
              WHERE TABLE_SCHEMA = 'information_schema'
                AND TABLE_NAME = 'STATISTICS'
-               AND COLUMN_NAME = 'EXPRESSION') AS SIGNED) AS has_index_expressions
+               AND COLUMN_NAME = 'EXPRESSION') AS SIGNED) AS has_index_expressions,
+       CAST(@@lower_case_table_names AS SIGNED) AS lower_case_table_names

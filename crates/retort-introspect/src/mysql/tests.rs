@@ -284,6 +284,27 @@ CREATE TABLE retort_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY);";
     conn.close().await.unwrap();
 }
 
+#[tokio::test(flavor = "current_thread")]
+async fn the_server_s_table_name_case_rule_is_carried_on_the_schema() {
+    let Some((_db, mut conn)) = database_with("CREATE TABLE items (id INT PRIMARY KEY);").await
+    else {
+        return;
+    };
+    let setting: i64 = sqlx::query_scalar("SELECT CAST(@@lower_case_table_names AS SIGNED)")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    let schema = introspect_mysql(&mut conn, &IntrospectOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        schema.table_names_ignore_case,
+        setting != 0,
+        "lower_case_table_names = {setting}"
+    );
+    conn.close().await.unwrap();
+}
+
 async fn statements_for(count: usize) -> Option<(usize, usize)> {
     let mut ddl = String::new();
     for i in 0..count {

@@ -603,3 +603,124 @@ fn postgres_drops_unnamed_unique_constraints_that_repeat_a_key() {
         vec![(None, vec!["a"]), (Some("named"), vec!["id"])]
     );
 }
+
+fn load(ddl: &str, dialect: Dialect) -> Schema {
+    load_str(ddl, "schema.sql", dialect).unwrap_or_else(|e| panic!("{dialect}: {e}"))
+}
+
+#[test]
+fn postgres_folds_unquoted_names_and_keeps_quoted_ones() {
+    let schema = load(
+        r#"
+CREATE TYPE Mood AS ENUM ('sad', 'ok');
+CREATE TABLE Users (Id int PRIMARY KEY, "Name" text, Feeling Mood,
+    CONSTRAINT Users_Name_Check CHECK ("Name" <> ''));
+CREATE TABLE Orders (User_Id int REFERENCES USERS (ID), CONSTRAINT UQ_Orders UNIQUE (USER_ID));
+CREATE INDEX IX_Orders ON ORDERS (User_ID);
+COMMENT ON COLUMN USERS.ID IS 'key';
+"#,
+        Dialect::Postgres,
+    );
+    let users = schema.table("users").expect("users, folded");
+    let names: Vec<&str> = users.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["id", "Name", "feeling"]);
+    assert_eq!(users.columns[0].comment.as_deref(), Some("key"));
+    assert_eq!(
+        users.columns[2].ty,
+        ColumnType::Enum {
+            name: "mood".into()
+        }
+    );
+    assert_eq!(users.checks[0].name.as_deref(), Some("users_name_check"));
+    let orders = schema.table("orders").expect("orders, folded");
+    assert_eq!(orders.foreign_keys[0].referred_table, "users");
+    assert_eq!(orders.foreign_keys[0].referred_columns, ["id"]);
+    assert_eq!(
+        orders.unique_constraints[0].name.as_deref(),
+        Some("uq_orders")
+    );
+    assert_eq!(orders.indexes[0].name, "ix_orders");
+    assert_eq!(
+        orders.indexes[0].column_names().collect::<Vec<_>>(),
+        ["user_id"]
+    );
+    assert_eq!(schema.enums[0].name, "mood");
+
+    // A quoted name keeps its case and is another table.
+    let err = load_str(
+        r#"CREATE TABLE "Users" (id int PRIMARY KEY); CREATE TABLE t (u int REFERENCES users (id));"#,
+        "schema.sql",
+        Dialect::Postgres,
+    )
+    .expect_err("users is not \"Users\"");
+    assert!(format!("{err:?}").contains("unknown-table"), "{err:?}");
+}
+
+#[test]
+fn sqlite_and_mysql_find_names_whatever_their_case_and_keep_the_declared_spelling() {
+    for dialect in [Dialect::Sqlite, Dialect::Mysql] {
+        let schema = load(
+            "
+CREATE TABLE users (id integer PRIMARY KEY, Email varchar(100), note text);
+CREATE TABLE orders (user_id integer, code varchar(10),
+    FOREIGN KEY (USER_ID) REFERENCES users (ID),
+    UNIQUE (CODE));
+CREATE INDEX ix_orders_user ON orders (User_Id);
+CREATE INDEX ix_users_email ON users (email);
+",
+            dialect,
+        );
+        let orders = schema.table("orders").expect("orders");
+        let fk = &orders.foreign_keys[0];
+        assert_eq!(fk.columns, ["user_id"], "{dialect}");
+        assert_eq!(fk.referred_columns, ["id"], "{dialect}");
+        assert_eq!(orders.unique_constraints[0].columns, ["code"], "{dialect}");
+        let ix = orders.indexes.iter().find(|i| i.name == "ix_orders_user");
+        assert_eq!(
+            ix.map(|i| i.column_names().collect::<Vec<_>>()),
+            Some(vec!["user_id"]),
+            "{dialect}"
+        );
+        let users = schema.table("users").expect("users");
+        let ix = users.indexes.iter().find(|i| i.name == "ix_users_email");
+        assert_eq!(
+            ix.map(|i| i.column_names().collect::<Vec<_>>()),
+            Some(vec!["Email"]),
+            "{dialect}"
+        );
+    }
+
+    // Tables: SQLite compares them ignoring case; MySQL as the server's
+    // lower_case_table_names says, which the models cannot know, so as
+    // written (the Linux default).
+    let schema = load(
+        "CREATE TABLE users (id integer PRIMARY KEY);
+         CREATE TABLE orders (user_id integer REFERENCES Users (id));
+         CREATE INDEX ix_users ON USERS (ID);",
+        Dialect::Sqlite,
+    );
+    assert_eq!(
+        schema.table("orders").expect("orders").foreign_keys[0].referred_table,
+        "users"
+    );
+    assert_eq!(
+        schema.table("users").expect("users").indexes[0]
+            .column_names()
+            .collect::<Vec<_>>(),
+        ["id"]
+    );
+    let err = load_str(
+        "CREATE TABLE users (id int); CREATE TABLE Users (id int);",
+        "schema.sql",
+        Dialect::Sqlite,
+    )
+    .expect_err("one table declared twice");
+    assert!(format!("{err:?}").contains("duplicate-table"), "{err:?}");
+    let err = load_str(
+        "CREATE TABLE users (id int, ID int);",
+        "schema.sql",
+        Dialect::Mysql,
+    )
+    .expect_err("one column declared twice");
+    assert!(format!("{err:?}").contains("duplicate-column"), "{err:?}");
+}
