@@ -62,20 +62,18 @@ impl Database {
     /// Whether `table` (in the connection's default schema) holds at least
     /// one row: a cheap probe that stops at the first row.
     pub async fn has_rows(&mut self, table: &str) -> Result<bool> {
-        let quoted = |open: char, close: char| {
-            let escaped = table.replace(close, &format!("{close}{close}"));
-            format!("SELECT 1 FROM {open}{escaped}{close} LIMIT 1")
-        };
+        let quoted =
+            |dialect: Dialect| format!("SELECT 1 FROM {} LIMIT 1", dialect.quote_identifier(table));
         let found = match self {
-            Database::Sqlite(conn) => sqlx::query(sqlx::AssertSqlSafe(quoted('"', '"')))
+            Database::Sqlite(conn) => sqlx::query(sqlx::AssertSqlSafe(quoted(Dialect::Sqlite)))
                 .fetch_optional(&mut *conn)
                 .await
                 .map(|row| row.is_some()),
-            Database::Postgres(conn) => sqlx::query(sqlx::AssertSqlSafe(quoted('"', '"')))
+            Database::Postgres(conn) => sqlx::query(sqlx::AssertSqlSafe(quoted(Dialect::Postgres)))
                 .fetch_optional(&mut *conn)
                 .await
                 .map(|row| row.is_some()),
-            Database::Mysql(conn) => sqlx::query(sqlx::AssertSqlSafe(quoted('`', '`')))
+            Database::Mysql(conn) => sqlx::query(sqlx::AssertSqlSafe(quoted(Dialect::Mysql)))
                 .fetch_optional(&mut *conn)
                 .await
                 .map(|row| row.is_some()),
@@ -204,10 +202,17 @@ async fn open_postgres(url: &DatabaseUrl) -> Result<PgConnection> {
 
 /// Connects to MySQL or MariaDB (`mysql://` or `mariadb://`).
 async fn open_mysql(url: &DatabaseUrl) -> Result<MySqlConnection> {
-    mysql_options(url)?
+    let mut conn = mysql_options(url)?
         .connect()
         .await
-        .with_context(|| format!("cannot connect to database {url}"))
+        .with_context(|| format!("cannot connect to database {url}"))?;
+    // Rendered string literals escape a backslash as `\\`, which
+    // NO_BACKSLASH_ESCAPES (a server or account default) would read as two.
+    sqlx::raw_sql(retort_migrate::mysql::script::CLEAR_NO_BACKSLASH_ESCAPES)
+        .execute(&mut conn)
+        .await
+        .with_context(|| format!("cannot set the session sql_mode on {url}"))?;
+    Ok(conn)
 }
 
 fn mysql_options(url: &DatabaseUrl) -> Result<MySqlConnectOptions> {

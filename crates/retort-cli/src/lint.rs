@@ -41,7 +41,8 @@ const ALLOW_PREFIX: &str = "-- retort:allow";
 /// The hazards of a section (`up` or `down` text), statement by statement.
 pub fn lint_section(sql: &str, dialect: Option<Dialect>) -> Vec<Finding> {
     let lines: Vec<&str> = sql.lines().collect();
-    let statements = split_statements(sql);
+    // Without a dialect, standard SQL: a backslash is an ordinary character.
+    let statements = split_statements(sql, dialect.unwrap_or(Dialect::Postgres));
     let scans: Vec<Scan> = statements
         .iter()
         .map(|s| scan_statement(&s.sql, dialect))

@@ -17,7 +17,8 @@
 
 use anyhow::{Context, Result};
 use retort_diff::{StatsRequest, TableRows, TableStats};
-// Identifiers are quoted by count_sql (the quote character doubled).
+use retort_schema::Dialect;
+// Identifiers are quoted by count_sql (Dialect::quote_identifier).
 use sqlx::{AssertSqlSafe, Row};
 use std::collections::BTreeSet;
 
@@ -39,7 +40,7 @@ pub async fn read_stats(db: &mut Database, request: &StatsRequest) -> Result<Tab
     match db {
         Database::Sqlite(conn) => {
             for (table, columns) in &request.tables {
-                let sql = count_sql(table, columns, '"');
+                let sql = count_sql(table, columns, Dialect::Sqlite);
                 let row = sqlx::query(AssertSqlSafe(sql))
                     .fetch_one(&mut *conn)
                     .await
@@ -60,10 +61,14 @@ pub async fn read_stats(db: &mut Database, request: &StatsRequest) -> Result<Tab
                 let pages: i64 = row.try_get("pages")?;
                 let columns = request.tables.get(&table).cloned().unwrap_or_default();
                 if pages < PG_COUNT_MAX_PAGES {
-                    let row = sqlx::query(AssertSqlSafe(count_sql(&table, &columns, '"')))
-                        .fetch_one(&mut *conn)
-                        .await
-                        .with_context(|| format!("cannot count the rows of {table}"))?;
+                    let row = sqlx::query(AssertSqlSafe(count_sql(
+                        &table,
+                        &columns,
+                        Dialect::Postgres,
+                    )))
+                    .fetch_one(&mut *conn)
+                    .await
+                    .with_context(|| format!("cannot count the rows of {table}"))?;
                     stats.tables.insert(table, counted(&row, &columns)?);
                 } else if estimate >= 0.0 {
                     stats
@@ -84,10 +89,11 @@ pub async fn read_stats(db: &mut Database, request: &StatsRequest) -> Result<Tab
                 };
                 let estimate: i64 = row.try_get("estimate")?;
                 if estimate < MYSQL_COUNT_BELOW_ROWS {
-                    let row = sqlx::query(AssertSqlSafe(count_sql(&table, columns, '`')))
-                        .fetch_one(&mut *conn)
-                        .await
-                        .with_context(|| format!("cannot count the rows of {table}"))?;
+                    let row =
+                        sqlx::query(AssertSqlSafe(count_sql(&table, columns, Dialect::Mysql)))
+                            .fetch_one(&mut *conn)
+                            .await
+                            .with_context(|| format!("cannot count the rows of {table}"))?;
                     stats.tables.insert(table, counted(&row, columns)?);
                 } else {
                     stats
@@ -108,12 +114,9 @@ fn estimated(rows: u64) -> TableRows {
     }
 }
 
-/// `SELECT count(*), count("a"), … FROM "t"`, quoting with `quote`.
-pub fn count_sql(table: &str, columns: &BTreeSet<String>, quote: char) -> String {
-    let ident = |name: &str| {
-        let doubled = name.replace(quote, &format!("{quote}{quote}"));
-        format!("{quote}{doubled}{quote}")
-    };
+/// `SELECT count(*), count("a"), … FROM "t"`, quoted for `dialect`.
+pub fn count_sql(table: &str, columns: &BTreeSet<String>, dialect: Dialect) -> String {
+    let ident = |name: &str| dialect.quote_identifier(name);
     let mut select = vec!["count(*)".to_string()];
     select.extend(columns.iter().map(|c| format!("count({})", ident(c))));
     format!("SELECT {} FROM {}", select.join(", "), ident(table))
@@ -145,11 +148,11 @@ mod tests {
     fn count_sql_counts_rows_and_each_dropped_column_with_quoting() {
         let columns: BTreeSet<String> = ["na\"me".to_string(), "age".to_string()].into();
         assert_eq!(
-            count_sql("users", &columns, '"'),
+            count_sql("users", &columns, Dialect::Postgres),
             r#"SELECT count(*), count("age"), count("na""me") FROM "users""#
         );
         assert_eq!(
-            count_sql("my`t", &BTreeSet::new(), '`'),
+            count_sql("my`t", &BTreeSet::new(), Dialect::Mysql),
             "SELECT count(*) FROM `my``t`"
         );
     }

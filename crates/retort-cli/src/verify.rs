@@ -212,7 +212,10 @@ fn scratch_sql(live: &Schema, dialect: Dialect) -> Vec<String> {
     }
     let mut statements = retort_render::schema_sql(&copy, dialect);
     for table in &live.tables {
-        let head = format!("CREATE TABLE `{}` (", table.name);
+        let head = format!(
+            "CREATE TABLE {} (",
+            Dialect::Mysql.quote_identifier(&table.name)
+        );
         let Some(create) = statements.iter_mut().find(|s| s.starts_with(&head)) else {
             continue;
         };
@@ -230,8 +233,9 @@ fn scratch_sql(live: &Schema, dialect: Dialect) -> Vec<String> {
 /// `create` (a `CREATE TABLE` with one item per line) with the table-level
 /// `CONSTRAINT `column` CHECK (…)` moved onto the column's own line.
 fn column_check(create: &str, column: &str) -> String {
-    let constraint = format!("CONSTRAINT `{column}` CHECK ");
-    let column_start = format!("`{column}` ");
+    let quoted = Dialect::Mysql.quote_identifier(column);
+    let constraint = format!("CONSTRAINT {quoted} CHECK ");
+    let column_start = format!("{quoted} ");
     let mut lines: Vec<String> = create.lines().map(str::to_string).collect();
     let Some(at) = lines
         .iter()
@@ -356,8 +360,7 @@ impl ScratchGuard {
         };
         let create = match url.dialect() {
             Dialect::Sqlite => return Ok(guard),
-            Dialect::Postgres => format!("CREATE DATABASE \"{}\"", guard.name),
-            Dialect::Mysql => format!("CREATE DATABASE `{}`", guard.name),
+            dialect => format!("CREATE DATABASE {}", dialect.quote_identifier(&guard.name)),
         };
         let mut admin = Database::open(url, Access::ReadWrite).await?;
         let created = admin.execute(&create).await;
@@ -422,25 +425,26 @@ fn warn(err: &anyhow::Error) {
 }
 
 async fn drop_database(url: &DatabaseUrl, name: &str) -> Result<()> {
+    let quoted = url.dialect().quote_identifier(name);
     let mut admin = Database::open(url, Access::ReadWrite).await?;
     let result = match url.dialect() {
         Dialect::Sqlite => Ok(()),
         // FORCE (PostgreSQL 13+) ends a scratch connection that a panic
         // left open; older servers get the plain form.
         Dialect::Postgres => match admin
-            .execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .execute(&format!("DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
             .await
         {
             Ok(()) => Ok(()),
             Err(_) => {
                 admin
-                    .execute(&format!("DROP DATABASE IF EXISTS \"{name}\""))
+                    .execute(&format!("DROP DATABASE IF EXISTS {quoted}"))
                     .await
             }
         },
         Dialect::Mysql => {
             admin
-                .execute(&format!("DROP DATABASE IF EXISTS `{name}`"))
+                .execute(&format!("DROP DATABASE IF EXISTS {quoted}"))
                 .await
         }
     };

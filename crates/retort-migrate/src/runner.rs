@@ -59,7 +59,7 @@ impl VersionTable {
 
     /// The name as a quoted SQL identifier.
     pub fn quoted(&self) -> String {
-        format!("\"{}\"", self.0)
+        Dialect::Postgres.quote_identifier(&self.0)
     }
 
     /// The table recording partly applied revisions where DDL is not
@@ -787,12 +787,12 @@ async fn open_step<B: Backend>(conn: &mut B, opts: &RunOptions) -> Result<(), Mi
 }
 
 /// A section's segments with line numbers made absolute in the file.
-fn segments(rev: &Revision, direction: Direction) -> Vec<Segment> {
+fn segments(rev: &Revision, direction: Direction, dialect: Dialect) -> Vec<Segment> {
     let (sql, first_line) = match direction {
         Direction::Upgrade => (&rev.up, rev.up_line),
         Direction::Downgrade => (&rev.down, rev.down_line),
     };
-    let mut segments = split_segments(sql);
+    let mut segments = split_segments(sql, dialect);
     for stmt in segments.iter_mut().flat_map(|s| s.statements.iter_mut()) {
         stmt.line += first_line.saturating_sub(1);
     }
@@ -1037,7 +1037,7 @@ async fn run_revision<B: Backend>(
     earlier: &[String],
 ) -> Result<Outcome, MigrateError> {
     let opts = stop.opts;
-    let segs = segments(rev, direction);
+    let segs = segments(rev, direction, B::DIALECT);
     let mut progress = Progress {
         rev,
         direction,
@@ -1135,7 +1135,7 @@ async fn run_revision_autocommit<B: Backend>(
 ) -> Result<Outcome, MigrateError> {
     let opts = stop.opts;
     let table = &opts.version_table;
-    let statements: Vec<Statement> = segments(rev, direction)
+    let statements: Vec<Statement> = segments(rev, direction, B::DIALECT)
         .into_iter()
         .flat_map(|s| s.statements)
         .collect();
@@ -1437,6 +1437,10 @@ fn offline_mysql(
         table.progress_name(),
     ));
     out.push_str(&format!(
+        "-- string literals escape backslashes: NO_BACKSLASH_ESCAPES must be off\n{};\n\n",
+        script::CLEAR_NO_BACKSLASH_ESCAPES
+    ));
+    out.push_str(&format!(
         "-- must return 1; 0 means another retort held the lock for {} s\n{};\n\n",
         mysql::LOCK_TIMEOUT.as_secs(),
         script::lock_literal(table, mysql::LOCK_TIMEOUT.as_secs())
@@ -1459,7 +1463,7 @@ fn offline_mysql(
             state(&new_rows),
             rev.message
         ));
-        let statements: Vec<Statement> = segments(rev, direction)
+        let statements: Vec<Statement> = segments(rev, direction, Dialect::Mysql)
             .into_iter()
             .flat_map(|s| s.statements)
             .collect();
@@ -1628,7 +1632,7 @@ fn offline(
             state(&new_rows),
             rev.message
         ));
-        let segs = segments(rev, direction);
+        let segs = segments(rev, direction, opts.dialect);
         for (k, seg) in segs.iter().enumerate() {
             if !seg.transactional {
                 out.push_str("-- retort:transaction off (each statement on its own, outside a transaction)\n");

@@ -7,6 +7,8 @@
 //! and SQLite `CREATE TRIGGER … BEGIN … END;` bodies, whose inner semicolons
 //! belong to the trigger (<https://www.sqlite.org/lang_createtrigger.html>).
 
+use retort_schema::Dialect;
+
 /// One statement of a section.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Statement {
@@ -18,7 +20,10 @@ pub struct Statement {
 
 /// Splits `sql` into statements; chunks holding only whitespace and comments
 /// are dropped. Line numbers are relative to `sql` (line 1 = first line).
-pub fn split_statements(sql: &str) -> Vec<Statement> {
+/// On MySQL a backslash inside a quoted string escapes the next character
+/// (`'it\'s; x'` is one literal), as the server reads it.
+pub fn split_statements(sql: &str, dialect: Dialect) -> Vec<Statement> {
+    let backslash_escapes = dialect == Dialect::Mysql;
     let bytes = sql.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -70,6 +75,14 @@ pub fn split_statements(sql: &str) -> Vec<Statement> {
                 let close = if b == b'[' { b']' } else { b };
                 i += 1;
                 while i < bytes.len() {
+                    // Backquoted identifiers have no escapes but the doubled quote.
+                    if backslash_escapes && b != b'`' && bytes[i] == b'\\' {
+                        if bytes.get(i + 1) == Some(&b'\n') {
+                            line += 1;
+                        }
+                        i += 2;
+                        continue;
+                    }
                     if bytes[i] == close {
                         // A doubled quote is an escaped quote, not the end.
                         if close != b']' && bytes.get(i + 1) == Some(&close) {
@@ -161,10 +174,10 @@ const TRANSACTION_DIRECTIVE: &str = "-- retort:transaction";
 /// segments are dropped, and the result always ends with a transactional
 /// segment (empty if the section ends "off"): that is where the runner
 /// updates the version table.
-pub fn split_segments(sql: &str) -> Vec<Segment> {
+pub fn split_segments(sql: &str, dialect: Dialect) -> Vec<Segment> {
     let mut out: Vec<Segment> = Vec::new();
     let mut push = |transactional: bool, text: &str, first_line: usize| {
-        let statements: Vec<Statement> = split_statements(text)
+        let statements: Vec<Statement> = split_statements(text, dialect)
             .into_iter()
             .map(|s| Statement {
                 line: s.line + first_line - 1,
@@ -249,7 +262,7 @@ mod tests {
     use super::*;
 
     fn check(sql: &str, expect: &[(&str, usize)]) {
-        let got: Vec<(String, usize)> = split_statements(sql)
+        let got: Vec<(String, usize)> = split_statements(sql, Dialect::Sqlite)
             .into_iter()
             .map(|s| (s.sql, s.line))
             .collect();
@@ -318,8 +331,38 @@ mod tests {
         );
     }
 
+    #[test]
+    fn mysql_backslash_escapes_a_quote_inside_a_literal() {
+        let sql =
+            "ALTER TABLE t COMMENT '\\'; DROP TABLE u; --';\nSELECT 'a\\\\';\nSELECT '\\\nb';";
+        let got: Vec<(String, usize)> = split_statements(sql, Dialect::Mysql)
+            .into_iter()
+            .map(|s| (s.sql, s.line))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "ALTER TABLE t COMMENT '\\'; DROP TABLE u; --';".to_string(),
+                    1
+                ),
+                ("SELECT 'a\\\\';".to_string(), 2),
+                ("SELECT '\\\nb';".to_string(), 3),
+            ]
+        );
+        // Elsewhere a backslash is an ordinary character: `'\'` is closed.
+        assert_eq!(
+            split_statements("SELECT '\\'; SELECT 1;", Dialect::Postgres).len(),
+            2
+        );
+        assert_eq!(
+            split_statements("SELECT `a\\`; SELECT 1;", Dialect::Mysql).len(),
+            2
+        );
+    }
+
     fn shape(sql: &str) -> Vec<(bool, Vec<(String, usize)>)> {
-        split_segments(sql)
+        split_segments(sql, Dialect::Sqlite)
             .into_iter()
             .map(|seg| {
                 (

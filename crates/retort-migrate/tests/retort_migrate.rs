@@ -1661,6 +1661,44 @@ mod mysql {
         ])
     }
 
+    /// Under NO_BACKSLASH_ESCAPES `'a\\b'` is two backslashes; the
+    /// statement every retort connection and offline script runs first
+    /// turns the mode off (and keeps the rest), so the rendered literal is
+    /// read as one backslash again.
+    #[tokio::test(flavor = "current_thread")]
+    async fn backslash_escapes_are_turned_back_on() {
+        let Some(db) = TestDatabase::new(Server::Mysql) else {
+            return;
+        };
+        let mut conn = connect(&db).await;
+        sqlx::raw_sql("SET SESSION sql_mode = 'NO_BACKSLASH_ESCAPES,STRICT_TRANS_TABLES'")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let literal = retort_migrate::mysql::script::literal("a\\b");
+        let read = |sql: String| sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
+        let before: String = read(format!("SELECT CAST({literal} AS CHAR)"))
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(before, "a\\\\b");
+        sqlx::raw_sql(retort_migrate::mysql::script::CLEAR_NO_BACKSLASH_ESCAPES)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        // Another text: sqlx caches the statement prepared under the old mode.
+        let after: String = read(format!("SELECT CAST({literal} AS CHAR) AS cleared"))
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(after, "a\\b");
+        let mode: String = read("SELECT CAST(@@SESSION.sql_mode AS CHAR)".to_string())
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(mode, "STRICT_TRANS_TABLES");
+    }
+
     #[tokio::test(flavor = "current_thread")]
     async fn upgrade_downgrade_and_relative_steps() {
         let Some(db) = TestDatabase::new(Server::Mysql) else {

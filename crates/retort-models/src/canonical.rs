@@ -13,7 +13,9 @@ use sqlparser::ast::{
     CastKind, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, InTarget,
     UnaryOperator, Value, ValueWithSpan,
 };
-use sqlparser::dialect::{Dialect as SqlDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
+use sqlparser::dialect::{
+    Dialect as SqlDialect, GenericDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect,
+};
 use sqlparser::keywords::ALL_KEYWORDS;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, Tokenizer};
@@ -71,6 +73,11 @@ pub fn column_type(sql_type: &str, dialect: Dialect) -> ColumnType {
 /// The canonical type and whether the spelling implies a generated value
 /// (PostgreSQL `serial`, `bigserial`, `smallserial`).
 pub(crate) fn column_type_and_serial(sql_type: &str, dialect: Dialect) -> (ColumnType, bool) {
+    // A quoted user type keeps its exact spelling: lower-casing the text
+    // would change the name, and a dot inside the quotes is not a schema.
+    if let Some(name) = quoted_type_name(sql_type, dialect) {
+        return (ColumnType::Custom(name), false);
+    }
     let text = collapse_type_text(sql_type);
     if text.is_empty() {
         return (ColumnType::Blob, false);
@@ -83,16 +90,16 @@ pub(crate) fn column_type_and_serial(sql_type: &str, dialect: Dialect) -> (Colum
         let (inner, _) = column_type_and_serial(inner, dialect);
         return (ColumnType::Array(Box::new(inner)), false);
     }
-    if let Some(values) = inline_enum_values(sql_type) {
+    if let Some(values) = inline_enum_values(sql_type, dialect) {
         return (ColumnType::InlineEnum { values }, false);
     }
     if dialect == Dialect::Mysql
-        && let Some(values) = list_type_values(sql_type, "set")
+        && let Some(values) = list_type_values(sql_type, "set", dialect)
     {
         // The values keep their case (the rest of the text is lowercased).
         let values: Vec<String> = values
             .iter()
-            .map(|v| retort_schema::quote_string(v))
+            .map(|v| Dialect::Mysql.quote_string(v))
             .collect();
         return (
             ColumnType::Custom(format!("set({})", values.join(","))),
@@ -151,6 +158,89 @@ fn mysql_integer_with_attributes(text: &str, dialect: Dialect) -> Option<ColumnT
 
 /// Lowercases, collapses runs of whitespace and removes spaces around
 /// parentheses and commas: `VARCHAR ( 255 )` → `varchar(255)`.
+/// The parts of a dotted name (`"a""b".c`): each part's value and whether it
+/// was quoted, or `None` where `text` is not exactly such a name.
+pub fn name_parts(text: &str, dialect: Dialect) -> Option<Vec<(String, bool)>> {
+    let quote = match dialect {
+        Dialect::Mysql => '`',
+        Dialect::Sqlite | Dialect::Postgres => '"',
+    };
+    let mut parts = Vec::new();
+    let mut chars = text.trim().chars().peekable();
+    loop {
+        let mut value = String::new();
+        if chars.peek() == Some(&quote) {
+            chars.next();
+            loop {
+                match chars.next()? {
+                    c if c == quote => {
+                        if chars.peek() == Some(&quote) {
+                            chars.next();
+                            value.push(quote);
+                        } else {
+                            break;
+                        }
+                    }
+                    c => value.push(c),
+                }
+            }
+            parts.push((value, true));
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c.is_alphanumeric() || c == '_' || c == '$' {
+                    value.push(c);
+                    chars.next();
+                } else {
+                    break;
+                }
+            }
+            if value.is_empty() {
+                return None;
+            }
+            parts.push((value, false));
+        }
+        match chars.next() {
+            None => return Some(parts),
+            Some('.') => {}
+            Some(_) => return None,
+        }
+    }
+}
+
+/// A user type name with at least one quoted part, in the one spelling the
+/// loader and the introspectors share: unquoted parts folded to lower case,
+/// a part quoted only where it needs it (`"Mood"`, `"a""b"`, `mood`).
+fn quoted_type_name(text: &str, dialect: Dialect) -> Option<String> {
+    let parts = name_parts(text, dialect)?;
+    if !parts.iter().any(|(_, quoted)| *quoted) {
+        return None;
+    }
+    let parts: Vec<String> = parts
+        .into_iter()
+        .map(|(value, quoted)| {
+            let value = if quoted { value } else { value.to_lowercase() };
+            type_name_part(&value, dialect)
+        })
+        .collect();
+    Some(parts.join("."))
+}
+
+/// One part of a user type name as [`quoted_type_name`] spells it.
+pub fn type_name_part(value: &str, dialect: Dialect) -> String {
+    let plain = value
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$');
+    if plain {
+        value.to_string()
+    } else {
+        dialect.quote_identifier(value)
+    }
+}
+
 fn collapse_type_text(text: &str) -> String {
     let lower = text.trim().to_lowercase();
     let collapsed = lower.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -171,12 +261,14 @@ fn collapse_type_text(text: &str) -> String {
 
 /// The values of `ENUM('a', 'b')` (any case and spacing), read from the
 /// original text so that the values keep their case.
-fn inline_enum_values(text: &str) -> Option<Vec<String>> {
-    list_type_values(text, "enum")
+fn inline_enum_values(text: &str, dialect: Dialect) -> Option<Vec<String>> {
+    list_type_values(text, "enum", dialect)
 }
 
 /// The values of `keyword('a','b')` (MySQL's `ENUM` and `SET`), as written.
-fn list_type_values(text: &str, keyword: &str) -> Option<Vec<String>> {
+/// On MySQL a backslash in a value is an escape, as the catalog's
+/// `COLUMN_TYPE` and the loader's spelling (`'a\\b'`) both write it.
+fn list_type_values(text: &str, keyword: &str, dialect: Dialect) -> Option<Vec<String>> {
     let trimmed = text.trim();
     let head = trimmed.get(..keyword.len())?;
     if !head.eq_ignore_ascii_case(keyword) {
@@ -186,10 +278,63 @@ fn list_type_values(text: &str, keyword: &str) -> Option<Vec<String>> {
         .trim_start()
         .strip_prefix('(')?
         .strip_suffix(')')?;
+    if dialect == Dialect::Mysql {
+        return mysql_string_list(list);
+    }
     let canonical: ColumnType = format!("enum({list})").parse().ok()?;
     match canonical {
         ColumnType::InlineEnum { values } => Some(values),
         _ => None,
+    }
+}
+
+/// `'a\\b', 'it''s'` read as MySQL string literals: `''` and the backslash
+/// escapes (<https://dev.mysql.com/doc/refman/8.0/en/string-literals.html>;
+/// `\%` and `\_` keep their backslash).
+fn mysql_string_list(list: &str) -> Option<Vec<String>> {
+    let mut values = Vec::new();
+    let mut chars = list.trim().chars().peekable();
+    loop {
+        if chars.next()? != '\'' {
+            return None;
+        }
+        let mut value = String::new();
+        loop {
+            match chars.next()? {
+                '\'' if chars.peek() == Some(&'\'') => {
+                    chars.next();
+                    value.push('\'');
+                }
+                '\'' => break,
+                '\\' => match chars.next()? {
+                    '0' => value.push('\0'),
+                    'b' => value.push('\u{8}'),
+                    'n' => value.push('\n'),
+                    'r' => value.push('\r'),
+                    't' => value.push('\t'),
+                    'Z' => value.push('\u{1a}'),
+                    c @ ('%' | '_') => {
+                        value.push('\\');
+                        value.push(c);
+                    }
+                    c => value.push(c),
+                },
+                c => value.push(c),
+            }
+        }
+        values.push(value);
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        match chars.next() {
+            None => return Some(values),
+            Some(',') => {
+                while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                    chars.next();
+                }
+            }
+            Some(_) => return None,
+        }
     }
 }
 
@@ -837,8 +982,19 @@ pub fn canonical_expression(sql: &str, dialect: Dialect) -> String {
     }
 }
 
+/// [`canonical_expr`] for a caller holding a parsed expression (the
+/// PostgreSQL introspector, after simplifying the catalog's text): printing
+/// it and parsing the text again would go through sqlparser's printer,
+/// which does not escape every string literal faithfully.
+pub fn canonical_expression_of(expr: &Expr, dialect: Dialect) -> String {
+    canonical_expr(expr, dialect)
+}
+
 /// The canonical text of a parsed expression, see [`canonical_expression`].
 pub(crate) fn canonical_expr(expr: &Expr, dialect: Dialect) -> String {
+    let mut encoded = expr.clone();
+    encode_literals(&mut encoded);
+    let expr = &encoded;
     let expanded;
     let expr = if dialect == Dialect::Postgres {
         expanded = drop_redundant_parens(expand_between(strip_nested(expr)), 0, Side::Only);
@@ -847,7 +1003,152 @@ pub(crate) fn canonical_expr(expr: &Expr, dialect: Dialect) -> String {
         expr
     };
     let printed = strip_nested(expr).to_string();
-    polish_tokens(&printed, dialect).unwrap_or(printed)
+    let polished = polish_tokens(&printed, dialect).unwrap_or(printed);
+    decode_literals(&polished, dialect)
+}
+
+/// Stand-ins for `'` and `\` inside string literals while sqlparser prints
+/// an expression: its printer leaves a `''` or `\'` already in a value as it
+/// is (taking it for an escape), so the value `a''b` would print as
+/// `'a''b'` (the value `a'b`) and `v\'` as the unterminated `'v\''`.
+/// Private-use characters, which model text does not hold, print verbatim.
+const QUOTE_MARK: char = '\u{F8F0}';
+const BACKSLASH_MARK: char = '\u{F8F1}';
+const DOUBLE_QUOTE_MARK: char = '\u{F8F2}';
+const BACKTICK_MARK: char = '\u{F8F3}';
+
+/// `expr` with the quotes and backslashes of its string literals replaced
+/// by [`QUOTE_MARK`] and [`BACKSLASH_MARK`], wherever an expression in a
+/// default, check or index can hold a literal.
+fn encode_literals(expr: &mut Expr) {
+    use sqlparser::ast::{FunctionArg, FunctionArgExpr, FunctionArguments, InTarget, Value};
+    match expr {
+        Expr::Value(v) => {
+            if let Value::SingleQuotedString(text) | Value::NationalStringLiteral(text) =
+                &mut v.value
+            {
+                *text = text
+                    .replace('\'', &QUOTE_MARK.to_string())
+                    .replace('\\', &BACKSLASH_MARK.to_string());
+            }
+        }
+        Expr::Identifier(ident) => encode_ident(ident),
+        Expr::CompoundIdentifier(parts) => parts.iter_mut().for_each(encode_ident),
+        Expr::BinaryOp { left, right, .. }
+        | Expr::AnyOp { left, right, .. }
+        | Expr::AllOp { left, right, .. }
+        | Expr::IsDistinctFrom(left, right)
+        | Expr::IsNotDistinctFrom(left, right) => {
+            encode_literals(left);
+            encode_literals(right);
+        }
+        Expr::UnaryOp { expr, .. }
+        | Expr::Nested(expr)
+        | Expr::Cast { expr, .. }
+        | Expr::Collate { expr, .. }
+        | Expr::IsNull(expr)
+        | Expr::IsNotNull(expr)
+        | Expr::IsTrue(expr)
+        | Expr::IsNotTrue(expr)
+        | Expr::IsFalse(expr)
+        | Expr::IsNotFalse(expr) => encode_literals(expr),
+        Expr::AtTimeZone {
+            timestamp,
+            time_zone,
+        } => {
+            encode_literals(timestamp);
+            encode_literals(time_zone);
+        }
+        Expr::Between {
+            expr, low, high, ..
+        } => {
+            encode_literals(expr);
+            encode_literals(low);
+            encode_literals(high);
+        }
+        Expr::Like {
+            expr,
+            pattern,
+            escape_char,
+            ..
+        }
+        | Expr::ILike {
+            expr,
+            pattern,
+            escape_char,
+            ..
+        } => {
+            encode_literals(expr);
+            encode_literals(pattern);
+            if let Some(escape) = escape_char {
+                encode_literals(escape);
+            }
+        }
+        Expr::In { expr, target, .. } => {
+            encode_literals(expr);
+            if let InTarget::List(list) = target {
+                list.iter_mut().for_each(encode_literals);
+            }
+        }
+        Expr::Tuple(list) => list.iter_mut().for_each(encode_literals),
+        Expr::Case {
+            operand,
+            conditions,
+            else_result,
+            ..
+        } => {
+            if let Some(operand) = operand {
+                encode_literals(operand);
+            }
+            for when in conditions {
+                encode_literals(&mut when.condition);
+                encode_literals(&mut when.result);
+            }
+            if let Some(result) = else_result {
+                encode_literals(result);
+            }
+        }
+        Expr::Function(function) => {
+            if let FunctionArguments::List(list) = &mut function.args {
+                for arg in &mut list.args {
+                    let (FunctionArg::Named { arg, .. }
+                    | FunctionArg::ExprNamed { arg, .. }
+                    | FunctionArg::Unnamed(arg)) = arg;
+                    if let FunctionArgExpr::Expr(e) = arg {
+                        encode_literals(e);
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A quoted identifier's quote characters as [`DOUBLE_QUOTE_MARK`] or
+/// [`BACKTICK_MARK`]: the printer leaves a doubled quote in a name as it is,
+/// so the column ``a`` `` `` (`a```) would print as one that ends early.
+fn encode_ident(ident: &mut sqlparser::ast::Ident) {
+    match ident.quote_style {
+        Some('"') => ident.value = ident.value.replace('"', &DOUBLE_QUOTE_MARK.to_string()),
+        Some('`') => ident.value = ident.value.replace('`', &BACKTICK_MARK.to_string()),
+        _ => {}
+    }
+}
+
+/// Printed text with the stand-ins of [`encode_literals`] written back in
+/// the dialect's literal syntax ([`Dialect::quote_string`]).
+fn decode_literals(text: &str, dialect: Dialect) -> String {
+    if !text.contains([QUOTE_MARK, BACKSLASH_MARK, DOUBLE_QUOTE_MARK, BACKTICK_MARK]) {
+        return text.to_string();
+    }
+    let backslash = match dialect {
+        Dialect::Mysql => "\\\\",
+        Dialect::Sqlite | Dialect::Postgres => "\\",
+    };
+    text.replace(QUOTE_MARK, "''")
+        .replace(BACKSLASH_MARK, backslash)
+        .replace(DOUBLE_QUOTE_MARK, "\"\"")
+        .replace(BACKTICK_MARK, "``")
 }
 
 /// `expr` with every `x BETWEEN a AND b` written as PostgreSQL stores it,
@@ -1256,14 +1557,26 @@ fn polish_tokens(sql: &str, dialect: Dialect) -> Option<String> {
 }
 
 fn polish_tokens_with(sql: &str, dialect: Dialect, unquote_keywords: bool) -> Option<String> {
-    let sql_dialect = sql_dialect(dialect);
+    // sqlparser prints a string literal in standard SQL (only `'` doubled),
+    // but MySQL reads a backslash in a literal as an escape: there the
+    // printed text is tokenized as standard SQL and each literal written
+    // again by the dialect's quoting, so `'a\\b'` keeps its backslash.
+    let backslash_escapes = dialect == Dialect::Mysql;
+    let sql_dialect: Box<dyn SqlDialect> = if backslash_escapes {
+        Box::new(GenericDialect {})
+    } else {
+        sql_dialect(dialect)
+    };
     let tokens = Tokenizer::new(&*sql_dialect, sql)
-        .with_unescape(false)
+        .with_unescape(backslash_escapes)
         .tokenize()
         .ok()?;
     let mut out = String::with_capacity(sql.len());
     for (i, token) in tokens.iter().enumerate() {
         match token {
+            Token::SingleQuotedString(value) if backslash_escapes => {
+                out.push_str(&dialect.quote_string(value));
+            }
             Token::Word(word) if word.quote_style.is_some() => {
                 let unreserved = unquote_keywords
                     && is_simple_identifier(&word.value, dialect)
@@ -1964,5 +2277,56 @@ mod postgres_between {
         );
         // SQLite keeps the text as written, BETWEEN included.
         assert!(canonical_expression("p BETWEEN 1 AND 5", Dialect::Sqlite).contains("BETWEEN"));
+    }
+}
+#[cfg(test)]
+mod literal_tests {
+    use super::*;
+
+    /// MySQL's catalog writes an inline enum's values escaped
+    /// (`enum('a\\b','it''s')`); they read back as the values themselves.
+    #[test]
+    fn mysql_inline_enum_values_unescape() {
+        assert_eq!(
+            column_type(r"enum('a\\b','it''s','q\'x', '\%')", Dialect::Mysql),
+            ColumnType::InlineEnum {
+                values: vec![r"a\b".into(), "it's".into(), "q'x".into(), r"\%".into()]
+            }
+        );
+    }
+
+    /// sqlparser's printer keeps a `''` or `\'` inside a value as it is;
+    /// the canonical text must still be the literal of the same value.
+    #[test]
+    fn string_literals_keep_their_quotes_and_backslashes() {
+        for dialect in [Dialect::Sqlite, Dialect::Postgres] {
+            assert_eq!(
+                canonical_expression(r"c <> 'v\'''", dialect),
+                r"c <> 'v\'''"
+            );
+            assert_eq!(
+                canonical_expression(r"x IN ('a''''b', concat('\', 'it''s'))", dialect),
+                r"x IN ('a''''b', concat('\', 'it''s'))"
+            );
+        }
+        // MySQL reads a backslash as an escape: `'a\\b'` is `a\b`, and the
+        // canonical text must say so again (not `'a\b'`: `a` + backspace).
+        assert_eq!(
+            canonical_expression(r"c <> 'x\'); \\ DROP'", Dialect::Mysql),
+            r"c <> 'x''); \\ DROP'"
+        );
+        // A quote doubled inside a quoted name stays doubled.
+        assert_eq!(
+            canonical_expression("`c00````` >= 0", Dialect::Mysql),
+            "`c00````` >= 0"
+        );
+        assert_eq!(
+            canonical_expression("\"a\"\"\"\"b\" >= 0", Dialect::Postgres),
+            "\"a\"\"\"\"b\" >= 0"
+        );
+        assert_eq!(
+            canonical_expression(r"concat('a\\b', '\'')", Dialect::Mysql),
+            r"concat('a\\b', '''')"
+        );
     }
 }

@@ -45,8 +45,9 @@ use std::path::{Path, PathBuf};
 use retort_schema::{Dialect, Index, Schema, Table};
 
 pub use canonical::{
-    Side, canonical_expression, canonical_mysql_table, column_default, column_type, default_value,
-    left_associative, postgres_precedence, typed_default,
+    Side, canonical_expression, canonical_expression_of, canonical_mysql_table, column_default,
+    column_type, default_value, left_associative, name_parts, postgres_precedence, type_name_part,
+    typed_default,
 };
 pub use error::{Diagnostic, Diagnostics, ModelError};
 

@@ -18,7 +18,7 @@
 //! other clause the IR cannot carry is refused by name (see `clauses`).
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use miette::NamedSource;
@@ -28,11 +28,11 @@ use retort_schema::{
     push_exact,
 };
 use sqlparser::ast::{
-    ColumnOption, CommentDef, CommentObject, ConstraintCharacteristics, CreateIndex, CreateTable,
-    CreateTableOptions, DeferrableInitial, Expr, ForeignKeyConstraint, FunctionArguments,
-    GeneratedAs, Ident, IndexColumn, NullsDistinctOption, ObjectName, OrderByExpr, OrderByOptions,
-    OrderBySort, ReferentialAction, Spanned, SqlOption, Statement, TableConstraint,
-    UserDefinedTypeRepresentation,
+    ArrayElemTypeDef, ColumnOption, CommentDef, CommentObject, ConstraintCharacteristics,
+    CreateIndex, CreateTable, CreateTableOptions, DataType, DeferrableInitial, EnumMember, Expr,
+    ForeignKeyConstraint, FunctionArguments, GeneratedAs, Ident, IndexColumn, NullsDistinctOption,
+    ObjectName, OrderByExpr, OrderByOptions, OrderBySort, ReferentialAction, Spanned, SqlOption,
+    Statement, TableConstraint, UserDefinedTypeRepresentation,
 };
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
@@ -42,7 +42,7 @@ mod clauses;
 
 use crate::canonical::{
     canonical_expr, canonical_mysql_table, column_type_and_serial, default_from_expr,
-    generated_values_imply_not_null, sql_dialect, strip_nested, typed_default,
+    generated_values_imply_not_null, name_parts, sql_dialect, strip_nested, typed_default,
 };
 use crate::depth::{MAX_EXPRESSION_WEIGHT, NESTING_WEIGHT, PARSER_RECURSION_LIMIT, too_deep};
 use crate::error::{Diagnostic, Diagnostics, ModelError, Snippet};
@@ -588,7 +588,8 @@ impl Loader {
             if def.name.span.start.line != table_line {
                 self.note_hint(file, def.name.span.start.line, &name, Some(&column_name));
             }
-            let (ty, serial) = column_type_and_serial(&def.data_type.to_string(), self.dialect);
+            let (ty, serial) =
+                column_type_and_serial(&type_text(&def.data_type, self.dialect), self.dialect);
             let mut column = Column::new(column_name.clone(), ty);
             column.autoincrement = serial;
             for option in &def.options {
@@ -1297,25 +1298,31 @@ impl Loader {
             .iter()
             .map(|(e, _)| (e.name.to_lowercase(), e.name.clone()))
             .collect();
-        fn resolve(ty: &mut ColumnType, names: &BTreeMap<String, String>) {
+        let exact: BTreeSet<String> = self.enums.iter().map(|(e, _)| e.name.clone()).collect();
+        let dialect = self.dialect;
+        let resolve_one = |custom: &str| -> Option<String> {
+            // The last part of the (possibly schema-qualified) name, read
+            // quote-aware: `"a.b"` is one name, `"a""b"` is `a"b`.
+            let (bare, quoted) = name_parts(custom, dialect)?.pop()?;
+            if exact.contains(&bare) {
+                return Some(bare);
+            }
+            (!quoted).then(|| names.get(&bare.to_lowercase()).cloned())?
+        };
+        fn resolve(ty: &mut ColumnType, resolve_one: &dyn Fn(&str) -> Option<String>) {
             match ty {
                 ColumnType::Custom(custom) => {
-                    let bare = custom
-                        .rsplit('.')
-                        .next()
-                        .unwrap_or(custom)
-                        .trim_matches('"');
-                    if let Some(name) = names.get(bare) {
-                        *ty = ColumnType::Enum { name: name.clone() };
+                    if let Some(name) = resolve_one(custom) {
+                        *ty = ColumnType::Enum { name };
                     }
                 }
-                ColumnType::Array(inner) => resolve(inner, names),
+                ColumnType::Array(inner) => resolve(inner, resolve_one),
                 _ => {}
             }
         }
         for draft in &mut self.tables {
             for column in &mut draft.table.columns {
-                resolve(&mut column.ty, &names);
+                resolve(&mut column.ty, &resolve_one);
             }
         }
     }
@@ -2094,6 +2101,46 @@ fn split_name(name: &ObjectName, dialect: Dialect) -> (Option<String>, String) {
         }
         [table] => (None, table.value.clone()),
         [] => (None, name.to_string()),
+    }
+}
+
+/// A column's type as text for [`column_type_and_serial`]. A user type's
+/// name is spelled by the dialect's quoting rather than sqlparser's printer,
+/// which leaves a doubled quote in a name as it is (`"ty"""""`, the type
+/// `ty""`, would print as `"ty"""`, the type `ty"`).
+fn type_text(data_type: &DataType, dialect: Dialect) -> String {
+    match data_type {
+        DataType::Custom(name, modifiers) if modifiers.is_empty() => name
+            .0
+            .iter()
+            .map(|part| match part.as_ident() {
+                Some(ident) if ident.quote_style.is_some() => {
+                    dialect.quote_identifier(&ident.value)
+                }
+                Some(ident) => ident.value.clone(),
+                None => part.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("."),
+        // The values by the dialect's literal quoting, which the catalog's
+        // spelling of the type (MySQL's `COLUMN_TYPE`) also uses.
+        DataType::Enum(members, None) => {
+            let values: Option<Vec<String>> = members
+                .iter()
+                .map(|m| match m {
+                    EnumMember::Name(value) => Some(dialect.quote_string(value)),
+                    EnumMember::NamedValue(..) => None,
+                })
+                .collect();
+            match values {
+                Some(values) => format!("ENUM({})", values.join(", ")),
+                None => data_type.to_string(),
+            }
+        }
+        DataType::Array(ArrayElemTypeDef::SquareBracket(inner, None)) => {
+            format!("{}[]", type_text(inner, dialect))
+        }
+        other => other.to_string(),
     }
 }
 

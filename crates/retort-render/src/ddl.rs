@@ -84,7 +84,7 @@ pub(crate) fn column_def(column: &Column, dialect: Dialect) -> sq::ColumnDef {
     if let Some(default) = &column.default {
         // A custom keyword is written verbatim: sea-query would wrap a
         // custom expression in parentheses, which is wrong for literals.
-        let text = spelling::default_value(default);
+        let text = spelling::default_value(default, dialect);
         def.default(sq::Expr::custom_keyword(iden(&text)));
     }
     if let (Some(value), Dialect::Mysql) = (&column.on_update, dialect) {
@@ -470,7 +470,7 @@ pub(crate) fn comment_statements(table: &Table, dialect: Dialect) -> Vec<String>
         out.push(format!(
             "COMMENT ON TABLE {} IS {}",
             quote(&table.name, dialect),
-            retort_schema::DefaultValue::String(comment.clone()).to_sql()
+            spelling::literal(comment, dialect)
         ));
     }
     for column in &table.columns {
@@ -494,7 +494,7 @@ pub(crate) fn column_comment_statement(
     dialect: Dialect,
 ) -> String {
     let value = match comment {
-        Some(text) => retort_schema::DefaultValue::String(text.to_string()).to_sql(),
+        Some(text) => spelling::literal(text, dialect),
         None => "NULL".to_string(),
     };
     format!(

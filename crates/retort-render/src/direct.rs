@@ -38,7 +38,7 @@ pub(crate) fn statements(
             let values: Vec<String> = enum_type
                 .values
                 .iter()
-                .map(|v| retort_schema::DefaultValue::String(v.clone()).to_sql())
+                .map(|v| spelling::literal(v, dialect))
                 .collect();
             vec![format!(
                 "CREATE TYPE {} AS ENUM ({})",
@@ -272,7 +272,7 @@ fn alter_column(table: &str, from: &Column, to: &Column, dialect: Dialect) -> Ve
     }
     if from.default != to.default {
         let action = match &to.default {
-            Some(default) => format!("SET DEFAULT {}", spelling::default_value(default)),
+            Some(default) => format!("SET DEFAULT {}", spelling::default_value(default, dialect)),
             None => "DROP DEFAULT".to_string(),
         };
         out.push(alter_table(

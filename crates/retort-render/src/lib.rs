@@ -224,6 +224,13 @@ pub fn adjust_hazards(
         .collect()
 }
 
+/// `text` for a `--` comment line: a line break in it (a name may hold
+/// one) would end the comment and make the rest of the name SQL, so breaks
+/// are written `\n` / `\r`.
+fn one_line(text: &str) -> String {
+    text.replace('\r', "\\r").replace('\n', "\\n")
+}
+
 fn blocks_sql(steps: &[&Step]) -> String {
     let mut blocks = Vec::with_capacity(steps.len());
     for step in steps {
@@ -232,11 +239,11 @@ fn blocks_sql(steps: &[&Step]) -> String {
             block.push_str(&format!(
                 "-- hazard: {}: {}\n",
                 hazard.code.as_str(),
-                hazard.message
+                one_line(&hazard.message)
             ));
         }
         if let Some(comment) = &step.comment {
-            block.push_str(&format!("-- {comment}\n"));
+            block.push_str(&format!("-- {}\n", one_line(comment)));
         }
         for statement in &step.statements {
             block.push_str(statement);
@@ -561,7 +568,7 @@ fn with_lock_timeout(steps: Vec<Step>, timeout: &str) -> Vec<Step> {
                 hazards: Vec::new(),
                 statements: vec![format!(
                     "SET LOCAL lock_timeout = {}",
-                    retort_schema::DefaultValue::String(timeout.to_string()).to_sql()
+                    spelling::literal(timeout, Dialect::Postgres)
                 )],
                 comment: Some(
                     "give up on a lock wait rather than block the table's traffic behind it"
@@ -980,4 +987,44 @@ fn op_details(op: &Op) -> Option<String> {
         }
     };
     Some(details)
+}
+
+#[cfg(test)]
+mod comment_line_tests {
+    use super::*;
+
+    /// A name with a line break ends up in hazard and step comments; the
+    /// break must not end the `--` comment and turn the rest into SQL.
+    #[test]
+    fn line_breaks_in_comments_stay_inside_the_comment() {
+        let name = "t\nDROP TABLE users; --\r\nx";
+        let script = Script {
+            steps: vec![Step {
+                hazards: vec![Hazard {
+                    code: HazardCode::DataLoss,
+                    message: format!("drops table {name} and all its rows"),
+                    rows: None,
+                    non_null: None,
+                    estimated: false,
+                }],
+                statements: vec![format!(
+                    "DROP TABLE {}",
+                    spelling::quote(name, Dialect::Sqlite)
+                )],
+                comment: Some(format!("rebuild {name}")),
+                transaction: true,
+            }],
+        };
+        let sql = script.to_sql();
+        let lines: Vec<&str> = sql.lines().collect();
+        // Each comment is one whole line; the statement follows them (its
+        // quoted name may span lines: that is inside the identifier).
+        assert!(lines[0].starts_with("-- hazard: "), "{sql}");
+        assert!(lines[0].ends_with("x and all its rows"), "{sql}");
+        assert_eq!(
+            lines[1], "-- rebuild t\\nDROP TABLE users; --\\r\\nx",
+            "{sql}"
+        );
+        assert!(lines[2].starts_with("DROP TABLE \"t"), "{sql}");
+    }
 }

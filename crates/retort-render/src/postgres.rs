@@ -33,7 +33,7 @@ fn alter_table(table: &str, action: &str) -> String {
 }
 
 fn literal(value: &str) -> String {
-    DefaultValue::String(value.to_string()).to_sql()
+    spelling::literal(value, PG)
 }
 
 /// The step for `planned` if it is an [`Op::AlterEnum`], rendered against
@@ -168,7 +168,7 @@ fn rebuild_enum_statements(name: &str, to_values: &[String], state: &Schema) -> 
                     table,
                     &format!(
                         "ALTER COLUMN {col} SET DEFAULT {}",
-                        spelling::default_value(default)
+                        spelling::default_value(default, PG)
                     ),
                 ));
             }
@@ -349,7 +349,7 @@ pub(crate) fn alter_column(table: &str, from: &Column, to: &Column, state: &Sche
             Some(default) if !enum_default_available(default, &to.ty, state) => {}
             Some(default) => out.push(alter(format!(
                 "SET DEFAULT {}",
-                spelling::default_value(default)
+                spelling::default_value(default, PG)
             ))),
             None if !default_dropped => out.push(alter("DROP DEFAULT".to_string())),
             None => {}

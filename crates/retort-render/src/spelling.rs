@@ -6,33 +6,14 @@
 
 use retort_schema::{ColumnType, DefaultValue, Dialect};
 
-/// `name` as a quoted identifier: `"x"` (SQLite, PostgreSQL) or `` `x` ``
-/// (MySQL), with the quote character doubled inside.
-/// `value` as a string literal of `dialect`: quotes doubled, and on MySQL
-/// (where a backslash escapes the next character unless the server runs
-/// with `NO_BACKSLASH_ESCAPES`) backslashes doubled too.
-pub(crate) fn literal(value: &str, dialect: Dialect) -> String {
-    match dialect {
-        Dialect::Mysql => DefaultValue::String(value.replace('\\', "\\\\")).to_sql(),
-        Dialect::Sqlite | Dialect::Postgres => DefaultValue::String(value.to_string()).to_sql(),
-    }
+/// `name` as a quoted identifier ([`Dialect::quote_identifier`]).
+pub(crate) fn quote(name: &str, dialect: Dialect) -> String {
+    dialect.quote_identifier(name)
 }
 
-pub(crate) fn quote(name: &str, dialect: Dialect) -> String {
-    let q = match dialect {
-        Dialect::Mysql => '`',
-        Dialect::Sqlite | Dialect::Postgres => '"',
-    };
-    let mut out = String::with_capacity(name.len() + 2);
-    out.push(q);
-    for c in name.chars() {
-        if c == q {
-            out.push(q);
-        }
-        out.push(c);
-    }
-    out.push(q);
-    out
+/// `text` as a string literal ([`Dialect::quote_string`]).
+pub(crate) fn literal(text: &str, dialect: Dialect) -> String {
+    dialect.quote_string(text)
 }
 
 /// `name` escaped for a builder that adds the quote characters itself but
@@ -198,9 +179,9 @@ fn mysql_type(ty: &ColumnType) -> Option<String> {
         } => with_length("TIMESTAMP", *precision),
         ColumnType::Json => "JSON".to_string(),
         // Only the keyword changes case, never the quoted values.
-        ColumnType::InlineEnum { .. } => {
-            let text = ty.to_string();
-            format!("ENUM{}", text.strip_prefix("enum").unwrap_or(&text))
+        ColumnType::InlineEnum { values } => {
+            let values: Vec<String> = values.iter().map(|v| literal(v, Dialect::Mysql)).collect();
+            format!("ENUM({})", values.join(","))
         }
         ColumnType::Custom(name) => name.clone(),
         ColumnType::Varchar { length: None }
@@ -222,9 +203,10 @@ fn mysql_type(ty: &ColumnType) -> Option<String> {
 /// restricted expression (`b_expr`) that refuses `now() AT TIME ZONE 'utc'`,
 /// `x COLLATE "C"`, `x IS NULL` and the like bare. Canonical expression
 /// text has its outer parentheses stripped, so they are put back here.
-pub(crate) fn default_value(value: &DefaultValue) -> String {
+pub(crate) fn default_value(value: &DefaultValue, dialect: Dialect) -> String {
     match value {
         DefaultValue::Expression(expression) => parenthesize(expression),
+        DefaultValue::String(text) => literal(text, dialect),
         other => other.to_sql(),
     }
 }
@@ -275,6 +257,17 @@ pub(crate) fn mentions(sql: &str, name: &str) -> bool {
     let needle = name.to_ascii_lowercase();
     if needle.is_empty() {
         return false;
+    }
+    // Quoted, the name is spelled with its quote doubled (`"a""b"`), which
+    // the bare search below would miss; SQLite also reads `` `a` `` and
+    // `[a]` as identifiers.
+    let quoted = [
+        Dialect::Sqlite.quote_identifier(&needle),
+        Dialect::Mysql.quote_identifier(&needle),
+        format!("[{needle}]"),
+    ];
+    if quoted.iter().any(|q| haystack.contains(q.as_str())) {
+        return true;
     }
     let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
     let mut from = 0;
@@ -360,17 +353,23 @@ mod tests {
     #[test]
     fn expression_defaults_are_parenthesized_once() {
         let expr = DefaultValue::Expression("datetime('now')".into());
-        assert_eq!(default_value(&expr), "(datetime('now'))");
+        assert_eq!(default_value(&expr, Dialect::Sqlite), "(datetime('now'))");
         let wrapped = DefaultValue::Expression("(datetime('now'))".into());
-        assert_eq!(default_value(&wrapped), "(datetime('now'))");
+        assert_eq!(
+            default_value(&wrapped, Dialect::Sqlite),
+            "(datetime('now'))"
+        );
         assert_eq!(parenthesize("(a) + (b)"), "((a) + (b))");
         assert_eq!(parenthesize("(')')"), "(')')");
         assert_eq!(
-            default_value(&DefaultValue::CurrentTimestamp),
+            default_value(&DefaultValue::CurrentTimestamp, Dialect::Mysql),
             "CURRENT_TIMESTAMP"
         );
         let at_zone = DefaultValue::Expression("now() AT TIME ZONE 'utc'".into());
-        assert_eq!(default_value(&at_zone), "(now() AT TIME ZONE 'utc')");
+        assert_eq!(
+            default_value(&at_zone, Dialect::Postgres),
+            "(now() AT TIME ZONE 'utc')"
+        );
         assert_eq!(parenthesize("(\"a)\") + (b)"), "((\"a)\") + (b))");
     }
 
@@ -388,6 +387,12 @@ mod tests {
             "select a from x join users_archive, users",
             "users"
         ));
+        assert!(mentions(
+            "CREATE VIEW v AS SELECT * FROM \"Or\"\"ders; --\"",
+            "or\"ders; --"
+        ));
+        assert!(mentions("SELECT * FROM [a b]", "a b"));
+        assert!(!mentions("SELECT * FROM \"a\"\"bc\"", "a\"b"));
     }
 
     #[test]

@@ -139,6 +139,46 @@ impl Dialect {
     pub fn table_scoped_index_names(self) -> bool {
         matches!(self, Dialect::Mysql)
     }
+
+    /// `name` as a quoted identifier: `"x"` (SQLite, PostgreSQL) or `` `x` ``
+    /// (MySQL), the quote character doubled inside. Every identifier that
+    /// reaches SQL text goes through here, whatever it holds: quotes,
+    /// backticks, `;`, comment markers, newlines.
+    pub fn quote_identifier(self, name: &str) -> String {
+        let q = match self {
+            Dialect::Mysql => '`',
+            Dialect::Sqlite | Dialect::Postgres => '"',
+        };
+        let mut out = String::with_capacity(name.len() + 2);
+        out.push(q);
+        for c in name.chars() {
+            if c == q {
+                out.push(q);
+            }
+            out.push(c);
+        }
+        out.push(q);
+        out
+    }
+
+    /// `text` as a string literal: single quotes, a quote inside doubled.
+    /// MySQL also reads a backslash as an escape (unless `sql_mode` has
+    /// `NO_BACKSLASH_ESCAPES`, which retort's connections clear), so there a
+    /// backslash is doubled too. Every literal that reaches SQL text goes
+    /// through here.
+    pub fn quote_string(self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len() + 2);
+        out.push('\'');
+        for c in text.chars() {
+            match c {
+                '\'' => out.push_str("''"),
+                '\\' if self == Dialect::Mysql => out.push_str("\\\\"),
+                other => out.push(other),
+            }
+        }
+        out.push('\'');
+        out
+    }
 }
 
 impl fmt::Display for Dialect {
@@ -162,6 +202,19 @@ impl FromStr for Dialect {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn identifiers_double_their_quote_and_literals_their_escapes() {
+        use super::Dialect;
+        assert_eq!(Dialect::Sqlite.quote_identifier("a\"b`"), "\"a\"\"b`\"");
+        assert_eq!(
+            Dialect::Postgres.quote_identifier("a\"\"b"),
+            "\"a\"\"\"\"b\""
+        );
+        assert_eq!(Dialect::Mysql.quote_identifier("a`b\""), "`a``b\"`");
+        assert_eq!(Dialect::Postgres.quote_string("it's \\ x"), "'it''s \\ x'");
+        assert_eq!(Dialect::Mysql.quote_string("it's \\ x"), "'it''s \\\\ x'");
+    }
+
     use super::*;
 
     #[test]

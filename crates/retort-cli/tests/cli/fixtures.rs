@@ -20,7 +20,7 @@
 //! No-diff fixtures (after.sql spells before.sql differently) must produce
 //! no ops and no revision. `RETORT_FIXTURE=<case>` runs one case.
 
-use crate::{binary, workspace_root};
+use crate::{binary, ident, sql_string, workspace_root};
 use retort_schema::Dialect;
 use retort_test_support::{Server, TempProject, TestDatabase, db_exec, db_rows};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -279,13 +279,19 @@ fn dump(url: &str, dialect: Dialect) -> Dump {
     let (tables, columns_of): (&str, fn(&str) -> String) = match dialect {
         Dialect::Sqlite => (
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'retort_version' ORDER BY name",
-            |table| format!("SELECT name FROM pragma_table_info('{table}') ORDER BY cid"),
+            |table| {
+                format!(
+                    "SELECT name FROM pragma_table_info({}) ORDER BY cid",
+                    sql_string(table, Dialect::Sqlite)
+                )
+            },
         ),
         Dialect::Postgres => (
             "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND table_name <> 'retort_version' ORDER BY 1",
             |table| {
                 format!(
-                    "SELECT column_name::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '{table}' ORDER BY ordinal_position"
+                    "SELECT column_name::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = {} ORDER BY ordinal_position",
+                    sql_string(table, Dialect::Postgres)
                 )
             },
         ),
@@ -293,7 +299,8 @@ fn dump(url: &str, dialect: Dialect) -> Dump {
             "SELECT CAST(table_name AS CHAR) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' AND table_name NOT IN ('retort_version', 'retort_version_progress') ORDER BY 1",
             |table| {
                 format!(
-                    "SELECT CAST(column_name AS CHAR) FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = '{table}' ORDER BY ordinal_position"
+                    "SELECT CAST(column_name AS CHAR) FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = {} ORDER BY ordinal_position",
+                    sql_string(table, Dialect::Mysql)
                 )
             },
         ),
@@ -306,17 +313,20 @@ fn dump(url: &str, dialect: Dialect) -> Dump {
             .map(|r| r[0].clone())
             .collect();
         let select = match dialect {
-            Dialect::Sqlite => format!("SELECT * FROM \"{table}\""),
+            Dialect::Sqlite => format!("SELECT * FROM {}", ident(table, dialect)),
             Dialect::Postgres => {
-                let cells: Vec<String> = columns.iter().map(|c| format!("\"{c}\"::text")).collect();
-                format!("SELECT {} FROM \"{table}\"", cells.join(", "))
+                let cells: Vec<String> = columns
+                    .iter()
+                    .map(|c| format!("{}::text", ident(c, dialect)))
+                    .collect();
+                format!("SELECT {} FROM {}", cells.join(", "), ident(table, dialect))
             }
             Dialect::Mysql => {
                 let cells: Vec<String> = columns
                     .iter()
-                    .map(|c| format!("CAST(`{c}` AS CHAR)"))
+                    .map(|c| format!("CAST({} AS CHAR)", ident(c, dialect)))
                     .collect();
-                format!("SELECT {} FROM `{table}`", cells.join(", "))
+                format!("SELECT {} FROM {}", cells.join(", "), ident(table, dialect))
             }
         };
         let mut rows = db_rows(url, &select);

@@ -14,6 +14,7 @@ mod mysql;
 mod online;
 mod postgres;
 mod property;
+mod property_names;
 mod renames;
 mod secrets;
 
@@ -21,6 +22,25 @@ use std::path::PathBuf;
 
 pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_retort"))
+}
+
+/// `name` as a quoted identifier of `dialect`, its quote character doubled.
+pub fn ident(name: &str, dialect: retort_schema::Dialect) -> String {
+    let q = match dialect {
+        retort_schema::Dialect::Mysql => "`",
+        _ => "\"",
+    };
+    format!("{q}{}{q}", name.replace(q, &format!("{q}{q}")))
+}
+
+/// `text` as a string literal of `dialect`: `'` doubled, and on MySQL
+/// (backslash escapes on) `\` doubled too.
+pub fn sql_string(text: &str, dialect: retort_schema::Dialect) -> String {
+    let mut escaped = text.replace('\'', "''");
+    if dialect == retort_schema::Dialect::Mysql {
+        escaped = escaped.replace('\\', "\\\\");
+    }
+    format!("'{escaped}'")
 }
 
 pub fn workspace_root() -> PathBuf {

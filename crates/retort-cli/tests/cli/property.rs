@@ -377,13 +377,13 @@ fn model_sql(schema: &Schema, dialect: Dialect) -> String {
 
 /// Where the cases run: a fresh SQLite file per case, or one server
 /// database reset between cases.
-enum Target {
+pub(crate) enum Target {
     Sqlite,
     Server(TestDatabase),
 }
 
 impl Target {
-    fn project(&self, models: &str) -> TempProject {
+    pub(crate) fn project(&self, models: &str) -> TempProject {
         match self {
             Target::Sqlite => TempProject::sqlite(binary(), models),
             Target::Server(db) => {
@@ -395,7 +395,7 @@ impl Target {
 }
 
 /// Drops everything a case left behind (a failed case may leave anything).
-fn reset(db: &TestDatabase) {
+pub(crate) fn reset(db: &TestDatabase) {
     match db.server() {
         Server::Postgres => db_exec(
             db.url(),
@@ -422,9 +422,9 @@ fn reset(db: &TestDatabase) {
 }
 
 /// The seed of the cases a plain test run draws.
-const FIXED_SEED: u64 = 0x7e70_2026;
+pub(crate) const FIXED_SEED: u64 = 0x7e70_2026;
 
-fn cases(default: u32) -> u32 {
+pub(crate) fn cases(default: u32) -> u32 {
     std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -478,7 +478,7 @@ fn run(dialect: Dialect, default_cases: u32) {
 }
 
 /// One `retort` command, in-process, in the project folder.
-fn retort(project: &TempProject, args: &[&str]) -> Result<(Outcome, String), String> {
+pub(crate) fn retort(project: &TempProject, args: &[&str]) -> Result<(Outcome, String), String> {
     let cli = Cli::try_parse_from(std::iter::once("retort").chain(args.iter().copied()))
         .map_err(|e| format!("retort {}: {e}", args.join(" ")))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -500,7 +500,7 @@ fn retort(project: &TempProject, args: &[&str]) -> Result<(Outcome, String), Str
 
 /// Runs `args` and requires success, with the revision files in the
 /// message otherwise.
-fn step(project: &TempProject, args: &[&str]) -> Result<String, TestCaseError> {
+pub(crate) fn step(project: &TempProject, args: &[&str]) -> Result<String, TestCaseError> {
     match retort(project, args) {
         Ok((Outcome::Success, out)) => Ok(out),
         Ok((Outcome::Drift, out)) => {
@@ -510,7 +510,7 @@ fn step(project: &TempProject, args: &[&str]) -> Result<String, TestCaseError> {
     }
 }
 
-fn fail(project: &TempProject, message: String) -> TestCaseError {
+pub(crate) fn fail(project: &TempProject, message: String) -> TestCaseError {
     let mut text = message;
     for file in project.revision_files() {
         let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
@@ -525,7 +525,7 @@ fn fail(project: &TempProject, message: String) -> TestCaseError {
 
 /// The database must diff empty against the models (`diff`, which unlike
 /// `check` does not also require the database to be at head).
-fn expect_clean(project: &TempProject, what: &str) -> Result<(), TestCaseError> {
+pub(crate) fn expect_clean(project: &TempProject, what: &str) -> Result<(), TestCaseError> {
     match retort(project, &["diff"]) {
         Ok((_, out)) if out.trim() == "No changes detected" => Ok(()),
         Ok((_, out)) => Err(fail(

@@ -209,7 +209,7 @@ fn is_json_check(check: &CheckRow) -> bool {
     check.level.eq_ignore_ascii_case("column")
         && canonical_expression(&check.clause, DIALECT)
             == canonical_expression(
-                &format!("json_valid(`{}`)", check.name.replace('`', "``")),
+                &format!("json_valid({})", DIALECT.quote_identifier(&check.name)),
                 DIALECT,
             )
 }

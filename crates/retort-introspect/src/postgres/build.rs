@@ -10,7 +10,7 @@
 use super::expr::{postgres_default, postgres_expression};
 use super::{ColumnRow, ConstraintRow, EnumRow, IndexRow, SequenceRow, TableRow, TypeRef};
 use crate::IntrospectError;
-use retort_models::{column_default, column_type, typed_default};
+use retort_models::{column_default, column_type, name_parts, type_name_part, typed_default};
 use retort_schema::push_exact;
 use retort_schema::{
     CheckConstraint, Column, ColumnType, ConstraintKind, Deferral, Dialect, EnumType, ForeignKey,
@@ -232,12 +232,17 @@ fn is_nextval_of(default: &str, sequence: &str) -> bool {
     else {
         return false;
     };
-    let last = argument.rsplit('.').next().unwrap_or(argument);
-    let unquoted = last
-        .strip_prefix('"')
-        .and_then(|l| l.strip_suffix('"'))
-        .map_or_else(|| last.to_string(), |l| l.replace("\"\"", "\""));
-    unquoted == sequence
+    // The argument is a string literal holding a (possibly qualified)
+    // name: `'"a.b""c_id_seq"'` is one quoted part, not a schema `"a`.
+    let name = argument.replace("''", "'");
+    let Some(mut parts) = name_parts(&name, DIALECT) else {
+        return false;
+    };
+    match parts.pop() {
+        Some((last, true)) => last == sequence,
+        Some((last, false)) => last.to_lowercase() == sequence,
+        None => false,
+    }
 }
 
 /// The canonical type of a column from its raw catalog type.
@@ -268,10 +273,13 @@ pub(crate) fn scalar_type(ty: &TypeRef, typmod: i32, default_schema: &str) -> Co
         };
     }
     if ty.schema != "pg_catalog" {
+        // Spelled as the loader spells a user type: quoted where the name
+        // needs it, so `"My.Domain"` reads back as one name.
+        let name = type_name_part(&ty.name, DIALECT);
         let name = if ty.schema == default_schema || ty.schema == "public" {
-            ty.name.clone()
+            name
         } else {
-            format!("{}.{}", ty.schema, ty.name)
+            format!("{}.{name}", type_name_part(&ty.schema, DIALECT))
         };
         return column_type(&name, DIALECT);
     }
@@ -592,6 +600,15 @@ mod tests {
         assert!(is_nextval_of(
             "nextval('app.\"Odd\"\"seq\"'::regclass)",
             "Odd\"seq"
+        ));
+        // A dot and a quote inside the quoted name are part of it.
+        assert!(is_nextval_of(
+            "nextval('\"a.b''c_id_seq\"'::regclass)",
+            "a.b'c_id_seq"
+        ));
+        assert!(!is_nextval_of(
+            "nextval('\"a.b_id_seq\"'::regclass)",
+            "b_id_seq"
         ));
         let mut identity = column("id", "int8", -1);
         identity.identity = "a".into();

@@ -14,7 +14,8 @@
 //! `x BETWEEN a AND b` into `x >= a AND x <= b`, which is not folded back.
 
 use retort_models::{
-    Side, canonical_expression, left_associative, postgres_precedence as precedence,
+    Side, canonical_expression, canonical_expression_of, left_associative,
+    postgres_precedence as precedence,
 };
 use retort_schema::Dialect;
 use sqlparser::ast::{
@@ -30,7 +31,7 @@ pub(crate) fn postgres_expression(text: &str) -> String {
     match parse(text) {
         Some(expr) => {
             let simplified = simplify(expr, 0, Side::Only);
-            canonical_expression(&simplified.to_string(), Dialect::Postgres)
+            canonical_expression_of(&simplified, Dialect::Postgres)
         }
         None => canonical_expression(text, Dialect::Postgres),
     }
@@ -432,5 +433,9 @@ mod tests {
         check("(n <> ALL (ARRAY[1, 2]))", "n <> ALL (ARRAY[1, 2])");
         check("(n > ANY (ARRAY[1, 2]))", "n > SOME (ARRAY[1, 2])");
         check("(a IS DISTINCT FROM 'x'::text)", "a IS DISTINCT FROM 'x'");
+        // A backslash before a quote is an ordinary character here, and a
+        // doubled quote in a value stays doubled.
+        check(r"((c)::text <> 'v\'''::text)", r"c <> 'v\'''");
+        check("((c)::text <> 'a''''b'::text)", "c <> 'a''''b'");
     }
 }

@@ -72,6 +72,7 @@ const LOCK_NAME_MAX: usize = 64;
 pub mod script {
     use crate::error::Direction;
     use crate::runner::{PartialRevision, VersionTable};
+    use retort_schema::Dialect;
 
     /// Opens a statement's transaction.
     pub const BEGIN: &str = "BEGIN";
@@ -106,14 +107,20 @@ pub mod script {
         format!("KILL QUERY {id}")
     }
 
-    /// A backquoted identifier (names are validated plain identifiers).
+    /// Keeps the session's `sql_mode` but for `NO_BACKSLASH_ESCAPES`: the
+    /// rendered string literals write a backslash as `\\` (and sea-query a
+    /// quote as `\'`), which that mode would read otherwise. Every retort
+    /// connection and offline script runs it first.
+    pub const CLEAR_NO_BACKSLASH_ESCAPES: &str = "SET SESSION sql_mode = TRIM(BOTH ',' FROM REPLACE(CONCAT(',', @@SESSION.sql_mode, ','), ',NO_BACKSLASH_ESCAPES,', ','))";
+
+    /// A backquoted identifier ([`Dialect::quote_identifier`]).
     pub fn quote(name: &str) -> String {
-        format!("`{name}`")
+        Dialect::Mysql.quote_identifier(name)
     }
 
-    /// A string literal, escaped for every `sql_mode` (backslash included).
+    /// A string literal ([`Dialect::quote_string`]).
     pub fn literal(text: &str) -> String {
-        format!("'{}'", text.replace('\\', "\\\\").replace('\'', "''"))
+        Dialect::Mysql.quote_string(text)
     }
 
     /// The lock name [`super::lock_name`] computes, as an SQL expression for
