@@ -44,8 +44,9 @@ pub fn hazard_doc(code: HazardCode) -> HazardDoc {
                       rows. Stop the application reading the column before the revision that \
                       drops it (expand, then contract).",
             data_aware: "The message states how many rows a dropped table holds and how many \
-                         non-null values a dropped column holds; the JSON carries them as \
-                         `rows` and `non_null`.",
+                         non-null values a dropped column holds (and the rows of a table whose \
+                         column narrows); the JSON carries them as `rows` and `non_null`. Always \
+                         reported, also on an empty table.",
         },
         HazardCode::TableRewrite => HazardDoc {
             code,
@@ -102,9 +103,10 @@ pub fn hazard_doc(code: HazardCode) -> HazardDoc {
                       ALTER TABLE \"users\" ADD COLUMN \"age\" INTEGER NOT NULL;",
             instead: "Add the column nullable or with a default, backfill it, then add NOT \
                       NULL; find and fix duplicates or orphans before adding the constraint.",
-            data_aware: "Not reported for a table that is empty in the database retort read \
-                         (counted, not estimated). Production may hold rows the development \
-                         database does not: check against a copy of production.",
+            data_aware: "Always reported, whatever the database retort read holds: the \
+                         revision runs later on databases that do have rows. The message \
+                         states the rows of the database at hand (`users has 0 rows here`, \
+                         `fails because users has 4,123 rows`) as extra information.",
         },
         HazardCode::Irreversible => HazardDoc {
             code,

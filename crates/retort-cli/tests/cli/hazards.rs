@@ -19,7 +19,7 @@ CREATE TABLE empty_t (
 ";
 
 /// v1 without users.name, and empty_t gains a NOT NULL column without a
-/// default (harmless: the table is empty).
+/// default (harmless here, where the table is empty; not where it has rows).
 const V2: &str = "\
 CREATE TABLE users (
     id INTEGER PRIMARY KEY,
@@ -61,8 +61,10 @@ fn flow(project: &TempProject, url: &str, dialect: Dialect) {
         "{dialect}: {text}"
     );
     assert!(
-        !text.contains("fails_on_existing_rows"),
-        "{dialect}: empty_t is empty, adding NOT NULL cannot fail: {text}"
+        text.contains(
+            "fails_on_existing_rows: adds NOT NULL column empty_t.b without a default; fails if empty_t has rows (add a default or make it nullable first) (empty_t has 0 rows here)"
+        ),
+        "{dialect}: empty_t is empty here, but the revision fails where it has rows: {text}"
     );
     let json: serde_json::Value = serde_json::from_str(
         &project
@@ -289,4 +291,91 @@ fn large_mysql_tables_report_estimates() {
         text.contains("drops column big.v and its values (big has about "),
         "{text}"
     );
+}
+
+const EMPTY_V1: &str = "\
+CREATE TABLE accounts (
+    id INTEGER PRIMARY KEY,
+    code VARCHAR(100),
+    tag VARCHAR(50)
+);
+";
+
+/// A NOT NULL column without a default, a unique index and a narrowing
+/// type change on a table that is empty in this database.
+const EMPTY_V2: &str = "\
+CREATE TABLE accounts (
+    id INTEGER PRIMARY KEY,
+    code VARCHAR(20),
+    tag VARCHAR(50),
+    owner INTEGER NOT NULL
+);
+
+CREATE UNIQUE INDEX ux_accounts_tag ON accounts (tag);
+";
+
+/// The revision written against an empty table carries the hazards it has
+/// wherever it runs, with this database's figure as extra information.
+fn empty_table_flow(project: &TempProject, dialect: Dialect) {
+    project.autogen_and_upgrade("v1");
+    project.write("schema.sql", EMPTY_V2);
+    project
+        .retort(&["autogen", "-m", "tighten accounts"])
+        .success("autogen v2");
+    let path = project
+        .revision_files()
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains("tighten_accounts"))
+        .expect("the v2 revision");
+    let revision = std::fs::read_to_string(&path).unwrap();
+    let up = revision
+        .split("-- retort:down")
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    for expected in [
+        "-- hazard: fails_on_existing_rows: adds NOT NULL column accounts.owner without a default; fails if accounts has rows (add a default or make it nullable first) (accounts has 0 rows here)",
+        "lost or rejected (accounts has 0 rows here)",
+    ] {
+        assert!(up.contains(expected), "{dialect}: no `{expected}` in {up}");
+    }
+    assert!(
+        up.contains("-- hazard: data_loss: changes accounts.code from "),
+        "{dialect}: {up}"
+    );
+    // MySQL reads a unique index back as a unique constraint.
+    let unique = up
+        .lines()
+        .find(|l| l.contains("ux_accounts_tag on accounts"))
+        .unwrap_or_else(|| panic!("{dialect}: no unique hazard in {up}"));
+    assert!(
+        unique.starts_with("-- hazard: fails_on_existing_rows: ")
+            && unique
+                .ends_with("fails if existing rows have duplicates (accounts has 0 rows here)"),
+        "{dialect}: {unique}"
+    );
+}
+
+#[test]
+fn hazards_of_an_empty_table_stay_in_the_revision_on_sqlite() {
+    let project = TempProject::sqlite(binary(), EMPTY_V1);
+    empty_table_flow(&project, Dialect::Sqlite);
+}
+
+#[test]
+fn hazards_of_an_empty_table_stay_in_the_revision_on_postgres() {
+    let Some(db) = TestDatabase::new(Server::Postgres) else {
+        return;
+    };
+    let project = TempProject::with_url(binary(), EMPTY_V1, db.url());
+    empty_table_flow(&project, Dialect::Postgres);
+}
+
+#[test]
+fn hazards_of_an_empty_table_stay_in_the_revision_on_mysql() {
+    let Some(db) = TestDatabase::new(Server::Mysql) else {
+        return;
+    };
+    let project = TempProject::with_url(binary(), EMPTY_V1, db.url());
+    empty_table_flow(&project, Dialect::Mysql);
 }
