@@ -11,6 +11,7 @@ pub mod args;
 mod commands;
 pub mod config;
 mod db;
+mod downgrade_guard;
 pub mod filter;
 mod lint;
 pub mod naming;

@@ -121,8 +121,9 @@ pub fn hazard_doc(code: HazardCode) -> HazardDoc {
                       without its values\n\
                       ALTER TABLE \"users\" DROP COLUMN \"name\";",
             instead: "Keep a backup of the data before upgrading. `retort downgrade` refuses \
-                      a revision carrying this hazard (in its up or its down section) unless \
-                      `--accept-data-loss` is given.",
+                      to revert a revision carrying this hazard in its down section while \
+                      what it drops holds data, unless `--accept-data-loss` is given; in its \
+                      up section it prints a note.",
             data_aware: "Not data-aware.",
         },
     }
@@ -153,8 +154,10 @@ pub fn hazards_markdown() -> String {
          when a denied hazard (`--deny`, default `data_loss,irreversible`) is found.\n\
          - `-- retort:allow <code>[, <code>]` in the comment lines above a statement accepts \
          those hazards for that statement.\n\
-         - `retort downgrade` refuses a revision with an `irreversible` hazard line in either \
-         section unless `--accept-data-loss` is given.\n\n",
+         - `retort downgrade` refuses to revert a revision whose down section would destroy \
+         data (a `data_loss` or `irreversible` statement whose table holds rows, or column \
+         non-null values, in the database at hand), listing every such revision, unless \
+         `--accept-data-loss` is given.\n\n",
     );
     out.push_str("| Code | Name | Summary |\n|---|---|---|\n");
     for code in HazardCode::ALL {
