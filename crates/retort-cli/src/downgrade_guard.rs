@@ -214,17 +214,22 @@ async fn destroyed(
             _ => {}
         }
     }
-    losses.sort();
-    losses.dedup();
     let mut lines = uncounted;
+    // Spelled as the database spells them, so a statement's unquoted name
+    // and a hazard line's name count once.
+    let mut present = Vec::new();
     for loss in losses {
-        let Some(existing) = existing(&loss, schema) else {
-            lines.push(format!(
+        match existing(&loss, schema) {
+            Some(found) => present.push(found),
+            None => lines.push(format!(
                 "{} is not in the database now, so retort cannot count what dropping it loses",
                 describe(&loss)
-            ));
-            continue;
-        };
+            )),
+        }
+    }
+    present.sort();
+    present.dedup();
+    for existing in present {
         let n = count(db, &count_sql(&existing, dialect)).await?;
         if n > 0 {
             let figure = if n > COUNT_CAP {
@@ -241,6 +246,8 @@ async fn destroyed(
             lines.push(format!("{}, holding {figure} {unit}", describe(&existing)));
         }
     }
+    let mut seen = std::collections::BTreeSet::new();
+    lines.retain(|line| seen.insert(line.clone()));
     Ok(lines)
 }
 
