@@ -192,7 +192,7 @@ pub struct DowngradeArgs {
     /// With --sql: the revision the database is at (default: the heads)
     #[arg(long, requires = "sql", value_name = "REV")]
     pub from: Option<String>,
-    /// Revert revisions marked `-- hazard: irreversible` too (their data is not restored)
+    /// Revert revisions whose down sections drop data the database holds (it is not restored)
     #[arg(long)]
     pub accept_data_loss: bool,
 }

@@ -238,7 +238,10 @@ pub(crate) async fn introspect(db: &mut Database, settings: &Settings) -> Result
     }
 }
 
-async fn current_revisions(db: &mut Database, settings: &Settings) -> Result<Vec<String>> {
+pub(crate) async fn current_revisions(
+    db: &mut Database,
+    settings: &Settings,
+) -> Result<Vec<String>> {
     match db {
         Database::Sqlite(conn) => {
             Ok(retort_migrate::current(conn, &version_table(settings)?).await?)
@@ -592,7 +595,7 @@ fn write_revision(
     )?)
 }
 
-fn display_path(path: &Path) -> String {
+pub(crate) fn display_path(path: &Path) -> String {
     match std::env::current_dir() {
         Ok(cwd) => path
             .strip_prefix(&cwd)
@@ -837,51 +840,6 @@ async fn lint(
     Ok(Outcome::Success)
 }
 
-/// Refuses a downgrade that would revert a revision marked `irreversible`
-/// (in its up section: the downgrade cannot restore what the upgrade
-/// removed; in its down section: the downgrade destroys data a later
-/// upgrade cannot bring back), unless `--accept-data-loss` is given or the
-/// line is allowed (`-- retort:allow irreversible`). The runner plans again
-/// under its lock; a revision applied meanwhile by another process is not
-/// checked here.
-async fn refuse_irreversible(
-    settings: &Settings,
-    graph: &RevisionGraph,
-    target: &DowngradeTarget,
-) -> Result<()> {
-    let url = settings.require_database()?;
-    let mut db = Database::open(url, Access::ReadOnly).await?;
-    let current = current_revisions(&mut db, settings).await;
-    db.close().await;
-    let plan = retort_migrate::plan_downgrade(graph, &current?, target)?;
-    for rev in plan {
-        for (section, text, first_line) in [
-            ("up", &rev.up, rev.up_line),
-            ("down", &rev.down, rev.down_line),
-        ] {
-            let finding = crate::lint::lint_section(text, Some(url.dialect()))
-                .into_iter()
-                .find(|f| f.code == HazardCode::Irreversible && !f.allowed);
-            if let Some(finding) = finding {
-                let why = if section == "up" {
-                    "the downgrade cannot restore what its upgrade removed"
-                } else {
-                    "the downgrade destroys data that upgrading again cannot bring back"
-                };
-                bail!(
-                    "refusing to downgrade revision {} ({}): {why}; its {section} section is marked irreversible at {}:{} ({}); pass --accept-data-loss to revert it anyway",
-                    rev.id,
-                    rev.message,
-                    display_path(&rev.path),
-                    first_line + finding.line - 1,
-                    finding.message
-                );
-            }
-        }
-    }
-    Ok(())
-}
-
 fn parse_upgrade_target(text: &str) -> Result<UpgradeTarget> {
     Ok(match text {
         "head" => UpgradeTarget::Head,
@@ -952,7 +910,7 @@ async fn downgrade(
         if let DowngradeTarget::Revision(spec) = &parsed {
             graph.resolve(spec)?;
         }
-        refuse_irreversible(settings, &graph, &parsed).await?;
+        crate::downgrade_guard::refuse_data_loss(settings, &graph, &parsed, out).await?;
     }
     let target = Move::Down(parsed);
     migrate(settings, target, args.sql, args.from.as_deref(), out).await

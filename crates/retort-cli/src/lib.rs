@@ -12,6 +12,7 @@ pub mod args;
 mod commands;
 pub mod config;
 mod db;
+mod downgrade_guard;
 pub mod filter;
 mod lint;
 pub mod naming;

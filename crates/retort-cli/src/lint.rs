@@ -33,6 +33,20 @@ pub struct Finding {
     pub message: String,
     /// Accepted by a `-- retort:allow` line above the statement.
     pub allowed: bool,
+    /// What the statement destroys, as its SQL says (not its hazard lines):
+    /// the same for every finding of one statement.
+    pub losses: Vec<Loss>,
+}
+
+/// Data a statement destroys, named so that it can be counted.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Loss {
+    /// A table and its rows (`DROP TABLE`).
+    Table(String),
+    /// Every row of a table (`TRUNCATE`, `DELETE` without `WHERE`).
+    Rows(String),
+    /// The values of a column (`ALTER TABLE … DROP COLUMN`).
+    Values { table: String, column: String },
 }
 
 const HAZARD_PREFIX: &str = "-- hazard:";
@@ -67,13 +81,19 @@ pub fn lint_section(sql: &str, dialect: Option<Dialect>) -> Vec<Finding> {
                 }
             }
         }
-        for (code, message, dropped) in &scans[index].destructive {
-            let replaced = dropped.as_ref().is_some_and(|table| {
-                scans[index + 1..]
+        let mut losses = Vec::new();
+        for (code, message, loss) in &scans[index].destructive {
+            let replaced = match loss {
+                Some(Loss::Table(table)) => scans[index + 1..]
                     .iter()
-                    .any(|later| later.renamed_to.as_ref() == Some(table))
-            });
-            if !replaced && !mine.iter().any(|(c, _)| c == code) {
+                    .any(|later| later.renamed_to.as_ref() == Some(table)),
+                _ => false,
+            };
+            if replaced {
+                continue;
+            }
+            losses.extend(loss.clone());
+            if !mine.iter().any(|(c, _)| c == code) {
                 mine.push((*code, message.clone()));
             }
         }
@@ -82,6 +102,7 @@ pub fn lint_section(sql: &str, dialect: Option<Dialect>) -> Vec<Finding> {
             allowed: allowed.contains(&code),
             code,
             message,
+            losses: losses.clone(),
         }));
     }
     findings
@@ -100,8 +121,8 @@ fn allow_codes(text: &str) -> Vec<HazardCode> {
 /// What a statement destroys, and the table it renames another one to.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Scan {
-    /// (code, message, the table a `DROP TABLE` drops).
-    pub destructive: Vec<(HazardCode, String, Option<String>)>,
+    /// (code, message, what is lost).
+    pub destructive: Vec<(HazardCode, String, Option<Loss>)>,
     pub renamed_to: Option<String>,
 }
 
@@ -136,9 +157,9 @@ fn last_name(name: &ObjectName) -> String {
         .map_or_else(|| name.to_string(), |ident| ident.value.clone())
 }
 
-fn data_loss(scan: &mut Scan, message: String, dropped: Option<String>) {
+fn data_loss(scan: &mut Scan, message: String, loss: Loss) {
     scan.destructive
-        .push((HazardCode::DataLoss, message, dropped));
+        .push((HazardCode::DataLoss, message, Some(loss)));
 }
 
 fn scan_ast(statement: &Statement, scan: &mut Scan) {
@@ -153,7 +174,7 @@ fn scan_ast(statement: &Statement, scan: &mut Scan) {
                 data_loss(
                     scan,
                     format!("drops table {table} and all its rows (DROP TABLE)"),
-                    Some(table),
+                    Loss::Table(table),
                 );
             }
         }
@@ -163,7 +184,7 @@ fn scan_ast(statement: &Statement, scan: &mut Scan) {
                 data_loss(
                     scan,
                     format!("deletes every row of {table} (TRUNCATE)"),
-                    None,
+                    Loss::Rows(table),
                 );
             }
         }
@@ -172,11 +193,17 @@ fn scan_ast(statement: &Statement, scan: &mut Scan) {
                 FromTable::WithFromKeyword(t) | FromTable::WithoutKeyword(t) => t,
             };
             for table in tables {
-                let table = table.relation.to_string();
+                let name = match &table.relation {
+                    sqlparser::ast::TableFactor::Table { name, .. } => last_name(name),
+                    other => other.to_string(),
+                };
                 data_loss(
                     scan,
-                    format!("deletes every row of {table} (DELETE without WHERE)"),
-                    None,
+                    format!(
+                        "deletes every row of {} (DELETE without WHERE)",
+                        table.relation
+                    ),
+                    Loss::Rows(name),
                 );
             }
         }
@@ -192,7 +219,10 @@ fn scan_ast(statement: &Statement, scan: &mut Scan) {
                                     "drops column {table}.{} and its values (DROP COLUMN)",
                                     column.value
                                 ),
-                                None,
+                                Loss::Values {
+                                    table: table.clone(),
+                                    column: column.value.clone(),
+                                },
                             );
                         }
                     }
@@ -242,7 +272,7 @@ fn scan_keywords(sql: &str) -> Scan {
             data_loss(
                 &mut scan,
                 format!("drops table {table} and all its rows (DROP TABLE)"),
-                Some(table),
+                Loss::Table(table),
             );
         }
         ["TRUNCATE", ..] => {
@@ -254,14 +284,14 @@ fn scan_keywords(sql: &str) -> Scan {
             data_loss(
                 &mut scan,
                 format!("deletes every row of {} (TRUNCATE)", name(at)),
-                None,
+                Loss::Rows(name(at)),
             );
         }
         ["DELETE", "FROM"] if !upper.iter().any(|w| w == "WHERE") => {
             data_loss(
                 &mut scan,
                 format!("deletes every row of {} (DELETE without WHERE)", name(2)),
-                None,
+                Loss::Rows(name(2)),
             );
         }
         ["ALTER", "TABLE"] => {
@@ -281,7 +311,10 @@ fn scan_keywords(sql: &str) -> Scan {
                         data_loss(
                             &mut scan,
                             format!("drops column {table}.{column} and its values (DROP COLUMN)"),
-                            None,
+                            Loss::Values {
+                                table: table.clone(),
+                                column,
+                            },
                         );
                     }
                 } else if word == "RENAME" && next == "TO" {

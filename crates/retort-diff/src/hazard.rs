@@ -6,7 +6,9 @@
 //! sees row counts the caller read from the database ([`TableStats`]; this
 //! crate does no IO) and then states figures and drops what cannot happen:
 //!
-//! - `fails_on_existing_rows` is not reported for a table known to be empty;
+//! - `fails_on_existing_rows` is always reported: the revision runs later on
+//!   databases that do have rows. On a table known to be empty here the
+//!   message says so ("0 rows here") rather than the hazard disappearing;
 //! - `long_lock` is not reported for a table with fewer than
 //!   [`LONG_LOCK_MIN_ROWS`] rows (the lock lasts milliseconds);
 //! - `table_rewrite` on an empty table says it is instant, otherwise how
@@ -216,9 +218,12 @@ fn lock_is_short(table: Option<&TableRows>) -> bool {
     table.is_some_and(|t| t.rows < LONG_LOCK_MIN_ROWS)
 }
 
-/// " (users has 4,123 rows)", or "" without figures.
+/// " (users has 4,123 rows)", " (users has 0 rows here)", or "" without
+/// figures. An empty table is worded as this database's state only: the
+/// revision may run where the table has rows.
 fn has_rows(name: &str, table: Option<&TableRows>) -> String {
     match table {
+        Some(_) if known_empty(table) => format!(" ({name} has 0 rows here)"),
         Some(t) => format!(" ({name} has {})", rows_phrase(t)),
         None => String::new(),
     }
@@ -275,9 +280,9 @@ pub fn hazards_with_stats(op: &Op, options: &DiffOptions, stats: &TableStats) ->
         Op::AddColumn { table, column } => {
             let subject = format!("{table}.{}", column.name);
             let no_default = column.default.is_none() || column.default == Some(DefaultValue::Null);
-            if !column.nullable && no_default && !column.autoincrement && !known_empty(rows) {
+            if !column.nullable && no_default && !column.autoincrement {
                 let message = match rows {
-                    Some(t) if !t.estimated => format!(
+                    Some(t) if !t.estimated && t.rows > 0 => format!(
                         "adds NOT NULL column {subject} without a default; \
                          fails because {table} has {} (add a default or make it nullable first)",
                         rows_phrase(t)
@@ -302,16 +307,21 @@ pub fn hazards_with_stats(op: &Op, options: &DiffOptions, stats: &TableStats) ->
         Op::AlterColumn { table, from, to } => {
             let subject = format!("{table}.{}", to.name);
             if narrows(&from.ty, &to.ty, dialect) {
-                found.push(Hazard::new(
-                    HazardCode::DataLoss,
-                    format!(
-                        "changes {subject} from {} to {}; values that do not fit are \
-                         lost or rejected",
-                        from.ty, to.ty
-                    ),
-                ));
+                found.push(
+                    Hazard::new(
+                        HazardCode::DataLoss,
+                        format!(
+                            "changes {subject} from {} to {}; values that do not fit are \
+                             lost or rejected{}",
+                            from.ty,
+                            to.ty,
+                            has_rows(table, rows)
+                        ),
+                    )
+                    .with_rows(rows),
+                );
             }
-            if from.nullable && !to.nullable && !known_empty(rows) {
+            if from.nullable && !to.nullable {
                 found.push(
                     Hazard::new(
                         HazardCode::FailsOnExistingRows,
@@ -356,7 +366,7 @@ pub fn hazards_with_stats(op: &Op, options: &DiffOptions, stats: &TableStats) ->
             }
         }
         Op::CreateIndex { table, index } => {
-            if index.unique && !known_empty(rows) {
+            if index.unique {
                 found.push(
                     Hazard::new(
                         HazardCode::FailsOnExistingRows,
@@ -386,62 +396,54 @@ pub fn hazards_with_stats(op: &Op, options: &DiffOptions, stats: &TableStats) ->
             }
         }
         Op::CreatePrimaryKey { table, constraint } => {
-            if !known_empty(rows) {
-                let mut message = format!(
-                    "adds primary key ({}) to {table}; fails if existing rows have \
-                         duplicates or NULLs",
-                    constraint.columns.join(", ")
-                );
-                message.push_str(&has_rows(table, rows));
-                found.push(Hazard::new(HazardCode::FailsOnExistingRows, message).with_rows(rows));
-            }
+            let mut message = format!(
+                "adds primary key ({}) to {table}; fails if existing rows have \
+                     duplicates or NULLs",
+                constraint.columns.join(", ")
+            );
+            message.push_str(&has_rows(table, rows));
+            found.push(Hazard::new(HazardCode::FailsOnExistingRows, message).with_rows(rows));
             if !dialect.alter_constraints() {
                 found.push(rebuild(dialect, table, "add primary key", rows));
             }
         }
         Op::CreateUniqueConstraint { table, constraint } => {
-            if !known_empty(rows) {
-                let mut message = format!(
-                    "adds unique constraint {} on {table} ({}); fails if existing rows \
-                         have duplicates",
-                    display_name(constraint.name.as_deref()),
-                    constraint.columns.join(", ")
-                );
-                message.push_str(&has_rows(table, rows));
-                found.push(Hazard::new(HazardCode::FailsOnExistingRows, message).with_rows(rows));
-            }
+            let mut message = format!(
+                "adds unique constraint {} on {table} ({}); fails if existing rows \
+                     have duplicates",
+                display_name(constraint.name.as_deref()),
+                constraint.columns.join(", ")
+            );
+            message.push_str(&has_rows(table, rows));
+            found.push(Hazard::new(HazardCode::FailsOnExistingRows, message).with_rows(rows));
             if !dialect.alter_constraints() {
                 found.push(rebuild(dialect, table, "add unique constraint", rows));
             }
         }
         Op::CreateForeignKey { table, constraint } => {
-            if !known_empty(rows) {
-                let mut message = format!(
-                    "adds foreign key {} {table}({}) -> {}({}); fails if existing rows \
-                         reference missing rows",
-                    display_name(constraint.name.as_deref()),
-                    constraint.columns.join(", "),
-                    constraint.referred_table,
-                    constraint.referred_columns.join(", ")
-                );
-                message.push_str(&has_rows(table, rows));
-                found.push(Hazard::new(HazardCode::FailsOnExistingRows, message).with_rows(rows));
-            }
+            let mut message = format!(
+                "adds foreign key {} {table}({}) -> {}({}); fails if existing rows \
+                     reference missing rows",
+                display_name(constraint.name.as_deref()),
+                constraint.columns.join(", "),
+                constraint.referred_table,
+                constraint.referred_columns.join(", ")
+            );
+            message.push_str(&has_rows(table, rows));
+            found.push(Hazard::new(HazardCode::FailsOnExistingRows, message).with_rows(rows));
             if !dialect.alter_constraints() {
                 found.push(rebuild(dialect, table, "add foreign key", rows));
             }
         }
         Op::CreateCheckConstraint { table, constraint } => {
-            if !known_empty(rows) {
-                let mut message = format!(
-                    "adds check constraint {} on {table} ({}); fails if existing rows \
-                         violate it",
-                    display_name(constraint.name.as_deref()),
-                    constraint.expression
-                );
-                message.push_str(&has_rows(table, rows));
-                found.push(Hazard::new(HazardCode::FailsOnExistingRows, message).with_rows(rows));
-            }
+            let mut message = format!(
+                "adds check constraint {} on {table} ({}); fails if existing rows \
+                     violate it",
+                display_name(constraint.name.as_deref()),
+                constraint.expression
+            );
+            message.push_str(&has_rows(table, rows));
+            found.push(Hazard::new(HazardCode::FailsOnExistingRows, message).with_rows(rows));
             if !dialect.alter_constraints() {
                 found.push(rebuild(dialect, table, "add check constraint", rows));
             }

@@ -44,8 +44,9 @@ pub fn hazard_doc(code: HazardCode) -> HazardDoc {
                       rows. Stop the application reading the column before the revision that \
                       drops it (expand, then contract).",
             data_aware: "The message states how many rows a dropped table holds and how many \
-                         non-null values a dropped column holds; the JSON carries them as \
-                         `rows` and `non_null`.",
+                         non-null values a dropped column holds (and the rows of a table whose \
+                         column narrows); the JSON carries them as `rows` and `non_null`. Always \
+                         reported, also on an empty table.",
         },
         HazardCode::TableRewrite => HazardDoc {
             code,
@@ -102,9 +103,10 @@ pub fn hazard_doc(code: HazardCode) -> HazardDoc {
                       ALTER TABLE \"users\" ADD COLUMN \"age\" INTEGER NOT NULL;",
             instead: "Add the column nullable or with a default, backfill it, then add NOT \
                       NULL; find and fix duplicates or orphans before adding the constraint.",
-            data_aware: "Not reported for a table that is empty in the database retort read \
-                         (counted, not estimated). Production may hold rows the development \
-                         database does not: check against a copy of production.",
+            data_aware: "Always reported, whatever the database retort read holds: the \
+                         revision runs later on databases that do have rows. The message \
+                         states the rows of the database at hand (`users has 0 rows here`, \
+                         `fails because users has 4,123 rows`) as extra information.",
         },
         HazardCode::Irreversible => HazardDoc {
             code,
@@ -119,8 +121,9 @@ pub fn hazard_doc(code: HazardCode) -> HazardDoc {
                       without its values\n\
                       ALTER TABLE \"users\" DROP COLUMN \"name\";",
             instead: "Keep a backup of the data before upgrading. `retort downgrade` refuses \
-                      a revision carrying this hazard (in its up or its down section) unless \
-                      `--accept-data-loss` is given.",
+                      to revert a revision carrying this hazard in its down section while \
+                      what it drops holds data, unless `--accept-data-loss` is given; in its \
+                      up section it prints a note.",
             data_aware: "Not data-aware.",
         },
     }
@@ -151,8 +154,10 @@ pub fn hazards_markdown() -> String {
          when a denied hazard (`--deny`, default `data_loss,irreversible`) is found.\n\
          - `-- retort:allow <code>[, <code>]` in the comment lines above a statement accepts \
          those hazards for that statement.\n\
-         - `retort downgrade` refuses a revision with an `irreversible` hazard line in either \
-         section unless `--accept-data-loss` is given.\n\n",
+         - `retort downgrade` refuses to revert a revision whose down section would destroy \
+         data (a `data_loss` or `irreversible` statement whose table holds rows, or column \
+         non-null values, in the database at hand), listing every such revision, unless \
+         `--accept-data-loss` is given.\n\n",
     );
     out.push_str("| Code | Name | Summary |\n|---|---|---|\n");
     for code in HazardCode::ALL {

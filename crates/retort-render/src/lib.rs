@@ -254,6 +254,12 @@ fn blocks_sql(steps: &[&Step]) -> String {
     blocks.join("\n")
 }
 
+/// `name` as a quoted identifier of `dialect`, the quote character doubled
+/// inside: the renderer's one quoting rule, for SQL written outside it.
+pub fn quote_identifier(name: &str, dialect: Dialect) -> String {
+    spelling::quote(name, dialect)
+}
+
 /// The placeholder in a backfill's `UPDATE`, which the reviewer replaces
 /// with the value existing rows get. It is not valid SQL on purpose.
 pub const BACKFILL_PLACEHOLDER: &str = "<placeholder>";

@@ -19,7 +19,7 @@ CREATE TABLE empty_t (
 ";
 
 /// v1 without users.name, and empty_t gains a NOT NULL column without a
-/// default (harmless: the table is empty).
+/// default (harmless here, where the table is empty; not where it has rows).
 const V2: &str = "\
 CREATE TABLE users (
     id INTEGER PRIMARY KEY,
@@ -61,8 +61,10 @@ fn flow(project: &TempProject, url: &str, dialect: Dialect) {
         "{dialect}: {text}"
     );
     assert!(
-        !text.contains("fails_on_existing_rows"),
-        "{dialect}: empty_t is empty, adding NOT NULL cannot fail: {text}"
+        text.contains(
+            "fails_on_existing_rows: adds NOT NULL column empty_t.b without a default; fails if empty_t has rows (add a default or make it nullable first) (empty_t has 0 rows here)"
+        ),
+        "{dialect}: empty_t is empty here, but the revision fails where it has rows: {text}"
     );
     let json: serde_json::Value = serde_json::from_str(
         &project
@@ -135,13 +137,10 @@ fn flow(project: &TempProject, url: &str, dialect: Dialect) {
         .retort(&["lint"])
         .expect_code(1, "irreversible is still denied");
 
-    // Downgrading an irreversible revision needs --accept-data-loss.
+    // Reverting the revision that dropped users.name destroys nothing (it
+    // re-adds the column empty): it goes ahead, with a note.
     project.retort(&["upgrade"]).success("upgrade v2");
     project.retort(&["lint"]).success("nothing pending");
-    let refused = project
-        .retort(&["downgrade", "-1"])
-        .expect_code(2, "downgrade refused")
-        .stderr;
     let id = v2
         .file_name()
         .unwrap()
@@ -150,18 +149,16 @@ fn flow(project: &TempProject, url: &str, dialect: Dialect) {
         .next()
         .unwrap()
         .to_string();
+    let reverted = project
+        .retort(&["downgrade", "-1"])
+        .success("downgrade of a revision whose up dropped a column")
+        .stdout;
     assert!(
-        refused.contains(&format!("refusing to downgrade revision {id} (drop name)"))
-            && refused.contains("irreversible")
-            && refused.contains("--accept-data-loss"),
-        "{dialect}: {refused}"
+        reverted.contains(&format!(
+            "note: reverting revision {id} (drop name) does not restore what its upgrade removed: the downgrade re-creates column users.name without its values"
+        )),
+        "{dialect}: {reverted}"
     );
-    project
-        .retort(&["check"])
-        .success("the refused downgrade changed nothing");
-    project
-        .retort(&["downgrade", "-1", "--accept-data-loss"])
-        .success("downgrade accepted");
 
     // A hand-written revision is scanned too.
     project.retort(&["upgrade"]).success("upgrade again");
@@ -289,4 +286,211 @@ fn large_mysql_tables_report_estimates() {
         text.contains("drops column big.v and its values (big has about "),
         "{text}"
     );
+}
+
+const EMPTY_V1: &str = "\
+CREATE TABLE accounts (
+    id INTEGER PRIMARY KEY,
+    code VARCHAR(100),
+    tag VARCHAR(50)
+);
+";
+
+/// A NOT NULL column without a default, a unique index and a narrowing
+/// type change on a table that is empty in this database.
+const EMPTY_V2: &str = "\
+CREATE TABLE accounts (
+    id INTEGER PRIMARY KEY,
+    code VARCHAR(20),
+    tag VARCHAR(50),
+    owner INTEGER NOT NULL
+);
+
+CREATE UNIQUE INDEX ux_accounts_tag ON accounts (tag);
+";
+
+/// The revision written against an empty table carries the hazards it has
+/// wherever it runs, with this database's figure as extra information.
+fn empty_table_flow(project: &TempProject, dialect: Dialect) {
+    project.autogen_and_upgrade("v1");
+    project.write("schema.sql", EMPTY_V2);
+    project
+        .retort(&["autogen", "-m", "tighten accounts"])
+        .success("autogen v2");
+    let path = project
+        .revision_files()
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains("tighten_accounts"))
+        .expect("the v2 revision");
+    let revision = std::fs::read_to_string(&path).unwrap();
+    let up = revision
+        .split("-- retort:down")
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    for expected in [
+        "-- hazard: fails_on_existing_rows: adds NOT NULL column accounts.owner without a default; fails if accounts has rows (add a default or make it nullable first) (accounts has 0 rows here)",
+        "lost or rejected (accounts has 0 rows here)",
+    ] {
+        assert!(up.contains(expected), "{dialect}: no `{expected}` in {up}");
+    }
+    assert!(
+        up.contains("-- hazard: data_loss: changes accounts.code from "),
+        "{dialect}: {up}"
+    );
+    // MySQL reads a unique index back as a unique constraint.
+    let unique = up
+        .lines()
+        .find(|l| l.contains("ux_accounts_tag on accounts"))
+        .unwrap_or_else(|| panic!("{dialect}: no unique hazard in {up}"));
+    assert!(
+        unique.starts_with("-- hazard: fails_on_existing_rows: ")
+            && unique
+                .ends_with("fails if existing rows have duplicates (accounts has 0 rows here)"),
+        "{dialect}: {unique}"
+    );
+}
+
+#[test]
+fn hazards_of_an_empty_table_stay_in_the_revision_on_sqlite() {
+    let project = TempProject::sqlite(binary(), EMPTY_V1);
+    empty_table_flow(&project, Dialect::Sqlite);
+}
+
+#[test]
+fn hazards_of_an_empty_table_stay_in_the_revision_on_postgres() {
+    let Some(db) = TestDatabase::new(Server::Postgres) else {
+        return;
+    };
+    let project = TempProject::with_url(binary(), EMPTY_V1, db.url());
+    empty_table_flow(&project, Dialect::Postgres);
+}
+
+#[test]
+fn hazards_of_an_empty_table_stay_in_the_revision_on_mysql() {
+    let Some(db) = TestDatabase::new(Server::Mysql) else {
+        return;
+    };
+    let project = TempProject::with_url(binary(), EMPTY_V1, db.url());
+    empty_table_flow(&project, Dialect::Mysql);
+}
+
+const GUARD_V1: &str = "CREATE TABLE t (id INTEGER PRIMARY KEY);\n";
+
+const GUARD_V2: &str = "\
+CREATE TABLE t (id INTEGER PRIMARY KEY, score INTEGER);
+
+CREATE TABLE posts (id INTEGER PRIMARY KEY, title VARCHAR(50));
+";
+
+const GUARD_V3: &str = "\
+CREATE TABLE t (id INTEGER PRIMARY KEY, score INTEGER, note VARCHAR(50));
+
+CREATE TABLE posts (id INTEGER PRIMARY KEY, title VARCHAR(50));
+";
+
+/// The revision id of the file whose name holds `slug`.
+fn revision_id(project: &TempProject, slug: &str) -> String {
+    let path = project
+        .revision_files()
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains(slug))
+        .unwrap_or_else(|| panic!("no revision {slug}"));
+    let name = path.file_name().unwrap().to_string_lossy().to_string();
+    name.split('_').next().unwrap().to_string()
+}
+
+/// `upgrade head` / `downgrade -1` works where the down drops nothing
+/// written; it is refused, listing every revision and what it destroys,
+/// where it would.
+fn downgrade_guard_flow(project: &TempProject, url: &str, dialect: Dialect) {
+    project.autogen_and_upgrade("create t");
+    project.write("schema.sql", GUARD_V2);
+    project.autogen_and_upgrade("score and posts");
+    project.write("schema.sql", GUARD_V3);
+    project.autogen_and_upgrade("add note");
+    let (v2, v3) = (
+        revision_id(project, "score_and_posts"),
+        revision_id(project, "add_note"),
+    );
+
+    // Empty: add_column and create_table revisions revert one by one.
+    project
+        .retort(&["downgrade", "-1"])
+        .success("downgrade of add_column, nothing written");
+    project
+        .retort(&["downgrade", "-1"])
+        .success("downgrade of add_column + create_table, nothing written");
+    project.retort(&["upgrade", "head"]).success("upgrade head");
+
+    // Rows but only NULLs in the dropped column: nothing is lost.
+    db_exec(url, "INSERT INTO t (id) VALUES (1), (2)");
+    project
+        .retort(&["downgrade", "-1"])
+        .success("downgrade of add_column whose column holds only NULLs");
+    project
+        .retort(&["upgrade", "head"])
+        .success("upgrade head again");
+
+    db_exec(
+        url,
+        "UPDATE t SET score = 5; UPDATE t SET note = 'x' WHERE id = 1;
+         INSERT INTO posts (id, title) VALUES (1, 'hello')",
+    );
+    let refused = project
+        .retort(&["downgrade", "-2"])
+        .expect_code(2, "downgrade over data")
+        .stderr;
+    for expected in [
+        "refusing to downgrade: it would destroy data".to_string(),
+        format!("revision {v3} (add note), "),
+        "drops column t.note, holding 1 non-null value\n".to_string(),
+        format!("revision {v2} (score and posts), "),
+        "drops column t.score, holding 2 non-null values".to_string(),
+        "drops table posts, holding 1 row".to_string(),
+        "--accept-data-loss".to_string(),
+    ] {
+        assert!(
+            refused.contains(&expected),
+            "{dialect}: no `{expected}` in {refused}"
+        );
+    }
+    let current = project.retort(&["current"]).success("current").stdout;
+    assert!(
+        current.contains(&v3),
+        "{dialect}: the refused downgrade changed nothing: {current}"
+    );
+    project
+        .retort(&["downgrade", "-2", "--accept-data-loss"])
+        .success("downgrade accepted");
+    let current = project.retort(&["current"]).success("current").stdout;
+    assert!(
+        !current.contains(&v2) && !current.contains(&v3),
+        "{dialect}: {current}"
+    );
+}
+
+#[test]
+fn downgrade_guard_counts_what_it_drops_on_sqlite() {
+    let project = TempProject::sqlite(binary(), GUARD_V1);
+    let url = format!("sqlite://{}", project.db_path().display());
+    downgrade_guard_flow(&project, &url, Dialect::Sqlite);
+}
+
+#[test]
+fn downgrade_guard_counts_what_it_drops_on_postgres() {
+    let Some(db) = TestDatabase::new(Server::Postgres) else {
+        return;
+    };
+    let project = TempProject::with_url(binary(), GUARD_V1, db.url());
+    downgrade_guard_flow(&project, db.url(), Dialect::Postgres);
+}
+
+#[test]
+fn downgrade_guard_counts_what_it_drops_on_mysql() {
+    let Some(db) = TestDatabase::new(Server::Mysql) else {
+        return;
+    };
+    let project = TempProject::with_url(binary(), GUARD_V1, db.url());
+    downgrade_guard_flow(&project, db.url(), Dialect::Mysql);
 }

@@ -489,13 +489,23 @@ mod data_aware {
     }
 
     #[test]
-    fn fails_on_existing_rows_only_when_the_table_has_rows() {
+    fn fails_on_existing_rows_is_kept_on_an_empty_table_with_its_figure() {
         let op = Op::AddColumn {
             table: "users".into(),
             column: int("age").not_null(),
         };
+        // The revision runs later where the table has rows: an empty table
+        // here is stated, not a reason to drop the hazard.
         let empty = with(&op, Dialect::Postgres, &stats("users", 0, false, &[]));
-        assert!(empty.iter().all(|(c, _)| *c != "fails_on_existing_rows"));
+        assert_eq!(
+            empty,
+            [(
+                "fails_on_existing_rows",
+                "adds NOT NULL column users.age without a default; fails if users has rows \
+                 (add a default or make it nullable first) (users has 0 rows here)"
+                    .to_string()
+            )]
+        );
         let full = with(&op, Dialect::Postgres, &stats("users", 3, false, &[]));
         assert_eq!(full[0].0, "fails_on_existing_rows");
         assert!(
@@ -509,10 +519,35 @@ mod data_aware {
             table: "users".into(),
             index: index("ux_users_age", &["age"], true),
         };
-        assert!(
-            with(&unique, Dialect::Sqlite, &stats("users", 0, false, &[])).is_empty(),
-            "a unique index on an empty table cannot fail"
+        assert_eq!(
+            with(&unique, Dialect::Sqlite, &stats("users", 0, false, &[])),
+            [(
+                "fails_on_existing_rows",
+                "creates unique index ux_users_age on users; fails if existing rows have \
+                 duplicates (users has 0 rows here)"
+                    .to_string()
+            )]
         );
+        let not_null = Op::AlterColumn {
+            table: "users".into(),
+            from: int("age"),
+            to: int("age").not_null(),
+        };
+        let found = with(&not_null, Dialect::Mysql, &stats("users", 0, false, &[]));
+        assert_eq!(found[0].0, "fails_on_existing_rows", "{found:?}");
+        assert!(found[0].1.ends_with("(users has 0 rows here)"), "{found:?}");
+        let narrowing = Op::AlterColumn {
+            table: "users".into(),
+            from: varchar("name", 100),
+            to: varchar("name", 20),
+        };
+        let found = with(
+            &narrowing,
+            Dialect::Postgres,
+            &stats("users", 0, false, &[]),
+        );
+        assert_eq!(found[0].0, "data_loss", "{found:?}");
+        assert!(found[0].1.ends_with("(users has 0 rows here)"), "{found:?}");
     }
 
     #[test]
