@@ -420,10 +420,9 @@ fn kill_9_during_a_later_alter_on_mariadb_resumes_correctly() {
 
 #[test]
 fn kill_9_during_a_dropping_alter_on_mariadb_resumes_correctly() {
-    kill_9_during_ddl_then_resume(
-        "ALTER TABLE big DROP COLUMN pad%",
-        Duration::from_millis(300),
-    );
+    // At once: this copy is of narrow rows, and on a quiet machine it ends
+    // within a few hundred milliseconds.
+    kill_9_during_ddl_then_resume("ALTER TABLE big DROP COLUMN pad%", Duration::ZERO);
 }
 
 #[test]
