@@ -516,34 +516,10 @@ pub async fn upgrade<B: Backend>(
     opts: &RunOptions,
     on_event: &mut (dyn FnMut(Event) + Send),
 ) -> Result<(), MigrateError> {
-    let stop = Stop::prepare(conn, opts).await?;
-    let result = with_session_lock(
-        conn,
-        opts,
-        Some((&stop, Direction::Upgrade)),
-        async |conn: &mut B| {
-            // Planned under the lock: a runner that waited sees what the
-            // previous one applied.
-            let rows = conn.read_versions(&opts.version_table).await?;
-            let plan = plan_upgrade(graph, &rows, target)?;
-            check_finished(&plan, Direction::Upgrade)?;
-            check_partial(conn, &plan, Direction::Upgrade, opts, &rows).await?;
-            let result = run(
-                conn,
-                graph,
-                &plan,
-                Direction::Upgrade,
-                &stop,
-                on_event,
-                rows,
-            )
-            .await;
-            settle_interrupt(conn, opts, result).await
-        },
-    )
-    .await;
-    conn.disarm_interrupt().await;
-    result
+    run_planned(conn, graph, Direction::Upgrade, opts, on_event, |rows| {
+        plan_upgrade(graph, rows, target)
+    })
+    .await
 }
 
 /// Reverts revisions until the database is at `target`.
@@ -554,26 +530,36 @@ pub async fn downgrade<B: Backend>(
     opts: &RunOptions,
     on_event: &mut (dyn FnMut(Event) + Send),
 ) -> Result<(), MigrateError> {
+    run_planned(conn, graph, Direction::Downgrade, opts, on_event, |rows| {
+        plan_downgrade(graph, rows, target)
+    })
+    .await
+}
+
+/// One run in `direction`: under the lock, the versions are read, `plan`
+/// turns them into the revisions to run, and those are checked and run;
+/// an interrupt is settled before the lock is released.
+async fn run_planned<'g, B: Backend>(
+    conn: &mut B,
+    graph: &'g RevisionGraph,
+    direction: Direction,
+    opts: &RunOptions,
+    on_event: &mut (dyn FnMut(Event) + Send),
+    plan: impl FnOnce(&[String]) -> Result<Vec<&'g Revision>, MigrateError>,
+) -> Result<(), MigrateError> {
     let stop = Stop::prepare(conn, opts).await?;
     let result = with_session_lock(
         conn,
         opts,
-        Some((&stop, Direction::Downgrade)),
+        Some((&stop, direction)),
         async |conn: &mut B| {
+            // Planned under the lock: a runner that waited sees what the
+            // previous one applied.
             let rows = conn.read_versions(&opts.version_table).await?;
-            let plan = plan_downgrade(graph, &rows, target)?;
-            check_finished(&plan, Direction::Downgrade)?;
-            check_partial(conn, &plan, Direction::Downgrade, opts, &rows).await?;
-            let result = run(
-                conn,
-                graph,
-                &plan,
-                Direction::Downgrade,
-                &stop,
-                on_event,
-                rows,
-            )
-            .await;
+            let plan = plan(&rows)?;
+            check_finished(&plan, direction)?;
+            check_partial(conn, &plan, direction, opts, &rows).await?;
+            let result = run(conn, graph, &plan, direction, &stop, on_event, rows).await;
             settle_interrupt(conn, opts, result).await
         },
     )
