@@ -354,7 +354,7 @@ pub(crate) fn same_column(from: &Column, to: &Column, options: &DiffOptions) -> 
         && from.autoincrement == to.autoincrement
         && same_default(&to.ty, from.default.as_ref(), to.default.as_ref())
         && (!options.dialect.comments() || from.comment == to.comment)
-        && same_collation(from, to)
+        && same_collation(from, to, options.dialect)
         && from.on_update == to.on_update
 }
 
@@ -397,10 +397,20 @@ fn same_column_of(
         && (has_table_default(from, from_table, to) || has_table_default(to, to_table, from))
 }
 
-/// Collation equality (MySQL; `None` on the other dialects): the same
-/// collation, or one side naming a set alone (a model's `CHARACTER SET x`)
-/// and the other that set beside its default collation (the catalog).
-fn same_collation(a: &Column, b: &Column) -> bool {
+/// Collation equality. MySQL: the same collation, or one side naming a set
+/// alone (a model's `CHARACTER SET x`) and the other that set beside its
+/// default collation (the catalog). SQLite: the same name in any case,
+/// `BINARY` being the collation of a column that names none.
+fn same_collation(a: &Column, b: &Column, dialect: Dialect) -> bool {
+    if dialect == Dialect::Sqlite {
+        let name = |c: &Column| {
+            c.collation
+                .as_deref()
+                .map(str::to_ascii_uppercase)
+                .filter(|n| n != "BINARY")
+        };
+        return name(a) == name(b);
+    }
     match (&a.collation, &b.collation) {
         (Some(x), Some(y)) => x == y,
         (None, None) => a.charset == b.charset,

@@ -692,8 +692,21 @@ impl Loader {
                         ..
                     } => column.autoincrement = true,
                     ColumnOption::Comment(text) => column.comment = Some(text.clone()),
-                    // SQLite's collations do not take part in the comparison.
-                    ColumnOption::Collation(_) | ColumnOption::CharacterSet(_) => {}
+                    ColumnOption::Collation(collation) if self.dialect == Dialect::Sqlite => {
+                        column.collation = sqlite_collation_name(&object_name_text(collation));
+                    }
+                    // SQLite has no character sets: refused rather than lost.
+                    ColumnOption::CharacterSet(_) if self.dialect == Dialect::Sqlite => {
+                        self.report(
+                            site(def.name.span),
+                            "unsupported-clause",
+                            format!(
+                                "column `{name}.{column_name}`: `{}` is not supported on SQLite",
+                                option.option
+                            ),
+                            Some("remove the clause from the model (SQLite stores text in the database's encoding)".to_string()),
+                        );
+                    }
                     // MySQL's `ON UPDATE CURRENT_TIMESTAMP[(n)]`, the only
                     // value the server takes there.
                     ColumnOption::OnUpdate(expr) if self.dialect == Dialect::Mysql => {
@@ -1738,6 +1751,14 @@ fn mysql_charset_name(name: &str) -> String {
         Some(rest) => format!("utf8mb3_{rest}"),
         None => lower,
     }
+}
+
+/// A collation name as the IR holds it on SQLite, where the names are
+/// case-insensitive: upper case, and `None` for `BINARY`, the collation of
+/// a column that names none.
+fn sqlite_collation_name(name: &str) -> Option<String> {
+    let upper = name.to_ascii_uppercase();
+    (upper != "BINARY").then_some(upper)
 }
 
 /// A model column's set and collation as the IR holds them (see

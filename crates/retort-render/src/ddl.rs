@@ -59,6 +59,15 @@ fn sqlite_inline_key(table: &Table) -> Option<&Column> {
         .filter(|c| c.autoincrement && c.ty == ColumnType::Integer)
 }
 
+/// A SQLite collation name as written after `COLLATE`: the built-ins bare,
+/// as SQLite itself and its users spell them, any other quoted.
+fn sqlite_collation(name: &str) -> String {
+    match name {
+        "BINARY" | "NOCASE" | "RTRIM" => name.to_string(),
+        _ => quote(name, Dialect::Sqlite),
+    }
+}
+
 /// A column definition as it appears in `CREATE TABLE` / `ADD COLUMN`.
 pub(crate) fn column_def(column: &Column, dialect: Dialect) -> sq::ColumnDef {
     let mut ty = spelling::column_type_lenient(&column.ty, dialect);
@@ -71,6 +80,10 @@ pub(crate) fn column_def(column: &Column, dialect: Dialect) -> sq::ColumnDef {
             ty.push_str(" COLLATE ");
             ty.push_str(&quote(collation, dialect));
         }
+    }
+    if let (Some(collation), Dialect::Sqlite) = (&column.collation, dialect) {
+        ty.push_str(" COLLATE ");
+        ty.push_str(&sqlite_collation(collation));
     }
     let mut def = sq::ColumnDef::new_with_type(iden(&column.name), sq::ColumnType::custom(ty));
     if !column.nullable {

@@ -910,7 +910,7 @@ fn op_details(op: &Op) -> Option<String> {
                 let show = |c: &Column| match (&c.charset, &c.collation) {
                     (_, Some(collation)) => format!("collation {collation}"),
                     (Some(charset), None) => format!("character set {charset}"),
-                    (None, None) => "the table's collation".to_string(),
+                    (None, None) => "the default collation".to_string(),
                 };
                 changes.push(format!("{} → {}", show(from), show(to)));
             }

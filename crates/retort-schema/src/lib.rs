@@ -254,9 +254,11 @@ pub struct Column {
     /// table's default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub charset: Option<String>,
-    /// MySQL/MariaDB: the column's collation, `None` where it is the
-    /// table's default (or the default of [`Column::charset`]), so that a
+    /// The column's collation, `None` where it is the default, so that a
     /// catalog column and a model column that states nothing compare equal.
+    /// MySQL/MariaDB: lower case, `None` where it is the table's default (or
+    /// the default of [`Column::charset`]). SQLite: upper case (the names
+    /// are case-insensitive), `None` for `BINARY`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collation: Option<String>,
     /// MySQL/MariaDB: the value the server writes into the column whenever

@@ -273,6 +273,8 @@ fn table_from_columns<'r>(
             .and_then(|text| column_default(text, declared_column));
         // No pragma reports AUTOINCREMENT; only the statement says it.
         column.autoincrement = declared_column.is_some_and(|c| c.autoincrement);
+        // Nor the collation: `pragma_table_xinfo` has no column for it.
+        column.collation = declared_column.and_then(|c| c.collation.clone());
         if row.pk > 0 {
             pk.push((row.pk, row.name.clone()));
         }

@@ -188,6 +188,7 @@ fn sqlite_column_details() {
         Some(DefaultValue::Expression("datetime('now')".into()))
     );
     assert_eq!(column("note").default, None, "DEFAULT NULL is no default");
+    assert_eq!(column("note").collation.as_deref(), Some("NOCASE"));
     assert!(column("Quoted").nullable);
     // `REFERENCES things` without columns means its primary key.
     assert_eq!(
@@ -827,6 +828,45 @@ fn mysql_prefix_key_parts_are_prefixes_and_postgres_collations_are_refused() {
     assert_eq!(diagnostic.code, "unsupported-clause");
     assert!(
         diagnostic.message.contains("t.name"),
+        "{}",
+        diagnostic.message
+    );
+}
+
+#[test]
+fn sqlite_collations_are_upper_case_and_binary_is_none() {
+    let schema = sqlite(
+        "CREATE TABLE t (
+            a TEXT COLLATE nocase,
+            b TEXT COLLATE \"RTrim\",
+            c TEXT COLLATE BINARY,
+            d TEXT COLLATE binary,
+            e TEXT COLLATE my_order,
+            f TEXT
+        );",
+    );
+    let t = schema.table("t").unwrap();
+    let collation = |name: &str| t.column(name).unwrap().collation.clone();
+    assert_eq!(collation("a").as_deref(), Some("NOCASE"));
+    assert_eq!(collation("b").as_deref(), Some("RTRIM"));
+    assert_eq!(collation("c"), None);
+    assert_eq!(collation("d"), None);
+    assert_eq!(collation("e").as_deref(), Some("MY_ORDER"));
+    assert_eq!(collation("f"), None);
+}
+
+#[test]
+fn sqlite_character_sets_are_refused() {
+    let err = load_str(
+        "CREATE TABLE t (name TEXT CHARACTER SET utf8);",
+        "schema.sql",
+        Dialect::Sqlite,
+    )
+    .unwrap_err();
+    let diagnostic = err.diagnostics().unwrap().iter().next().unwrap().clone();
+    assert_eq!(diagnostic.code, "unsupported-clause");
+    assert!(
+        diagnostic.message.contains("t.name") && diagnostic.message.contains("SQLite"),
         "{}",
         diagnostic.message
     );
