@@ -286,3 +286,25 @@ fn alter_enum_tells_additions_from_removals_and_reorderings() {
         "op `alter_enum` names enum type `mood`, which does not exist"
     );
 }
+
+#[test]
+fn sqlite_collations_compare_in_any_case_with_binary_as_none() {
+    let with = |collation: Option<&str>| {
+        let mut column = Column::new("name", ColumnType::Text);
+        column.collation = collation.map(str::to_string);
+        schema(vec![table("t", vec![column])])
+    };
+    let sqlite = DiffOptions {
+        dialect: Dialect::Sqlite,
+    };
+    assert!(diff(&with(Some("nocase")), &with(Some("NOCASE")), &sqlite).is_empty());
+    assert!(diff(&with(Some("Binary")), &with(None), &sqlite).is_empty());
+    assert_eq!(
+        ops_of(&with(Some("NOCASE")), &with(None), Dialect::Sqlite),
+        ["alter_column t.name"]
+    );
+    assert_eq!(
+        ops_of(&with(Some("NOCASE")), &with(Some("RTRIM")), Dialect::Sqlite),
+        ["alter_column t.name"]
+    );
+}

@@ -371,3 +371,62 @@ fn a_table_with_every_feature_is_created_and_rebuilt_on_sqlite() {
         assert_eq!(db.count("members").await, 1);
     });
 }
+
+#[test]
+fn column_collations_are_rendered_quoted_unless_built_in_and_take_effect() {
+    block_on(async {
+        // A collation name with a quote in it, registered on the connection
+        // as reverse byte order.
+        let custom = "REV\"ERSE";
+        let mut table = retort_schema::Table::new("words");
+        let mut reversed = Column::new("reversed", ColumnType::Text);
+        reversed.collation = Some(custom.into());
+        let mut folded = Column::new("folded", ColumnType::Text);
+        folded.collation = Some("NOCASE".into());
+        table.columns = vec![reversed, folded];
+        let mut schema = Schema::default();
+        schema.tables.push(table);
+
+        let statements = schema_sql(&schema, Dialect::Sqlite);
+        let create = statements.join("\n");
+        assert!(
+            create.contains(r#""reversed" TEXT COLLATE "REV""ERSE""#),
+            "{create}"
+        );
+        assert!(
+            create.contains(r#""folded" TEXT COLLATE NOCASE"#),
+            "{create}"
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let options = SqliteConnectOptions::new()
+            .filename(dir.path().join("test.db"))
+            .create_if_missing(true)
+            .collation(custom, |a: &str, b: &str| b.cmp(a));
+        let mut conn = SqliteConnection::connect_with(&options).await.unwrap();
+        for statement in &statements {
+            sqlx::raw_sql(AssertSqlSafe(statement.clone()))
+                .execute(&mut conn)
+                .await
+                .unwrap_or_else(|e| panic!("{statement}: {e}"));
+        }
+        sqlx::raw_sql("INSERT INTO words VALUES ('a', 'A'), ('b', 'b')")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let ordered: String = sqlx::query(
+            "SELECT group_concat(reversed) FROM (SELECT reversed FROM words ORDER BY reversed)",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
+        .get(0);
+        assert_eq!(ordered, "b,a");
+        let matched: i64 = sqlx::query("SELECT count(*) FROM words WHERE folded = 'a'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(matched, 1);
+    });
+}
