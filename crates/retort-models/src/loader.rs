@@ -606,11 +606,23 @@ impl Loader {
                     ColumnOption::Collation(collation) if self.dialect == Dialect::Mysql => {
                         column.collation = Some(mysql_charset_name(&object_name_text(collation)));
                     }
-                    // The IR carries collations for MySQL only: refused
+                    ColumnOption::Collation(collation) if self.dialect == Dialect::Postgres => {
+                        match postgres_collation_name(collation) {
+                            Some(collation_name) => column.collation = collation_name,
+                            None => self.report(
+                                site(def.name.span),
+                                "unsupported-clause",
+                                format!(
+                                    "column `{name}.{column_name}`: `{}` names a collation outside pg_catalog",
+                                    option.option
+                                ),
+                                Some("name a collation PostgreSQL provides (`COLLATE \"C\"`, `COLLATE \"en-x-icu\"`), unqualified".to_string()),
+                            ),
+                        }
+                    }
+                    // PostgreSQL has no per-column character set: refused
                     // rather than lost.
-                    ColumnOption::Collation(_) | ColumnOption::CharacterSet(_)
-                        if self.dialect == Dialect::Postgres =>
-                    {
+                    ColumnOption::CharacterSet(_) if self.dialect == Dialect::Postgres => {
                         self.report(
                             site(def.name.span),
                             "unsupported-clause",
@@ -618,7 +630,7 @@ impl Loader {
                                 "column `{name}.{column_name}`: `{}` is not supported on PostgreSQL",
                                 option.option
                             ),
-                            Some("remove the clause from the model (the column then has the database's default collation)".to_string()),
+                            Some("remove the clause from the model (PostgreSQL stores text in the database's encoding)".to_string()),
                         );
                     }
                     ColumnOption::Null => column.nullable = true,
@@ -1751,6 +1763,28 @@ fn mysql_charset_name(name: &str) -> String {
         Some(rest) => format!("utf8mb3_{rest}"),
         None => lower,
     }
+}
+
+/// A collation name as the IR holds it on PostgreSQL: the catalog's
+/// `collname` (an unquoted name folded to lower case), `None` inside for
+/// `default`, the collation of a column that names none. `None` for a name
+/// qualified by a schema other than `pg_catalog`, which the IR cannot carry.
+fn postgres_collation_name(name: &ObjectName) -> Option<Option<String>> {
+    let parts: Vec<String> = name
+        .0
+        .iter()
+        .map(|part| match part.as_ident() {
+            Some(ident) if ident.quote_style.is_some() => ident.value.clone(),
+            Some(ident) => ident.value.to_lowercase(),
+            None => part.to_string(),
+        })
+        .collect();
+    let name = match parts.as_slice() {
+        [name] => name,
+        [schema, name] if schema == "pg_catalog" => name,
+        _ => return None,
+    };
+    Some((name != "default").then(|| name.clone()))
 }
 
 /// A collation name as the IR holds it on SQLite, where the names are

@@ -81,9 +81,19 @@ pub(crate) fn column_def(column: &Column, dialect: Dialect) -> sq::ColumnDef {
             ty.push_str(&quote(collation, dialect));
         }
     }
-    if let (Some(collation), Dialect::Sqlite) = (&column.collation, dialect) {
-        ty.push_str(" COLLATE ");
-        ty.push_str(&sqlite_collation(collation));
+    if let Some(collation) = &column.collation {
+        match dialect {
+            Dialect::Sqlite => {
+                ty.push_str(" COLLATE ");
+                ty.push_str(&sqlite_collation(collation));
+            }
+            Dialect::Postgres => {
+                ty.push_str(" COLLATE ");
+                ty.push_str(&quote(collation, dialect));
+            }
+            // Written with the set above.
+            Dialect::Mysql => {}
+        }
     }
     let mut def = sq::ColumnDef::new_with_type(iden(&column.name), sq::ColumnType::custom(ty));
     if !column.nullable {

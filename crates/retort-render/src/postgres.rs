@@ -320,15 +320,22 @@ pub(crate) fn alter_column(table: &str, from: &Column, to: &Column, state: &Sche
     if default_dropped {
         out.push(alter("DROP DEFAULT".to_string()));
     }
-    if type_changes {
+    // A collation is set by restating the type; without `COLLATE` the
+    // column gets its type's default collation.
+    let collation_changes = from.collation != to.collation;
+    if type_changes || collation_changes {
         let ty = spelling::column_type_lenient(&to.ty, PG);
+        let collate = match &to.collation {
+            Some(collation) => format!(" COLLATE {}", quote(collation, PG)),
+            None => String::new(),
+        };
         if using {
             let expression = using_expression(&column, &from.ty, &to.ty, &ty);
-            out.push(alter(format!("TYPE {ty} USING {expression}")));
+            out.push(alter(format!("TYPE {ty}{collate} USING {expression}")));
         } else {
-            out.push(alter(format!("TYPE {ty}")));
+            out.push(alter(format!("TYPE {ty}{collate}")));
         }
-        if from.autoincrement && to.autoincrement {
+        if type_changes && from.autoincrement && to.autoincrement {
             out.push(sequence_type_statement(table, &to.name, &ty));
         }
     }

@@ -207,6 +207,7 @@ fn column_from_row(row: &ColumnRow, owned_sequence: Option<&str>, default_schema
     let mut column = Column::new(&row.name, decode_column_type(row, default_schema));
     column.nullable = !row.not_null;
     column.comment = row.comment.clone();
+    column.collation = row.collation.clone();
     if matches!(row.identity.as_str(), "a" | "d") {
         column.autoincrement = true;
         return column;
@@ -505,6 +506,7 @@ mod tests {
             identity: String::new(),
             generated: String::new(),
             comment: None,
+            collation: None,
         }
     }
 

@@ -106,6 +106,9 @@ pub(crate) struct ColumnRow {
     /// `attgenerated`: `s` stored generated column, empty otherwise.
     pub generated: String,
     pub comment: Option<String>,
+    /// `pg_collation.collname` where the column's collation is not its
+    /// type's default.
+    pub collation: Option<String>,
 }
 
 /// A `pg_type` entry as a column refers to it.
@@ -389,6 +392,7 @@ fn column_row(row: &PgRow) -> Result<ColumnRow, sqlx::Error> {
         identity: row.try_get("identity")?,
         generated: row.try_get("generated")?,
         comment: row.try_get("comment")?,
+        collation: row.try_get("collation")?,
     })
 }
 

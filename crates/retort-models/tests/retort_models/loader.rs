@@ -804,7 +804,7 @@ fn mysql_types_keep_timestamp_precision_and_set_value_case() {
 }
 
 #[test]
-fn mysql_prefix_key_parts_are_prefixes_and_postgres_collations_are_refused() {
+fn mysql_prefix_key_parts_are_prefixes() {
     let schema = mysql(
         "CREATE TABLE t (name VARCHAR(300), INDEX ix (name(255)), INDEX ix_lower ((lower(name))));",
     );
@@ -817,20 +817,49 @@ fn mysql_prefix_key_parts_are_prefixes_and_postgres_collations_are_refused() {
         lower.parts[0].target,
         IndexTarget::Expression("lower(name)".into())
     );
+}
 
-    let err = load_str(
-        "CREATE TABLE t (name text COLLATE \"C\");",
+#[test]
+fn postgres_collations_are_catalog_names_and_default_is_none() {
+    let schema = load_str(
+        "CREATE TABLE t (
+            a text COLLATE \"C\",
+            b text COLLATE POSIX,
+            c text COLLATE pg_catalog.\"und-x-icu\",
+            d text COLLATE \"default\",
+            e text
+        );",
         "schema.sql",
         Dialect::Postgres,
     )
-    .unwrap_err();
-    let diagnostic = err.diagnostics().unwrap().iter().next().unwrap().clone();
-    assert_eq!(diagnostic.code, "unsupported-clause");
-    assert!(
-        diagnostic.message.contains("t.name"),
-        "{}",
-        diagnostic.message
-    );
+    .unwrap();
+    let t = schema.table("t").unwrap();
+    let collation = |name: &str| t.column(name).unwrap().collation.clone();
+    assert_eq!(collation("a").as_deref(), Some("C"));
+    // Unquoted, the name folds to lower case, as PostgreSQL folds it.
+    assert_eq!(collation("b").as_deref(), Some("posix"));
+    assert_eq!(collation("c").as_deref(), Some("und-x-icu"));
+    assert_eq!(collation("d"), None);
+    assert_eq!(collation("e"), None);
+}
+
+#[test]
+fn postgres_character_sets_and_collations_of_other_schemas_are_refused() {
+    for clause in ["CHARACTER SET utf8", "COLLATE public.\"C\""] {
+        let err = load_str(
+            &format!("CREATE TABLE t (name text {clause});"),
+            "schema.sql",
+            Dialect::Postgres,
+        )
+        .unwrap_err();
+        let diagnostic = err.diagnostics().unwrap().iter().next().unwrap().clone();
+        assert_eq!(diagnostic.code, "unsupported-clause", "{clause}");
+        assert!(
+            diagnostic.message.contains("t.name"),
+            "{}",
+            diagnostic.message
+        );
+    }
 }
 
 #[test]
