@@ -361,6 +361,26 @@ pub fn hazards_with_stats(op: &Op, options: &DiffOptions, stats: &TableStats) ->
                     );
                 }
             }
+            // A collation change restates the type: no rewrite, but the
+            // column's indexes are rebuilt under the same lock.
+            if dialect == Dialect::Postgres
+                && from.collation != to.collation
+                && !postgres_type_change_rewrites(&from.ty, &to.ty)
+                && !lock_is_short(rows)
+            {
+                found.push(
+                    Hazard::new(
+                        HazardCode::LongLock,
+                        format!(
+                            "changing the collation of {subject} holds an ACCESS EXCLUSIVE lock \
+                             on {table} while the indexes on the column are rebuilt: blocks \
+                             reads and writes{}",
+                            has_rows(table, rows)
+                        ),
+                    )
+                    .with_rows(rows),
+                );
+            }
             if !dialect.alter_column() {
                 found.push(rebuild(dialect, table, "alter column", rows));
             }

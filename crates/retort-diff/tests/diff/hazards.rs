@@ -634,3 +634,41 @@ mod data_aware {
         assert_eq!(tables, [("posts", vec![]), ("users", vec!["age"])]);
     }
 }
+
+#[test]
+fn postgres_collation_changes_hold_a_long_lock_without_a_rewrite() {
+    let with = |collation: Option<&str>| {
+        let mut column = Column::new("name", ColumnType::Text);
+        column.collation = collation.map(str::to_string);
+        column
+    };
+    let change = |from: Option<&str>, to: Option<&str>| Op::AlterColumn {
+        table: "users".into(),
+        from: with(from),
+        to: with(to),
+    };
+    assert_eq!(
+        codes(&change(None, Some("C")), Dialect::Postgres),
+        ["long_lock"]
+    );
+    assert_eq!(
+        codes(&change(Some("C"), None), Dialect::Postgres),
+        ["long_lock"]
+    );
+    // SQLite rebuilds the table for it, as for any column change.
+    assert_eq!(
+        codes(&change(None, Some("NOCASE")), Dialect::Sqlite),
+        ["table_rewrite"]
+    );
+    // With the type's rewrite, the lock is stated once.
+    let mut retyped = change(None, Some("C"));
+    if let Op::AlterColumn { from, .. } = &mut retyped {
+        from.ty = ColumnType::Integer;
+    }
+    let found = codes(&retyped, Dialect::Postgres);
+    assert!(
+        found.ends_with(&["table_rewrite", "long_lock"]),
+        "{found:?}"
+    );
+    assert_eq!(found.iter().filter(|c| **c == "long_lock").count(), 1);
+}
