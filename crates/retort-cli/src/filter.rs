@@ -460,4 +460,21 @@ mod tests {
         assert!(diff(&live, &models, &options).is_empty());
         assert!(models.tables[0].indexes.is_empty());
     }
+
+    /// `excludes` answers what `apply` removes: the introspector asks it
+    /// before refusing a feature it cannot carry.
+    #[test]
+    fn excludes_agrees_with_apply() {
+        let f = filter(&["tmp_*", "audit.log"], &["users.ix_legacy"]);
+        assert!(f.excludes(None, "tmp_1", None));
+        assert!(f.excludes(Some("audit"), "log", None));
+        assert!(!f.excludes(None, "log", None));
+        assert!(f.excludes(None, "users", Some("ix_legacy")));
+        assert!(!f.excludes(None, "users", Some("ix_other")));
+        assert!(!f.excludes(None, "users", None));
+        let both = schema(vec![users_with_legacy_objects(), table("tmp_1")]);
+        let kept = f.apply(&both);
+        assert_eq!(kept.tables.len(), 1);
+        assert!(kept.tables[0].indexes.iter().all(|i| i.name != "ix_legacy"));
+    }
 }
