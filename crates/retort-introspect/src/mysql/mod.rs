@@ -22,7 +22,7 @@ use retort_schema::Schema;
 use sqlx::mysql::{MySqlArguments, MySqlRow};
 use sqlx::query::Query;
 use sqlx::{MySql, MySqlConnection, Row};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 const SERVER_SQL: &str = include_str!("server.sql");
 const TABLES_SQL: &str = include_str!("tables.sql");
@@ -109,6 +109,9 @@ pub(crate) struct TableRow {
     pub comment: String,
     /// `TABLE_COLLATION`, the table's default collation.
     pub collation: Option<String>,
+    /// `ENGINE` (`InnoDB`) and `CREATE_OPTIONS` (empty for none).
+    pub engine: Option<String>,
+    pub create_options: String,
 }
 
 /// A column (`information_schema.COLUMNS`).
@@ -153,6 +156,8 @@ pub(crate) struct IndexRow {
     pub collation: Option<String>,
     /// `INDEX_TYPE`: `BTREE`, `HASH`, `FULLTEXT`, `SPATIAL`.
     pub index_type: String,
+    /// `INDEX_COMMENT`; empty for none.
+    pub comment: String,
 }
 
 /// One column of a foreign key (`KEY_COLUMN_USAGE` + `REFERENTIAL_CONSTRAINTS`).
@@ -245,12 +250,29 @@ async fn read_catalog(
     let is_mariadb = version.to_ascii_lowercase().contains("mariadb");
 
     let mut tables = Vec::new();
+    // Refused tables the filters leave out: not read at all.
+    let mut skipped = BTreeSet::new();
     reader
         .for_each(
             TABLES,
             filtered(TABLES_SQL, version_table),
             table_row,
             |row| {
+                if let Some(feature) = unsupported_table_feature(&row) {
+                    if options.excluded.excludes(None, &row.name, None) {
+                        skipped.insert(row.name);
+                        return Ok(());
+                    }
+                    return Err(IntrospectError::Unsupported {
+                        message: format!(
+                            "table `{}` has {feature}, which retort cannot carry yet (the models \
+                             declare InnoDB tables without options): exclude the table with \
+                             [autogen] exclude_tables, or change it with ALTER TABLE",
+                            row.name
+                        ),
+                        table: row.name,
+                    });
+                }
                 tables.push(row);
                 Ok(())
             },
@@ -316,6 +338,24 @@ async fn read_catalog(
             filtered(indexes_sql, version_table),
             index_row,
             |row| {
+                if skipped.contains(&row.table) {
+                    return Ok(());
+                }
+                if !row.comment.is_empty()
+                    && !options
+                        .excluded
+                        .excludes(None, &row.table, Some(&row.index))
+                {
+                    return Err(IntrospectError::Unsupported {
+                        message: format!(
+                            "index `{}` on table `{}` has a COMMENT, which retort cannot carry \
+                             yet: exclude it with [autogen] exclude_objects (\"{}.{}\") or the \
+                             table with exclude_tables, or drop the comment",
+                            row.index, row.table, row.table, row.index
+                        ),
+                        table: row.table,
+                    });
+                }
                 indexes.push(row);
                 Ok(())
             },
@@ -374,6 +414,17 @@ async fn read_catalog(
     Ok(schema)
 }
 
+/// What a table has that the models cannot declare, named as DDL spells it.
+fn unsupported_table_feature(row: &TableRow) -> Option<String> {
+    match &row.engine {
+        Some(engine) if !engine.eq_ignore_ascii_case("innodb") => Some(format!("ENGINE={engine}")),
+        _ if !row.create_options.trim().is_empty() => {
+            Some(format!("table options `{}`", row.create_options.trim()))
+        }
+        _ => None,
+    }
+}
+
 fn table_row(row: &MySqlRow) -> Result<TableRow, sqlx::Error> {
     Ok(TableRow {
         name: row.try_get("table_name")?,
@@ -381,6 +432,10 @@ fn table_row(row: &MySqlRow) -> Result<TableRow, sqlx::Error> {
             .try_get::<Option<String>, _>("table_comment")?
             .unwrap_or_default(),
         collation: row.try_get("table_collation")?,
+        engine: row.try_get("engine")?,
+        create_options: row
+            .try_get::<Option<String>, _>("create_options")?
+            .unwrap_or_default(),
     })
 }
 
@@ -423,6 +478,9 @@ fn index_row(row: &MySqlRow) -> Result<IndexRow, sqlx::Error> {
         prefix: row.try_get("sub_part")?,
         collation: row.try_get("collation")?,
         index_type: row.try_get("index_type")?,
+        comment: row
+            .try_get::<Option<String>, _>("index_comment")?
+            .unwrap_or_default(),
     })
 }
 
