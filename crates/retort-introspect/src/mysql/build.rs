@@ -543,6 +543,7 @@ mod tests {
             collation: Some("A".into()),
             index_type: "BTREE".into(),
             comment: String::new(),
+            visible: true,
         }
     }
 

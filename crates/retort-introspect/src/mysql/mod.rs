@@ -21,7 +21,7 @@ use build::SchemaBuilder;
 use retort_schema::Schema;
 use sqlx::mysql::{MySqlArguments, MySqlRow};
 use sqlx::query::Query;
-use sqlx::{MySql, MySqlConnection, Row};
+use sqlx::{AssertSqlSafe, MySql, MySqlConnection, Row};
 use std::collections::{BTreeMap, BTreeSet};
 
 const SERVER_SQL: &str = include_str!("server.sql");
@@ -158,6 +158,8 @@ pub(crate) struct IndexRow {
     pub index_type: String,
     /// `INDEX_COMMENT`; empty for none.
     pub comment: String,
+    /// False for a MySQL `INVISIBLE` or MariaDB `IGNORED` index.
+    pub visible: bool,
 }
 
 /// One column of a foreign key (`KEY_COLUMN_USAGE` + `REFERENTIAL_CONSTRAINTS`).
@@ -185,6 +187,29 @@ pub(crate) struct CheckRow {
     /// MariaDB's `LEVEL`: `Column` for a check written on a column (named
     /// after it), `Table` otherwise (and always on MySQL).
     pub level: String,
+}
+
+/// `sql` (an index query) reading each index's visibility from the column
+/// this server has, if any.
+fn with_visibility(sql: &str, has_is_visible: bool, has_ignored: bool) -> String {
+    const PLACEHOLDER: &str = "CAST('YES' AS CHAR) AS is_visible";
+    if has_is_visible {
+        sql.replace(PLACEHOLDER, "CAST(IS_VISIBLE AS CHAR) AS is_visible")
+    } else if has_ignored {
+        sql.replace(
+            PLACEHOLDER,
+            "CAST(IF(IGNORED = 'YES', 'NO', 'YES') AS CHAR) AS is_visible",
+        )
+    } else {
+        sql.to_string()
+    }
+}
+
+fn filtered_sql(
+    sql: AssertSqlSafe<String>,
+    version_table: &str,
+) -> Query<'static, MySql, MySqlArguments> {
+    sqlx::query(sql).bind(version_table.to_string())
 }
 
 /// A catalog query binding the version table to its one `?`.
@@ -221,6 +246,10 @@ async fn read_catalog(
                     row.try_get::<String, _>("version")?,
                     row.try_get::<i64, _>("has_checks")? > 0,
                     row.try_get::<i64, _>("has_index_expressions")? > 0,
+                    (
+                        row.try_get::<i64, _>("has_is_visible")? > 0,
+                        row.try_get::<i64, _>("has_ignored")? > 0,
+                    ),
                     row.try_get::<i64, _>("lower_case_table_names")? != 0,
                 ))
             },
@@ -230,8 +259,14 @@ async fn read_catalog(
             },
         )
         .await?;
-    let Some((database, version, has_checks, has_index_expressions, table_names_ignore_case)) =
-        server_row
+    let Some((
+        database,
+        version,
+        has_checks,
+        has_index_expressions,
+        (has_is_visible, has_ignored),
+        table_names_ignore_case,
+    )) = server_row
     else {
         return Err(IntrospectError::Catalog {
             table: String::new(),
@@ -335,22 +370,32 @@ async fn read_catalog(
     reader
         .for_each(
             INDEXES,
-            filtered(indexes_sql, version_table),
+            filtered_sql(
+                AssertSqlSafe(with_visibility(indexes_sql, has_is_visible, has_ignored)),
+                version_table,
+            ),
             index_row,
             |row| {
                 if skipped.contains(&row.table) {
                     return Ok(());
                 }
-                if !row.comment.is_empty()
+                let feature = if !row.comment.is_empty() {
+                    Some(("has a COMMENT", "drop the comment"))
+                } else if !row.visible {
+                    Some(("is invisible (ignored)", "make it visible"))
+                } else {
+                    None
+                };
+                if let Some((feature, change)) = feature
                     && !options
                         .excluded
                         .excludes(None, &row.table, Some(&row.index))
                 {
                     return Err(IntrospectError::Unsupported {
                         message: format!(
-                            "index `{}` on table `{}` has a COMMENT, which retort cannot carry \
+                            "index `{}` on table `{}` {feature}, which retort cannot carry \
                              yet: exclude it with [autogen] exclude_objects (\"{}.{}\") or the \
-                             table with exclude_tables, or drop the comment",
+                             table with exclude_tables, or {change}",
                             row.index, row.table, row.table, row.index
                         ),
                         table: row.table,
@@ -481,6 +526,7 @@ fn index_row(row: &MySqlRow) -> Result<IndexRow, sqlx::Error> {
         comment: row
             .try_get::<Option<String>, _>("index_comment")?
             .unwrap_or_default(),
+        visible: row.try_get::<String, _>("is_visible")? != "NO",
     })
 }
 

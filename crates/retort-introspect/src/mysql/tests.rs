@@ -353,6 +353,10 @@ async fn engines_table_options_and_index_comments_are_refused_by_name() {
             "index `ix_t` on table `t` has a COMMENT, which retort cannot carry yet: exclude it \
              with [autogen] exclude_objects (\"t.ix_t\")",
         ),
+        (
+            "CREATE TABLE t (a int, KEY ix_t (a) IGNORED)",
+            "index `ix_t` on table `t` is invisible (ignored), which retort cannot carry yet",
+        ),
     ] {
         let Some((_db, mut conn)) = database_with(ddl).await else {
             return;
@@ -373,5 +377,18 @@ async fn engines_table_options_and_index_comments_are_refused_by_name() {
         introspect_mysql(&mut conn, &options)
             .await
             .unwrap_or_else(|e| panic!("{ddl}: excluded, yet {e}"));
+    }
+}
+
+/// MySQL names visibility IS_VISIBLE, MariaDB the opposite (IGNORED);
+/// servers with neither read every index as visible.
+#[test]
+fn index_visibility_is_read_from_the_column_the_server_has() {
+    for sql in [INDEXES_SQL, INDEXES_WITH_EXPRESSIONS_SQL] {
+        assert!(
+            with_visibility(sql, true, false).contains("CAST(IS_VISIBLE AS CHAR) AS is_visible")
+        );
+        assert!(with_visibility(sql, false, true).contains("IF(IGNORED = 'YES', 'NO', 'YES')"));
+        assert!(with_visibility(sql, false, false).contains("CAST('YES' AS CHAR) AS is_visible"));
     }
 }
