@@ -54,6 +54,7 @@ pub struct IntrospectOptions {
     /// The objects the caller leaves out (its table filters). An object
     /// with a feature retort cannot carry is refused only where it is
     /// kept: an excluded one is never compared, so it need not fail the run.
+    /// PostgreSQL and MySQL ask it; SQLite has nothing it refuses this way.
     pub excluded: Exclusions,
 }
 

@@ -50,10 +50,15 @@ const DEFAULT_COLLATIONS_SQL: &str = include_str!("default_collations.sql");
 /// Not read: views, triggers, generated columns (skipped: the IR has no
 /// generation expression), `ON UPDATE CURRENT_TIMESTAMP` (the IR has no
 /// place for it), table character sets and collations (only used to tell a
-/// column's own collation from the table's), engines and other table
-/// options, `INVISIBLE`/`IGNORED`
-/// indexes (read as ordinary ones). On MariaDB a `LONGTEXT` column with its
-/// column-level `json_valid(col)` check reads as `JSON`, as it was declared.
+/// column's own collation from the table's). On MariaDB a `LONGTEXT`
+/// column with its column-level `json_valid(col)` check reads as `JSON`, as
+/// it was declared.
+///
+/// Refused with [`IntrospectError::Unsupported`], as the model loader
+/// refuses them: a table on another engine than InnoDB or with table
+/// options (`CREATE_OPTIONS`: row format, partitioning …), an index with a
+/// `COMMENT`, an `INVISIBLE` (MySQL) or `IGNORED` (MariaDB) index; not where
+/// [`IntrospectOptions::excluded`] leaves the object out.
 pub async fn introspect_mysql(
     conn: &mut MySqlConnection,
     options: &IntrospectOptions,
