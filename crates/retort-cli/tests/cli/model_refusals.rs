@@ -191,3 +191,32 @@ fn postgres_live_features_the_models_cannot_declare_are_refused_unless_excluded(
     project.retort(&["check"]).success("check");
     assert!(project.revision_files().is_empty());
 }
+
+/// The same on MySQL/MariaDB: a table on another engine stops `diff` by
+/// name until `exclude_tables` leaves it out.
+#[test]
+fn mysql_live_engines_the_models_cannot_declare_are_refused_unless_excluded() {
+    let Some(db) = TestDatabase::new(Server::Mysql) else {
+        return;
+    };
+    retort_test_support::db_exec(
+        db.url(),
+        "CREATE TABLE cache (k int) ENGINE=MyISAM; CREATE TABLE t (a int);",
+    );
+    let project = TempProject::with_url(binary(), "CREATE TABLE t (a int);\n", db.url());
+    let run = project.retort(&["diff"]).expect_code(2, "diff");
+    assert!(
+        run.stderr.contains(
+            "table `cache` has ENGINE=MyISAM, which retort cannot carry yet (the models declare \
+             InnoDB tables without options): exclude the table with [autogen] exclude_tables"
+        ),
+        "{}",
+        run.stderr
+    );
+    let config = project.read("retort.toml");
+    project.write(
+        "retort.toml",
+        &format!("{config}\n[autogen]\nexclude_tables = [\"cache\"]\n"),
+    );
+    project.retort(&["check"]).success("check");
+}
