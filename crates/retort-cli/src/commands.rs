@@ -228,6 +228,7 @@ pub(crate) async fn introspect(db: &mut Database, settings: &Settings) -> Result
     let options = retort_introspect::IntrospectOptions {
         version_table: settings.version_table.clone(),
         schemas: settings.schemas.clone(),
+        excluded: exclusions(&settings.filter),
     };
     match db {
         Database::Sqlite(conn) => Ok(retort_introspect::introspect_sqlite(conn, &options).await?),
@@ -236,6 +237,19 @@ pub(crate) async fn introspect(db: &mut Database, settings: &Settings) -> Result
         }
         Database::Mysql(conn) => Ok(retort_introspect::introspect_mysql(conn, &options).await?),
     }
+}
+
+/// The `[autogen]` filters as the introspector asks them: an object they
+/// leave out is never compared, so a feature retort cannot carry there
+/// must not fail the run.
+fn exclusions(filter: &crate::filter::SchemaFilter) -> retort_introspect::Exclusions {
+    if filter.is_empty() {
+        return retort_introspect::Exclusions::default();
+    }
+    let filter = filter.clone();
+    retort_introspect::Exclusions::new(move |schema, table, object| {
+        filter.excludes(schema, table, object)
+    })
 }
 
 pub(crate) async fn current_revisions(

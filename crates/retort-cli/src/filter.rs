@@ -107,14 +107,31 @@ impl SchemaFilter {
     }
 
     fn keeps_table(&self, table: &Table) -> bool {
-        if !self.includes_schema(table.schema.as_deref()) {
+        self.keeps_table_named(table.schema.as_deref(), &table.name)
+    }
+
+    fn keeps_table_named(&self, schema: Option<&str>, name: &str) -> bool {
+        if !self.includes_schema(schema) {
             return false;
         }
         let Some(globs) = &self.exclude_tables else {
             return true;
         };
-        let qualified = table.schema.as_ref().map(|s| format!("{s}.{}", table.name));
-        !(globs.is_match(&table.name) || qualified.is_some_and(|q| globs.is_match(q)))
+        let qualified = schema.map(|s| format!("{s}.{name}"));
+        !(globs.is_match(name) || qualified.is_some_and(|q| globs.is_match(q)))
+    }
+
+    /// Whether [`Self::apply`] would leave out table `table` of `schema`
+    /// (as the IR writes it), or its index or constraint `object`: what
+    /// the introspector need not refuse.
+    pub fn excludes(&self, schema: Option<&str>, table: &str, object: Option<&str>) -> bool {
+        if !self.keeps_table_named(schema, table) {
+            return true;
+        }
+        match (object, &self.exclude_objects) {
+            (Some(object), Some(objects)) => objects.is_match(format!("{table}.{object}")),
+            _ => false,
+        }
     }
 }
 
@@ -442,5 +459,22 @@ mod tests {
         let (live, models) = (mysql.apply(&live), mysql.apply(&models));
         assert!(diff(&live, &models, &options).is_empty());
         assert!(models.tables[0].indexes.is_empty());
+    }
+
+    /// `excludes` answers what `apply` removes: the introspector asks it
+    /// before refusing a feature it cannot carry.
+    #[test]
+    fn excludes_agrees_with_apply() {
+        let f = filter(&["tmp_*", "audit.log"], &["users.ix_legacy"]);
+        assert!(f.excludes(None, "tmp_1", None));
+        assert!(f.excludes(Some("audit"), "log", None));
+        assert!(!f.excludes(None, "log", None));
+        assert!(f.excludes(None, "users", Some("ix_legacy")));
+        assert!(!f.excludes(None, "users", Some("ix_other")));
+        assert!(!f.excludes(None, "users", None));
+        let both = schema(vec![users_with_legacy_objects(), table("tmp_1")]);
+        let kept = f.apply(&both);
+        assert_eq!(kept.tables.len(), 1);
+        assert!(kept.tables[0].indexes.iter().all(|i| i.name != "ix_legacy"));
     }
 }

@@ -37,6 +37,8 @@ pub use mysql::introspect_mysql;
 pub use postgres::introspect_postgres;
 pub use sqlite::introspect_sqlite;
 
+use std::sync::Arc;
+
 /// What to read and what to leave out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IntrospectOptions {
@@ -49,6 +51,11 @@ pub struct IntrospectOptions {
     /// schema's name. SQLite and MySQL ignore it (MySQL reads the
     /// connection's current database, `DATABASE()`).
     pub schemas: Vec<String>,
+    /// The objects the caller leaves out (its table filters). An object
+    /// with a feature retort cannot carry is refused only where it is
+    /// kept: an excluded one is never compared, so it need not fail the run.
+    /// PostgreSQL and MySQL ask it; SQLite has nothing it refuses this way.
+    pub excluded: Exclusions,
 }
 
 impl Default for IntrospectOptions {
@@ -56,9 +63,60 @@ impl Default for IntrospectOptions {
         IntrospectOptions {
             version_table: "retort_version".to_string(),
             schemas: Vec::new(),
+            excluded: Exclusions::default(),
         }
     }
 }
+
+/// Whether an object is left out, asked with its table's schema as the IR
+/// writes it (`None` in the default schema), its table's name and, for an
+/// index or constraint, its own name (`None` asks about the whole table).
+type ExcludedFn = dyn Fn(Option<&str>, &str, Option<&str>) -> bool + Send + Sync;
+
+/// The caller's table filters, as a predicate (none: everything is kept).
+#[derive(Clone, Default)]
+pub struct Exclusions(Option<Arc<ExcludedFn>>);
+
+impl Exclusions {
+    /// `excludes(schema, table, object)`: see [`IntrospectOptions::excluded`].
+    pub fn new(
+        excludes: impl Fn(Option<&str>, &str, Option<&str>) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        Exclusions(Some(Arc::new(excludes)))
+    }
+
+    /// Whether the table (with `object: None`) or one of its indexes or
+    /// constraints is left out.
+    pub fn excludes(&self, schema: Option<&str>, table: &str, object: Option<&str>) -> bool {
+        self.0.as_ref().is_some_and(|excludes| {
+            excludes(schema, table, None)
+                || object.is_some_and(|o| excludes(schema, table, Some(o)))
+        })
+    }
+}
+
+impl std::fmt::Debug for Exclusions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Exclusions(..)"
+        } else {
+            "Exclusions(none)"
+        })
+    }
+}
+
+/// Two sets of exclusions are equal when they are the same predicate.
+impl PartialEq for Exclusions {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Exclusions {}
 
 /// Why a catalog could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +139,15 @@ pub enum IntrospectError {
     )]
     Catalog {
         /// The table (or index, view, trigger) whose catalog entry failed.
+        table: String,
+        message: String,
+    },
+    /// A table, index, constraint or column has a feature the schema model
+    /// cannot carry yet: read as something else, it would be diffed and
+    /// recreated without it. `message` names the object and the way out.
+    #[error("{message}")]
+    Unsupported {
+        /// The table the object belongs to.
         table: String,
         message: String,
     },

@@ -542,6 +542,8 @@ mod tests {
             prefix: None,
             collation: Some("A".into()),
             index_type: "BTREE".into(),
+            comment: String::new(),
+            visible: true,
         }
     }
 
@@ -609,6 +611,8 @@ mod tests {
                 collation: None,
                 name: "t".into(),
                 comment: "things".into(),
+                engine: Some("InnoDB".into()),
+                create_options: String::new(),
             }],
             vec![
                 check("data", "json_valid(`data`)", "Column"),

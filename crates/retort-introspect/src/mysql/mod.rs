@@ -21,8 +21,8 @@ use build::SchemaBuilder;
 use retort_schema::Schema;
 use sqlx::mysql::{MySqlArguments, MySqlRow};
 use sqlx::query::Query;
-use sqlx::{MySql, MySqlConnection, Row};
-use std::collections::BTreeMap;
+use sqlx::{AssertSqlSafe, MySql, MySqlConnection, Row};
+use std::collections::{BTreeMap, BTreeSet};
 
 const SERVER_SQL: &str = include_str!("server.sql");
 const TABLES_SQL: &str = include_str!("tables.sql");
@@ -50,10 +50,15 @@ const DEFAULT_COLLATIONS_SQL: &str = include_str!("default_collations.sql");
 /// Not read: views, triggers, generated columns (skipped: the IR has no
 /// generation expression), `ON UPDATE CURRENT_TIMESTAMP` (the IR has no
 /// place for it), table character sets and collations (only used to tell a
-/// column's own collation from the table's), engines and other table
-/// options, `INVISIBLE`/`IGNORED`
-/// indexes (read as ordinary ones). On MariaDB a `LONGTEXT` column with its
-/// column-level `json_valid(col)` check reads as `JSON`, as it was declared.
+/// column's own collation from the table's). On MariaDB a `LONGTEXT`
+/// column with its column-level `json_valid(col)` check reads as `JSON`, as
+/// it was declared.
+///
+/// Refused with [`IntrospectError::Unsupported`], as the model loader
+/// refuses them: a table on another engine than InnoDB or with table
+/// options (`CREATE_OPTIONS`: row format, partitioning …), an index with a
+/// `COMMENT`, an `INVISIBLE` (MySQL) or `IGNORED` (MariaDB) index; not where
+/// [`IntrospectOptions::excluded`] leaves the object out.
 pub async fn introspect_mysql(
     conn: &mut MySqlConnection,
     options: &IntrospectOptions,
@@ -109,6 +114,9 @@ pub(crate) struct TableRow {
     pub comment: String,
     /// `TABLE_COLLATION`, the table's default collation.
     pub collation: Option<String>,
+    /// `ENGINE` (`InnoDB`) and `CREATE_OPTIONS` (empty for none).
+    pub engine: Option<String>,
+    pub create_options: String,
 }
 
 /// A column (`information_schema.COLUMNS`).
@@ -153,6 +161,10 @@ pub(crate) struct IndexRow {
     pub collation: Option<String>,
     /// `INDEX_TYPE`: `BTREE`, `HASH`, `FULLTEXT`, `SPATIAL`.
     pub index_type: String,
+    /// `INDEX_COMMENT`; empty for none.
+    pub comment: String,
+    /// False for a MySQL `INVISIBLE` or MariaDB `IGNORED` index.
+    pub visible: bool,
 }
 
 /// One column of a foreign key (`KEY_COLUMN_USAGE` + `REFERENTIAL_CONSTRAINTS`).
@@ -180,6 +192,29 @@ pub(crate) struct CheckRow {
     /// MariaDB's `LEVEL`: `Column` for a check written on a column (named
     /// after it), `Table` otherwise (and always on MySQL).
     pub level: String,
+}
+
+/// `sql` (an index query) reading each index's visibility from the column
+/// this server has, if any.
+fn with_visibility(sql: &str, has_is_visible: bool, has_ignored: bool) -> String {
+    const PLACEHOLDER: &str = "CAST('YES' AS CHAR) AS is_visible";
+    if has_is_visible {
+        sql.replace(PLACEHOLDER, "CAST(IS_VISIBLE AS CHAR) AS is_visible")
+    } else if has_ignored {
+        sql.replace(
+            PLACEHOLDER,
+            "CAST(IF(IGNORED = 'YES', 'NO', 'YES') AS CHAR) AS is_visible",
+        )
+    } else {
+        sql.to_string()
+    }
+}
+
+fn filtered_sql(
+    sql: AssertSqlSafe<String>,
+    version_table: &str,
+) -> Query<'static, MySql, MySqlArguments> {
+    sqlx::query(sql).bind(version_table.to_string())
 }
 
 /// A catalog query binding the version table to its one `?`.
@@ -216,6 +251,10 @@ async fn read_catalog(
                     row.try_get::<String, _>("version")?,
                     row.try_get::<i64, _>("has_checks")? > 0,
                     row.try_get::<i64, _>("has_index_expressions")? > 0,
+                    (
+                        row.try_get::<i64, _>("has_is_visible")? > 0,
+                        row.try_get::<i64, _>("has_ignored")? > 0,
+                    ),
                     row.try_get::<i64, _>("lower_case_table_names")? != 0,
                 ))
             },
@@ -225,8 +264,14 @@ async fn read_catalog(
             },
         )
         .await?;
-    let Some((database, version, has_checks, has_index_expressions, table_names_ignore_case)) =
-        server_row
+    let Some((
+        database,
+        version,
+        has_checks,
+        has_index_expressions,
+        (has_is_visible, has_ignored),
+        table_names_ignore_case,
+    )) = server_row
     else {
         return Err(IntrospectError::Catalog {
             table: String::new(),
@@ -245,12 +290,29 @@ async fn read_catalog(
     let is_mariadb = version.to_ascii_lowercase().contains("mariadb");
 
     let mut tables = Vec::new();
+    // Refused tables the filters leave out: not read at all.
+    let mut skipped = BTreeSet::new();
     reader
         .for_each(
             TABLES,
             filtered(TABLES_SQL, version_table),
             table_row,
             |row| {
+                if let Some(feature) = unsupported_table_feature(&row) {
+                    if options.excluded.excludes(None, &row.name, None) {
+                        skipped.insert(row.name);
+                        return Ok(());
+                    }
+                    return Err(IntrospectError::Unsupported {
+                        message: format!(
+                            "table `{}` has {feature}, which retort cannot carry yet (the models \
+                             declare InnoDB tables without options): exclude the table with \
+                             [autogen] exclude_tables, or change it with ALTER TABLE",
+                            row.name
+                        ),
+                        table: row.name,
+                    });
+                }
                 tables.push(row);
                 Ok(())
             },
@@ -313,9 +375,37 @@ async fn read_catalog(
     reader
         .for_each(
             INDEXES,
-            filtered(indexes_sql, version_table),
+            filtered_sql(
+                AssertSqlSafe(with_visibility(indexes_sql, has_is_visible, has_ignored)),
+                version_table,
+            ),
             index_row,
             |row| {
+                if skipped.contains(&row.table) {
+                    return Ok(());
+                }
+                let feature = if !row.comment.is_empty() {
+                    Some(("has a COMMENT", "drop the comment"))
+                } else if !row.visible {
+                    Some(("is invisible (ignored)", "make it visible"))
+                } else {
+                    None
+                };
+                if let Some((feature, change)) = feature
+                    && !options
+                        .excluded
+                        .excludes(None, &row.table, Some(&row.index))
+                {
+                    return Err(IntrospectError::Unsupported {
+                        message: format!(
+                            "index `{}` on table `{}` {feature}, which retort cannot carry \
+                             yet: exclude it with [autogen] exclude_objects (\"{}.{}\") or the \
+                             table with exclude_tables, or {change}",
+                            row.index, row.table, row.table, row.index
+                        ),
+                        table: row.table,
+                    });
+                }
                 indexes.push(row);
                 Ok(())
             },
@@ -374,6 +464,17 @@ async fn read_catalog(
     Ok(schema)
 }
 
+/// What a table has that the models cannot declare, named as DDL spells it.
+fn unsupported_table_feature(row: &TableRow) -> Option<String> {
+    match &row.engine {
+        Some(engine) if !engine.eq_ignore_ascii_case("innodb") => Some(format!("ENGINE={engine}")),
+        _ if !row.create_options.trim().is_empty() => {
+            Some(format!("table options `{}`", row.create_options.trim()))
+        }
+        _ => None,
+    }
+}
+
 fn table_row(row: &MySqlRow) -> Result<TableRow, sqlx::Error> {
     Ok(TableRow {
         name: row.try_get("table_name")?,
@@ -381,6 +482,10 @@ fn table_row(row: &MySqlRow) -> Result<TableRow, sqlx::Error> {
             .try_get::<Option<String>, _>("table_comment")?
             .unwrap_or_default(),
         collation: row.try_get("table_collation")?,
+        engine: row.try_get("engine")?,
+        create_options: row
+            .try_get::<Option<String>, _>("create_options")?
+            .unwrap_or_default(),
     })
 }
 
@@ -423,6 +528,10 @@ fn index_row(row: &MySqlRow) -> Result<IndexRow, sqlx::Error> {
         prefix: row.try_get("sub_part")?,
         collation: row.try_get("collation")?,
         index_type: row.try_get("index_type")?,
+        comment: row
+            .try_get::<Option<String>, _>("index_comment")?
+            .unwrap_or_default(),
+        visible: row.try_get::<String, _>("is_visible")? != "NO",
     })
 }
 

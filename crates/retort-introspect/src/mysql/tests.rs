@@ -333,3 +333,62 @@ async fn query_count_does_not_grow_with_table_count() {
     assert_eq!(few, 8);
     assert_eq!(many, few);
 }
+
+/// A table on another engine or with table options, and an index with a
+/// comment, would read as plain InnoDB objects the models could declare:
+/// each is refused by name, unless the filters leave it out.
+#[tokio::test(flavor = "current_thread")]
+async fn engines_table_options_and_index_comments_are_refused_by_name() {
+    for (ddl, expected) in [
+        (
+            "CREATE TABLE t (a int) ENGINE=MyISAM",
+            "table `t` has ENGINE=MyISAM, which retort cannot carry yet",
+        ),
+        (
+            "CREATE TABLE t (a int) ROW_FORMAT=COMPRESSED",
+            "table `t` has table options `row_format=COMPRESSED`",
+        ),
+        (
+            "CREATE TABLE t (a int, KEY ix_t (a) COMMENT 'why')",
+            "index `ix_t` on table `t` has a COMMENT, which retort cannot carry yet: exclude it \
+             with [autogen] exclude_objects (\"t.ix_t\")",
+        ),
+        (
+            "CREATE TABLE t (a int, KEY ix_t (a) IGNORED)",
+            "index `ix_t` on table `t` is invisible (ignored), which retort cannot carry yet",
+        ),
+    ] {
+        let Some((_db, mut conn)) = database_with(ddl).await else {
+            return;
+        };
+        match introspect_mysql(&mut conn, &IntrospectOptions::default()).await {
+            Err(IntrospectError::Unsupported { table, message }) => {
+                assert_eq!(table, "t", "{ddl}");
+                assert!(message.contains(expected), "{ddl}:\n{message}");
+            }
+            other => panic!("{ddl}: expected a refusal, got {other:?}"),
+        }
+        let options = IntrospectOptions {
+            excluded: crate::Exclusions::new(|_, table, object| {
+                table == "t" && object.is_none_or(|o| o == "ix_t")
+            }),
+            ..IntrospectOptions::default()
+        };
+        introspect_mysql(&mut conn, &options)
+            .await
+            .unwrap_or_else(|e| panic!("{ddl}: excluded, yet {e}"));
+    }
+}
+
+/// MySQL names visibility IS_VISIBLE, MariaDB the opposite (IGNORED);
+/// servers with neither read every index as visible.
+#[test]
+fn index_visibility_is_read_from_the_column_the_server_has() {
+    for sql in [INDEXES_SQL, INDEXES_WITH_EXPRESSIONS_SQL] {
+        assert!(
+            with_visibility(sql, true, false).contains("CAST(IS_VISIBLE AS CHAR) AS is_visible")
+        );
+        assert!(with_visibility(sql, false, true).contains("IF(IGNORED = 'YES', 'NO', 'YES')"));
+        assert!(with_visibility(sql, false, false).contains("CAST('YES' AS CHAR) AS is_visible"));
+    }
+}

@@ -10,7 +10,8 @@
 -- d set default. conindid: the index backing p/u/x (for f, the referred
 -- table's unique index, so it must not be used to hide indexes).
 -- condeferrable/condeferred: DEFERRABLE and INITIALLY DEFERRED (the IR keeps
--- them for foreign keys).
+-- them for foreign keys; on a primary key or unique constraint they are
+-- refused by name). connoinherit: a NO INHERIT check, refused by name.
 -- $1 the schemas (text[]).
 SELECT con.conrelid::int8 AS table_oid, con.conname::text AS constraint_name,
        con.contype::text AS kind, con.conkey::int2[] AS columns,
@@ -24,6 +25,7 @@ SELECT con.conrelid::int8 AS table_oid, con.conname::text AS constraint_name,
        con.confupdtype::text AS on_update, con.confdeltype::text AS on_delete,
        con.conindid::int8 AS index_oid,
        con.condeferrable AS deferrable, con.condeferred AS initially_deferred,
+       con.connoinherit AS no_inherit,
        COALESCE(ci.indnullsnotdistinct, false) AS nulls_not_distinct,
        CASE WHEN con.contype = 'c' THEN pg_get_expr(con.conbin, con.conrelid) END AS check_expr
 FROM pg_constraint AS con

@@ -10,8 +10,11 @@
 -- indclass: each key column's operator class, by oid (named in Rust from
 -- the list of non-default classes the first query reads);
 -- indnullsnotdistinct: PostgreSQL 15+.
--- Not read, as the IR has no place for them yet: NULLS FIRST (indoption
--- bit 1) and collations (indcollation).
+-- Refused by name, as the IR has no place for them yet: INCLUDE columns
+-- (indnkeyatts < indnatts), NULLS FIRST/LAST other than the direction's
+-- default (indoption bit 1 unlike bit 0), storage parameters (reloptions)
+-- and operator class parameters (the index's pg_attribute.attoptions).
+-- Not read: collations (indcollation).
 -- indkey, indoption and indclass are int2vectors/oidvectors, indexed from 0;
 -- the [:] slice renumbers them from 1, the only lower bound sqlx decodes.
 -- $1 the schemas (text[]).
@@ -29,7 +32,12 @@ SELECT i.indrelid::int8 AS table_oid, i.indexrelid::int8 AS index_oid,
        -- PostgreSQL 15+ (older servers get the query with false here).
        i.indnullsnotdistinct AS nulls_not_distinct,
        -- Each key column's operator class, by oid.
-       ((i.indclass::oid[])::int8[])[:] AS opclasses
+       ((i.indclass::oid[])::int8[])[:] AS opclasses,
+       ic.reloptions IS NOT NULL AS has_storage_parameters,
+       EXISTS (
+         SELECT 1 FROM pg_attribute AS ia
+         WHERE ia.attrelid = i.indexrelid AND ia.attoptions IS NOT NULL
+       ) AS has_opclass_parameters
 FROM pg_index AS i
 JOIN pg_class AS ic ON ic.oid = i.indexrelid
 JOIN pg_class AS c ON c.oid = i.indrelid

@@ -46,11 +46,18 @@ const ENUMS_SQL: &str = include_str!("enums.sql");
 /// index key's operator class where it is not its type's default.
 ///
 /// Not read: views, triggers, generated columns (skipped: the IR has no
-/// generation expression), partitions (their parent is refused), `DEFERRABLE`
-/// on unique and primary keys, `NULLS FIRST/LAST` and `INCLUDE` columns
-/// (the IR has no place for them). A table with an exclusion
-/// constraint, a partitioned, unlogged or inheriting table is refused with
-/// [`IntrospectError::Catalog`].
+/// generation expression), partitions (their parent is refused).
+///
+/// What the IR has no place for is refused with
+/// [`IntrospectError::Unsupported`] naming the object, its table and the
+/// feature, as the model loader refuses the same clauses: a partitioned,
+/// unlogged or inheriting table; an index with `INCLUDE` columns, `NULLS
+/// FIRST/LAST` other than its direction's default, storage parameters or
+/// operator class parameters; a `DEFERRABLE` primary key or unique
+/// constraint, a `NO INHERIT` check, an exclusion constraint; a `GENERATED
+/// ALWAYS` identity column or one with sequence options other than the
+/// defaults. Objects [`IntrospectOptions::excluded`] leaves out are not
+/// refused (an excluded table is not read at all).
 pub async fn introspect_postgres(
     conn: &mut PgConnection,
     options: &IntrospectOptions,
@@ -109,6 +116,9 @@ pub(crate) struct ColumnRow {
     /// `pg_collation.collname` where the column's collation is not its
     /// type's default.
     pub collation: Option<String>,
+    /// An identity column's sequence options other than the defaults, as
+    /// DDL spells them (`START WITH 5`).
+    pub identity_options: Vec<String>,
 }
 
 /// A `pg_type` entry as a column refers to it.
@@ -153,6 +163,8 @@ pub(crate) struct ConstraintRow {
     pub initially_deferred: bool,
     /// A unique constraint's `NULLS NOT DISTINCT`.
     pub nulls_not_distinct: bool,
+    /// `connoinherit`: a check declared `NO INHERIT`.
+    pub no_inherit: bool,
 }
 
 /// A `pg_index` row.
@@ -178,6 +190,10 @@ pub(crate) struct IndexRow {
     pub nulls_not_distinct: bool,
     /// `indclass`: each key column's operator class (`pg_opclass` oid).
     pub opclasses: Vec<i64>,
+    /// Storage parameters (`WITH (fillfactor = …)`).
+    pub has_storage_parameters: bool,
+    /// Operator class parameters (`gist_trgm_ops(siglen = …)`).
+    pub has_opclass_parameters: bool,
 }
 
 /// One label of an enum type.
@@ -247,7 +263,8 @@ async fn read_catalog(
         version_table: options.version_table.clone(),
     };
 
-    let mut builder = SchemaBuilder::new(&filter.default_schema, operator_classes);
+    let mut builder = SchemaBuilder::new(&filter.default_schema, operator_classes)
+        .with_exclusions(options.excluded.clone());
     reader
         .for_each(
             TABLES,
@@ -255,12 +272,17 @@ async fn read_catalog(
             table_row,
             |(row, unsupported)| {
                 if let Some(clause) = unsupported {
-                    return Err(IntrospectError::Catalog {
-                        table: row.name,
+                    if builder.excluded(&row.schema, &row.name, None) {
+                        return Ok(());
+                    }
+                    return Err(IntrospectError::Unsupported {
                         message: format!(
-                            "a table with {clause} cannot be represented by retort yet (it would \
-                         read as a plain table); manage it outside retort's schemas"
+                            "table `{}` is {clause}, which retort cannot carry yet (it would read \
+                             as a plain table): {}",
+                            row.name,
+                            build::WAY_OUT
                         ),
+                        table: row.name,
                     });
                 }
                 builder.table(row);
@@ -281,8 +303,7 @@ async fn read_catalog(
         .await?;
     reader
         .for_each(COLUMNS, filter.query(COLUMNS_SQL), column_row, |row| {
-            builder.column(&row);
-            Ok(())
+            builder.column(&row)
         })
         .await?;
     reader
@@ -340,11 +361,11 @@ fn table_row(row: &PgRow) -> Result<(TableRow, Option<&'static str>), sqlx::Erro
     let persistence: String = row.try_get("persistence")?;
     let inherits: bool = row.try_get("inherits")?;
     let unsupported = if kind == "p" {
-        Some("PARTITION BY")
+        Some("partitioned (PARTITION BY)")
     } else if persistence == "u" {
         Some("UNLOGGED")
     } else if inherits {
-        Some("INHERITS")
+        Some("a child of INHERITS")
     } else {
         None
     };
@@ -393,6 +414,7 @@ fn column_row(row: &PgRow) -> Result<ColumnRow, sqlx::Error> {
         generated: row.try_get("generated")?,
         comment: row.try_get("comment")?,
         collation: row.try_get("collation")?,
+        identity_options: row.try_get("identity_options")?,
     })
 }
 
@@ -414,6 +436,7 @@ fn constraint_row(row: &PgRow) -> Result<ConstraintRow, sqlx::Error> {
         deferrable: row.try_get("deferrable")?,
         initially_deferred: row.try_get("initially_deferred")?,
         nulls_not_distinct: row.try_get("nulls_not_distinct")?,
+        no_inherit: row.try_get("no_inherit")?,
     })
 }
 
@@ -432,6 +455,8 @@ fn index_row(row: &PgRow) -> Result<IndexRow, sqlx::Error> {
         predicate: row.try_get("predicate")?,
         nulls_not_distinct: row.try_get("nulls_not_distinct")?,
         opclasses: row.try_get("opclasses")?,
+        has_storage_parameters: row.try_get("has_storage_parameters")?,
+        has_opclass_parameters: row.try_get("has_opclass_parameters")?,
     })
 }
 
