@@ -184,3 +184,31 @@ fn the_unused_dependency_scan_sees_each_way_of_naming_a_crate() {
     assert!(!references_crate("my_tokio::spawn()", "tokio"));
     assert!(!references_crate("// chrono is not needed", "chrono"));
 }
+
+/// Integration tests have one shape, `tests/<area>/main.rs` with its modules
+/// beside it: one test binary per crate directory, found by cargo without
+/// `[[test]]` entries, and no `#[path]` indirection between a top-level file
+/// and a folder of the same name.
+#[test]
+fn integration_tests_are_folders_with_a_main() {
+    let crates_dir = workspace_root().join("crates");
+    let mut misshapen = Vec::new();
+    for krate in std::fs::read_dir(&crates_dir).expect("read crates/") {
+        let tests = krate.expect("read crates/ entry").path().join("tests");
+        let Ok(entries) = std::fs::read_dir(&tests) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.expect("read tests/ entry").path();
+            if !path.is_dir() || !path.join("main.rs").is_file() {
+                misshapen.push(path.display().to_string());
+            }
+        }
+    }
+    misshapen.sort();
+    assert!(
+        misshapen.is_empty(),
+        "integration tests belong in tests/<area>/main.rs; found:\n{}",
+        misshapen.join("\n")
+    );
+}
