@@ -470,12 +470,7 @@ fn shorten(name: &str, dialect: Dialect) -> String {
 /// 8 hex digits of the 32-bit FNV-1a hash of `text`: stable across runs,
 /// platforms and Rust versions (unlike `std`'s hasher).
 fn hex_hash(text: &str) -> String {
-    let mut hash: u32 = 0x811c_9dc5;
-    for byte in text.bytes() {
-        hash ^= u32::from(byte);
-        hash = hash.wrapping_mul(0x0100_0193);
-    }
-    format!("{hash:08x}")
+    format!("{:08x}", retort_schema::fnv1a_32(text.bytes()))
 }
 
 #[cfg(test)]

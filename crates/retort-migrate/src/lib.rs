@@ -55,16 +55,20 @@
 //! branches and merges need no extra bookkeeping.
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+mod backend;
 mod error;
 mod graph;
 mod interrupt;
 pub mod mysql;
+mod offline;
+mod options;
 pub mod postgres;
 mod revision;
 mod runner;
 mod split;
 pub mod sqlite;
 
+pub use backend::{Backend, Effect, PartialRevision, statement_checksum};
 pub use error::{
     Direction, FkViolation, ForeignKeyError, MigrateError, StatementError, UnverifiedStatement,
     database_error_text,
@@ -74,14 +78,12 @@ pub use graph::{
     rows_after_downgrade, rows_after_upgrade,
 };
 pub use interrupt::{Canceller, Interrupt, Interrupted, SecondConnection, StatementFate};
+pub use offline::{offline_downgrade_sql, offline_upgrade_sql};
+pub use options::{DEFAULT_VERSION_TABLE, Event, LockMode, RunOptions, VersionTable};
 pub use revision::{
     REVISION_ID_LEN, Revision, SLUG_MAX_LEN, TODO_DIRECTIVE, is_revision_id, new_revision_id,
     now_timestamp, parse_revision, read_revision, render_revision, slug, write_revision,
 };
-pub use runner::{
-    Backend, DEFAULT_VERSION_TABLE, Effect, Event, LockMode, PartialRevision, RunOptions,
-    VersionTable, current, downgrade, offline_downgrade_sql, offline_upgrade_sql, partial_progress,
-    stamp, statement_checksum, upgrade,
-};
+pub use runner::{current, downgrade, partial_progress, stamp, upgrade};
 pub use split::{Segment, Statement, split_segments, split_statements};
 pub use sqlite::sqlite_connect_options;

@@ -23,6 +23,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::MigrateError;
+use crate::error::Direction;
+use crate::split::{Segment, split_segments};
+use retort_schema::Dialect;
 
 /// Length of a revision id in hex characters.
 pub const REVISION_ID_LEN: usize = 12;
@@ -505,6 +508,46 @@ pub fn write_revision(dir: &Path, rev: &Revision) -> Result<PathBuf, MigrateErro
         }
     })?;
     Ok(path)
+}
+
+/// Refuses to run while a revision is partly applied (MySQL) unless this
+/// run resumes it: anything else would build on a half-changed schema.
+/// Refuses the whole run, before anything is applied, when a revision it
+/// would run still holds a `-- retort:todo` line in that section.
+pub(crate) fn check_finished(plan: &[&Revision], direction: Direction) -> Result<(), MigrateError> {
+    for rev in plan {
+        if let Some((line, todo)) = rev
+            .todos(direction == Direction::Upgrade)
+            .into_iter()
+            .next()
+        {
+            return Err(MigrateError::Unfinished {
+                id: rev.id.clone(),
+                path: rev.path.clone(),
+                line,
+                todo,
+                direction,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A section's segments with line numbers made absolute in the file.
+pub(crate) fn section_segments(
+    rev: &Revision,
+    direction: Direction,
+    dialect: Dialect,
+) -> Vec<Segment> {
+    let (sql, first_line) = match direction {
+        Direction::Upgrade => (&rev.up, rev.up_line),
+        Direction::Downgrade => (&rev.down, rev.down_line),
+    };
+    let mut segments = split_segments(sql, dialect);
+    for stmt in segments.iter_mut().flat_map(|s| s.statements.iter_mut()) {
+        stmt.line += first_line.saturating_sub(1);
+    }
+    segments
 }
 
 #[cfg(test)]

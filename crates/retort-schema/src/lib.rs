@@ -24,11 +24,13 @@
 //! sea-query.
 
 mod dialect;
+mod hash;
 mod identity;
 mod naming;
 mod types;
 
 pub use dialect::{Dialect, UnknownDialect};
+pub use hash::{fnv1a_32, fnv1a_64};
 pub use identity::{NameKind, NameRules};
 pub use naming::{ConstraintKind, implied_constraint_name};
 pub use types::{ColumnType, DefaultValue, ParseTypeError, quote_string};

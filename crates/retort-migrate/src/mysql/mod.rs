@@ -51,9 +51,10 @@ use sqlx::mysql::{MySqlConnectOptions, MySqlConnection};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Row};
 
 use crate::MigrateError;
+use crate::backend::{Backend, Effect, PartialRevision};
 use crate::error::{Direction, FkViolation};
 use crate::interrupt::{Canceller, Interrupt, SecondConnection};
-use crate::runner::{Backend, Effect, LockMode, PartialRevision, VersionTable};
+use crate::options::{LockMode, VersionTable};
 
 mod effect;
 use effect::{Fact, Judgement};
@@ -70,8 +71,9 @@ const LOCK_NAME_MAX: usize = 64;
 /// The SQL text the runner sends, shared by the online runner and `--sql`
 /// mode so both do exactly the same thing.
 pub mod script {
+    use crate::backend::PartialRevision;
     use crate::error::Direction;
-    use crate::runner::{PartialRevision, VersionTable};
+    use crate::options::VersionTable;
     use retort_schema::Dialect;
 
     /// Opens a statement's transaction.
@@ -490,19 +492,8 @@ impl Backend for MySqlConnection {
         Ok(Vec::new())
     }
 
-    async fn write_versions(
-        &mut self,
-        table: &VersionTable,
-        old: &[String],
-        new: &[String],
-    ) -> Result<(), MigrateError> {
-        for sql in script::version_updates(table, old, new) {
-            exec(self, &sql).await.map_err(db_err(format!(
-                "updating the version table {}",
-                table.name()
-            )))?;
-        }
-        Ok(())
+    fn version_updates(table: &VersionTable, old: &[String], new: &[String]) -> Vec<String> {
+        script::version_updates(table, old, new)
     }
 
     async fn commit_step(&mut self, _step: ()) -> Result<(), MigrateError> {

@@ -23,14 +23,16 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Row};
 
 use crate::MigrateError;
+use crate::backend::Backend;
 use crate::error::FkViolation;
 use crate::interrupt::{Canceller, Interrupt, SecondConnection};
-use crate::runner::{Backend, LockMode, VersionTable};
+use crate::options::{LockMode, VersionTable};
+use retort_schema::fnv1a_64;
 
 /// The SQL text the runner sends, shared by the online runner and `--sql`
 /// mode so both do exactly the same thing.
 pub mod script {
-    use crate::runner::VersionTable;
+    use crate::options::VersionTable;
 
     /// Opens a revision's transaction.
     pub const BEGIN: &str = "BEGIN";
@@ -84,10 +86,10 @@ pub mod script {
         )
     }
 
-    /// Statements turning version-table rows `old` into `new` (the same
-    /// text as SQLite's: standard SQL, ids are validated hex).
+    /// Statements turning version-table rows `old` into `new` (standard
+    /// SQL, as on SQLite; ids are validated hex).
     pub fn version_updates(table: &VersionTable, old: &[String], new: &[String]) -> Vec<String> {
-        crate::sqlite::script::version_updates(table, old, new)
+        crate::backend::standard_version_updates(table, old, new)
     }
 }
 
@@ -98,12 +100,7 @@ pub mod script {
 /// runners of the same table name in different schemas share the key,
 /// which only makes them wait for each other.
 pub fn advisory_lock_key(table: &VersionTable) -> i64 {
-    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-    let hash = b"retort:"
-        .iter()
-        .chain(table.name().as_bytes())
-        .fold(OFFSET, |h, b| (h ^ u64::from(*b)).wrapping_mul(PRIME));
+    let hash = fnv1a_64(b"retort:".iter().chain(table.name().as_bytes()).copied());
     i64::from_ne_bytes(hash.to_ne_bytes())
 }
 
@@ -225,19 +222,8 @@ impl Backend for PgConnection {
         Ok(Vec::new())
     }
 
-    async fn write_versions(
-        &mut self,
-        table: &VersionTable,
-        old: &[String],
-        new: &[String],
-    ) -> Result<(), MigrateError> {
-        for sql in script::version_updates(table, old, new) {
-            exec(self, &sql).await.map_err(db_err(format!(
-                "updating the version table {}",
-                table.name()
-            )))?;
-        }
-        Ok(())
+    fn version_updates(table: &VersionTable, old: &[String], new: &[String]) -> Vec<String> {
+        script::version_updates(table, old, new)
     }
 
     async fn prepare_interrupt(

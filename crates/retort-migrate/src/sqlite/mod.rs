@@ -26,9 +26,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::MigrateError;
+use crate::backend::Backend;
 use crate::error::FkViolation;
 use crate::interrupt::{Canceller, Interrupt};
-use crate::runner::{Backend, LockMode, VersionTable};
+use crate::options::{LockMode, VersionTable};
 
 /// How many virtual-machine steps SQLite runs between two looks at the
 /// interrupt: often enough to stop within milliseconds, rare enough to
@@ -56,7 +57,7 @@ pub fn sqlite_connect_options(url: &str) -> Result<SqliteConnectOptions, Migrate
 /// The SQL text the runner sends, shared by the online runner and `--sql` mode
 /// so both do exactly the same thing.
 pub mod script {
-    use crate::runner::VersionTable;
+    use crate::options::VersionTable;
 
     /// Turns enforcement off; must run outside a transaction.
     pub const FOREIGN_KEYS_OFF: &str = "PRAGMA foreign_keys = OFF";
@@ -81,25 +82,10 @@ pub mod script {
         )
     }
 
-    /// Statements turning version-table rows `old` into `new`. Ids are
-    /// validated hex, so inlining them as literals is safe.
+    /// Statements turning version-table rows `old` into `new` (standard
+    /// SQL; ids are validated hex).
     pub fn version_updates(table: &VersionTable, old: &[String], new: &[String]) -> Vec<String> {
-        let mut out = Vec::new();
-        for id in old.iter().filter(|id| !new.contains(id)) {
-            out.push(format!(
-                "DELETE FROM {} WHERE version_num = '{}'",
-                table.quoted(),
-                id.replace('\'', "''")
-            ));
-        }
-        for id in new.iter().filter(|id| !old.contains(id)) {
-            out.push(format!(
-                "INSERT INTO {} (version_num) VALUES ('{}')",
-                table.quoted(),
-                id.replace('\'', "''")
-            ));
-        }
-        out
+        crate::backend::standard_version_updates(table, old, new)
     }
 }
 
@@ -235,19 +221,8 @@ impl Backend for SqliteConnection {
         Ok(out)
     }
 
-    async fn write_versions(
-        &mut self,
-        table: &VersionTable,
-        old: &[String],
-        new: &[String],
-    ) -> Result<(), MigrateError> {
-        for sql in script::version_updates(table, old, new) {
-            exec(self, &sql).await.map_err(db_err(format!(
-                "updating the version table {}",
-                table.name()
-            )))?;
-        }
-        Ok(())
+    fn version_updates(table: &VersionTable, old: &[String], new: &[String]) -> Vec<String> {
+        script::version_updates(table, old, new)
     }
 
     async fn prepare_interrupt(
