@@ -38,6 +38,7 @@
 mod ddl;
 mod direct;
 mod mysql;
+mod names;
 mod online;
 mod postgres;
 mod spelling;

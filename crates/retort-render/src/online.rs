@@ -250,7 +250,7 @@ pub(crate) fn constraint_name(op: &Op, state: &Schema) -> Option<String> {
     };
     match constraint.name() {
         Some(name) => Some(name.to_string()),
-        None => crate::direct::implied_name(table, &constraint, state, PG),
+        None => crate::names::implied_name(table, &constraint, state, PG),
     }
 }
 
