@@ -1,7 +1,7 @@
 //! Ops a dialect performs with one or a few statements, no rebuild.
 
-use crate::RenderError;
 use crate::ddl::{self, BuildFor};
+use crate::error::RenderError;
 use crate::mysql;
 use crate::names::{creation_name, implied_name};
 use crate::spelling::{self, quote, quote_list};

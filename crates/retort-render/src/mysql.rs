@@ -22,8 +22,8 @@
 //!
 //! <https://dev.mysql.com/doc/refman/8.0/en/create-table-foreign-keys.html>
 
-use crate::RenderError;
 use crate::ddl;
+use crate::error::RenderError;
 use crate::spelling::quote;
 use retort_diff::{Constraint, Op};
 use retort_schema::{ColumnType, Dialect, ForeignKey, Index, IndexTarget, Schema, Table};

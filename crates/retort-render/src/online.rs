@@ -20,7 +20,7 @@
 //! table created by the same script is empty and not yet in use, and a
 //! statement outside the transaction could not see it anyway.
 
-use crate::Step;
+use crate::script::Step;
 use crate::spelling::quote;
 use retort_diff::{Constraint, HazardCode, Op, PlannedOp};
 use retort_schema::{Dialect, Schema};
