@@ -245,8 +245,8 @@ pub(crate) fn create_table_statement(table: &Table, dialect: Dialect) -> String 
     // MySQL: unnamed constraints get retort's deterministic names, so a
     // later drop can name them (see `mysql`).
     let named;
-    let table = if crate::mysql::names_created_constraints(dialect) {
-        named = crate::mysql::with_constraint_names(table);
+    let table = if crate::names::names_created_constraints(dialect) {
+        named = crate::names::with_constraint_names(table);
         &named
     } else {
         table

@@ -1,11 +1,12 @@
 //! Ops a dialect performs with one or a few statements, no rebuild.
 
-use crate::RenderError;
 use crate::ddl::{self, BuildFor};
+use crate::error::RenderError;
 use crate::mysql;
+use crate::names::{creation_name, implied_name};
 use crate::spelling::{self, quote, quote_list};
 use retort_diff::{Constraint, Op};
-use retort_schema::{Column, ConstraintKind, Dialect, Schema, implied_constraint_name};
+use retort_schema::{Dialect, Schema};
 use sea_query as sq;
 
 fn alter_table(table: &str, dialect: Dialect, action: &str) -> String {
@@ -142,16 +143,21 @@ pub(crate) fn statements(
                     .build_for(dialect),
             ]
         }
-        Op::AlterColumn { table, from, to } => {
-            if !dialect.alter_column() {
+        Op::AlterColumn { table, from, to } => match dialect {
+            Dialect::Postgres => crate::postgres::alter_column(table, from, to, state),
+            // MODIFY COLUMN restates the whole column; anything left out
+            // (default, NOT NULL, comment) would be lost.
+            Dialect::Mysql => vec![
+                sq::Table::alter()
+                    .table(sq::Alias::new(table.as_str()))
+                    .modify_column(ddl::column_def(to, dialect))
+                    .build_for(dialect),
+            ],
+            // The renderer rebuilds the table instead (`sqlite::needs_rebuild`).
+            Dialect::Sqlite => {
                 return Err(unsupported(op, dialect, "ALTER TABLE … ALTER COLUMN"));
             }
-            if dialect == Dialect::Postgres {
-                crate::postgres::alter_column(table, from, to, state)
-            } else {
-                alter_column(table, from, to, dialect)
-            }
-        }
+        },
         Op::CreateIndex { table, index } => {
             if index.predicate.is_some() && !dialect.partial_index() {
                 return Err(unsupported(
@@ -235,80 +241,6 @@ pub(crate) fn statements(
     Ok(out)
 }
 
-fn alter_column(table: &str, from: &Column, to: &Column, dialect: Dialect) -> Vec<String> {
-    if dialect == Dialect::Mysql {
-        // MODIFY COLUMN restates the whole column; anything left out
-        // (default, NOT NULL, comment) would be lost.
-        return vec![
-            sq::Table::alter()
-                .table(sq::Alias::new(table))
-                .modify_column(ddl::column_def(to, dialect))
-                .build_for(dialect),
-        ];
-    }
-    let column = quote(&to.name, dialect);
-    let mut out = Vec::new();
-    if from.ty != to.ty {
-        let ty = spelling::column_type_lenient(&to.ty, dialect);
-        // USING makes conversions without an implicit cast (text → integer)
-        // work; for the others it is what PostgreSQL does anyway.
-        out.push(alter_table(
-            table,
-            dialect,
-            &format!("ALTER COLUMN {column} TYPE {ty} USING {column}::{ty}"),
-        ));
-    }
-    if from.nullable != to.nullable {
-        let action = if to.nullable {
-            "DROP NOT NULL"
-        } else {
-            "SET NOT NULL"
-        };
-        out.push(alter_table(
-            table,
-            dialect,
-            &format!("ALTER COLUMN {column} {action}"),
-        ));
-    }
-    if from.default != to.default {
-        let action = match &to.default {
-            Some(default) => format!("SET DEFAULT {}", spelling::default_value(default, dialect)),
-            None => "DROP DEFAULT".to_string(),
-        };
-        out.push(alter_table(
-            table,
-            dialect,
-            &format!("ALTER COLUMN {column} {action}"),
-        ));
-    }
-    if from.comment != to.comment && dialect.comments() {
-        out.push(ddl::column_comment_statement(
-            table,
-            &to.name,
-            to.comment.as_deref(),
-            dialect,
-        ));
-    }
-    out
-}
-
-/// The name to create `constraint` with: its own, or on MySQL (where
-/// retort names what it creates) the deterministic implied name.
-fn creation_name(
-    table: &str,
-    constraint: &Constraint,
-    state: &Schema,
-    dialect: Dialect,
-) -> Option<String> {
-    match constraint.name() {
-        Some(name) => Some(name.to_string()),
-        None if mysql::names_created_constraints(dialect) => {
-            implied_name(table, constraint, state, dialect)
-        }
-        None => None,
-    }
-}
-
 fn drop_constraint(
     table: &str,
     constraint: &Constraint,
@@ -380,44 +312,4 @@ pub(crate) fn describe_constraint(constraint: &Constraint) -> String {
         ),
         Constraint::Check(c) => format!("check ({})", c.expression),
     }
-}
-
-/// The name `dialect` gave `constraint` if it was created unnamed (on
-/// MySQL: the name retort gave it).
-pub(crate) fn implied_name(
-    table: &str,
-    constraint: &Constraint,
-    state: &Schema,
-    dialect: Dialect,
-) -> Option<String> {
-    let (kind, columns) = match constraint {
-        Constraint::PrimaryKey(pk) => (ConstraintKind::PrimaryKey, pk.columns.clone()),
-        Constraint::Unique(unique) => (ConstraintKind::Unique, unique.columns.clone()),
-        Constraint::ForeignKey(fk) => (ConstraintKind::ForeignKey, fk.columns.clone()),
-        Constraint::Check(check) => {
-            // The database names a check after the one column it uses.
-            let used = state
-                .table(table)
-                .map(|t| {
-                    t.columns
-                        .iter()
-                        .filter(|c| mentions(&check.expression, &c.name))
-                        .map(|c| c.name.clone())
-                        .collect()
-                })
-                .unwrap_or_default();
-            (ConstraintKind::Check, used)
-        }
-    };
-    implied_constraint_name(dialect, table, kind, &columns)
-}
-
-/// Whether `word` occurs in `expression` as a whole identifier.
-fn mentions(expression: &str, word: &str) -> bool {
-    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    expression.match_indices(word).any(|(at, _)| {
-        let before = expression[..at].chars().next_back();
-        let after = expression[at + word.len()..].chars().next();
-        !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
-    })
 }

@@ -22,49 +22,13 @@
 //!
 //! <https://dev.mysql.com/doc/refman/8.0/en/create-table-foreign-keys.html>
 
-use crate::RenderError;
 use crate::ddl;
+use crate::error::RenderError;
 use crate::spelling::quote;
 use retort_diff::{Constraint, Op};
 use retort_schema::{ColumnType, Dialect, ForeignKey, Index, IndexTarget, Schema, Table};
 
 const MY: Dialect = Dialect::Mysql;
-
-/// Whether the renderer names every constraint it creates (see the module
-/// doc): MySQL, whose own names cannot be predicted.
-pub(crate) fn names_created_constraints(dialect: Dialect) -> bool {
-    matches!(dialect, Dialect::Mysql)
-}
-
-/// `table` with every unnamed unique, foreign-key and check constraint
-/// given its deterministic name.
-pub(crate) fn with_constraint_names(table: &Table) -> Table {
-    let mut named = table.clone();
-    let state = Schema {
-        tables: vec![table.clone()],
-        ..Schema::default()
-    };
-    for unique in &mut named.unique_constraints {
-        if unique.name.is_none() {
-            unique.name = implied(table, &Constraint::Unique(unique.clone()), &state);
-        }
-    }
-    for fk in &mut named.foreign_keys {
-        if fk.name.is_none() {
-            fk.name = implied(table, &Constraint::ForeignKey(fk.clone()), &state);
-        }
-    }
-    for check in &mut named.checks {
-        if check.name.is_none() {
-            check.name = implied(table, &Constraint::Check(check.clone()), &state);
-        }
-    }
-    named
-}
-
-fn implied(table: &Table, constraint: &Constraint, state: &Schema) -> Option<String> {
-    crate::direct::implied_name(&table.name, constraint, state, MY)
-}
 
 /// The index's leading parts that index whole columns, up to the first
 /// expression or prefix part.
@@ -162,7 +126,7 @@ pub(crate) fn drop_index(table: &str, index: &Index, state: &Schema) -> Vec<Stri
         .into_iter()
         .map(|mut fk| {
             if fk.name.is_none() {
-                fk.name = crate::direct::implied_name(
+                fk.name = crate::names::implied_name(
                     table,
                     &Constraint::ForeignKey(fk.clone()),
                     state,

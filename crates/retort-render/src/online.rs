@@ -20,7 +20,7 @@
 //! table created by the same script is empty and not yet in use, and a
 //! statement outside the transaction could not see it anyway.
 
-use crate::Step;
+use crate::script::Step;
 use crate::spelling::quote;
 use retort_diff::{Constraint, HazardCode, Op, PlannedOp};
 use retort_schema::{Dialect, Schema};
@@ -250,7 +250,7 @@ pub(crate) fn constraint_name(op: &Op, state: &Schema) -> Option<String> {
     };
     match constraint.name() {
         Some(name) => Some(name.to_string()),
-        None => crate::direct::implied_name(table, &constraint, state, PG),
+        None => crate::names::implied_name(table, &constraint, state, PG),
     }
 }
 

@@ -20,8 +20,8 @@
 //! the enum column with a literal of the old type makes the conversion
 //! fail; such objects must be dropped and re-created around the revision.
 
-use crate::Step;
 use crate::ddl;
+use crate::script::Step;
 use crate::spelling::{self, quote};
 use retort_diff::{Op, PlannedOp};
 use retort_schema::{Column, ColumnType, DefaultValue, Dialect, Schema};
