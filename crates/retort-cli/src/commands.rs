@@ -224,49 +224,11 @@ impl PendingModels {
     }
 }
 
-pub(crate) async fn introspect(db: &mut Database, settings: &Settings) -> Result<Schema> {
-    let options = retort_introspect::IntrospectOptions {
-        version_table: settings.version_table.clone(),
-        schemas: settings.schemas.clone(),
-        excluded: exclusions(&settings.filter),
-    };
-    match db {
-        Database::Sqlite(conn) => Ok(retort_introspect::introspect_sqlite(conn, &options).await?),
-        Database::Postgres(conn) => {
-            Ok(retort_introspect::introspect_postgres(conn, &options).await?)
-        }
-        Database::Mysql(conn) => Ok(retort_introspect::introspect_mysql(conn, &options).await?),
-    }
-}
-
-/// The `[autogen]` filters as the introspector asks them: an object they
-/// leave out is never compared, so a feature retort cannot carry there
-/// must not fail the run.
-fn exclusions(filter: &crate::filter::SchemaFilter) -> retort_introspect::Exclusions {
-    if filter.is_empty() {
-        return retort_introspect::Exclusions::default();
-    }
-    let filter = filter.clone();
-    retort_introspect::Exclusions::new(move |schema, table, object| {
-        filter.excludes(schema, table, object)
-    })
-}
-
 pub(crate) async fn current_revisions(
     db: &mut Database,
     settings: &Settings,
 ) -> Result<Vec<String>> {
-    match db {
-        Database::Sqlite(conn) => {
-            Ok(retort_migrate::current(conn, &version_table(settings)?).await?)
-        }
-        Database::Postgres(conn) => {
-            Ok(retort_migrate::current(conn, &version_table(settings)?).await?)
-        }
-        Database::Mysql(conn) => {
-            Ok(retort_migrate::current(conn, &version_table(settings)?).await?)
-        }
-    }
+    Ok(db.current(&version_table(settings)?).await?)
 }
 
 /// Revisions a non-transactional database (MySQL) has only partly applied.
@@ -274,12 +236,7 @@ async fn partial_revisions(
     db: &mut Database,
     settings: &Settings,
 ) -> Result<Vec<retort_migrate::PartialRevision>> {
-    let table = version_table(settings)?;
-    Ok(match db {
-        Database::Sqlite(conn) => retort_migrate::partial_progress(conn, &table).await?,
-        Database::Postgres(conn) => retort_migrate::partial_progress(conn, &table).await?,
-        Database::Mysql(conn) => retort_migrate::partial_progress(conn, &table).await?,
-    })
+    Ok(db.partial_progress(&version_table(settings)?).await?)
 }
 
 /// Errors unless the database is at the graph's heads: a draft generated
@@ -330,7 +287,7 @@ async fn compute_drift(
     out: &mut (dyn Write + Send),
 ) -> Result<Drift> {
     let dialect = settings.require_database()?.dialect();
-    let live = match introspect(db, settings).await {
+    let live = match db.introspect(&settings.introspect_options()).await {
         Ok(live) => live,
         Err(err) => return Err(models.or_model_error(err)),
     };
@@ -976,19 +933,7 @@ async fn migrate(
     let mut db = Database::open(url, Access::ReadWrite).await?;
     let mut printer = EventPrinter { out, error: None };
     let result = {
-        let running = async {
-            match &mut db {
-                Database::Sqlite(conn) => {
-                    run_move(conn, &graph, &target, &options, &mut printer).await
-                }
-                Database::Postgres(conn) => {
-                    run_move(conn, &graph, &target, &options, &mut printer).await
-                }
-                Database::Mysql(conn) => {
-                    run_move(conn, &graph, &target, &options, &mut printer).await
-                }
-            }
-        };
+        let running = async { run_move(&mut db, &graph, &target, &options, &mut printer).await };
         tokio::pin!(running);
         tokio::select! {
             result = &mut running => result.map_err(anyhow::Error::from),
@@ -1010,8 +955,8 @@ async fn migrate(
     Ok(Outcome::Success)
 }
 
-async fn run_move<B: retort_migrate::Backend>(
-    conn: &mut B,
+async fn run_move(
+    db: &mut Database,
     graph: &RevisionGraph,
     target: &Move,
     options: &RunOptions,
@@ -1019,12 +964,8 @@ async fn run_move<B: retort_migrate::Backend>(
 ) -> Result<(), retort_migrate::MigrateError> {
     let mut on_event = |event| printer.print(event);
     match target {
-        Move::Up(target) => {
-            retort_migrate::upgrade(conn, graph, target, options, &mut on_event).await
-        }
-        Move::Down(target) => {
-            retort_migrate::downgrade(conn, graph, target, options, &mut on_event).await
-        }
+        Move::Up(target) => db.upgrade(graph, target, options, &mut on_event).await,
+        Move::Down(target) => db.downgrade(graph, target, options, &mut on_event).await,
     }
 }
 
@@ -1260,26 +1201,9 @@ async fn stamp(
     }
     let mut db = Database::open(url, Access::ReadWrite).await?;
     let mut printer = EventPrinter { out, error: None };
-    let result = match &mut db {
-        Database::Sqlite(conn) => {
-            retort_migrate::stamp(conn, &graph, &args.revision, &options, &mut |e| {
-                printer.print(e)
-            })
-            .await
-        }
-        Database::Postgres(conn) => {
-            retort_migrate::stamp(conn, &graph, &args.revision, &options, &mut |e| {
-                printer.print(e)
-            })
-            .await
-        }
-        Database::Mysql(conn) => {
-            retort_migrate::stamp(conn, &graph, &args.revision, &options, &mut |e| {
-                printer.print(e)
-            })
-            .await
-        }
-    };
+    let result = db
+        .stamp(&graph, &args.revision, &options, &mut |e| printer.print(e))
+        .await;
     db.close().await;
     printer.finish()?;
     result?;
@@ -1330,7 +1254,7 @@ async fn inspect(
 ) -> Result<Outcome> {
     let url = settings.require_database()?;
     let mut db = Database::open(url, Access::ReadOnly).await?;
-    let schema = introspect(&mut db, settings).await?;
+    let schema = db.introspect(&settings.introspect_options()).await?;
     db.close().await;
     match args.format {
         InspectFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&schema)?)?,

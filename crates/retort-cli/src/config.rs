@@ -153,6 +153,26 @@ impl Settings {
         Ok(&self.model_paths)
     }
 
+    /// What the introspector reads: the version table and schemas, and
+    /// the `[autogen]` filters as exclusions, since an object they leave
+    /// out is never compared and a feature retort cannot carry there must
+    /// not fail the run.
+    pub fn introspect_options(&self) -> retort_introspect::IntrospectOptions {
+        let excluded = if self.filter.is_empty() {
+            retort_introspect::Exclusions::default()
+        } else {
+            let filter = self.filter.clone();
+            retort_introspect::Exclusions::new(move |schema, table, object| {
+                filter.excludes(schema, table, object)
+            })
+        };
+        retort_introspect::IntrospectOptions {
+            version_table: self.version_table.clone(),
+            schemas: self.schemas.clone(),
+            excluded,
+        }
+    }
+
     fn config_name(&self) -> String {
         match &self.config_path {
             Some(path) => path.display().to_string(),

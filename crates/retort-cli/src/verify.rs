@@ -17,7 +17,6 @@ use retort_migrate::{
 };
 use retort_schema::{Dialect, Index, IndexPart, Schema};
 
-use crate::commands::introspect;
 use crate::config::{DatabaseUrl, Settings};
 use crate::db::{Access, Database};
 
@@ -58,7 +57,7 @@ pub(crate) async fn prove_on(
     up: &str,
     down: &str,
 ) -> Result<()> {
-    let dialect = dialect_of(scratch);
+    let dialect = scratch.dialect();
     let options = DiffOptions { dialect };
     if dialect == Dialect::Mysql {
         // The live schema's tables are created in dependency order, which
@@ -73,7 +72,7 @@ pub(crate) async fn prove_on(
     if dialect == Dialect::Mysql {
         scratch.execute("SET FOREIGN_KEY_CHECKS = 1").await?;
     }
-    let built = introspect(scratch, settings).await?;
+    let built = scratch.introspect(&settings.introspect_options()).await?;
     residue(
         &built,
         live,
@@ -95,7 +94,7 @@ pub(crate) async fn prove_on(
     run_step(scratch, &graph, &run, true)
         .await
         .map_err(|err| step_error(err, dialect, "up", "on a scratch copy of the live schema"))?;
-    let upgraded = introspect(scratch, settings).await?;
+    let upgraded = scratch.introspect(&settings.introspect_options()).await?;
     residue(
         &upgraded,
         models,
@@ -108,7 +107,7 @@ pub(crate) async fn prove_on(
     run_step(scratch, &graph, &run, false)
         .await
         .map_err(|err| step_error(err, dialect, "down", "on the scratch database after its up"))?;
-    let downgraded = introspect(scratch, settings).await?;
+    let downgraded = scratch.introspect(&settings.introspect_options()).await?;
     residue(
         &downgraded,
         live,
@@ -270,14 +269,6 @@ fn column_check(create: &str, column: &str) -> String {
     lines.join("\n")
 }
 
-fn dialect_of(db: &Database) -> Dialect {
-    match db {
-        Database::Sqlite(_) => Dialect::Sqlite,
-        Database::Postgres(_) => Dialect::Postgres,
-        Database::Mysql(_) => Dialect::Mysql,
-    }
-}
-
 /// `up` as it can run on the empty scratch database: the todo lines
 /// dropped and the backfill placeholder as `NULL` (there are no rows).
 fn runnable(up: &str) -> String {
@@ -322,20 +313,12 @@ async fn run_step(
     run: &RunOptions,
     up: bool,
 ) -> Result<(), retort_migrate::MigrateError> {
-    macro_rules! step {
-        ($conn:expr) => {
-            if up {
-                retort_migrate::upgrade($conn, graph, &UpgradeTarget::Head, run, &mut |_| {}).await
-            } else {
-                retort_migrate::downgrade($conn, graph, &DowngradeTarget::Base, run, &mut |_| {})
-                    .await
-            }
-        };
-    }
-    match db {
-        Database::Sqlite(conn) => step!(conn),
-        Database::Postgres(conn) => step!(conn),
-        Database::Mysql(conn) => step!(conn),
+    if up {
+        db.upgrade(graph, &UpgradeTarget::Head, run, &mut |_| {})
+            .await
+    } else {
+        db.downgrade(graph, &DowngradeTarget::Base, run, &mut |_| {})
+            .await
     }
 }
 
