@@ -5,8 +5,7 @@
 use anyhow::{Context, Result, anyhow, bail};
 use retort_diff::{DiffOptions, HazardCode, Plan};
 use retort_migrate::{
-    DowngradeTarget, Event, Interrupt, LockMode, Revision, RevisionGraph, RunOptions,
-    UpgradeTarget, VersionTable,
+    DowngradeTarget, Event, Interrupt, Revision, RevisionGraph, RunOptions, UpgradeTarget,
 };
 use retort_schema::{Dialect, Schema};
 use std::collections::BTreeSet;
@@ -228,7 +227,7 @@ pub(crate) async fn current_revisions(
     db: &mut Database,
     settings: &Settings,
 ) -> Result<Vec<String>> {
-    Ok(db.current(&version_table(settings)?).await?)
+    Ok(db.current(&settings.version_table).await?)
 }
 
 /// Revisions a non-transactional database (MySQL) has only partly applied.
@@ -236,7 +235,7 @@ async fn partial_revisions(
     db: &mut Database,
     settings: &Settings,
 ) -> Result<Vec<retort_migrate::PartialRevision>> {
-    Ok(db.partial_progress(&version_table(settings)?).await?)
+    Ok(db.partial_progress(&settings.version_table).await?)
 }
 
 /// Errors unless the database is at the graph's heads: a draft generated
@@ -510,7 +509,7 @@ async fn autogen(
         None
     };
     let path = write_revision(settings, &graph, message, graph_head_ids(&graph), up, down)?;
-    writeln!(out, "Generated {}", display_path(&path))?;
+    writeln!(out, "Generated {}", settings.display_path(&path))?;
     if let Some(note) = options_note(options, drift.dialect) {
         writeln!(out, "  {note}")?;
     }
@@ -566,17 +565,6 @@ fn write_revision(
     )?)
 }
 
-pub(crate) fn display_path(path: &Path) -> String {
-    match std::env::current_dir() {
-        Ok(cwd) => path
-            .strip_prefix(&cwd)
-            .unwrap_or(path)
-            .display()
-            .to_string(),
-        Err(_) => path.display().to_string(),
-    }
-}
-
 async fn revision(
     settings: &Settings,
     args: &RevisionArgs,
@@ -604,7 +592,7 @@ async fn revision(
         String::new(),
         String::new(),
     )?;
-    writeln!(out, "Generated {}", display_path(&path))?;
+    writeln!(out, "Generated {}", settings.display_path(&path))?;
     Ok(Outcome::Success)
 }
 
@@ -683,7 +671,8 @@ async fn check(
     if !args.deny.is_empty() {
         let pending =
             retort_migrate::plan_upgrade(&graph, &current, &retort_migrate::UpgradeTarget::Heads)?;
-        let mut denied = report_revisions(&pending, &args.deny, Some(drift.dialect), out)?;
+        let mut denied =
+            report_revisions(settings, &pending, &args.deny, Some(drift.dialect), out)?;
         for planned in &drift.plan.ops {
             for hazard in &planned.hazards {
                 if args.deny.contains(&hazard.code) {
@@ -743,6 +732,7 @@ fn codes_list(codes: &[HazardCode]) -> String {
 /// code: message`, marked denied or allowed) and returns how many are
 /// denied and not allowed.
 fn report_revisions(
+    settings: &Settings,
     revisions: &[&Revision],
     deny: &[HazardCode],
     dialect: Option<Dialect>,
@@ -762,7 +752,7 @@ fn report_revisions(
             writeln!(
                 out,
                 "{}:{}: {mark}: {}: {} (revision {})",
-                display_path(&rev.path),
+                settings.display_path(&rev.path),
                 rev.up_line + finding.line - 1,
                 finding.code.as_str(),
                 finding.message,
@@ -792,7 +782,7 @@ async fn lint(
             retort_migrate::plan_upgrade(&graph, &current?, &retort_migrate::UpgradeTarget::Heads)?
         }
     };
-    let denied = report_revisions(&revisions, &args.deny, dialect, out)?;
+    let denied = report_revisions(settings, &revisions, &args.deny, dialect, out)?;
     if denied > 0 {
         writeln!(
             out,
@@ -969,18 +959,14 @@ async fn run_move(
     }
 }
 
-fn version_table(settings: &Settings) -> Result<VersionTable> {
-    Ok(VersionTable::new(&settings.version_table)?)
-}
-
 fn run_options(settings: &Settings) -> Result<RunOptions> {
     Ok(RunOptions {
-        version_table: version_table(settings)?,
+        version_table: settings.version_table.clone(),
         dialect: settings
             .database_url
             .as_ref()
             .map_or(Dialect::Sqlite, |url| url.dialect()),
-        lock: LockMode::from_name(&settings.lock)?,
+        lock: settings.lock,
         ..RunOptions::default()
     })
 }
@@ -1095,7 +1081,7 @@ async fn current(settings: &Settings, out: &mut (dyn Write + Send)) -> Result<Ou
             None => writeln!(
                 out,
                 "{id} (not found in {}: the database is at a revision this project does not have)",
-                display_path(&settings.versions_dir())
+                settings.display_path(&settings.versions_dir())
             )?,
         }
     }
@@ -1116,7 +1102,7 @@ async fn history(
             ""
         };
         if args.verbose {
-            write_revision_details(out, rev, mark)?;
+            write_revision_details(settings, out, rev, mark)?;
         } else {
             let parents = if rev.parents.is_empty() {
                 "<base>".to_string()
@@ -1129,7 +1115,12 @@ async fn history(
     Ok(Outcome::Success)
 }
 
-fn write_revision_details(out: &mut (dyn Write + Send), rev: &Revision, mark: &str) -> Result<()> {
+fn write_revision_details(
+    settings: &Settings,
+    out: &mut (dyn Write + Send),
+    rev: &Revision,
+    mark: &str,
+) -> Result<()> {
     let parents = if rev.parents.is_empty() {
         "<base>".to_string()
     } else {
@@ -1138,7 +1129,7 @@ fn write_revision_details(out: &mut (dyn Write + Send), rev: &Revision, mark: &s
     writeln!(out, "Revision: {}{mark}", rev.id)?;
     writeln!(out, "Parents: {parents}")?;
     writeln!(out, "Created: {}", rev.created)?;
-    writeln!(out, "Path: {}", display_path(&rev.path))?;
+    writeln!(out, "Path: {}", settings.display_path(&rev.path))?;
     writeln!(out)?;
     writeln!(out, "    {}", rev.message)?;
     writeln!(out)?;
@@ -1172,7 +1163,7 @@ fn show(settings: &Settings, args: &ShowArgs, out: &mut (dyn Write + Send)) -> R
     } else {
         ""
     };
-    write_revision_details(out, rev, mark)?;
+    write_revision_details(settings, out, rev, mark)?;
     writeln!(out, "-- up")?;
     write!(out, "{}", ensure_newline(&rev.up))?;
     writeln!(out, "-- down")?;
@@ -1243,7 +1234,7 @@ fn merge(settings: &Settings, args: &MergeArgs, out: &mut (dyn Write + Send)) ->
         String::new(),
         String::new(),
     )?;
-    writeln!(out, "Generated {}", display_path(&path))?;
+    writeln!(out, "Generated {}", settings.display_path(&path))?;
     Ok(Outcome::Success)
 }
 

@@ -71,7 +71,7 @@ async fn check(
                     rev.id,
                     rev.message,
                     finding.message,
-                    crate::commands::display_path(&rev.path),
+                    settings.display_path(&rev.path),
                     rev.up_line + finding.line - 1
                 )?;
             }
@@ -89,7 +89,7 @@ async fn check(
                     "  revision {} ({}), {}:{}: {what}",
                     rev.id,
                     rev.message,
-                    crate::commands::display_path(&rev.path),
+                    settings.display_path(&rev.path),
                     rev.down_line + statement[0].line - 1
                 ));
             }

@@ -13,7 +13,7 @@
 use anyhow::{Context, Result, anyhow, bail};
 use retort_diff::DiffOptions;
 use retort_migrate::{
-    DowngradeTarget, LockMode, Revision, RevisionGraph, RunOptions, UpgradeTarget, VersionTable,
+    DowngradeTarget, LockMode, Revision, RevisionGraph, RunOptions, UpgradeTarget,
 };
 use retort_schema::{Dialect, Index, IndexPart, Schema};
 
@@ -86,7 +86,7 @@ pub(crate) async fn prove_on(
     let revision = Revision::new(Vec::new(), "draft", &up, down);
     let graph = RevisionGraph::from_revisions(vec![revision])?;
     let run = RunOptions {
-        version_table: VersionTable::new(&settings.version_table)?,
+        version_table: settings.version_table.clone(),
         dialect,
         lock: LockMode::Session,
         ..RunOptions::default()
@@ -454,17 +454,19 @@ fn is_permission_denied(err: &sqlx::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use retort_migrate::VersionTable;
     use retort_schema::{Column, ColumnType, Table};
 
     fn settings() -> Settings {
         Settings {
+            working_dir: std::path::PathBuf::from("."),
             config_path: None,
             database_url: None,
             model_paths: Vec::new(),
             migrations_dir: std::path::PathBuf::from("migrations"),
-            version_table: "retort_version".to_string(),
+            version_table: VersionTable::default(),
             schemas: Vec::new(),
-            lock: "session".to_string(),
+            lock: LockMode::Session,
             autogen_verify: false,
             online: false,
             lock_timeout: None,
