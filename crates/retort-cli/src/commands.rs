@@ -223,10 +223,7 @@ impl PendingModels {
     }
 }
 
-pub(crate) async fn current_revisions(
-    db: &mut Database,
-    settings: &Settings,
-) -> Result<Vec<String>> {
+async fn current_revisions(db: &mut Database, settings: &Settings) -> Result<Vec<String>> {
     Ok(db.current(&settings.version_table).await?)
 }
 

@@ -58,7 +58,7 @@ async fn check(
     dialect: Dialect,
     out: &mut (dyn Write + Send),
 ) -> Result<()> {
-    let current = crate::commands::current_revisions(db, settings).await?;
+    let current = db.current(&settings.version_table).await?;
     let plan = retort_migrate::plan_downgrade(graph, &current, target)?;
     let mut schema: Option<Schema> = None;
     let mut problems = Vec::new();
