@@ -5,8 +5,7 @@
 use anyhow::{Context, Result, anyhow, bail};
 use retort_diff::{DiffOptions, HazardCode, Plan};
 use retort_migrate::{
-    DowngradeTarget, Event, Interrupt, LockMode, Revision, RevisionGraph, RunOptions,
-    UpgradeTarget, VersionTable,
+    DowngradeTarget, Event, Interrupt, Revision, RevisionGraph, RunOptions, UpgradeTarget,
 };
 use retort_schema::{Dialect, Schema};
 use std::collections::BTreeSet;
@@ -224,49 +223,8 @@ impl PendingModels {
     }
 }
 
-pub(crate) async fn introspect(db: &mut Database, settings: &Settings) -> Result<Schema> {
-    let options = retort_introspect::IntrospectOptions {
-        version_table: settings.version_table.clone(),
-        schemas: settings.schemas.clone(),
-        excluded: exclusions(&settings.filter),
-    };
-    match db {
-        Database::Sqlite(conn) => Ok(retort_introspect::introspect_sqlite(conn, &options).await?),
-        Database::Postgres(conn) => {
-            Ok(retort_introspect::introspect_postgres(conn, &options).await?)
-        }
-        Database::Mysql(conn) => Ok(retort_introspect::introspect_mysql(conn, &options).await?),
-    }
-}
-
-/// The `[autogen]` filters as the introspector asks them: an object they
-/// leave out is never compared, so a feature retort cannot carry there
-/// must not fail the run.
-fn exclusions(filter: &crate::filter::SchemaFilter) -> retort_introspect::Exclusions {
-    if filter.is_empty() {
-        return retort_introspect::Exclusions::default();
-    }
-    let filter = filter.clone();
-    retort_introspect::Exclusions::new(move |schema, table, object| {
-        filter.excludes(schema, table, object)
-    })
-}
-
-pub(crate) async fn current_revisions(
-    db: &mut Database,
-    settings: &Settings,
-) -> Result<Vec<String>> {
-    match db {
-        Database::Sqlite(conn) => {
-            Ok(retort_migrate::current(conn, &version_table(settings)?).await?)
-        }
-        Database::Postgres(conn) => {
-            Ok(retort_migrate::current(conn, &version_table(settings)?).await?)
-        }
-        Database::Mysql(conn) => {
-            Ok(retort_migrate::current(conn, &version_table(settings)?).await?)
-        }
-    }
+async fn current_revisions(db: &mut Database, settings: &Settings) -> Result<Vec<String>> {
+    Ok(db.current(&settings.version_table).await?)
 }
 
 /// Revisions a non-transactional database (MySQL) has only partly applied.
@@ -274,12 +232,7 @@ async fn partial_revisions(
     db: &mut Database,
     settings: &Settings,
 ) -> Result<Vec<retort_migrate::PartialRevision>> {
-    let table = version_table(settings)?;
-    Ok(match db {
-        Database::Sqlite(conn) => retort_migrate::partial_progress(conn, &table).await?,
-        Database::Postgres(conn) => retort_migrate::partial_progress(conn, &table).await?,
-        Database::Mysql(conn) => retort_migrate::partial_progress(conn, &table).await?,
-    })
+    Ok(db.partial_progress(&settings.version_table).await?)
 }
 
 /// Errors unless the database is at the graph's heads: a draft generated
@@ -330,7 +283,7 @@ async fn compute_drift(
     out: &mut (dyn Write + Send),
 ) -> Result<Drift> {
     let dialect = settings.require_database()?.dialect();
-    let live = match introspect(db, settings).await {
+    let live = match db.introspect(&settings.introspect_options()).await {
         Ok(live) => live,
         Err(err) => return Err(models.or_model_error(err)),
     };
@@ -553,7 +506,7 @@ async fn autogen(
         None
     };
     let path = write_revision(settings, &graph, message, graph_head_ids(&graph), up, down)?;
-    writeln!(out, "Generated {}", display_path(&path))?;
+    writeln!(out, "Generated {}", settings.display_path(&path))?;
     if let Some(note) = options_note(options, drift.dialect) {
         writeln!(out, "  {note}")?;
     }
@@ -609,17 +562,6 @@ fn write_revision(
     )?)
 }
 
-pub(crate) fn display_path(path: &Path) -> String {
-    match std::env::current_dir() {
-        Ok(cwd) => path
-            .strip_prefix(&cwd)
-            .unwrap_or(path)
-            .display()
-            .to_string(),
-        Err(_) => path.display().to_string(),
-    }
-}
-
 async fn revision(
     settings: &Settings,
     args: &RevisionArgs,
@@ -647,7 +589,7 @@ async fn revision(
         String::new(),
         String::new(),
     )?;
-    writeln!(out, "Generated {}", display_path(&path))?;
+    writeln!(out, "Generated {}", settings.display_path(&path))?;
     Ok(Outcome::Success)
 }
 
@@ -726,7 +668,8 @@ async fn check(
     if !args.deny.is_empty() {
         let pending =
             retort_migrate::plan_upgrade(&graph, &current, &retort_migrate::UpgradeTarget::Heads)?;
-        let mut denied = report_revisions(&pending, &args.deny, Some(drift.dialect), out)?;
+        let mut denied =
+            report_revisions(settings, &pending, &args.deny, Some(drift.dialect), out)?;
         for planned in &drift.plan.ops {
             for hazard in &planned.hazards {
                 if args.deny.contains(&hazard.code) {
@@ -786,6 +729,7 @@ fn codes_list(codes: &[HazardCode]) -> String {
 /// code: message`, marked denied or allowed) and returns how many are
 /// denied and not allowed.
 fn report_revisions(
+    settings: &Settings,
     revisions: &[&Revision],
     deny: &[HazardCode],
     dialect: Option<Dialect>,
@@ -805,7 +749,7 @@ fn report_revisions(
             writeln!(
                 out,
                 "{}:{}: {mark}: {}: {} (revision {})",
-                display_path(&rev.path),
+                settings.display_path(&rev.path),
                 rev.up_line + finding.line - 1,
                 finding.code.as_str(),
                 finding.message,
@@ -835,7 +779,7 @@ async fn lint(
             retort_migrate::plan_upgrade(&graph, &current?, &retort_migrate::UpgradeTarget::Heads)?
         }
     };
-    let denied = report_revisions(&revisions, &args.deny, dialect, out)?;
+    let denied = report_revisions(settings, &revisions, &args.deny, dialect, out)?;
     if denied > 0 {
         writeln!(
             out,
@@ -976,19 +920,7 @@ async fn migrate(
     let mut db = Database::open(url, Access::ReadWrite).await?;
     let mut printer = EventPrinter { out, error: None };
     let result = {
-        let running = async {
-            match &mut db {
-                Database::Sqlite(conn) => {
-                    run_move(conn, &graph, &target, &options, &mut printer).await
-                }
-                Database::Postgres(conn) => {
-                    run_move(conn, &graph, &target, &options, &mut printer).await
-                }
-                Database::Mysql(conn) => {
-                    run_move(conn, &graph, &target, &options, &mut printer).await
-                }
-            }
-        };
+        let running = async { run_move(&mut db, &graph, &target, &options, &mut printer).await };
         tokio::pin!(running);
         tokio::select! {
             result = &mut running => result.map_err(anyhow::Error::from),
@@ -1010,8 +942,8 @@ async fn migrate(
     Ok(Outcome::Success)
 }
 
-async fn run_move<B: retort_migrate::Backend>(
-    conn: &mut B,
+async fn run_move(
+    db: &mut Database,
     graph: &RevisionGraph,
     target: &Move,
     options: &RunOptions,
@@ -1019,27 +951,19 @@ async fn run_move<B: retort_migrate::Backend>(
 ) -> Result<(), retort_migrate::MigrateError> {
     let mut on_event = |event| printer.print(event);
     match target {
-        Move::Up(target) => {
-            retort_migrate::upgrade(conn, graph, target, options, &mut on_event).await
-        }
-        Move::Down(target) => {
-            retort_migrate::downgrade(conn, graph, target, options, &mut on_event).await
-        }
+        Move::Up(target) => db.upgrade(graph, target, options, &mut on_event).await,
+        Move::Down(target) => db.downgrade(graph, target, options, &mut on_event).await,
     }
-}
-
-fn version_table(settings: &Settings) -> Result<VersionTable> {
-    Ok(VersionTable::new(&settings.version_table)?)
 }
 
 fn run_options(settings: &Settings) -> Result<RunOptions> {
     Ok(RunOptions {
-        version_table: version_table(settings)?,
+        version_table: settings.version_table.clone(),
         dialect: settings
             .database_url
             .as_ref()
             .map_or(Dialect::Sqlite, |url| url.dialect()),
-        lock: LockMode::from_name(&settings.lock)?,
+        lock: settings.lock,
         ..RunOptions::default()
     })
 }
@@ -1154,7 +1078,7 @@ async fn current(settings: &Settings, out: &mut (dyn Write + Send)) -> Result<Ou
             None => writeln!(
                 out,
                 "{id} (not found in {}: the database is at a revision this project does not have)",
-                display_path(&settings.versions_dir())
+                settings.display_path(&settings.versions_dir())
             )?,
         }
     }
@@ -1175,7 +1099,7 @@ async fn history(
             ""
         };
         if args.verbose {
-            write_revision_details(out, rev, mark)?;
+            write_revision_details(settings, out, rev, mark)?;
         } else {
             let parents = if rev.parents.is_empty() {
                 "<base>".to_string()
@@ -1188,7 +1112,12 @@ async fn history(
     Ok(Outcome::Success)
 }
 
-fn write_revision_details(out: &mut (dyn Write + Send), rev: &Revision, mark: &str) -> Result<()> {
+fn write_revision_details(
+    settings: &Settings,
+    out: &mut (dyn Write + Send),
+    rev: &Revision,
+    mark: &str,
+) -> Result<()> {
     let parents = if rev.parents.is_empty() {
         "<base>".to_string()
     } else {
@@ -1197,7 +1126,7 @@ fn write_revision_details(out: &mut (dyn Write + Send), rev: &Revision, mark: &s
     writeln!(out, "Revision: {}{mark}", rev.id)?;
     writeln!(out, "Parents: {parents}")?;
     writeln!(out, "Created: {}", rev.created)?;
-    writeln!(out, "Path: {}", display_path(&rev.path))?;
+    writeln!(out, "Path: {}", settings.display_path(&rev.path))?;
     writeln!(out)?;
     writeln!(out, "    {}", rev.message)?;
     writeln!(out)?;
@@ -1231,7 +1160,7 @@ fn show(settings: &Settings, args: &ShowArgs, out: &mut (dyn Write + Send)) -> R
     } else {
         ""
     };
-    write_revision_details(out, rev, mark)?;
+    write_revision_details(settings, out, rev, mark)?;
     writeln!(out, "-- up")?;
     write!(out, "{}", ensure_newline(&rev.up))?;
     writeln!(out, "-- down")?;
@@ -1260,26 +1189,9 @@ async fn stamp(
     }
     let mut db = Database::open(url, Access::ReadWrite).await?;
     let mut printer = EventPrinter { out, error: None };
-    let result = match &mut db {
-        Database::Sqlite(conn) => {
-            retort_migrate::stamp(conn, &graph, &args.revision, &options, &mut |e| {
-                printer.print(e)
-            })
-            .await
-        }
-        Database::Postgres(conn) => {
-            retort_migrate::stamp(conn, &graph, &args.revision, &options, &mut |e| {
-                printer.print(e)
-            })
-            .await
-        }
-        Database::Mysql(conn) => {
-            retort_migrate::stamp(conn, &graph, &args.revision, &options, &mut |e| {
-                printer.print(e)
-            })
-            .await
-        }
-    };
+    let result = db
+        .stamp(&graph, &args.revision, &options, &mut |e| printer.print(e))
+        .await;
     db.close().await;
     printer.finish()?;
     result?;
@@ -1319,7 +1231,7 @@ fn merge(settings: &Settings, args: &MergeArgs, out: &mut (dyn Write + Send)) ->
         String::new(),
         String::new(),
     )?;
-    writeln!(out, "Generated {}", display_path(&path))?;
+    writeln!(out, "Generated {}", settings.display_path(&path))?;
     Ok(Outcome::Success)
 }
 
@@ -1330,7 +1242,7 @@ async fn inspect(
 ) -> Result<Outcome> {
     let url = settings.require_database()?;
     let mut db = Database::open(url, Access::ReadOnly).await?;
-    let schema = introspect(&mut db, settings).await?;
+    let schema = db.introspect(&settings.introspect_options()).await?;
     db.close().await;
     match args.format {
         InspectFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&schema)?)?,

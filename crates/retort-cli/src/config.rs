@@ -7,6 +7,7 @@
 //! folder, so commands work from anywhere in the project.
 
 use anyhow::{Context, Result, anyhow, bail};
+use retort_migrate::{LockMode, VersionTable};
 use retort_schema::Dialect;
 use serde::Deserialize;
 use std::fmt;
@@ -98,6 +99,9 @@ struct MigrationsSection {
 /// Everything a command needs to know, validated.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// The working directory the command was given: messages show paths
+    /// under it relative to it.
+    pub working_dir: PathBuf,
     /// The configuration file, when one was read.
     pub config_path: Option<PathBuf>,
     /// Where the database lives; `None` where neither flag, environment nor
@@ -107,11 +111,11 @@ pub struct Settings {
     pub model_paths: Vec<PathBuf>,
     /// The migrations folder; revision files live in its `versions/`.
     pub migrations_dir: PathBuf,
-    pub version_table: String,
+    pub version_table: VersionTable,
     /// PostgreSQL schemas to manage; empty is the connection's current one.
     pub schemas: Vec<String>,
     /// The runner's lock mode (`session` or `transaction`).
-    pub lock: String,
+    pub lock: LockMode,
     /// `[autogen]` filters, applied to both schemas before diffing.
     pub filter: SchemaFilter,
     /// `[naming]` templates for constraints the models leave unnamed.
@@ -151,6 +155,35 @@ impl Settings {
             );
         }
         Ok(&self.model_paths)
+    }
+
+    /// `path` as messages show it: relative to the working directory
+    /// where it lies under it, whole otherwise.
+    pub fn display_path(&self, path: &Path) -> String {
+        path.strip_prefix(&self.working_dir)
+            .unwrap_or(path)
+            .display()
+            .to_string()
+    }
+
+    /// What the introspector reads: the version table and schemas, and
+    /// the `[autogen]` filters as exclusions, since an object they leave
+    /// out is never compared and a feature retort cannot carry there must
+    /// not fail the run.
+    pub fn introspect_options(&self) -> retort_introspect::IntrospectOptions {
+        let excluded = if self.filter.is_empty() {
+            retort_introspect::Exclusions::default()
+        } else {
+            let filter = self.filter.clone();
+            retort_introspect::Exclusions::new(move |schema, table, object| {
+                filter.excludes(schema, table, object)
+            })
+        };
+        retort_introspect::IntrospectOptions {
+            version_table: self.version_table.name().to_string(),
+            schemas: self.schemas.clone(),
+            excluded,
+        }
     }
 
     fn config_name(&self) -> String {
@@ -464,15 +497,12 @@ pub fn resolve(
         Some(table) => interpolate(table, &format!("{name}: [database] version_table"), env)?,
         None => DEFAULT_VERSION_TABLE.to_string(),
     };
-    if version_table.is_empty()
-        || !version_table
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_')
-    {
-        bail!(
-            "{name}: [database] version_table `{version_table}` must be a plain identifier (letters, digits, _)"
-        );
-    }
+    // The runner's own check, so a name accepted here is one it accepts.
+    let version_table = VersionTable::new(&version_table).map_err(|_| {
+        anyhow!(
+            "{name}: [database] version_table `{version_table}` must be a plain identifier (letters, digits, _, not starting with a digit, at most 63 characters)"
+        )
+    })?;
 
     let mut schemas = Vec::new();
     for schema in file.database.schemas.iter().flatten() {
@@ -486,6 +516,8 @@ pub fn resolve(
         Some(lock) => interpolate(lock, &format!("{name}: [database] lock"), env)?,
         None => "session".to_string(),
     };
+    let lock =
+        LockMode::from_name(&lock).map_err(|err| anyhow!("{name}: [database] lock: {err}"))?;
     let (schemas, filter) = resolve_filter(&name, &file.autogen, schemas, database_url.as_ref())?;
     let naming = resolve_naming(&name, &file.naming)?;
     let lock_timeout = file
@@ -500,6 +532,7 @@ pub fn resolve(
     };
 
     Ok(Settings {
+        working_dir: cwd.to_path_buf(),
         config_path,
         database_url,
         model_paths,
@@ -655,6 +688,66 @@ dir = "migrations"
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `retort.toml` holding `database` as its `[database]` section,
+    /// resolved for `retort current`.
+    fn resolved_with(database: &str) -> Result<Settings> {
+        use clap::Parser;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(CONFIG_FILE),
+            format!("[database]\nurl = \"sqlite://db.sqlite\"\n{database}\n"),
+        )
+        .unwrap();
+        let cli = crate::args::Cli::try_parse_from(["retort", "current"]).unwrap();
+        resolve(&cli.global, dir.path(), &|_| None)
+    }
+
+    #[test]
+    fn the_version_table_is_refused_where_the_runner_would_refuse_it() {
+        let too_long = format!("version_table = \"{}\"", "t".repeat(64));
+        for database in [
+            "version_table = \"1versions\"",
+            "version_table = \"my-versions\"",
+            too_long.as_str(),
+        ] {
+            let err = resolved_with(database).unwrap_err().to_string();
+            assert!(
+                err.contains("must be a plain identifier"),
+                "{database}: {err}"
+            );
+        }
+        let settings = resolved_with("version_table = \"app_versions\"").unwrap();
+        assert_eq!(settings.version_table.name(), "app_versions");
+    }
+
+    #[test]
+    fn paths_show_relative_to_the_given_working_directory() {
+        let settings = resolved_with("").unwrap();
+        let inside = settings.working_dir.join("migrations/versions/a_b.sql");
+        assert_eq!(
+            settings.display_path(&inside),
+            Path::new("migrations/versions/a_b.sql")
+                .display()
+                .to_string()
+        );
+        let outside = Path::new("/elsewhere/a_b.sql");
+        assert_eq!(
+            settings.display_path(outside),
+            outside.display().to_string()
+        );
+    }
+
+    #[test]
+    fn the_lock_mode_is_checked_when_the_settings_are_resolved() {
+        let err = resolved_with("lock = \"table\"").unwrap_err().to_string();
+        assert!(
+            err.contains("[database] lock: invalid lock mode `table`"),
+            "{err}"
+        );
+        let settings = resolved_with("lock = \"transaction\"").unwrap();
+        assert_eq!(settings.lock, LockMode::Transaction);
+    }
 
     /// The message for `url`, which must not hold `secret`.
     fn refused(url: &str, secret: &str) -> String {

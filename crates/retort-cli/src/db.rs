@@ -15,7 +15,12 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use crate::config::DatabaseUrl;
-use retort_migrate::SecondConnection;
+use retort_introspect::IntrospectOptions;
+use retort_migrate::{
+    DowngradeTarget, Event, MigrateError, PartialRevision, RevisionGraph, RunOptions,
+    SecondConnection, UpgradeTarget, VersionTable,
+};
+use retort_schema::Schema;
 
 /// How long a SQLite connection waits for another process's lock, e.g.
 /// while a concurrent `retort upgrade` applies a revision.
@@ -33,6 +38,19 @@ pub enum Database {
     Sqlite(SqliteConnection),
     Postgres(PgConnection),
     Mysql(MySqlConnection),
+}
+
+/// Evaluates `$body` with `$conn` bound to the connection inside `$db`,
+/// whichever backend it is: code that is generic over the connection is
+/// written once instead of once per variant.
+macro_rules! on_connection {
+    ($db:expr, $conn:ident => $body:expr) => {
+        match $db {
+            Database::Sqlite($conn) => $body,
+            Database::Postgres($conn) => $body,
+            Database::Mysql($conn) => $body,
+        }
+    };
 }
 
 impl Database {
@@ -59,36 +77,102 @@ impl Database {
         })
     }
 
+    /// The backend this connection talks to.
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Database::Sqlite(_) => Dialect::Sqlite,
+            Database::Postgres(_) => Dialect::Postgres,
+            Database::Mysql(_) => Dialect::Mysql,
+        }
+    }
+
+    /// Reads the live schema.
+    pub async fn introspect(&mut self, options: &IntrospectOptions) -> Result<Schema> {
+        Ok(match self {
+            Database::Sqlite(conn) => retort_introspect::introspect_sqlite(conn, options).await?,
+            Database::Postgres(conn) => {
+                retort_introspect::introspect_postgres(conn, options).await?
+            }
+            Database::Mysql(conn) => retort_introspect::introspect_mysql(conn, options).await?,
+        })
+    }
+
+    /// The revisions the version table records as applied.
+    pub async fn current(&mut self, table: &VersionTable) -> Result<Vec<String>, MigrateError> {
+        on_connection!(self, conn => retort_migrate::current(conn, table).await)
+    }
+
+    /// Revisions a non-transactional database (MySQL) has only partly applied.
+    pub async fn partial_progress(
+        &mut self,
+        table: &VersionTable,
+    ) -> Result<Vec<PartialRevision>, MigrateError> {
+        on_connection!(self, conn => retort_migrate::partial_progress(conn, table).await)
+    }
+
+    pub async fn upgrade(
+        &mut self,
+        graph: &RevisionGraph,
+        target: &UpgradeTarget,
+        options: &RunOptions,
+        on_event: &mut (dyn FnMut(Event) + Send),
+    ) -> Result<(), MigrateError> {
+        on_connection!(self, conn => {
+            retort_migrate::upgrade(conn, graph, target, options, on_event).await
+        })
+    }
+
+    pub async fn downgrade(
+        &mut self,
+        graph: &RevisionGraph,
+        target: &DowngradeTarget,
+        options: &RunOptions,
+        on_event: &mut (dyn FnMut(Event) + Send),
+    ) -> Result<(), MigrateError> {
+        on_connection!(self, conn => {
+            retort_migrate::downgrade(conn, graph, target, options, on_event).await
+        })
+    }
+
+    /// Records `spec` as the applied revisions without running anything.
+    pub async fn stamp(
+        &mut self,
+        graph: &RevisionGraph,
+        spec: &str,
+        options: &RunOptions,
+        on_event: &mut (dyn FnMut(Event) + Send),
+    ) -> Result<(), MigrateError> {
+        on_connection!(self, conn => {
+            retort_migrate::stamp(conn, graph, spec, options, on_event).await
+        })
+    }
+
     /// Whether `table` (in the connection's default schema) holds at least
     /// one row: a cheap probe that stops at the first row.
     pub async fn has_rows(&mut self, table: &str) -> Result<bool> {
-        let quoted =
-            |dialect: Dialect| format!("SELECT 1 FROM {} LIMIT 1", dialect.quote_identifier(table));
-        let found = match self {
-            Database::Sqlite(conn) => sqlx::query(sqlx::AssertSqlSafe(quoted(Dialect::Sqlite)))
+        let sql = format!(
+            "SELECT 1 FROM {} LIMIT 1",
+            self.dialect().quote_identifier(table)
+        );
+        let found = on_connection!(self, conn => {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
                 .fetch_optional(&mut *conn)
                 .await
-                .map(|row| row.is_some()),
-            Database::Postgres(conn) => sqlx::query(sqlx::AssertSqlSafe(quoted(Dialect::Postgres)))
-                .fetch_optional(&mut *conn)
-                .await
-                .map(|row| row.is_some()),
-            Database::Mysql(conn) => sqlx::query(sqlx::AssertSqlSafe(quoted(Dialect::Mysql)))
-                .fetch_optional(&mut *conn)
-                .await
-                .map(|row| row.is_some()),
-        };
+                .map(|row| row.is_some())
+        });
         found.with_context(|| format!("cannot check whether table {table} has rows"))
+    }
+
+    /// The single integer `sql` (one `SELECT count(*) …`) returns.
+    pub async fn fetch_count(&mut self, sql: &str) -> Result<i64, sqlx::Error> {
+        let sql = sqlx::AssertSqlSafe(sql.to_string());
+        on_connection!(self, conn => sqlx::query_scalar(sql).fetch_one(&mut *conn).await)
     }
 
     /// Runs `sql` (one statement, or several where the driver allows).
     pub async fn execute(&mut self, sql: &str) -> Result<(), sqlx::Error> {
         let sql = sqlx::AssertSqlSafe(sql.to_string());
-        match self {
-            Database::Sqlite(conn) => sqlx::raw_sql(sql).execute(&mut *conn).await.map(drop),
-            Database::Postgres(conn) => sqlx::raw_sql(sql).execute(&mut *conn).await.map(drop),
-            Database::Mysql(conn) => sqlx::raw_sql(sql).execute(&mut *conn).await.map(drop),
-        }
+        on_connection!(self, conn => sqlx::raw_sql(sql).execute(&mut *conn).await.map(drop))
     }
 
     /// Connects to the database `name` on the server `url` points at, with
@@ -122,17 +206,9 @@ impl Database {
     }
 
     pub async fn close(self) {
-        match self {
-            Database::Sqlite(conn) => {
-                let _ = conn.close().await;
-            }
-            Database::Postgres(conn) => {
-                let _ = conn.close().await;
-            }
-            Database::Mysql(conn) => {
-                let _ = conn.close().await;
-            }
-        }
+        on_connection!(self, conn => {
+            let _ = conn.close().await;
+        })
     }
 }
 

@@ -23,7 +23,6 @@ use retort_migrate::{DowngradeTarget, RevisionGraph};
 use retort_schema::{Dialect, Schema};
 // Identifiers in the counting queries are quoted by retort_render's one
 // quoting rule.
-use sqlx::AssertSqlSafe;
 use std::io::Write;
 
 use crate::config::Settings;
@@ -59,7 +58,7 @@ async fn check(
     dialect: Dialect,
     out: &mut (dyn Write + Send),
 ) -> Result<()> {
-    let current = crate::commands::current_revisions(db, settings).await?;
+    let current = db.current(&settings.version_table).await?;
     let plan = retort_migrate::plan_downgrade(graph, &current, target)?;
     let mut schema: Option<Schema> = None;
     let mut problems = Vec::new();
@@ -72,7 +71,7 @@ async fn check(
                     rev.id,
                     rev.message,
                     finding.message,
-                    crate::commands::display_path(&rev.path),
+                    settings.display_path(&rev.path),
                     rev.up_line + finding.line - 1
                 )?;
             }
@@ -80,7 +79,7 @@ async fn check(
         let findings = crate::lint::lint_section(&rev.down, Some(dialect));
         for statement in statements(&findings) {
             if schema.is_none() {
-                schema = Some(crate::commands::introspect(db, settings).await?);
+                schema = Some(db.introspect(&settings.introspect_options()).await?);
             }
             let Some(live) = schema.as_ref() else {
                 continue;
@@ -90,7 +89,7 @@ async fn check(
                     "  revision {} ({}), {}:{}: {what}",
                     rev.id,
                     rev.message,
-                    crate::commands::display_path(&rev.path),
+                    settings.display_path(&rev.path),
                     rev.down_line + statement[0].line - 1
                 ));
             }
@@ -306,25 +305,10 @@ fn count_sql(loss: &Loss, dialect: Dialect) -> String {
 }
 
 async fn count(db: &mut Database, sql: &str) -> Result<u64> {
-    let sql = sql.to_string();
-    let n: i64 = match db {
-        Database::Sqlite(conn) => {
-            sqlx::query_scalar(AssertSqlSafe(sql.clone()))
-                .fetch_one(&mut *conn)
-                .await
-        }
-        Database::Postgres(conn) => {
-            sqlx::query_scalar(AssertSqlSafe(sql.clone()))
-                .fetch_one(&mut *conn)
-                .await
-        }
-        Database::Mysql(conn) => {
-            sqlx::query_scalar(AssertSqlSafe(sql.clone()))
-                .fetch_one(&mut *conn)
-                .await
-        }
-    }
-    .map_err(|e| anyhow::anyhow!("cannot count what the downgrade would drop ({sql}): {e}"))?;
+    let n = db
+        .fetch_count(sql)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot count what the downgrade would drop ({sql}): {e}"))?;
     Ok(n.max(0) as u64)
 }
 

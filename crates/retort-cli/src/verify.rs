@@ -13,11 +13,10 @@
 use anyhow::{Context, Result, anyhow, bail};
 use retort_diff::DiffOptions;
 use retort_migrate::{
-    DowngradeTarget, LockMode, Revision, RevisionGraph, RunOptions, UpgradeTarget, VersionTable,
+    DowngradeTarget, LockMode, Revision, RevisionGraph, RunOptions, UpgradeTarget,
 };
 use retort_schema::{Dialect, Index, IndexPart, Schema};
 
-use crate::commands::introspect;
 use crate::config::{DatabaseUrl, Settings};
 use crate::db::{Access, Database};
 
@@ -58,7 +57,7 @@ pub(crate) async fn prove_on(
     up: &str,
     down: &str,
 ) -> Result<()> {
-    let dialect = dialect_of(scratch);
+    let dialect = scratch.dialect();
     let options = DiffOptions { dialect };
     if dialect == Dialect::Mysql {
         // The live schema's tables are created in dependency order, which
@@ -73,7 +72,7 @@ pub(crate) async fn prove_on(
     if dialect == Dialect::Mysql {
         scratch.execute("SET FOREIGN_KEY_CHECKS = 1").await?;
     }
-    let built = introspect(scratch, settings).await?;
+    let built = scratch.introspect(&settings.introspect_options()).await?;
     residue(
         &built,
         live,
@@ -87,7 +86,7 @@ pub(crate) async fn prove_on(
     let revision = Revision::new(Vec::new(), "draft", &up, down);
     let graph = RevisionGraph::from_revisions(vec![revision])?;
     let run = RunOptions {
-        version_table: VersionTable::new(&settings.version_table)?,
+        version_table: settings.version_table.clone(),
         dialect,
         lock: LockMode::Session,
         ..RunOptions::default()
@@ -95,7 +94,7 @@ pub(crate) async fn prove_on(
     run_step(scratch, &graph, &run, true)
         .await
         .map_err(|err| step_error(err, dialect, "up", "on a scratch copy of the live schema"))?;
-    let upgraded = introspect(scratch, settings).await?;
+    let upgraded = scratch.introspect(&settings.introspect_options()).await?;
     residue(
         &upgraded,
         models,
@@ -108,7 +107,7 @@ pub(crate) async fn prove_on(
     run_step(scratch, &graph, &run, false)
         .await
         .map_err(|err| step_error(err, dialect, "down", "on the scratch database after its up"))?;
-    let downgraded = introspect(scratch, settings).await?;
+    let downgraded = scratch.introspect(&settings.introspect_options()).await?;
     residue(
         &downgraded,
         live,
@@ -270,14 +269,6 @@ fn column_check(create: &str, column: &str) -> String {
     lines.join("\n")
 }
 
-fn dialect_of(db: &Database) -> Dialect {
-    match db {
-        Database::Sqlite(_) => Dialect::Sqlite,
-        Database::Postgres(_) => Dialect::Postgres,
-        Database::Mysql(_) => Dialect::Mysql,
-    }
-}
-
 /// `up` as it can run on the empty scratch database: the todo lines
 /// dropped and the backfill placeholder as `NULL` (there are no rows).
 fn runnable(up: &str) -> String {
@@ -322,20 +313,12 @@ async fn run_step(
     run: &RunOptions,
     up: bool,
 ) -> Result<(), retort_migrate::MigrateError> {
-    macro_rules! step {
-        ($conn:expr) => {
-            if up {
-                retort_migrate::upgrade($conn, graph, &UpgradeTarget::Head, run, &mut |_| {}).await
-            } else {
-                retort_migrate::downgrade($conn, graph, &DowngradeTarget::Base, run, &mut |_| {})
-                    .await
-            }
-        };
-    }
-    match db {
-        Database::Sqlite(conn) => step!(conn),
-        Database::Postgres(conn) => step!(conn),
-        Database::Mysql(conn) => step!(conn),
+    if up {
+        db.upgrade(graph, &UpgradeTarget::Head, run, &mut |_| {})
+            .await
+    } else {
+        db.downgrade(graph, &DowngradeTarget::Base, run, &mut |_| {})
+            .await
     }
 }
 
@@ -471,17 +454,19 @@ fn is_permission_denied(err: &sqlx::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use retort_migrate::VersionTable;
     use retort_schema::{Column, ColumnType, Table};
 
     fn settings() -> Settings {
         Settings {
+            working_dir: std::path::PathBuf::from("."),
             config_path: None,
             database_url: None,
             model_paths: Vec::new(),
             migrations_dir: std::path::PathBuf::from("migrations"),
-            version_table: "retort_version".to_string(),
+            version_table: VersionTable::default(),
             schemas: Vec::new(),
-            lock: "session".to_string(),
+            lock: LockMode::Session,
             autogen_verify: false,
             online: false,
             lock_timeout: None,
