@@ -181,6 +181,7 @@ impl Settings {
         };
         retort_introspect::IntrospectOptions {
             version_table: self.version_table.name().to_string(),
+            bookkeeping_tables: vec![self.version_table.progress_name()],
             schemas: self.schemas.clone(),
             excluded,
         }

@@ -45,6 +45,10 @@ pub struct IntrospectOptions {
     /// retort's own bookkeeping table, left out of the introspected schema
     /// (with its indexes and triggers) so it never shows up as drift.
     pub version_table: String,
+    /// retort's other bookkeeping tables, named by the runner that keeps
+    /// them (MySQL's record of partly applied revisions, whose name is cut
+    /// to fit the identifier limit), left out like the version table.
+    pub bookkeeping_tables: Vec<String>,
     /// PostgreSQL: the schemas (namespaces) to read. Empty means the
     /// connection's `current_schema()`. Tables of the first (the default
     /// schema) are reported with `schema: None`, the others with their
@@ -62,6 +66,7 @@ impl Default for IntrospectOptions {
     fn default() -> Self {
         IntrospectOptions {
             version_table: "retort_version".to_string(),
+            bookkeeping_tables: vec!["retort_version_progress".to_string()],
             schemas: Vec::new(),
             excluded: Exclusions::default(),
         }

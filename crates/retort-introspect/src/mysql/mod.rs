@@ -66,10 +66,12 @@ pub async fn introspect_mysql(
     let mut schema = read_catalog(&mut CatalogReader::new(conn), options).await?;
     // The runner's record of partly applied revisions (MySQL commits each
     // DDL statement, so it keeps one) is retort's, not the project's.
-    let progress_table = format!("{}_progress", options.version_table);
-    schema
-        .tables
-        .retain(|t| !t.name.eq_ignore_ascii_case(&progress_table));
+    schema.tables.retain(|t| {
+        !options
+            .bookkeeping_tables
+            .iter()
+            .any(|name| t.name.eq_ignore_ascii_case(name))
+    });
     Ok(schema)
 }
 
