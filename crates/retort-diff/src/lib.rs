@@ -144,7 +144,9 @@ pub fn diff_with_renames(
         return Ok(diff_reconciled(&from, &to, options));
     }
     let renamed = apply_all(&from, &rename_ops).map_err(RenameError::Apply)?;
-    let rest = diff(&renamed, &to, options);
+    // `renamed` takes its new names from `to` (respelled above), so the
+    // pair is still reconciled: no second pass over both schemas.
+    let rest = diff_reconciled(&renamed, &to, options);
     let mut ops = plan(rename_ops, options).ops;
     ops.extend(rest.ops);
     Ok(Plan {
